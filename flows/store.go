@@ -106,7 +106,9 @@ type DuplicateError struct {
 	Result json.RawMessage
 }
 
-func (e *DuplicateError) Error() string { return "idempotency key " + e.Key + ": " + ErrDuplicate.Error() }
+func (e *DuplicateError) Error() string {
+	return "idempotency key " + e.Key + ": " + ErrDuplicate.Error()
+}
 
 // Is makes errors.Is(err, ErrDuplicate) true.
 func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
@@ -131,8 +133,8 @@ type Change struct {
 	Create        bool
 	ExpectVersion int64
 
-	NewTasks     []Task
-	TaskUpdates  []TaskUpdate
+	NewTasks    []Task
+	TaskUpdates []TaskUpdate
 	// CancelTimers (timer ids; unknown ids are ignored) are applied before
 	// NewTimers; a new timer replaces a stored one with the same id, which is
 	// how a repeating reminder is rescheduled.

@@ -1,0 +1,58 @@
+// Command cardflow is the single cardflow binary: it serves the HTTP API and
+// chat callbacks, runs the embedded demo, and migrates the flow store.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// command is one subcommand: its name, a one-line summary for the top-level
+// help, and the function that parses its own flags and runs it.
+type command struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the server on the configured store and queue", runServe},
+		{"demo", "run the server on the embedded store and in-process queue, no credentials needed", runDemo},
+		{"migrate", "apply the flow store's schema migrations and exit", runMigrate},
+		{"version", "print the version and exit", runVersion},
+	}
+}
+
+// run dispatches to a subcommand and returns the process exit code:
+// 0 success, 1 failure at run time, 2 bad usage.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "cardflow: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "cardflow — approvals, tasks and alerts as chat cards for e-commerce teams.")
+	fmt.Fprintln(w, "\nUsage: cardflow <command> [flags]   (cardflow <command> --help for its flags)")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func runCmd(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"no command", nil, 2, "Commands:"},
+		{"help", []string{"--help"}, 0, "migrate"},
+		{"unknown command", []string{"serv"}, 2, `unknown command "serv"`},
+		{"serve help", []string{"serve", "--help"}, 0, "-config"},
+		{"demo help", []string{"demo", "-h"}, 0, "-addr"},
+		{"migrate help", []string{"migrate", "--help"}, 0, "forward-only"},
+		{"bad flag", []string{"serve", "--nope"}, 2, "flag provided but not defined"},
+		{"stray argument", []string{"version", "extra"}, 2, `unexpected argument "extra"`},
+		{"version", []string{"version"}, 0, "cardflow dev"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCmd(tt.args...)
+			require.Equal(t, tt.code, code, "stdout: %s\nstderr: %s", out, errOut)
+			require.Contains(t, out+errOut, tt.contains)
+		})
+	}
+}
+
+func TestServeRejectsInvalidConfigWithFileAndLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("server:\n  adress: \":1\"\n"), 0o600))
+	code, _, errOut := runCmd("serve", "--config", path)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, path+":2: server.adress: unknown key")
+}
+
+// TestServeUnreachableDatabase: start-up fails with a message that names the
+// database host, never its password.
+func TestServeUnreachableDatabase(t *testing.T) {
+	t.Setenv("CARDFLOW_STORE_DSN", "postgres://cardflow:hunter2-secret@127.0.0.1:1/cardflow?sslmode=disable&connect_timeout=2")
+	t.Setenv("CARDFLOW_QUEUE_REDIS_URL", "redis://127.0.0.1:1/0")
+	t.Setenv("CARDFLOW_STORE_MIGRATE_ON_START", "false")
+	code, out, errOut := runCmd("serve", "--config", filepath.Join(t.TempDir(), "missing.yaml"))
+	require.Equal(t, 1, code, "a missing --config file is an error")
+	require.Contains(t, errOut, "missing.yaml")
+
+	code, out, errOut = runCmd("serve")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "host=127.0.0.1 port=1 database=cardflow user=cardflow")
+	require.NotContains(t, out+errOut, "hunter2-secret")
+}
+
+func TestMigrateEmbeddedStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "cardflow.db")
+	t.Setenv("CARDFLOW_STORE_SQLITE_PATH", path)
+	for range 2 { // the second run finds nothing to do
+		code, out, errOut := runCmd("migrate")
+		require.Equal(t, 0, code, errOut)
+		require.True(t, strings.HasPrefix(out, "sqlite "+path+": schema current"), out)
+	}
+	_, err := os.Stat(path)
+	require.NoError(t, err)
+}
+
+func TestMigrateCorruptedEmbeddedStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	require.NoError(t, os.WriteFile(path, bytes.Repeat([]byte("not sqlite "), 1000), 0o600))
+	t.Setenv("CARDFLOW_STORE_SQLITE_PATH", path)
+	code, _, errOut := runCmd("migrate")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, path)
+	require.Contains(t, errOut, "not a valid SQLite database")
+}

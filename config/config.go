@@ -1,0 +1,198 @@
+// Package config loads cardflow's configuration: one YAML file, every key of
+// which the environment can override as CARDFLOW_<SECTION>_<KEY>, and
+// secrets that may come from the environment only.
+//
+// Load applies the defaults once, lays the file over them, then the
+// environment, and validates the result. Every problem is reported at once,
+// each with its key path and where the value came from (file:line or the
+// environment variable); nothing is silently repaired.
+//
+// Adding a section means adding a struct field with a yaml tag to Config,
+// its defaults to Default, its checks to Validate, and its keys to
+// configs/cardflow.example.yaml; the decoder, the environment overrides and
+// the secret handling follow from the field types (Secret and []Secret are
+// environment-only; a DSN may not carry a password in the file).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"reflect"
+	"time"
+)
+
+// Config is the whole configuration of one cardflow process.
+type Config struct {
+	Server ServerConfig `yaml:"server"`
+	Log    LogConfig    `yaml:"log"`
+	Store  StoreConfig  `yaml:"store"`
+	Queue  QueueConfig  `yaml:"queue"`
+	Outbox OutboxConfig `yaml:"outbox"`
+	Sim    SimConfig    `yaml:"sim"`
+
+	// sources records where each key path got its value ("cardflow.yaml:7"
+	// or "env CARDFLOW_SERVER_ADDR"); keys absent here hold their default.
+	sources map[string]string
+}
+
+// ServerConfig is the HTTP server.
+type ServerConfig struct {
+	// Addr is the listen address, host:port.
+	Addr string `yaml:"addr"`
+	// BodyLimit caps a request body; larger bodies get 413.
+	BodyLimit ByteSize `yaml:"body_limit"`
+	// ShutdownTimeout bounds how long in-flight requests may run after a
+	// shutdown signal.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// ReadHeaderTimeout bounds how long a client may take to send headers.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// APITokens are the bearer tokens /api/v1 accepts; environment only,
+	// comma separated.
+	APITokens []Secret `yaml:"api_tokens"`
+}
+
+// LogConfig is the process log.
+type LogConfig struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is json or text.
+	Format string `yaml:"format"`
+}
+
+// StoreConfig chooses and tunes the flow store.
+type StoreConfig struct {
+	// DSN is a PostgreSQL URL or key=value DSN; empty means the embedded
+	// SQLite store at SQLitePath.
+	DSN DSN `yaml:"dsn"`
+	// SQLitePath is the embedded store's database file.
+	SQLitePath string `yaml:"sqlite_path"`
+	// MaxConns caps the store's open connections.
+	MaxConns int `yaml:"max_conns"`
+	// MigrateOnStart applies pending schema migrations at start-up.
+	MigrateOnStart bool `yaml:"migrate_on_start"`
+}
+
+// QueueConfig chooses the work queue.
+type QueueConfig struct {
+	// RedisURL is a redis://, rediss:// or unix:// URL; empty means the
+	// in-process queue, which only the embedded store may use.
+	RedisURL DSN `yaml:"redis_url"`
+	// KeyPrefix starts every Redis key the queue writes, so deployments (or
+	// test runs) can share one Redis without seeing each other's work.
+	KeyPrefix string `yaml:"key_prefix"`
+}
+
+// OutboxConfig tunes the relay from the store's outbox to the queue.
+type OutboxConfig struct {
+	// PollInterval is how often the relay looks for unsent messages.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// BatchSize is how many messages one poll relays at most.
+	BatchSize int `yaml:"batch_size"`
+}
+
+// SimConfig is the browser chat simulator.
+type SimConfig struct {
+	// Enabled serves /sim/; demo mode turns it on.
+	Enabled bool `yaml:"enabled"`
+}
+
+// Default returns the configuration used for every key that neither the file
+// nor the environment sets.
+func Default() *Config {
+	return &Config{
+		Server: ServerConfig{
+			Addr:              ":8080",
+			BodyLimit:         1 << 20,
+			ShutdownTimeout:   15 * time.Second,
+			ReadHeaderTimeout: 10 * time.Second,
+		},
+		Log:    LogConfig{Level: "info", Format: "json"},
+		Store:  StoreConfig{SQLitePath: "./data/cardflow.db", MaxConns: 10, MigrateOnStart: true},
+		Queue:  QueueConfig{KeyPrefix: "cardflow:q:"},
+		Outbox: OutboxConfig{PollInterval: 50 * time.Millisecond, BatchSize: 256},
+	}
+}
+
+// Load reads the configuration: defaults, then the YAML file at path (none
+// when path is ""), then environment variables looked up with lookupEnv
+// (os.LookupEnv in production; nil means no environment), then Validate.
+// Its error lists every problem found, one per line.
+func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	cfg := Default()
+	cfg.sources = map[string]string{}
+	var errs []error
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		errs = append(errs, decodeFile(cfg, path, data)...)
+	}
+	if lookupEnv != nil {
+		errs = append(errs, applyEnv(cfg, lookupEnv)...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Source tells where the value of a key path such as "server.addr" came
+// from: "file.yaml:7", "env CARDFLOW_SERVER_ADDR", or "default".
+func (c *Config) Source(key string) string {
+	if s, ok := c.sources[key]; ok {
+		return s
+	}
+	return "default"
+}
+
+// Secrets returns every secret value the configuration holds (tokens and
+// the passwords of DSNs), so that error messages from third-party code can
+// be scrubbed of them before they are shown or logged.
+func (c *Config) Secrets() []string {
+	var out []string
+	walkLeaves(reflect.ValueOf(c).Elem(), "", func(_ string, f reflect.Value) {
+		switch v := f.Interface().(type) {
+		case Secret:
+			if !v.IsZero() {
+				out = append(out, v.Reveal())
+			}
+		case []Secret:
+			for _, s := range v {
+				if !s.IsZero() {
+					out = append(out, s.Reveal())
+				}
+			}
+		case DSN:
+			if p, ok := v.Password(); ok {
+				out = append(out, p)
+			}
+		}
+	})
+	return out
+}
+
+// SlogLevel returns the configured level; an unknown level (which Validate
+// rejects) reads as info.
+func (l LogConfig) SlogLevel() slog.Level {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(l.Level)); err != nil {
+		return slog.LevelInfo
+	}
+	return lv
+}
+
+// NewLogger returns a logger writing to w in the configured format and level.
+func (l LogConfig) NewLogger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: l.SlogLevel()}
+	if l.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

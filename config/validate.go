@@ -1,0 +1,138 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// minTokenLen is the shortest bearer token accepted: shorter ones can be
+// guessed.
+const minTokenLen = 16
+
+// Validate checks the whole configuration and returns every problem joined
+// (errors.Join), one per line, as "key: what is wrong (where it was set)".
+// It never changes a value.
+func (c *Config) Validate() error {
+	p := &problems{cfg: c}
+	c.Server.validate(p)
+	c.Log.validate(p)
+	c.Store.validate(p)
+	c.Queue.validate(p)
+	c.Outbox.validate(p)
+	c.checkCombination(p)
+	return errors.Join(p.errs...)
+}
+
+// problems collects validation errors with the source of each key.
+type problems struct {
+	cfg  *Config
+	errs []error
+}
+
+func (p *problems) add(key, format string, args ...any) {
+	p.addFrom(key, key, format, args...)
+}
+
+// addFrom reports a problem with key whose cause is the value of another
+// key, such as a Redis URL required because a DSN was set.
+func (p *problems) addFrom(key, cause, format string, args ...any) {
+	src := p.cfg.Source(cause)
+	if cause != key {
+		src = cause + " from " + src
+	}
+	p.errs = append(p.errs, fmt.Errorf("%s: %s (%s)", key, fmt.Sprintf(format, args...), src))
+}
+
+func (s ServerConfig) validate(p *problems) {
+	if _, port, err := net.SplitHostPort(s.Addr); err != nil || port == "" {
+		p.add("server.addr", "expected host:port such as \":8080\", got %q", s.Addr)
+	}
+	if s.BodyLimit <= 0 {
+		p.add("server.body_limit", "must be positive, got %d", int64(s.BodyLimit))
+	}
+	if s.ShutdownTimeout <= 0 {
+		p.add("server.shutdown_timeout", "must be positive, got %s", s.ShutdownTimeout)
+	}
+	if s.ReadHeaderTimeout <= 0 {
+		p.add("server.read_header_timeout", "must be positive, got %s", s.ReadHeaderTimeout)
+	}
+	for i, t := range s.APITokens {
+		if len(t.Reveal()) < minTokenLen {
+			p.addFrom(fmt.Sprintf("server.api_tokens[%d]", i), "server.api_tokens",
+				"too short: a bearer token needs at least %d characters", minTokenLen)
+		}
+	}
+}
+
+func (l LogConfig) validate(p *problems) {
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, l.Level) {
+		p.add("log.level", "must be one of debug, info, warn, error, got %q", l.Level)
+	}
+	if l.Format != "json" && l.Format != "text" {
+		p.add("log.format", "must be json or text, got %q", l.Format)
+	}
+}
+
+func (s StoreConfig) validate(p *problems) {
+	if !s.DSN.IsZero() && !isPostgresDSN(s.DSN) {
+		// The value is not shown: it may be a password pasted by mistake.
+		p.add("store.dsn", "expected a postgres:// URL or a key=value DSN such as \"host=db dbname=cardflow\"")
+	}
+	if s.DSN.IsZero() && s.SQLitePath == "" {
+		p.add("store.sqlite_path", "required when store.dsn is empty (the embedded store)")
+	}
+	if s.MaxConns < 1 {
+		p.add("store.max_conns", "must be at least 1, got %d", s.MaxConns)
+	}
+}
+
+func (q QueueConfig) validate(p *problems) {
+	if q.KeyPrefix == "" {
+		p.add("queue.key_prefix", "must not be empty: keys without a prefix could collide with other users of the Redis")
+	}
+	if q.RedisURL.IsZero() {
+		return
+	}
+	u, ok := parseURL(q.RedisURL.Reveal())
+	if !ok || !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme) {
+		p.add("queue.redis_url", "expected a redis://, rediss:// or unix:// URL")
+	}
+}
+
+func (o OutboxConfig) validate(p *problems) {
+	if o.PollInterval <= 0 {
+		p.add("outbox.poll_interval", "must be positive, got %s", o.PollInterval)
+	}
+	if o.BatchSize < 1 {
+		p.add("outbox.batch_size", "must be at least 1, got %d", o.BatchSize)
+	}
+}
+
+// checkCombination allows {embedded store, in-process queue}, {PostgreSQL,
+// Redis} and {SQLite, Redis}. PostgreSQL without Redis is refused: a shared
+// database means several instances, and the in-process queue would strand
+// each instance's work in its own memory.
+func (c *Config) checkCombination(p *problems) {
+	if !c.Store.DSN.IsZero() && c.Queue.RedisURL.IsZero() {
+		p.addFrom("queue.redis_url", "store.dsn",
+			"required when store.dsn is set: several instances share work through Redis")
+	}
+}
+
+// isPostgresDSN accepts the two forms pgx parses: a postgres:// URL and a
+// libpq key=value string (checked only for its first key; pgx reports the
+// rest when it connects).
+func isPostgresDSN(d DSN) bool {
+	s := d.Reveal()
+	if u, ok := parseURL(s); ok {
+		return u.Scheme == "postgres" || u.Scheme == "postgresql"
+	}
+	return !strings.Contains(s, "://") && kvStart.MatchString(s)
+}
+
+// kvStart matches the first key of a key=value DSN.
+var kvStart = regexp.MustCompile(`^\s*[a-z_]+\s*=`)

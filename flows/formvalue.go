@@ -1,0 +1,237 @@
+package flows
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// ErrInvalidForm is what a *FormError matches with errors.Is.
+var ErrInvalidForm = errors.New("invalid form")
+
+// Codes of FieldProblem, stable for API clients and translations.
+const (
+	CodeRequired  = "required"   // missing, blank or an empty table
+	CodeUnknown   = "unknown"    // not a field of this form
+	CodeType      = "type"       // a value of the wrong kind
+	CodeFormat    = "format"     // a string that does not parse (date, amount, link)
+	CodePrecision = "precision"  // money finer than MoneyPlaces
+	CodeMin       = "min"        // below Field.Min
+	CodeMax       = "max"        // above Field.Max
+	CodeMaxLength = "max_length" // longer than Field.MaxLength
+	CodePattern   = "pattern"    // does not match Field.Pattern
+	CodeOption    = "option"     // not one of an enum's options
+	CodeMaxRows   = "max_rows"   // more rows than Field.MaxRows
+	CodeReadOnly  = "read_only"  // an edit of a field the step may not change
+)
+
+// FieldProblem is what is wrong with one field. Field is the field's path:
+// its key, or "table[row].column" for a table cell (rows count from 0).
+type FieldProblem struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// FormError lists every invalid field of a submitted form, in the form's
+// field order (rows in order, unknown keys last, sorted), so a card or API
+// client can mark them all at once.
+type FormError struct {
+	Problems []FieldProblem
+}
+
+// Error returns "invalid form: key: message; key: message".
+func (e *FormError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.Field + ": " + p.Message
+	}
+	return ErrInvalidForm.Error() + ": " + strings.Join(parts, "; ")
+}
+
+// Is makes errors.Is(err, ErrInvalidForm) true.
+func (e *FormError) Is(target error) bool { return target == ErrInvalidForm }
+
+// Problem returns the problem of one field path, if any; handy in tests
+// and when rendering one field's error.
+func (e *FormError) Problem(field string) (FieldProblem, bool) {
+	for _, p := range e.Problems {
+		if p.Field == field {
+			return p, true
+		}
+	}
+	return FieldProblem{}, false
+}
+
+// formProblems collects field problems while a form is checked.
+type formProblems struct{ list []FieldProblem }
+
+func (fp *formProblems) add(path, code, format string, args ...any) {
+	fp.list = append(fp.list, FieldProblem{Field: path, Code: code, Message: fmt.Sprintf(format, args...)})
+}
+
+func (fp *formProblems) err() error {
+	if len(fp.list) == 0 {
+		return nil
+	}
+	return &FormError{Problems: fp.list}
+}
+
+// ValidateForm checks an applicant's form against the flow's fields and
+// returns it normalised (see FieldType for each type's Go value); optional
+// fields left empty are absent from the result. The error is a *FormError
+// naming every bad field, and the map is nil then. values may come from JSON decoded with UseNumber
+// (see ValidateFormJSON) or be built in Go.
+func (f *Flow) ValidateForm(values map[string]any) (map[string]any, error) {
+	var fp formProblems
+	out := checkValues(f.Form, values, "", &fp)
+	if err := fp.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ValidateFormJSON decodes a JSON object with exact numbers and validates
+// it like ValidateForm; a body that is not a JSON object is a *FormError
+// too, with an empty field path.
+func (f *Flow) ValidateFormJSON(raw []byte) (map[string]any, error) {
+	values, err := decodeObject(raw)
+	if err != nil {
+		return nil, &FormError{Problems: []FieldProblem{{Code: CodeType, Message: err.Error()}}}
+	}
+	return f.ValidateForm(values)
+}
+
+// ValidateResult checks the result form a task step's assignee submits on
+// completion, like ValidateForm. A step without a result form accepts only
+// an empty result.
+func (f *Flow) ValidateResult(stepID string, values map[string]any) (map[string]any, error) {
+	pl := f.index[stepID]
+	if pl == nil {
+		return nil, fmt.Errorf("flow %s: validate result: %w %q", f.ID, ErrUnknownStep, stepID)
+	}
+	var fp formProblems
+	out := checkValues(pl.step.ResultForm, values, "", &fp)
+	if err := fp.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// decodeObject decodes a JSON object keeping numbers as json.Number, so
+// money never passes through float64.
+func decodeObject(raw []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var values map[string]any
+	if err := dec.Decode(&values); err != nil {
+		return nil, fmt.Errorf("expected a JSON object: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("expected one JSON object, got more data after it")
+	}
+	return values, nil
+}
+
+// checkValues validates values against fields; prefix is the path of the
+// enclosing table row ("items[2].") or "".
+func checkValues(fields []*Field, values map[string]any, prefix string, fp *formProblems) map[string]any {
+	out := make(map[string]any, len(values))
+	for _, fd := range fields {
+		path := prefix + fd.Key
+		v, ok := values[fd.Key]
+		if !ok || v == nil || isBlank(fd, v) {
+			if fd.Required {
+				fp.add(path, CodeRequired, "required")
+			}
+			continue
+		}
+		if nv, ok := checkValue(fd, v, path, fp); ok {
+			out[fd.Key] = nv
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		if !slices.ContainsFunc(fields, func(fd *Field) bool { return fd.Key == k }) {
+			fp.add(prefix+k, CodeUnknown, "not a field of this form")
+		}
+	}
+	return out
+}
+
+// isBlank reports values that count as not filled in: blank strings and
+// empty tables.
+func isBlank(fd *Field, v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.TrimSpace(x) == ""
+	case []any:
+		return fd.Type == FieldTable && len(x) == 0
+	case []map[string]any:
+		return fd.Type == FieldTable && len(x) == 0
+	}
+	return false
+}
+
+// checkValue validates and normalises one present, non-blank value.
+func checkValue(fd *Field, v any, path string, fp *formProblems) (any, bool) {
+	if fd.Type == FieldTable {
+		return checkTable(fd, v, path, fp)
+	}
+	nv, code, msg := normalise(fd, v)
+	if code != "" {
+		fp.add(path, code, "%s", msg)
+		return nil, false
+	}
+	return nv, true
+}
+
+// checkTable validates every row of a table.
+func checkTable(fd *Field, v any, path string, fp *formProblems) (any, bool) {
+	var rows []map[string]any
+	switch x := v.(type) {
+	case []map[string]any:
+		rows = x
+	case []any:
+		for i, r := range x {
+			row, ok := r.(map[string]any)
+			if !ok {
+				fp.add(fmt.Sprintf("%s[%d]", path, i), CodeType, "expected a row (an object), got %s", describe(r))
+				return nil, false
+			}
+			rows = append(rows, row)
+		}
+	default:
+		fp.add(path, CodeType, "expected a list of rows, got %s", describe(v))
+		return nil, false
+	}
+	if fd.MaxRows > 0 && len(rows) > fd.MaxRows {
+		fp.add(path, CodeMaxRows, "at most %d rows, got %d", fd.MaxRows, len(rows))
+	}
+	before := len(fp.list)
+	out := make([]map[string]any, len(rows))
+	for i, row := range rows {
+		out[i] = checkValues(fd.Columns, row, fmt.Sprintf("%s[%d].", path, i), fp)
+	}
+	return out, len(fp.list) == before
+}
+
+// describe names a value's kind for messages without echoing long input.
+func describe(v any) string {
+	switch v.(type) {
+	case string:
+		return "text"
+	case bool:
+		return "true/false"
+	case json.Number, float64, float32, int, int64, int32:
+		return "a number"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	}
+	return fmt.Sprintf("%T", v)
+}

@@ -1,0 +1,36 @@
+package queue
+
+import (
+	"crypto/rand"
+	"errors"
+	mrand "math/rand/v2"
+	"time"
+)
+
+// ErrClosed is returned by a queue's methods once Close has been called.
+var ErrClosed = errors.New("queue: closed")
+
+// RetryDelay returns how long to wait before retrying a message whose
+// attempt-th delivery failed: o.BackoffBase doubled per attempt and capped at
+// o.BackoffMax, then "equal-jittered" to a random point in its upper half, so
+// a burst of failures does not come back in lockstep while every delay stays
+// at least half the nominal one (consumers rely on that lower bound to decide
+// how often to look for due retries).
+func RetryDelay(o ConsumeOptions, attempt int) time.Duration {
+	o = o.WithDefaults()
+	d := o.BackoffBase
+	for i := 1; i < attempt && d < o.BackoffMax; i++ {
+		if d > o.BackoffMax/2 {
+			d = o.BackoffMax
+			break
+		}
+		d *= 2
+	}
+	d = min(d, o.BackoffMax)
+	half := d / 2
+	return half + mrand.N(d-half+1)
+}
+
+// NewID returns a random message ID (26 base32 characters, 130 bits) for a
+// message published without one.
+func NewID() string { return rand.Text() }

@@ -1,0 +1,148 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"cardflow/config"
+	"cardflow/flows"
+	"cardflow/outbox"
+	"cardflow/queue"
+	"cardflow/storage/postgres"
+	redisq "cardflow/storage/redis"
+	"cardflow/storage/sqlite"
+)
+
+// TopicNotify is the queue topic of notification intents the flow engine
+// writes to the outbox; the platform senders consume it.
+const TopicNotify = "notify"
+
+// RunOptions are what Run takes besides the configuration.
+type RunOptions struct {
+	// Logger receives every log line; nil discards them.
+	Logger *slog.Logger
+	// Listener, when set, is served instead of listening on server.addr
+	// (tests pass one on a random port).
+	Listener net.Listener
+	// OnReady is called once the store and queue are open and the listener
+	// accepts connections, with the address it listens on.
+	OnReady func(addr net.Addr)
+}
+
+// Run opens the configured store and queue, starts the outbox relay and the
+// queue consumers, and serves HTTP until ctx is cancelled. Then it shuts down
+// in order: HTTP first (in-flight requests finish), then the relay, then the
+// consumers (in-flight queue work finishes, bounded by
+// server.shutdown_timeout), and last the queue and the store.
+func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	store, storeName, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	q, queueName, err := OpenQueue(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	log.Info("cardflow starting", "store", storeName, "queue", queueName, "addr", cfg.Server.Addr)
+
+	srv := New(cfg, Deps{
+		Logger:     log,
+		Checks:     map[string]Pinger{"store": store, "queue": q},
+		QueueDepth: TopicDepths(q, TopicNotify),
+		Outbox:     store,
+	})
+	relay := outbox.NewRelay(store, q, outbox.Options{
+		PollInterval: cfg.Outbox.PollInterval,
+		BatchSize:    cfg.Outbox.BatchSize,
+		Logger:       log.With("component", "outbox"),
+		Registerer:   srv.Registry(),
+	})
+
+	ln := opts.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Server.Addr); err != nil {
+			return fmt.Errorf("server: listen on %s: %w", cfg.Server.Addr, err)
+		}
+	}
+
+	// Background work gets its own context: it must outlive ctx until HTTP
+	// has drained, so a request committed just before shutdown is relayed.
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = relay.Run(work) })
+	wg.Go(func() {
+		err := q.Consume(work, TopicNotify, logNotifications(log), queue.ConsumeOptions{
+			DrainTimeout: cfg.Server.ShutdownTimeout,
+		})
+		if err != nil {
+			log.Error("notify consumer stopped", "err", err)
+		}
+	})
+
+	if opts.OnReady != nil {
+		opts.OnReady(ln.Addr())
+	}
+	serveErr := srv.Serve(ctx, ln)
+	stopWork()
+	wg.Wait()
+	log.Info("cardflow stopped")
+	return serveErr
+}
+
+// OpenStore opens the configured flow store: PostgreSQL when store.dsn is
+// set, otherwise the embedded SQLite file. It names the store for logs.
+func OpenStore(ctx context.Context, cfg *config.Config) (flows.Store, string, error) {
+	if cfg.Store.DSN.IsZero() {
+		s, err := sqlite.Open(ctx, cfg.Store.SQLitePath)
+		if err != nil {
+			return nil, "", err
+		}
+		return s, "sqlite " + cfg.Store.SQLitePath, nil
+	}
+	s, err := postgres.Open(ctx, cfg.Store.DSN.Reveal(), postgres.Options{
+		MaxConns: int32(cfg.Store.MaxConns),
+		Migrate:  cfg.Store.MigrateOnStart,
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return s, "postgres " + cfg.Store.DSN.String(), nil
+}
+
+// OpenQueue opens the configured queue: Redis when queue.redis_url is set,
+// otherwise the in-process queue.
+func OpenQueue(cfg *config.Config, log *slog.Logger) (queue.Queue, string, error) {
+	if cfg.Queue.RedisURL.IsZero() {
+		return queue.NewMemory(queue.MemoryOptions{}), "in-process", nil
+	}
+	q, err := redisq.Open(cfg.Queue.RedisURL.Reveal(), redisq.QueueOptions{Prefix: cfg.Queue.KeyPrefix, Logger: log})
+	if err != nil {
+		return nil, "", err
+	}
+	return q, "redis " + cfg.Queue.RedisURL.String(), nil
+}
+
+// logNotifications is the notify consumer while no chat platform is
+// configured: it logs each intent, so the pipeline from commit to delivery
+// can be watched end to end. The platform senders replace it.
+func logNotifications(log *slog.Logger) queue.Handler {
+	return func(_ context.Context, m queue.Message) error {
+		if len(m.Payload) == 0 {
+			return queue.Permanent(errors.New("notification without payload"))
+		}
+		log.Info("notification (no chat platform configured)",
+			"id", m.ID, "instance", m.Key, "attempt", m.Attempt, "payload", string(m.Payload))
+		return nil
+	}
+}

@@ -1,0 +1,210 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"cardflow/flows"
+)
+
+// SQLSTATEs raised by cardflow_raise (see migrations/00001_init.sql). The
+// "CF" class is not used by PostgreSQL.
+const (
+	codeStaleVersion = "CF001"
+	codeTaskConflict = "CF002"
+	codeNotFound     = "CF003"
+	codeUniqueViol   = "23505"
+)
+
+// Constraint names (PostgreSQL's defaults) Apply tells apart.
+const (
+	constraintIdempotency = "idempotency_pkey"
+	constraintInstance    = "instances_pkey"
+)
+
+const sqlInsertIdempotency = `INSERT INTO idempotency (key, result) VALUES ($1, $2)`
+
+const sqlCreateInstance = `
+INSERT INTO instances (id, flow_id, flow_version, status, applicant, title, form, state, version, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)`
+
+// sqlUpdateInstance overwrites the whole row, as the contract says, but
+// only from the expected version. When no row matched it fails the
+// statement, and so the whole batch, instead of reporting zero rows: the
+// later statements of the batch must not commit.
+const sqlUpdateInstance = `
+WITH u AS (
+	UPDATE instances SET flow_id = $3, flow_version = $4, status = $5, applicant = $6, title = $7,
+		form = $8, state = $9, version = version + 1, created_at = $10, updated_at = $11
+	WHERE id = $1 AND version = $2
+	RETURNING version
+)
+SELECT COALESCE((SELECT version FROM u), CASE
+	WHEN EXISTS (SELECT 1 FROM instances WHERE id = $1)
+	THEN cardflow_raise('CF001', format('instance %s is no longer at version %s', $1, $2))
+	ELSE cardflow_raise('CF003', format('instance %s does not exist', $1))
+END)`
+
+const sqlInsertTask = `
+INSERT INTO tasks (id, instance_id, step_id, kind, assignee, owner_id, status, outcome, comment,
+	result, decided_by, seq, due_at, created_at, decided_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
+
+// sqlUpdateTask is guarded by the task's From status the way
+// sqlUpdateInstance is by the version.
+const sqlUpdateTask = `
+WITH u AS (
+	UPDATE tasks SET status = $3, assignee = COALESCE(NULLIF($4, ''), assignee), outcome = $5,
+		comment = $6, result = $7, decided_by = $8, decided_at = $9
+	WHERE id = $1 AND status = $2
+	RETURNING 1
+)
+SELECT CASE
+	WHEN EXISTS (SELECT 1 FROM u) THEN 0
+	WHEN EXISTS (SELECT 1 FROM tasks WHERE id = $1)
+	THEN cardflow_raise('CF002', format('task %s is no longer %s', $1, $2))
+	ELSE cardflow_raise('CF003', format('task %s does not exist', $1))
+END`
+
+const sqlCancelTimers = `DELETE FROM timers WHERE id = ANY($1)`
+
+// sqlPutTimer replaces a timer of the same id and drops its lease, which is
+// how a repeating reminder is rescheduled.
+const sqlPutTimer = `
+INSERT INTO timers (id, instance_id, task_id, kind, due_at, payload) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (id) DO UPDATE SET instance_id = EXCLUDED.instance_id, task_id = EXCLUDED.task_id,
+	kind = EXCLUDED.kind, due_at = EXCLUDED.due_at, payload = EXCLUDED.payload,
+	lease_holder = NULL, lease_until = NULL`
+
+const sqlInsertAudit = `
+INSERT INTO audit (instance_id, task_id, actor, on_behalf_of, action, detail, at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)`
+
+const sqlInsertOutbox = `
+INSERT INTO outbox (key, instance_id, topic, payload, created_at)
+VALUES (NULLIF($1, ''), $2, $3, $4, $5)
+RETURNING seq`
+
+// Apply commits c in one round trip (see the package comment). Only a
+// replayed idempotency key costs a second one, to read the stored answer.
+//
+// The instance's version row is updated before the audit and outbox rows
+// are inserted, so its row lock serialises the Applies of one instance and
+// their Seqs ascend in commit order; a Change without Instance takes no such
+// lock, which is why the engine always sets it.
+func (s *Store) Apply(ctx context.Context, c flows.Change) (flows.Applied, error) {
+	var applied flows.Applied
+	b := changeBatch(c, &applied)
+	if b.Len() == 0 {
+		return applied, nil
+	}
+	err := s.pool.SendBatch(ctx, b).Close()
+	if err == nil {
+		return applied, nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == codeUniqueViol && pgErr.ConstraintName == constraintIdempotency {
+		result, rerr := s.Idempotent(ctx, c.IdempotencyKey)
+		if rerr != nil {
+			return flows.Applied{}, fmt.Errorf("postgres: apply change: read answer of replayed key %s: %w", c.IdempotencyKey, rerr)
+		}
+		return flows.Applied{}, &flows.DuplicateError{Key: c.IdempotencyKey, Result: result}
+	}
+	return flows.Applied{}, applyError(err)
+}
+
+// changeBatch queues c's statements in the order the contract gives; the
+// idempotency key goes first so a replay fails before it can report a stale
+// version. Results land in applied as the batch is read.
+func changeBatch(c flows.Change, applied *flows.Applied) *pgx.Batch {
+	b := &pgx.Batch{}
+	if c.IdempotencyKey != "" {
+		b.Queue(sqlInsertIdempotency, c.IdempotencyKey, nullJSON(c.Result))
+	}
+	if in := c.Instance; in != nil {
+		if c.Create {
+			b.Queue(sqlCreateInstance, in.ID, in.FlowID, in.FlowVersion, string(in.Status), in.Applicant,
+				in.Title, nullJSON(in.Form), nullJSON(in.State), in.CreatedAt, in.UpdatedAt)
+			applied.InstanceVersion = 1
+		} else {
+			b.Queue(sqlUpdateInstance, in.ID, c.ExpectVersion, in.FlowID, in.FlowVersion, string(in.Status),
+				in.Applicant, in.Title, nullJSON(in.Form), nullJSON(in.State), in.CreatedAt, in.UpdatedAt,
+			).QueryRow(func(row pgx.Row) error { return row.Scan(&applied.InstanceVersion) })
+		}
+	}
+	for _, t := range c.NewTasks {
+		b.Queue(sqlInsertTask, t.ID, t.InstanceID, t.StepID, t.Kind, t.Assignee, t.OwnerID, string(t.Status),
+			t.Outcome, t.Comment, nullJSON(t.Result), t.DecidedBy, t.Seq, nullTime(t.DueAt),
+			t.CreatedAt, nullTime(t.DecidedAt))
+	}
+	for _, u := range c.TaskUpdates {
+		b.Queue(sqlUpdateTask, u.ID, string(u.From), string(u.Status), u.Assignee, u.Outcome, u.Comment,
+			nullJSON(u.Result), u.DecidedBy, nullTime(u.DecidedAt))
+	}
+	if len(c.CancelTimers) > 0 {
+		b.Queue(sqlCancelTimers, c.CancelTimers)
+	}
+	for _, t := range c.NewTimers {
+		b.Queue(sqlPutTimer, t.ID, t.InstanceID, t.TaskID, t.Kind, t.DueAt, nullJSON(t.Payload))
+	}
+	for _, a := range c.Audit {
+		b.Queue(sqlInsertAudit, a.InstanceID, a.TaskID, a.Actor, a.OnBehalfOf, a.Action, nullJSON(a.Detail), a.At)
+	}
+	if len(c.Outbox) > 0 {
+		applied.OutboxSeqs = make([]int64, len(c.Outbox))
+	}
+	for i, m := range c.Outbox {
+		b.Queue(sqlInsertOutbox, m.Key, m.InstanceID, m.Topic, nullJSON(m.Payload), m.CreatedAt).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&applied.OutboxSeqs[i]) })
+	}
+	return b
+}
+
+// applyError maps the error that failed an Apply batch to the contract's
+// sentinels, keeping the database's message, which names the row.
+func applyError(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return fmt.Errorf("postgres: apply change: %w", err)
+	}
+	var sentinel error
+	switch {
+	case pgErr.Code == codeStaleVersion:
+		sentinel = flows.ErrStaleVersion
+	case pgErr.Code == codeTaskConflict:
+		sentinel = flows.ErrTaskConflict
+	case pgErr.Code == codeNotFound:
+		sentinel = flows.ErrNotFound
+	case pgErr.Code == codeUniqueViol && pgErr.ConstraintName == constraintInstance:
+		// Creating an instance that exists means the caller's view (no
+		// instance yet) is stale, like any other lost race on the instance.
+		return fmt.Errorf("postgres: apply change: instance already exists: %w", flows.ErrStaleVersion)
+	default:
+		return fmt.Errorf("postgres: apply change: %w", err)
+	}
+	return fmt.Errorf("postgres: apply change: %s: %w", pgErr.Message, sentinel)
+}
+
+// nullJSON stores an absent document as NULL; an empty one is not JSON.
+func nullJSON(m json.RawMessage) any {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// nullTime stores an optional time that is unset (no deadline, not decided
+// yet) as NULL. Times every row has are stored as given, the zero time too,
+// so they read back as written.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}

@@ -1,0 +1,171 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"cardflow/flows"
+)
+
+// defaultLimit is the page size of a filter whose Limit is 0.
+const defaultLimit = 100
+
+const instanceColumns = `id, flow_id, flow_version, status, applicant, title, form, state, version, created_at, updated_at`
+
+const taskColumns = `id, instance_id, step_id, kind, assignee, owner_id, status, outcome, comment,
+	result, decided_by, seq, due_at, created_at, decided_at`
+
+// Instance returns one instance; flows.ErrNotFound if there is none.
+func (s *Store) Instance(ctx context.Context, id string) (flows.Instance, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+instanceColumns+` FROM instances WHERE id = $1`, id)
+	in, err := pgx.CollectExactlyOneRow(rows, scanInstance)
+	if err != nil {
+		return flows.Instance{}, fmt.Errorf("postgres: instance %s: %w", id, notFound(err))
+	}
+	return in, nil
+}
+
+// Instances lists instances matching f, newest first.
+func (s *Store) Instances(ctx context.Context, f flows.InstanceFilter) ([]flows.Instance, error) {
+	var w where
+	w.eq("flow_id", f.FlowID)
+	w.eq("applicant", f.Applicant)
+	w.eq("status", string(f.Status))
+	// Only the filters in use appear in the SQL, so each combination gets a
+	// plan that can use its index rather than one generic "$1 = '' OR" plan.
+	q := `SELECT ` + instanceColumns + ` FROM instances` + w.sql() +
+		` ORDER BY created_at DESC, id DESC LIMIT ` + w.arg(limit(f.Limit))
+	rows, _ := s.pool.Query(ctx, q, w.args...)
+	list, err := pgx.CollectRows(rows, scanInstance)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list instances: %w", err)
+	}
+	return list, nil
+}
+
+// Task returns one task; flows.ErrNotFound if there is none.
+func (s *Store) Task(ctx context.Context, id string) (flows.Task, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id)
+	t, err := pgx.CollectExactlyOneRow(rows, scanTask)
+	if err != nil {
+		return flows.Task{}, fmt.Errorf("postgres: task %s: %w", id, notFound(err))
+	}
+	return t, nil
+}
+
+// Tasks lists tasks matching f, oldest first (by CreatedAt, then ID).
+func (s *Store) Tasks(ctx context.Context, f flows.TaskFilter) ([]flows.Task, error) {
+	var w where
+	w.eq("assignee", f.Assignee)
+	w.eq("instance_id", f.InstanceID)
+	w.eq("status", string(f.Status))
+	q := `SELECT ` + taskColumns + ` FROM tasks` + w.sql() +
+		` ORDER BY created_at, id LIMIT ` + w.arg(limit(f.Limit))
+	rows, _ := s.pool.Query(ctx, q, w.args...)
+	list, err := pgx.CollectRows(rows, scanTask)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list tasks: %w", err)
+	}
+	return list, nil
+}
+
+// Audit returns an instance's audit trail in the order it was written.
+func (s *Store) Audit(ctx context.Context, instanceID string) ([]flows.AuditEntry, error) {
+	rows, _ := s.pool.Query(ctx, `
+		SELECT seq, instance_id, task_id, actor, on_behalf_of, action, detail, at
+		FROM audit WHERE instance_id = $1 ORDER BY seq`, instanceID)
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (flows.AuditEntry, error) {
+		var a flows.AuditEntry
+		err := row.Scan(&a.Seq, &a.InstanceID, &a.TaskID, &a.Actor, &a.OnBehalfOf, &a.Action, &a.Detail, &a.At)
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: audit of %s: %w", instanceID, err)
+	}
+	return list, nil
+}
+
+// Idempotent returns the answer stored with an applied idempotency key;
+// flows.ErrNotFound if the key is unknown.
+func (s *Store) Idempotent(ctx context.Context, key string) (json.RawMessage, error) {
+	var result json.RawMessage
+	err := s.pool.QueryRow(ctx, `SELECT result FROM idempotency WHERE key = $1`, key).Scan(&result)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: idempotency key %s: %w", key, notFound(err))
+	}
+	return result, nil
+}
+
+func scanInstance(row pgx.CollectableRow) (flows.Instance, error) {
+	var in flows.Instance
+	err := row.Scan(&in.ID, &in.FlowID, &in.FlowVersion, &in.Status, &in.Applicant, &in.Title,
+		&in.Form, &in.State, &in.Version, &in.CreatedAt, &in.UpdatedAt)
+	return in, err
+}
+
+func scanTask(row pgx.CollectableRow) (flows.Task, error) {
+	var t flows.Task
+	var due, decided pgtype.Timestamptz
+	err := row.Scan(&t.ID, &t.InstanceID, &t.StepID, &t.Kind, &t.Assignee, &t.OwnerID, &t.Status,
+		&t.Outcome, &t.Comment, &t.Result, &t.DecidedBy, &t.Seq, &due, &t.CreatedAt, &decided)
+	t.DueAt, t.DecidedAt = timeOrZero(due), timeOrZero(decided)
+	return t, err
+}
+
+// timeOrZero reads a nullable timestamptz back into the contract's "zero
+// means none".
+func timeOrZero(ts pgtype.Timestamptz) time.Time {
+	if !ts.Valid {
+		return time.Time{}
+	}
+	return ts.Time
+}
+
+// notFound turns pgx's "no rows" into the contract's sentinel.
+func notFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return flows.ErrNotFound
+	}
+	return err
+}
+
+func limit(n int) int {
+	if n <= 0 {
+		return defaultLimit
+	}
+	return n
+}
+
+// where builds the WHERE clause of a list query from the filters in use.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// eq adds "column = value" unless value is empty (a zero filter field).
+func (w *where) eq(column, value string) {
+	if value != "" {
+		w.conds = append(w.conds, column+" = "+w.arg(value))
+	}
+}
+
+// arg adds a parameter and returns its placeholder.
+func (w *where) arg(v any) string {
+	w.args = append(w.args, v)
+	return "$" + strconv.Itoa(len(w.args))
+}
+
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}

@@ -1,0 +1,128 @@
+// Package postgres is the production flow store: flows.Store on PostgreSQL
+// through a pgx v5 connection pool, with its schema in embedded migrations.
+//
+// Apply sends every statement of a change as one pipelined pgx.Batch with no
+// explicit BEGIN: PostgreSQL runs the statements up to the batch's Sync as one
+// implicit transaction, so a change costs one round trip and a failing
+// statement (a stale version, a task in the wrong status, a replayed
+// idempotency key) rolls the whole change back.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"cardflow/flows"
+)
+
+// Options tune Open.
+type Options struct {
+	// MaxConns caps the pool; 0 keeps pgxpool's default (the greater of 4
+	// and the number of CPUs).
+	MaxConns int32
+	// Migrate runs the embedded migrations before the store is returned, as
+	// `cardflow serve` does at start-up; concurrent starters are serialised
+	// by an advisory lock.
+	Migrate bool
+}
+
+// Store is a flows.Store on PostgreSQL. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ flows.Store = (*Store)(nil)
+
+// Open connects to the database named by dsn (a postgres:// URL or key=value
+// string; a search_path parameter selects the schema), optionally migrates
+// it, and checks that it is reachable. Errors name the host, port, database
+// and user, never the password.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", errBadDSN)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	// Times come back in UTC whatever the session's TimeZone, so a value
+	// reads the same on every server and in every test.
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		conn.TypeMap().RegisterType(&pgtype.Type{
+			Name: "timestamptz", OID: pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC},
+		})
+		return nil
+	}
+	if opts.Migrate {
+		if _, err := migrate(ctx, cfg.ConnConfig); err != nil {
+			return nil, err
+		}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, connectError("open", cfg.ConnConfig.Config, err)
+	}
+	// pgxpool connects lazily; ping now so a wrong DSN fails at start-up
+	// rather than on the first callback.
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, connectError("open", cfg.ConnConfig.Config, err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return connectError("ping", s.pool.Config().ConnConfig.Config, err)
+	}
+	return nil
+}
+
+// Close waits for borrowed connections to return and closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// connectError describes a failed connection by its target (host, port,
+// database, user) and removes the password from the driver's message, so
+// the error can be logged and shown to an operator.
+func connectError(op string, cfg pgconn.Config, err error) error {
+	return fmt.Errorf("postgres: %s: connect to host=%s port=%d database=%s user=%s: %w",
+		op, cfg.Host, cfg.Port, cfg.Database, cfg.User, redact(err, cfg.Password))
+}
+
+// redactedError carries an error whose message had a secret cut out; it
+// still unwraps to the original so errors.Is works on, say, a cancelled
+// context.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact removes secret from err's message. pgx does not put passwords in
+// its errors today; this keeps it so if a driver message ever echoes one.
+func redact(err error, secret string) error {
+	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return &redactedError{msg: strings.ReplaceAll(err.Error(), secret, "xxxxx"), err: err}
+}
+
+// errBadDSN replaces a DSN parse error, whose text may quote the raw DSN
+// (url.Parse's errors do) and so its password: a malformed DSN cannot be
+// redacted reliably, so nothing of it is shown.
+var errBadDSN = errors.New("the DSN does not parse (it is not shown because it may hold a password)")

@@ -1,0 +1,202 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"cardflow/flows"
+)
+
+// Apply commits c in one write transaction. The idempotency key is looked up
+// first, so a replay is answered with the first result even when the
+// instance has moved on since; the key is recorded last, in the same
+// transaction, so a change that fails leaves it unrecorded.
+func (s *Store) Apply(ctx context.Context, c flows.Change) (flows.Applied, error) {
+	var applied flows.Applied
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		a, err := applier{s: s, ctx: ctx, tx: tx}.apply(c)
+		applied = a
+		return err
+	})
+	if err != nil {
+		return flows.Applied{}, fmt.Errorf("sqlite: apply change: %w", err)
+	}
+	return applied, nil
+}
+
+// applier runs one Change's statements in its transaction.
+type applier struct {
+	s   *Store
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+func (w applier) exec(query string, args ...any) (sql.Result, error) {
+	return w.s.stmt(w.ctx, w.tx, query).ExecContext(w.ctx, args...)
+}
+
+func (w applier) queryRow(query string, args ...any) *sql.Row {
+	return w.s.stmt(w.ctx, w.tx, query).QueryRowContext(w.ctx, args...)
+}
+
+func (w applier) apply(c flows.Change) (flows.Applied, error) {
+	var a flows.Applied
+	if c.IdempotencyKey != "" {
+		if err := w.checkKey(c.IdempotencyKey); err != nil {
+			return a, err
+		}
+	}
+	if c.Instance != nil {
+		v, err := w.writeInstance(c)
+		if err != nil {
+			return a, err
+		}
+		a.InstanceVersion = v
+	}
+	for _, t := range c.NewTasks {
+		if err := w.insertTask(t); err != nil {
+			return a, err
+		}
+	}
+	for _, u := range c.TaskUpdates {
+		if err := w.updateTask(u); err != nil {
+			return a, err
+		}
+	}
+	if err := w.writeTimers(c); err != nil {
+		return a, err
+	}
+	for _, e := range c.Audit {
+		if _, err := w.exec(qInsertAudit,
+			e.InstanceID, e.TaskID, e.Actor, e.OnBehalfOf, e.Action, jsonArg(e.Detail), timeArg(e.At)); err != nil {
+			return a, fmt.Errorf("insert audit row %s of %s: %w", e.Action, e.InstanceID, err)
+		}
+	}
+	for _, m := range c.Outbox {
+		var seq int64
+		if err := w.queryRow(qInsertOutbox,
+			m.Key, m.InstanceID, m.Topic, jsonArg(m.Payload), timeArg(m.CreatedAt)).Scan(&seq); err != nil {
+			return a, fmt.Errorf("insert outbox message %s: %w", m.Key, err)
+		}
+		a.OutboxSeqs = append(a.OutboxSeqs, seq)
+	}
+	if c.IdempotencyKey != "" {
+		if _, err := w.exec(qRecordKey,
+			c.IdempotencyKey, jsonArg(c.Result)); err != nil {
+			return a, fmt.Errorf("record idempotency key %s: %w", c.IdempotencyKey, err)
+		}
+	}
+	return a, nil
+}
+
+// checkKey returns a *flows.DuplicateError when key was applied before.
+func (w applier) checkKey(key string) error {
+	var dup flows.DuplicateError
+	err := w.queryRow(qCheckKey, key).
+		Scan(&dup.Key, rawJSON{&dup.Result})
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("look up idempotency key %s: %w", key, err)
+	}
+	return &dup
+}
+
+// writeInstance inserts (Create) or version-checks and overwrites the
+// instance and returns its new version.
+func (w applier) writeInstance(c flows.Change) (int64, error) {
+	in := c.Instance
+	if c.Create {
+		_, err := w.exec(qInsertInstance,
+			in.ID, in.FlowID, in.FlowVersion, in.Status, in.Applicant, in.Title,
+			jsonArg(in.Form), jsonArg(in.State), timeArg(in.CreatedAt), timeArg(in.UpdatedAt))
+		if isConstraint(err) {
+			return 0, fmt.Errorf("create instance %s: it already exists: %w", in.ID, flows.ErrStaleVersion)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("create instance %s: %w", in.ID, err)
+		}
+		return 1, nil
+	}
+	var stored struct {
+		flowID, status, applicant string
+		createdAt                 sql.NullInt64
+	}
+	err := w.queryRow(qUpdateInstance, in.FlowVersion, in.Title, jsonArg(in.Form), jsonArg(in.State),
+		timeArg(in.UpdatedAt), in.ID, c.ExpectVersion).
+		Scan(&stored.flowID, &stored.status, &stored.applicant, &stored.createdAt)
+	switch {
+	case err == nil:
+		if stored.flowID != in.FlowID || stored.status != string(in.Status) || stored.applicant != in.Applicant ||
+			stored.createdAt != timeColumn(in.CreatedAt) {
+			if _, err := w.exec(qUpdateInstanceKeys, in.FlowID, in.Status, in.Applicant, timeArg(in.CreatedAt), in.ID); err != nil {
+				return 0, fmt.Errorf("update instance %s: %w", in.ID, err)
+			}
+		}
+		return c.ExpectVersion + 1, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, fmt.Errorf("update instance %s: %w", in.ID, err)
+	}
+	var version int64
+	err = w.queryRow(qInstanceVersion, in.ID).Scan(&version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("update instance %s: %w", in.ID, flows.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("update instance %s: %w", in.ID, err)
+	}
+	return 0, fmt.Errorf("update instance %s: at version %d, expected %d: %w", in.ID, version, c.ExpectVersion, flows.ErrStaleVersion)
+}
+
+func (w applier) insertTask(t flows.Task) error {
+	_, err := w.exec(qInsertTask,
+		t.ID, t.InstanceID, t.StepID, t.Kind, t.Assignee, t.OwnerID, t.Status, t.Outcome, t.Comment,
+		jsonArg(t.Result), t.DecidedBy, t.Seq, timeArg(t.DueAt), timeArg(t.CreatedAt), timeArg(t.DecidedAt))
+	if err != nil {
+		return fmt.Errorf("insert task %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// updateTask applies u when the task is in u.From. An empty Assignee keeps
+// the current one; every other decision field is overwritten.
+func (w applier) updateTask(u flows.TaskUpdate) error {
+	res, err := w.exec(qUpdateTask,
+		u.Status, u.Assignee, u.Outcome, u.Comment, jsonArg(u.Result), u.DecidedBy, timeArg(u.DecidedAt),
+		u.ID, u.From)
+	if err != nil {
+		return fmt.Errorf("update task %s: %w", u.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var status string
+	err = w.queryRow(qTaskStatus, u.ID).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("update task %s: %w", u.ID, flows.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("update task %s: %w", u.ID, err)
+	}
+	return fmt.Errorf("update task %s: is %s, expected %s: %w", u.ID, status, u.From, flows.ErrTaskConflict)
+}
+
+// writeTimers cancels, then upserts. A replaced timer loses any lease the
+// old one had: it is a new deadline, due to fire again.
+func (w applier) writeTimers(c flows.Change) error {
+	for _, id := range c.CancelTimers {
+		if _, err := w.exec(qCancelTimer, id); err != nil {
+			return fmt.Errorf("cancel timer %s: %w", id, err)
+		}
+	}
+	for _, t := range c.NewTimers {
+		if _, err := w.exec(qUpsertTimer,
+			t.ID, t.InstanceID, t.TaskID, t.Kind, t.DueAt.UnixMicro(), jsonArg(t.Payload)); err != nil {
+			return fmt.Errorf("add timer %s: %w", t.ID, err)
+		}
+	}
+	return nil
+}

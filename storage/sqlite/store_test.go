@@ -1,0 +1,186 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/flows"
+	"cardflow/storage/sqlite"
+	"cardflow/storage/storetest"
+)
+
+func newStore(t testing.TB) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "cardflow.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) flows.Store { return newStore(t) })
+}
+
+func TestOpenRejectsNonDatabase(t *testing.T) {
+	t.Parallel()
+	garbage := make([]byte, 8192)
+	for i := range garbage {
+		garbage[i] = byte(i*7 + 3)
+	}
+	tests := []struct {
+		name    string
+		content []byte
+	}{
+		{name: "binary garbage", content: garbage},
+		{name: "a text file", content: []byte("this is my config, not a database\n")},
+		{
+			name:    "damaged header",
+			content: append([]byte("SQLite format 3\x00\xff\xff\x7f\x7f"), garbage[:4096]...),
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "data", "cardflow.db")
+			require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o750))
+			require.NoError(t, os.WriteFile(path, tc.content, 0o600))
+
+			for op, err := range map[string]error{
+				"Open":    openErr(t, path),
+				"Migrate": sqlite.Migrate(t.Context(), path),
+			} {
+				require.ErrorIs(t, err, sqlite.ErrNotDatabase, op)
+				require.ErrorContains(t, err, path, "%s must name the file", op)
+				require.ErrorContains(t, err, "not a valid SQLite database", op)
+			}
+			after, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, tc.content, after, "a file that is no database must be left as it was")
+		})
+	}
+}
+
+func openErr(t *testing.T, path string) error {
+	s, err := sqlite.Open(t.Context(), path)
+	if err == nil {
+		require.NoError(t, s.Close())
+	}
+	return err
+}
+
+func TestOpenRejectsNonFilePath(t *testing.T) {
+	t.Parallel()
+	for _, path := range []string{"", ":memory:", "file:x.db", "x.db?mode=ro"} {
+		_, err := sqlite.Open(t.Context(), path)
+		require.ErrorContains(t, err, "want a plain file path", "path %q", path)
+	}
+}
+
+func TestDataSurvivesReopen(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "nested", "dir", "cardflow.db") // Open creates the directories
+	s, err := sqlite.Open(ctx, path)
+	require.NoError(t, err)
+	inst := storetest.Seed(t, s, "i-1")
+	c := storetest.DecideChange(inst, "i-1-t1", "u-bob")
+	c.IdempotencyKey, c.Result = "click-1", json.RawMessage(`{"ok": true}`)
+	c.NewTimers = []flows.Timer{storetest.NewTimer("i-1", "tm-1", storetest.At(time.Hour))}
+	storetest.MustApply(t, s, c)
+	_, _, err = s.PutDefinition(ctx, storetest.NewDefinition("purchase", "id: purchase\n"))
+	require.NoError(t, err)
+	require.NoError(t, s.ReplaceOrg(ctx, storetest.SampleOrg()))
+	require.NoError(t, s.Close())
+
+	// Migrating an up-to-date file is a no-op, and reopening keeps everything.
+	require.NoError(t, sqlite.Migrate(ctx, path))
+	s, err = sqlite.Open(ctx, path)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+
+	got, err := s.Instance(ctx, "i-1")
+	require.NoError(t, err)
+	require.Equal(t, int64(2), got.Version)
+	task, err := s.Task(ctx, "i-1-t1")
+	require.NoError(t, err)
+	require.Equal(t, flows.TaskApproved, task.Status)
+	audit, err := s.Audit(ctx, "i-1")
+	require.NoError(t, err)
+	require.Len(t, audit, 2)
+	pending, err := s.PendingOutbox(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, pending, 2)
+	result, err := s.Idempotent(ctx, "click-1")
+	require.NoError(t, err)
+	require.JSONEq(t, `{"ok": true}`, string(result))
+	timers, err := s.ClaimTimers(ctx, storetest.At(2*time.Hour), "h", time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, timers, 1)
+	def, err := s.LatestDefinition(ctx, "purchase")
+	require.NoError(t, err)
+	require.Equal(t, 1, def.Version)
+	user, err := s.UserByPlatformID(ctx, "feishu", "ou_carol")
+	require.NoError(t, err)
+	require.Equal(t, "u-carol", user.ID)
+}
+
+// TestReadersDoNotWaitForWriter holds the file's write lock from another
+// connection (as a second process would) and reads through the store: WAL
+// readers see the last commit instead of waiting.
+func TestReadersDoNotWaitForWriter(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	s, err := sqlite.Open(ctx, path)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	storetest.Seed(t, s, "i-1")
+
+	other, err := sql.Open("sqlite", path+"?_txlock=immediate")
+	require.NoError(t, err)
+	defer func() { require.NoError(t, other.Close()) }()
+	tx, err := other.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	_, err = tx.ExecContext(ctx, `UPDATE instances SET version = 5, title = 'uncommitted' WHERE id = 'i-1'`)
+	require.NoError(t, err)
+
+	readCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	got, err := s.Instance(readCtx, "i-1")
+	require.NoError(t, err, "a read must not wait for another connection's write transaction")
+	require.Equal(t, int64(1), got.Version, "a reader sees the last commit")
+	_, err = s.Tasks(readCtx, flows.TaskFilter{Assignee: "u-bob"})
+	require.NoError(t, err)
+
+	require.NoError(t, tx.Commit())
+	got, err = s.Instance(ctx, "i-1")
+	require.NoError(t, err)
+	require.Equal(t, int64(5), got.Version, "and the new commit once it is made")
+}
+
+func TestMigrateFreshFile(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "new", "cardflow.db")
+	require.NoError(t, sqlite.Migrate(ctx, path))
+	require.FileExists(t, path)
+	s, err := sqlite.Open(ctx, path)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	require.NoError(t, s.Ping(ctx))
+	storetest.Seed(t, s, "i-1")
+}
+
+// BenchmarkApplyClaimTask runs the shared claim-task transaction on 16
+// goroutines against a store file in a temporary directory.
+func BenchmarkApplyClaimTask(b *testing.B) {
+	storetest.BenchApplyClaimTask(b, newStore(b))
+}

@@ -1,0 +1,179 @@
+package storetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/flows"
+)
+
+func taskUpdateTests() []suiteTest {
+	return []suiteTest{
+		storeTest("guarded by from status", testTaskUpdates),
+		storeTest("timers cancelled before added", testTimerChanges),
+	}
+}
+
+func testTaskUpdates(t *testing.T, s flows.Store) {
+	ctx := t.Context()
+	decide := flows.TaskUpdate{From: flows.TaskOpen, Status: flows.TaskApproved, Outcome: "approve",
+		Comment: "ok", Result: json.RawMessage(`{"qty": 3}`), DecidedBy: "u-boss", DecidedAt: At(time.Hour)}
+	decided := func(task flows.Task) flows.Task {
+		task.Status, task.Outcome, task.Comment = flows.TaskApproved, "approve", "ok"
+		task.Result, task.DecidedBy, task.DecidedAt = decide.Result, "u-boss", At(time.Hour)
+		return task
+	}
+	tests := []struct {
+		name    string
+		before  []flows.TaskUpdate // applied first; must succeed
+		update  flows.TaskUpdate   // ID "" means the seeded task
+		wantErr error
+		want    func(seeded flows.Task) flows.Task
+	}{
+		{name: "decide keeps the assignee", update: decide, want: decided},
+		{
+			name:   "transfer sets the assignee",
+			update: flows.TaskUpdate{From: flows.TaskOpen, Status: flows.TaskOpen, Assignee: "u-carol", Comment: "转交"},
+			want: func(task flows.Task) flows.Task {
+				task.Assignee, task.Comment = "u-carol", "转交"
+				return task
+			},
+		},
+		{
+			name:   "every decision field is overwritten",
+			before: []flows.TaskUpdate{decide},
+			update: flows.TaskUpdate{From: flows.TaskApproved, Status: flows.TaskOpen},
+			want:   func(task flows.Task) flows.Task { return task },
+		},
+		{
+			name:    "wrong from status",
+			update:  flows.TaskUpdate{From: flows.TaskWaiting, Status: flows.TaskApproved, DecidedBy: "u-x"},
+			wantErr: flows.ErrTaskConflict,
+			want:    func(task flows.Task) flows.Task { return task },
+		},
+		{
+			name:    "already decided",
+			before:  []flows.TaskUpdate{decide},
+			update:  flows.TaskUpdate{From: flows.TaskOpen, Status: flows.TaskRejected, DecidedBy: "u-x"},
+			wantErr: flows.ErrTaskConflict,
+			want:    decided,
+		},
+		{
+			name:    "unknown task",
+			update:  flows.TaskUpdate{ID: "missing", From: flows.TaskOpen, Status: flows.TaskApproved},
+			wantErr: flows.ErrNotFound,
+			want:    func(task flows.Task) flows.Task { return task },
+		},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			inst := Seed(t, s, fmt.Sprintf("i-%d", i))
+			seeded := NewTask(inst.ID, inst.ID+"-t1", "u-bob")
+			for _, u := range tc.before {
+				u.ID = seeded.ID
+				MustApply(t, s, flows.Change{TaskUpdates: []flows.TaskUpdate{u}})
+			}
+			u := tc.update
+			if u.ID == "" {
+				u.ID = seeded.ID
+			}
+			_, err := s.Apply(ctx, flows.Change{TaskUpdates: []flows.TaskUpdate{u}})
+			if tc.wantErr != nil {
+				require.ErrorIs(t, err, tc.wantErr)
+			} else {
+				require.NoError(t, err)
+			}
+			got, err := s.Task(ctx, seeded.ID)
+			require.NoError(t, err)
+			RequireTask(t, tc.want(seeded), got)
+		})
+	}
+}
+
+func testTimerChanges(t *testing.T, s flows.Store) {
+	ctx := t.Context()
+	// claimFor24h leases the case's timer past the observation at At(3h), so
+	// only the change under test can free it in time.
+	claimFor24h := func(t *testing.T, id string) {
+		claimed, err := s.ClaimTimers(ctx, At(10*time.Minute), "holder-"+id, 24*time.Hour, 10)
+		require.NoError(t, err)
+		require.Equal(t, []string{id}, ids(claimed, timerID))
+	}
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, id string) // optional, after the timer due At(10m) is stored
+		change  func(inst, id string) flows.Change
+		want    func(inst, id string) []flows.Timer
+	}{
+		{
+			name:   "cancel then add the same id reschedules",
+			change: func(inst, id string) flows.Change { return rescheduleChange(inst, id, At(time.Hour)) },
+			want:   func(inst, id string) []flows.Timer { return []flows.Timer{NewTimer(inst, id, At(time.Hour))} },
+		},
+		{
+			name: "a new timer replaces a stored one",
+			change: func(inst, id string) flows.Change {
+				tm := NewTimer(inst, id, At(2*time.Hour))
+				tm.Kind, tm.Payload = "escalate", json.RawMessage(`{"level": 2}`)
+				return flows.Change{NewTimers: []flows.Timer{tm}}
+			},
+			want: func(inst, id string) []flows.Timer {
+				tm := NewTimer(inst, id, At(2*time.Hour))
+				tm.Kind, tm.Payload = "escalate", json.RawMessage(`{"level": 2}`)
+				return []flows.Timer{tm}
+			},
+		},
+		{
+			name:   "cancel removes",
+			change: func(_, id string) flows.Change { return flows.Change{CancelTimers: []string{id}} },
+			want:   func(_, _ string) []flows.Timer { return nil },
+		},
+		{
+			name:   "cancelling an unknown id is ignored",
+			change: func(_, _ string) flows.Change { return flows.Change{CancelTimers: []string{"no-such-timer"}} },
+			want:   func(inst, id string) []flows.Timer { return []flows.Timer{NewTimer(inst, id, At(10*time.Minute))} },
+		},
+		{
+			name:    "rescheduling frees a leased timer",
+			prepare: claimFor24h,
+			change:  func(inst, id string) flows.Change { return rescheduleChange(inst, id, At(20*time.Minute)) },
+			want:    func(inst, id string) []flows.Timer { return []flows.Timer{NewTimer(inst, id, At(20*time.Minute))} },
+		},
+		{
+			name:    "replacing without cancel frees a leased timer",
+			prepare: claimFor24h,
+			change: func(inst, id string) flows.Change {
+				return flows.Change{NewTimers: []flows.Timer{NewTimer(inst, id, At(30*time.Minute))}}
+			},
+			want: func(inst, id string) []flows.Timer { return []flows.Timer{NewTimer(inst, id, At(30*time.Minute))} },
+		},
+	}
+	// The cases share one store, so they run one after another and each
+	// observes its own timer at a later instant than the case before.
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			inst, id := fmt.Sprintf("i-%d", i), fmt.Sprintf("tm-%d", i)
+			MustApply(t, s, flows.Change{NewTimers: []flows.Timer{NewTimer(inst, id, At(10*time.Minute))}})
+			if tc.prepare != nil {
+				tc.prepare(t, id)
+			}
+			MustApply(t, s, tc.change(inst, id))
+			// Every case's timers are due by At(3h); the lease outlives the
+			// whole test, so a case never sees an earlier case's timer.
+			got, err := s.ClaimTimers(ctx, At(3*time.Hour), fmt.Sprintf("observer-%d", i), 24*time.Hour, 100)
+			require.NoError(t, err)
+			RequireTimers(t, tc.want(inst, id), got)
+		})
+	}
+}
+
+// rescheduleChange moves timer id of inst to due, the way the engine
+// reschedules a repeating reminder.
+func rescheduleChange(inst, id string, due time.Time) flows.Change {
+	return flows.Change{CancelTimers: []string{id}, NewTimers: []flows.Timer{NewTimer(inst, id, due)}}
+}
