@@ -56,11 +56,11 @@ func TestServeUnreachableDatabase(t *testing.T) {
 	t.Setenv("CARDFLOW_STORE_DSN", "postgres://cardflow:hunter2-secret@127.0.0.1:1/cardflow?sslmode=disable&connect_timeout=2")
 	t.Setenv("CARDFLOW_QUEUE_REDIS_URL", "redis://127.0.0.1:1/0")
 	t.Setenv("CARDFLOW_STORE_MIGRATE_ON_START", "false")
-	code, out, errOut := runCmd("serve", "--config", filepath.Join(t.TempDir(), "missing.yaml"))
+	code, _, errOut := runCmd("serve", "--config", filepath.Join(t.TempDir(), "missing.yaml"))
 	require.Equal(t, 1, code, "a missing --config file is an error")
 	require.Contains(t, errOut, "missing.yaml")
 
-	code, out, errOut = runCmd("serve")
+	code, out, errOut := runCmd("serve")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "host=127.0.0.1 port=1 database=cardflow user=cardflow")
 	require.NotContains(t, out+errOut, "hunter2-secret")
