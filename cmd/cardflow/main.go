@@ -24,6 +24,7 @@ func commands() []command {
 		{"serve", "run the server on the configured store and queue", runServe},
 		{"demo", "run the server on the embedded store and in-process queue, no credentials needed", runDemo},
 		{"migrate", "apply the flow store's schema migrations and exit", runMigrate},
+		{"flows", "validate flow definitions, or print one as a Mermaid graph", runFlows},
 		{"version", "print the version and exit", runVersion},
 	}
 }

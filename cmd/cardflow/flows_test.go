@@ -1,0 +1,56 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/config"
+)
+
+const (
+	exampleFlows = "../../configs/flows"
+	exampleOrg   = "../../configs/org.example.yaml"
+)
+
+func TestFlowsCommands(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"validate examples against the org", []string{"flows", "validate", "--org", exampleOrg, exampleFlows}, 0, "ok  order_fulfilment"},
+		{"validate one file", []string{"flows", "validate", exampleFlows + "/purchase_request.yaml"}, 0, "ok  purchase_request"},
+		{"validate bad fixtures", []string{"flows", "validate", "../../flows/testdata/flows/bad"}, 1, "bad/alert.yaml:9: step page: dedupe_key is required"},
+		{"validate missing path", []string{"flows", "validate", "no/such/dir"}, 1, "no such file or directory"},
+		{"graph", []string{"flows", "graph", "--dir", exampleFlows, "order_fulfilment"}, 0, "flowchart TD"},
+		{"graph unknown flow", []string{"flows", "graph", "--dir", exampleFlows, "nope"}, 1, `no flow "nope"`},
+		{"graph without id", []string{"flows", "graph", "--dir", exampleFlows}, 2, "exactly one flow id"},
+		{"no subcommand", []string{"flows"}, 2, "Usage: cardflow flows validate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCmd(tt.args...)
+			require.Equal(t, tt.code, code, "stdout: %s\nstderr: %s", out, errOut)
+			require.Contains(t, out+errOut, tt.contains)
+		})
+	}
+}
+
+// TestSeedDemoKeepsVersionsOfUnchangedFiles: the demo loads the examples on
+// every start; an unchanged file must not create a new version.
+func TestSeedDemoKeepsVersionsOfUnchangedFiles(t *testing.T) {
+	t.Parallel()
+	cfg := config.Default()
+	cfg.Store.SQLitePath = filepath.Join(t.TempDir(), "demo.db")
+	for range 2 {
+		lines, err := seedDemo(cfg, exampleFlows, exampleOrg)
+		require.NoError(t, err)
+		require.Len(t, lines, 6)
+		require.Contains(t, lines[1], "order_fulfilment     v1")
+	}
+}
