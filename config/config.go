@@ -31,7 +31,7 @@ type Config struct {
 	Store  StoreConfig  `yaml:"store"`
 	Queue  QueueConfig  `yaml:"queue"`
 	Outbox OutboxConfig `yaml:"outbox"`
-	Sim    SimConfig    `yaml:"sim"`
+	Flows  FlowsConfig  `yaml:"flows"`
 
 	// sources records where each key path got its value ("cardflow.yaml:7"
 	// or "env CARDFLOW_SERVER_ADDR"); keys absent here hold their default.
@@ -93,10 +93,15 @@ type OutboxConfig struct {
 	BatchSize int `yaml:"batch_size"`
 }
 
-// SimConfig is the browser chat simulator.
-type SimConfig struct {
-	// Enabled serves /sim/; demo mode turns it on.
-	Enabled bool `yaml:"enabled"`
+// FlowsConfig says where the flow definitions and the org directory are
+// read from at start-up.
+type FlowsConfig struct {
+	// Dir holds the flow definitions (*.yaml); every file is validated at
+	// start-up and a changed file is stored as a new version.
+	Dir string `yaml:"dir"`
+	// OrgFile, when set, replaces the org directory (users, roles,
+	// departments, platform user ids) with this file's at start-up.
+	OrgFile string `yaml:"org_file"`
 }
 
 // Default returns the configuration used for every key that neither the file
@@ -112,6 +117,7 @@ func Default() *Config {
 		Log:    LogConfig{Level: "info", Format: "json"},
 		Store:  StoreConfig{SQLitePath: "./data/cardflow.db", MaxConns: 10, MigrateOnStart: true},
 		Queue:  QueueConfig{KeyPrefix: "cardflow:q:"},
+		Flows:  FlowsConfig{Dir: "configs/flows"},
 		Outbox: OutboxConfig{PollInterval: 50 * time.Millisecond, BatchSize: 256},
 	}
 }

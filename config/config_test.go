@@ -35,7 +35,7 @@ func TestLoadGood(t *testing.T) {
 				SQLitePath: "/var/lib/cardflow/cardflow.db", MaxConns: 20, MigrateOnStart: false}
 			c.Queue.RedisURL = "redis://redis:6379/2"
 			c.Outbox = OutboxConfig{PollInterval: 200 * time.Millisecond, BatchSize: 64}
-			c.Sim.Enabled = true
+			c.Flows = FlowsConfig{Dir: "/etc/cardflow/flows", OrgFile: "/etc/cardflow/org.yaml"}
 		}},
 		{name: "byte count, aliases and an empty section", file: "testdata/good/sizes_and_anchors.yaml", want: func(c *Config) {
 			c.Server.BodyLimit = 2 << 20
@@ -77,7 +77,7 @@ testdata/bad/wrong_types.yaml:5: server.read_header_timeout: expected a duration
 testdata/bad/wrong_types.yaml:7: store.max_conns: expected an integer, got "ten"
 testdata/bad/wrong_types.yaml:8: store.migrate_on_start: expected true or false, got "yes"
 testdata/bad/wrong_types.yaml:10: outbox.batch_size: expected an integer, got the number 2.5
-testdata/bad/wrong_types.yaml:11: sim: expected a mapping of keys, got the boolean true`},
+testdata/bad/wrong_types.yaml:11: flows: expected a mapping of keys, got the boolean true`},
 		{name: "secret in the file", file: "secret_in_file.yaml", want: `
 testdata/bad/secret_in_file.yaml:2: server.api_tokens: is a secret: set it in the environment variable CARDFLOW_SERVER_API_TOKENS, not in the file`},
 		{name: "passwords in URLs", file: "password_in_file.yaml", want: `
@@ -146,11 +146,11 @@ func TestEnvOverrides(t *testing.T) {
 		{
 			name: "env wins over the file and records its source",
 			file: "testdata/good/full.yaml",
-			env:  map[string]string{"CARDFLOW_SERVER_ADDR": ":9999", "CARDFLOW_OUTBOX_BATCH_SIZE": "1000", "CARDFLOW_SIM_ENABLED": "false"},
+			env:  map[string]string{"CARDFLOW_SERVER_ADDR": ":9999", "CARDFLOW_OUTBOX_BATCH_SIZE": "1000", "CARDFLOW_FLOWS_ORG_FILE": ""},
 			check: func(t *testing.T, c *Config) {
 				require.Equal(t, ":9999", c.Server.Addr)
 				require.Equal(t, 1000, c.Outbox.BatchSize)
-				require.False(t, c.Sim.Enabled)
+				require.Empty(t, c.Flows.OrgFile, "an empty variable clears a key")
 				require.Equal(t, "env CARDFLOW_SERVER_ADDR", c.Source("server.addr"))
 				require.Equal(t, "testdata/good/full.yaml:3", c.Source("server.body_limit"))
 				require.Equal(t, "default", Default().Source("server.addr"))
@@ -185,7 +185,7 @@ func TestEnvOverrides(t *testing.T) {
 			name: "malformed values name the variable",
 			env: map[string]string{
 				"CARDFLOW_SERVER_BODY_LIMIT":       "big",
-				"CARDFLOW_SIM_ENABLED":             "maybe",
+				"CARDFLOW_STORE_MIGRATE_ON_START":  "maybe",
 				"CARDFLOW_STORE_MAX_CONNS":         "1e3",
 				"CARDFLOW_SERVER_SHUTDOWN_TIMEOUT": "15",
 				"CARDFLOW_SERVER_API_TOKENS":       "tok-0123456789abcdef,,other",
@@ -194,7 +194,7 @@ func TestEnvOverrides(t *testing.T) {
 CARDFLOW_SERVER_SHUTDOWN_TIMEOUT: server.shutdown_timeout: expected a duration such as "15s", got "15"
 CARDFLOW_SERVER_API_TOKENS: server.api_tokens: item 1 of the comma-separated list is empty
 CARDFLOW_STORE_MAX_CONNS: store.max_conns: expected an integer, got "1e3"
-CARDFLOW_SIM_ENABLED: sim.enabled: expected true or false, got "maybe"`,
+CARDFLOW_STORE_MIGRATE_ON_START: store.migrate_on_start: expected true or false, got "maybe"`,
 		},
 		{
 			name: "validation names the variable",

@@ -112,7 +112,7 @@ func (d *fileDecoder) fail(n *yaml.Node, key, format string, args ...any) {
 func (d *fileDecoder) section(n *yaml.Node, v reflect.Value, prefix string) {
 	n = resolve(n)
 	if n.ShortTag() == "!!null" {
-		return // "sim:" with every key commented out
+		return // "flows:" with every key commented out
 	}
 	if n.Kind != yaml.MappingNode {
 		d.fail(n, strings.TrimSuffix(prefix, "."), "expected a mapping of keys, got %s", describe(n))

@@ -23,6 +23,9 @@ func (c *Config) Validate() error {
 	c.Store.validate(p)
 	c.Queue.validate(p)
 	c.Outbox.validate(p)
+	if c.Flows.Dir == "" {
+		p.add("flows.dir", "required: the directory of flow definitions")
+	}
 	c.checkCombination(p)
 	return errors.Join(p.errs...)
 }
