@@ -1,0 +1,257 @@
+package flows
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Engine runs flow instances on a Store. Every operation (Start, Approve,
+// Return, ...) reads the instance, checks that the acting user may do it
+// now, and writes the new state with its audit rows, notification intents
+// and SLA timers in ONE Store.Apply guarded by the instance's version. A
+// stale version is retried on fresh state a few times, so two concurrent
+// decisions on one 或签 step end with exactly one winner.
+//
+// Definitions live in the store: Register stores a flow's YAML as a new
+// version when its hash changed, and an instance runs the version it was
+// started with until it ends. Parsed versions are cached; a Flow is
+// immutable, so the cache never needs invalidating.
+//
+// An Engine is safe for concurrent use, also by several processes sharing
+// one store.
+type Engine struct {
+	store     Store
+	now       func() time.Time
+	newID     func() string
+	proxies   Proxies
+	adminRole string
+	org       *orgCache
+
+	mu     sync.RWMutex
+	cache  map[flowKey]*Flow
+	latest map[string]latestVersion
+}
+
+// latestVersion is a flow's latest version as read at a time.
+type latestVersion struct {
+	version int
+	at      time.Time
+}
+
+// latestTTL is how long Start trusts the latest version it read: a version
+// registered by another process is picked up within it, and starts do not
+// read the definition every time.
+const latestTTL = time.Second
+
+type flowKey struct {
+	id      string
+	version int
+}
+
+// maxAttempts bounds how often an operation is rebuilt on fresh state after
+// losing a race (ErrStaleVersion, ErrTaskConflict) before it gives up.
+const maxAttempts = 5
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithClock injects the clock; tests pass a fake one so SLA deadlines, urge
+// limits and proxy windows are exact.
+func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
+
+// WithIDs injects the generator of instance ids. It must return a new
+// unique id at every call; the default is 128 random bits in hex. Task ids
+// are "<instance id>.t0001", "….t0002", … so that a decision finds its
+// instance without reading the task.
+func WithIDs(newID func() string) Option { return func(e *Engine) { e.newID = newID } }
+
+// WithProxies sets the leave proxies (代理): who may act on whose tasks, and
+// when. The rules typically come from the server's configuration file.
+func WithProxies(p Proxies) Option { return func(e *Engine) { e.proxies = p } }
+
+// WithAdminRole sets the role whose holders may cancel any instance and read
+// every instance; the default is DefaultAdminRole.
+func WithAdminRole(role string) Option { return func(e *Engine) { e.adminRole = role } }
+
+// NewEngine returns an engine on store.
+func NewEngine(store Store, opts ...Option) *Engine {
+	e := &Engine{
+		store:     store,
+		now:       time.Now,
+		newID:     randomID,
+		adminRole: DefaultAdminRole,
+		cache:     map[flowKey]*Flow{},
+		latest:    map[string]latestVersion{},
+		org:       newOrgCache(),
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+// Register stores each flow's definition and returns the stored records in
+// the same order. An unchanged file keeps its version (Store.PutDefinition
+// compares hashes); a changed one becomes the flow's next version, which new
+// instances start with while running ones keep theirs.
+func (e *Engine) Register(ctx context.Context, flows ...*Flow) ([]Definition, error) {
+	out := make([]Definition, 0, len(flows))
+	for _, f := range flows {
+		d := f.Definition()
+		d.CreatedAt = e.now()
+		stored, _, err := e.store.PutDefinition(ctx, d)
+		if err != nil {
+			return nil, fmt.Errorf("flows: register %s: %w", f.ID, err)
+		}
+		if stored.Hash == f.Hash {
+			e.remember(f.ID, stored.Version, f)
+		}
+		e.mu.Lock()
+		e.latest[f.ID] = latestVersion{version: stored.Version, at: e.now()}
+		e.mu.Unlock()
+		out = append(out, stored)
+	}
+	return out, nil
+}
+
+// Flow returns version of a flow as parsed from the store; version 0 means
+// the latest. ErrNotFound (wrapped) when there is no such definition.
+func (e *Engine) Flow(ctx context.Context, flowID string, version int) (*Flow, error) {
+	if version > 0 {
+		if f := e.cached(flowID, version); f != nil {
+			return f, nil
+		}
+	}
+	var (
+		d   Definition
+		err error
+	)
+	if version > 0 {
+		d, err = e.store.Definition(ctx, flowID, version)
+	} else {
+		d, err = e.store.LatestDefinition(ctx, flowID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("flows: flow %s@%d: %w", flowID, version, err)
+	}
+	if f := e.cached(flowID, d.Version); f != nil {
+		return f, nil
+	}
+	f, err := ParseDefinition(d)
+	if err != nil {
+		return nil, fmt.Errorf("flows: flow %s@%d: %w", flowID, d.Version, err)
+	}
+	e.remember(flowID, d.Version, f)
+	return f, nil
+}
+
+// latestFlow returns the latest version of a flow with its number.
+func (e *Engine) latestFlow(ctx context.Context, flowID string) (*Flow, int, error) {
+	now := e.now()
+	e.mu.RLock()
+	l, ok := e.latest[flowID]
+	e.mu.RUnlock()
+	if !ok || now.Before(l.at) || now.Sub(l.at) >= latestTTL {
+		d, err := e.store.LatestDefinition(ctx, flowID)
+		if err != nil {
+			return nil, 0, fmt.Errorf("flows: flow %s: %w", flowID, err)
+		}
+		l = latestVersion{version: d.Version, at: now}
+		e.mu.Lock()
+		e.latest[flowID] = l
+		e.mu.Unlock()
+	}
+	f, err := e.Flow(ctx, flowID, l.version)
+	return f, l.version, err
+}
+
+func (e *Engine) cached(id string, version int) *Flow {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.cache[flowKey{id, version}]
+}
+
+func (e *Engine) remember(id string, version int, f *Flow) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cache[flowKey{id, version}] = f
+}
+
+// attempt is one try of an operation on fresh state: it returns the change
+// to apply and the answer to give, or a nil change when the answer needs no
+// write (a task already decided).
+type attempt func(ctx context.Context) (*Change, Result, error)
+
+// mutate runs an operation: it applies the change built by try, rebuilds
+// it on fresh state when a concurrent change won the race, and answers a
+// replayed idempotency key with the first answer. The key is checked by
+// Apply itself, so the common path costs no extra read; only a request
+// that would write nothing or fail is looked up first, because the state
+// may have moved on since its first answer (a replayed approval finds its
+// task decided, a replayed withdrawal its instance finished).
+func (e *Engine) mutate(ctx context.Context, op, key, target string, try attempt) (Result, error) {
+	var lastErr error
+	for range maxAttempts {
+		c, res, err := try(ctx)
+		if key != "" && (err != nil || c == nil) {
+			if first, ok, kerr := e.answered(ctx, op, key, target); ok || kerr != nil {
+				return first, kerr
+			}
+		}
+		if errors.Is(err, ErrStaleVersion) { // read skew between two reads
+			lastErr = err
+			continue
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("flows: %s %s: %w", op, target, err)
+		}
+		res.Op, res.Target = op, target
+		if c == nil {
+			return res, nil
+		}
+		if key != "" {
+			c.IdempotencyKey = key
+			if c.Result, err = marshal(res); err != nil {
+				return Result{}, fmt.Errorf("flows: %s: %w", op, err)
+			}
+		}
+		_, err = e.store.Apply(ctx, *c)
+		var dup *DuplicateError
+		switch {
+		case err == nil:
+			return res, nil
+		case errors.As(err, &dup):
+			return replayed(op, key, target, dup.Result)
+		case errors.Is(err, ErrStaleVersion), errors.Is(err, ErrTaskConflict):
+			lastErr = err
+			continue
+		default:
+			return Result{}, fmt.Errorf("flows: %s %s: %w", op, target, err)
+		}
+	}
+	return Result{}, fmt.Errorf("flows: %s %s: gave up after %d attempts: %w", op, target, maxAttempts, lastErr)
+}
+
+// answered returns the stored answer of an idempotency key, if any.
+func (e *Engine) answered(ctx context.Context, op, key, target string) (Result, bool, error) {
+	raw, err := e.store.Idempotent(ctx, key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Result{}, false, nil
+	case err != nil:
+		return Result{}, false, fmt.Errorf("flows: %s: idempotency key: %w", op, err)
+	}
+	r, err := replayed(op, key, target, raw)
+	return r, true, err
+}

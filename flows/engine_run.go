@@ -1,0 +1,270 @@
+package flows
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// run builds one Change: it holds an instance's state as read, applies an
+// operation and its consequences to it (tasks opened and closed, steps
+// passed, the instance finished), and collects the rows to write.
+type run struct {
+	e    *Engine
+	ctx  context.Context
+	f    *Flow
+	inst Instance
+	st   *runState
+	now  time.Time
+
+	create  bool
+	expect  int64 // the version read; the change writes expect+1
+	version int64 // the version the change writes
+
+	actor, onBehalfOf string
+
+	form      map[string]any // decoded lazily, see formValues
+	formDirty bool
+	applicant *User // loaded lazily; nil when the applicant is SystemActor
+	appLoaded bool
+	users     map[string]User
+
+	newTasks  []Task
+	updates   []TaskUpdate
+	cancelled []string // timer ids
+	timers    []Timer
+	audit     []AuditEntry
+	intents   []NotificationIntent
+	keys      map[string]bool
+	opened    []opening
+	hops      int
+}
+
+// opening is a task made open by the change, announced to its assignee
+// when the change is built if it is still open then.
+type opening struct {
+	task, user, step, cause string
+}
+
+// maxHops bounds the steps one change may pass through (skips, conditions,
+// auto-approvals), so a flow that loops without people cannot spin forever.
+const maxHops = 1000
+
+// load reads an instance and its flow version into a run acted on by actor.
+func (e *Engine) load(ctx context.Context, instanceID, actor string) (*run, error) {
+	inst, err := e.store.Instance(ctx, instanceID)
+	if err != nil {
+		return nil, fmt.Errorf("instance %s: %w", instanceID, err)
+	}
+	f, err := e.Flow(ctx, inst.FlowID, inst.FlowVersion)
+	if err != nil {
+		return nil, err
+	}
+	st, err := decodeState(inst.State)
+	if err != nil {
+		return nil, fmt.Errorf("instance %s: %w", instanceID, err)
+	}
+	return &run{e: e, ctx: ctx, f: f, inst: inst, st: st, now: e.now(),
+		expect: inst.Version, version: inst.Version + 1, actor: actor,
+		users: map[string]User{}, keys: map[string]bool{}}, nil
+}
+
+// formValues returns the instance's form, decoded once per run.
+func (r *run) formValues() (map[string]any, error) {
+	if r.form != nil {
+		return r.form, nil
+	}
+	if len(r.inst.Form) == 0 {
+		r.form = map[string]any{}
+		return r.form, nil
+	}
+	form, err := decodeObject(r.inst.Form)
+	if err != nil {
+		return nil, fmt.Errorf("instance %s: form: %w", r.inst.ID, err)
+	}
+	r.form = form
+	return form, nil
+}
+
+// env is what the flow's conditions see.
+func (r *run) env() (Env, error) {
+	form, err := r.formValues()
+	if err != nil {
+		return Env{}, err
+	}
+	app, err := r.applicantUser()
+	if err != nil {
+		return Env{}, err
+	}
+	env := Env{Form: form, Context: r.st.Context, Results: r.st.Results, Applicant: Applicant{ID: r.inst.Applicant}}
+	if app != nil {
+		env.Applicant.Department, env.Applicant.Roles = app.Department, app.Roles
+	}
+	return env, nil
+}
+
+// user returns a user of the org directory, cached for the run.
+func (r *run) user(id string) (User, error) {
+	if u, ok := r.users[id]; ok {
+		return u, nil
+	}
+	u, err := r.e.orgUser(r.ctx, id)
+	if err != nil {
+		return User{}, fmt.Errorf("user %s: %w", id, err)
+	}
+	r.users[id] = u
+	return u, nil
+}
+
+func (r *run) applicantUser() (*User, error) {
+	if r.appLoaded {
+		return r.applicant, nil
+	}
+	r.appLoaded = true
+	if r.inst.Applicant == SystemActor {
+		return nil, nil
+	}
+	u, err := r.user(r.inst.Applicant)
+	if err != nil {
+		return nil, fmt.Errorf("applicant: %w", err)
+	}
+	r.applicant = &u
+	return r.applicant, nil
+}
+
+// newTask adds a task of activation a for user.
+func (r *run) newTask(a *activation, user, owner string, status TaskStatus, seq int) Task {
+	r.st.Tasks++
+	t := Task{ID: fmt.Sprintf("%s.t%04d", r.inst.ID, r.st.Tasks), InstanceID: r.inst.ID, StepID: a.Step, Assignee: user, OwnerID: owner,
+		Status: status, Seq: seq, CreatedAt: r.now, Kind: TaskKindResubmit}
+	if s := r.f.Step(a.Step); s != nil {
+		t.Kind = string(s.Type)
+		if s.SLA > 0 {
+			t.DueAt = a.Since.Add(s.SLA)
+		}
+	}
+	r.newTasks = append(r.newTasks, t)
+	if status == TaskOpen {
+		r.opened = append(r.opened, opening{task: t.ID, user: user, step: a.Step})
+	}
+	return t
+}
+
+// setTask moves a task from the status it had when read to u.Status. A task
+// created or already moved by this change is amended in place, so one
+// change never updates a task twice.
+func (r *run) setTask(id string, from TaskStatus, u TaskUpdate) {
+	u.ID, u.From = id, from
+	if i := slices.IndexFunc(r.newTasks, func(t Task) bool { return t.ID == id }); i >= 0 {
+		t := &r.newTasks[i]
+		t.Status, t.Outcome, t.Comment, t.Result, t.DecidedBy, t.DecidedAt = u.Status, u.Outcome, u.Comment, u.Result, u.DecidedBy, u.DecidedAt
+		if u.Assignee != "" {
+			t.Assignee = u.Assignee
+		}
+		return
+	}
+	if i := slices.IndexFunc(r.updates, func(x TaskUpdate) bool { return x.ID == id }); i >= 0 {
+		u.From = r.updates[i].From
+		r.updates[i] = u
+		return
+	}
+	r.updates = append(r.updates, u)
+}
+
+// reopen makes a waiting seat open again and announces it.
+func (r *run) reopen(a *activation, s *seat, cause string) {
+	r.setTask(s.Task, s.Status, TaskUpdate{Status: TaskOpen})
+	s.Status, s.Shown = TaskOpen, true
+	r.opened = append(r.opened, opening{task: s.Task, user: s.User, step: a.Step, cause: cause})
+}
+
+// log appends an audit row by the run's actor.
+func (r *run) log(taskID, action string, detail any) error {
+	return r.logAs(r.actor, r.onBehalfOf, taskID, action, detail)
+}
+
+func (r *run) logAs(actor, onBehalfOf, taskID, action string, detail any) error {
+	var raw json.RawMessage
+	if detail != nil {
+		b, err := marshal(detail)
+		if err != nil {
+			return fmt.Errorf("audit %s: %w", action, err)
+		}
+		raw = b
+	}
+	r.audit = append(r.audit, AuditEntry{InstanceID: r.inst.ID, TaskID: taskID, Actor: actor,
+		OnBehalfOf: onBehalfOf, Action: action, Detail: raw, At: r.now})
+	return nil
+}
+
+// change finishes the run: it announces the tasks still open, stores the
+// state and returns the Change to apply.
+func (r *run) change() (*Change, error) {
+	for _, o := range r.opened {
+		if r.stillOpen(o.task) {
+			r.notifyHolder(NotificationIntent{Kind: NotifyTaskAssigned, Recipient: o.user, TaskID: o.task, StepID: o.step, Cause: o.cause})
+		}
+	}
+	state, err := marshal(r.st)
+	if err != nil {
+		return nil, fmt.Errorf("instance %s: state: %w", r.inst.ID, err)
+	}
+	r.inst.State = state
+	r.inst.UpdatedAt = r.now
+	if r.formDirty {
+		if r.inst.Form, err = marshal(r.form); err != nil {
+			return nil, fmt.Errorf("instance %s: form: %w", r.inst.ID, err)
+		}
+	}
+	outbox, err := r.outboxMessages()
+	if err != nil {
+		return nil, err
+	}
+	// A store cancels timers before it adds new ones, so a timer of a step
+	// that started and ended within this change must not be added at all.
+	timers := slices.DeleteFunc(r.timers, func(t Timer) bool { return slices.Contains(r.cancelled, t.ID) })
+	inst := r.inst
+	return &Change{Instance: &inst, Create: r.create, ExpectVersion: r.expect,
+		NewTasks: r.newTasks, TaskUpdates: r.updates, CancelTimers: r.cancelled, NewTimers: timers,
+		Audit: r.audit, Outbox: outbox}, nil
+}
+
+// openedNow reports a task opened by this change, not yet announced.
+func (r *run) openedNow(task string) bool {
+	return slices.ContainsFunc(r.opened, func(o opening) bool { return o.task == task })
+}
+
+func (r *run) stillOpen(task string) bool {
+	_, s, delegated := r.st.find(task)
+	switch {
+	case s == nil:
+		return false
+	case delegated:
+		return true // a delegate's task is open while it exists
+	}
+	return s.Status == TaskOpen
+}
+
+// result is the answer of a change that acted on task (may be "").
+func (r *run) result(task, outcome string) Result {
+	res := Result{InstanceID: r.inst.ID, Status: r.inst.Status, Version: r.version, TaskID: task,
+		Outcome: outcome, By: r.actor, OnBehalfOf: r.onBehalfOf, At: r.now}
+	for _, o := range r.opened {
+		if r.stillOpen(o.task) && !slices.Contains(res.Opened, o.task) {
+			res.Opened = append(res.Opened, o.task)
+		}
+	}
+	return res
+}
+
+// build finishes the run into a change and its answer.
+func (r *run) build(task, outcome string) (*Change, Result, error) {
+	res := r.result(task, outcome)
+	c, err := r.change()
+	if err != nil {
+		return nil, Result{}, err
+	}
+	return c, res, nil
+}

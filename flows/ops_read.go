@@ -1,0 +1,214 @@
+package flows
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// InstanceView is an instance as one viewer may see it: its form without
+// the fields hidden from the viewer's step, where it stands, its tasks and
+// its audit trail.
+type InstanceView struct {
+	// Instance is the stored instance with Form and State cleared: read
+	// the form from Form, which honours field access.
+	Instance Instance
+	FlowName string
+	// ViewedAs is the step whose field access applied; StartForm ("") for
+	// the applicant and administrators, who see every field.
+	ViewedAs string
+	Form     []FieldView
+	// Current are the steps waiting for people, in the order they started.
+	Current []StepView
+	// Results are the result forms task steps were completed with.
+	Results map[string]map[string]any
+	// Tasks are every task of the instance, oldest first.
+	Tasks []Task
+	Audit []AuditEntry
+}
+
+// StepView is a step waiting for people.
+type StepView struct {
+	StepID     string
+	Name       string
+	Type       StepType
+	Sign       Sign
+	Sequential bool
+	Since      time.Time
+	// Tasks are its undecided tasks: open ones, and waiting ones (a later
+	// signer of 依次审批, a delegated or 前加签 holder).
+	Tasks []Task
+}
+
+// TaskQuery selects a user's tasks for their to-do list.
+type TaskQuery struct {
+	Assignee string
+	// Status selects the tasks' status; "" means open.
+	Status TaskStatus
+	Limit  int // 0 means 100
+}
+
+// TaskView is one task of a to-do list, with what its card shows.
+type TaskView struct {
+	Task      Task
+	FlowID    string
+	FlowName  string
+	Title     string
+	Applicant string
+	StepName  string
+	// OnBehalfOf is set when the task is listed because the querying user
+	// is the leave proxy (代理) of its assignee.
+	OnBehalfOf string
+	// Form is the instance's form as the task's step may see it.
+	Form []FieldView
+}
+
+// Instance returns an instance as viewer may see it. The applicant, the
+// admin role, everyone who has or had a task in it (and their proxies) and
+// everyone it was copied to may view it; others get ErrNotParticipant.
+func (e *Engine) Instance(ctx context.Context, viewer, instanceID string) (InstanceView, error) {
+	r, err := e.load(ctx, instanceID, viewer)
+	if err != nil {
+		return InstanceView{}, fmt.Errorf("flows: view %s: %w", instanceID, err)
+	}
+	tasks, err := r.tasks()
+	if err != nil {
+		return InstanceView{}, fmt.Errorf("flows: view %s: %w", instanceID, err)
+	}
+	step, ok, err := r.viewAs(viewer, tasks)
+	if err != nil || !ok {
+		return InstanceView{}, fmt.Errorf("flows: view %s as %s: %w", instanceID, viewer, cmp.Or(err, ErrNotParticipant))
+	}
+	form, err := r.formValues()
+	if err != nil {
+		return InstanceView{}, fmt.Errorf("flows: view %s: %w", instanceID, err)
+	}
+	fields, err := r.f.FormView(step, form)
+	if err != nil {
+		return InstanceView{}, fmt.Errorf("flows: view %s: %w", instanceID, err)
+	}
+	audit, err := e.store.Audit(ctx, instanceID)
+	if err != nil {
+		return InstanceView{}, fmt.Errorf("flows: view %s: audit: %w", instanceID, err)
+	}
+	v := InstanceView{Instance: r.inst, FlowName: r.f.Name, ViewedAs: step, Form: fields,
+		Results: r.st.Results, Tasks: tasks, Audit: audit}
+	v.Instance.Form, v.Instance.State = nil, nil
+	byID := map[string]Task{}
+	for _, t := range tasks {
+		byID[t.ID] = t
+	}
+	for _, a := range r.st.Active {
+		sv := StepView{StepID: a.Step, Name: a.Step, Since: a.Since}
+		if s := r.f.Step(a.Step); s != nil {
+			sv.Name, sv.Type, sv.Sign, sv.Sequential = s.Name, s.Type, s.Sign, s.Sequential
+		}
+		for _, s := range a.Seats {
+			if s.undecided() {
+				sv.Tasks = append(sv.Tasks, byID[s.Task])
+			}
+			if s.Delegate != nil {
+				sv.Tasks = append(sv.Tasks, byID[s.Delegate.Task])
+			}
+		}
+		v.Current = append(v.Current, sv)
+	}
+	return v, nil
+}
+
+// viewAs returns the step whose field access viewer sees the instance
+// with, and whether they may see it at all.
+func (r *run) viewAs(viewer string, tasks []Task) (string, bool, error) {
+	if viewer == r.inst.Applicant {
+		return StartForm, true, nil
+	}
+	admin, err := r.isAdmin(viewer)
+	if err != nil || admin {
+		return StartForm, admin, err
+	}
+	// Their own task decides, an open one first, else the latest.
+	var mine *Task
+	for i, t := range tasks {
+		if t.Assignee != viewer && !r.e.proxies.ActsFor(viewer, t.Assignee, r.now) {
+			continue
+		}
+		if mine == nil || mine.Status != TaskOpen || t.Status == TaskOpen {
+			mine = &tasks[i]
+		}
+	}
+	switch {
+	case mine != nil && mine.StepID == applicantStep:
+		return StartForm, true, nil
+	case mine != nil:
+		return mine.StepID, true, nil
+	}
+	if step, ok := r.st.Viewers[viewer]; ok {
+		return step, true, nil
+	}
+	return "", false, nil
+}
+
+// Tasks lists a user's tasks, oldest first, each with the form as its step
+// may see it. Open tasks of users the querying user is the leave proxy of
+// are listed too, with OnBehalfOf set.
+func (e *Engine) Tasks(ctx context.Context, q TaskQuery) ([]TaskView, error) {
+	status := cmp.Or(q.Status, TaskOpen)
+	limit := cmp.Or(q.Limit, 100)
+	tasks, err := e.store.Tasks(ctx, TaskFilter{Assignee: q.Assignee, Status: status, Limit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("flows: tasks of %s: %w", q.Assignee, err)
+	}
+	var views []TaskView
+	for _, t := range tasks {
+		views = append(views, TaskView{Task: t})
+	}
+	if status == TaskOpen {
+		for _, user := range e.proxies.For(q.Assignee, e.now()) {
+			theirs, err := e.store.Tasks(ctx, TaskFilter{Assignee: user, Status: status, Limit: limit})
+			if err != nil {
+				return nil, fmt.Errorf("flows: tasks of %s: %w", user, err)
+			}
+			for _, t := range theirs {
+				views = append(views, TaskView{Task: t, OnBehalfOf: user})
+			}
+		}
+		slices.SortStableFunc(views, func(a, b TaskView) int {
+			return cmp.Or(a.Task.CreatedAt.Compare(b.Task.CreatedAt), cmp.Compare(a.Task.ID, b.Task.ID))
+		})
+		views = views[:min(len(views), limit)]
+	}
+	runs := map[string]*run{}
+	for i := range views {
+		if err := e.describe(ctx, &views[i], runs); err != nil {
+			return nil, fmt.Errorf("flows: tasks of %s: %w", q.Assignee, err)
+		}
+	}
+	return views, nil
+}
+
+// describe fills a task view from its instance, read once per instance.
+func (e *Engine) describe(ctx context.Context, v *TaskView, runs map[string]*run) error {
+	r := runs[v.Task.InstanceID]
+	if r == nil {
+		var err error
+		if r, err = e.load(ctx, v.Task.InstanceID, ""); err != nil {
+			return err
+		}
+		runs[v.Task.InstanceID] = r
+	}
+	v.FlowID, v.FlowName, v.Title, v.Applicant = r.f.ID, r.f.Name, r.inst.Title, r.inst.Applicant
+	step := v.Task.StepID
+	if s := r.f.Step(step); s != nil {
+		v.StepName = s.Name
+	} else {
+		step = StartForm // the applicant's resubmit task shows the whole form
+	}
+	form, err := r.formValues()
+	if err != nil {
+		return err
+	}
+	v.Form, err = r.f.FormView(step, form)
+	return err
+}

@@ -1,0 +1,74 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// StartRequest starts an instance of the latest version of a flow.
+type StartRequest struct {
+	// Actor is the applicant: a user of the org directory, or SystemActor
+	// for an instance a trigger event starts (it has no applicant to
+	// return to, and applicant-relative rules fall back).
+	Actor string
+	// Key is the idempotency key (an event id, an Idempotency-Key): a
+	// replayed start returns the first instance instead of a second one.
+	Key    string
+	FlowID string
+	// Title names the instance in lists and cards; the flow's name if "".
+	Title string
+	Form  map[string]any
+	// Context is what the trigger event supplies to conditions (context.x).
+	Context map[string]any
+}
+
+// Start validates the form against the flow's latest version and starts an
+// instance of it: steps whose when is false are skipped, conditions route,
+// approvers the flow's auto_skip names are approved by the system, and the
+// first steps that wait for people get their tasks, SLA timers and
+// notification intents, all in one change. The Result's Opened lists the
+// open tasks.
+func (e *Engine) Start(ctx context.Context, req StartRequest) (Result, error) {
+	return e.mutate(ctx, "start", req.Key, req.FlowID, func(ctx context.Context) (*Change, Result, error) {
+		if req.Actor == "" {
+			return nil, Result{}, fmt.Errorf("applicant: %w", ErrUnknownUser)
+		}
+		f, version, err := e.latestFlow(ctx, req.FlowID)
+		if err != nil {
+			return nil, Result{}, err
+		}
+		form, err := f.ValidateForm(req.Form)
+		if err != nil {
+			return nil, Result{}, err
+		}
+		r := &run{e: e, ctx: ctx, f: f, st: &runState{Context: req.Context}, now: e.now(),
+			create: true, version: 1, actor: req.Actor, form: form, formDirty: true,
+			users: map[string]User{}, keys: map[string]bool{}}
+		if req.Actor != SystemActor {
+			if _, err := r.user(req.Actor); errors.Is(err, ErrNotFound) {
+				return nil, Result{}, fmt.Errorf("applicant %s: %w", req.Actor, ErrUnknownUser)
+			} else if err != nil {
+				return nil, Result{}, err
+			}
+		}
+		title := req.Title
+		if title == "" {
+			title = f.Name
+		}
+		r.inst = Instance{ID: e.newID(), FlowID: f.ID, FlowVersion: version, Status: InstanceRunning,
+			Applicant: req.Actor, Title: title, CreatedAt: r.now, UpdatedAt: r.now}
+		if err := r.log("", "start", startDetail{Flow: f.ID, Version: version}); err != nil {
+			return nil, Result{}, err
+		}
+		if err := r.enter(f.Steps[0]); err != nil {
+			return nil, Result{}, err
+		}
+		return r.build("", "start")
+	})
+}
+
+type startDetail struct {
+	Flow    string `json:"flow"`
+	Version int    `json:"version"`
+}
