@@ -11,6 +11,7 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/cardflow /usr/local/bin/cardflow
 COPY configs /etc/cardflow/configs
 WORKDIR /var/lib/cardflow
+ENV CARDFLOW_FLOWS_DIR=/etc/cardflow/configs/flows
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/cardflow"]
 CMD ["serve", "--config", "/etc/cardflow/configs/cardflow.example.yaml"]

@@ -1,20 +1,20 @@
 package main
 
 import (
-	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 
+	"cardflow/app"
 	"cardflow/config"
-	"cardflow/flows"
-	"cardflow/server"
 )
 
 func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("demo", "Run cardflow on the embedded default — a SQLite file and an in-process queue —\n"+
-		"so the whole system works with no database, no Redis and no credentials.", stderr)
+		"with the example flows and org loaded, so the whole system works with no database,\n"+
+		"no Redis and no credentials. It prints an API token and the curl commands to walk\n"+
+		"an order through its approvals.", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	data := fs.String("data", "./data/cardflow.db", "embedded store file (created when missing)")
 	flowsDir := fs.String("flows", defaultFlowsDir, "directory of flow definitions to load")
@@ -22,77 +22,55 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	cfg := demoConfig(*addr, *data)
+	cfg := demoConfig(*addr, *data, *flowsDir, *orgFile)
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "cardflow demo: %v\n", err)
 		return 2
 	}
-	loaded, err := seedDemo(cfg, *flowsDir, *orgFile)
-	if err != nil {
-		fmt.Fprintf(stderr, "cardflow demo: %v\n", err)
-		return 1
-	}
-	return serve(cfg, stderr, func(a net.Addr) { printDemoBanner(stdout, cfg, loaded, a) })
+	return serve(cfg, stderr, func(r app.Ready) { printDemoBanner(stdout, cfg, r) })
 }
 
-// seedDemo stores the example flow definitions (a new version only where a
-// file changed since the last run) and replaces the org directory with the
-// example one. It returns a line per flow for the banner.
-func seedDemo(cfg *config.Config, flowsDir, orgFile string) ([]string, error) {
-	all, err := flows.LoadDir(flowsDir)
-	if err != nil {
-		return nil, err
-	}
-	org, err := loadOrg(orgFile)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range all {
-		if err := f.CheckOrg(org); err != nil {
-			return nil, err
-		}
-	}
-	ctx := context.Background()
-	store, _, err := server.OpenStore(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer store.Close()
-	if err := store.ReplaceOrg(ctx, org); err != nil {
-		return nil, fmt.Errorf("load org %s: %w", orgFile, err)
-	}
-	var lines []string
-	for _, f := range all {
-		d, _, err := store.PutDefinition(ctx, f.Definition())
-		if err != nil {
-			return nil, fmt.Errorf("store flow %s: %w", f.ID, err)
-		}
-		lines = append(lines, fmt.Sprintf("%-20s v%d  %s", d.FlowID, d.Version, f.Name))
-	}
-	return lines, nil
-}
-
-// demoConfig is the embedded default: no DSN, no Redis, text logs.
-func demoConfig(addr, data string) *config.Config {
+// demoConfig is the embedded default with the example flows and org, text
+// logs, and an API token made up for this run.
+func demoConfig(addr, data, flowsDir, orgFile string) *config.Config {
 	cfg := config.Default()
 	cfg.Server.Addr = addr
+	cfg.Server.APITokens = []config.Secret{config.Secret("demo-" + rand.Text())}
 	cfg.Store.SQLitePath = data
+	cfg.Flows.Dir = flowsDir
+	cfg.Flows.OrgFile = orgFile
 	cfg.Log.Format = "text"
 	return cfg
 }
 
-func printDemoBanner(w io.Writer, cfg *config.Config, loaded []string, a net.Addr) {
-	base := "http://" + a.String()
+func printDemoBanner(w io.Writer, cfg *config.Config, r app.Ready) {
+	base := "http://" + r.Addr.String()
+	var loaded []string
+	for _, d := range r.Flows {
+		loaded = append(loaded, fmt.Sprintf("%-20s v%d  %s", d.FlowID, d.Version, d.Name))
+	}
 	fmt.Fprintf(w, `
 cardflow demo is running (embedded store %s, in-process queue).
 
-Flows loaded:
+Flows loaded from %s:
   %s
 
-  health     %[3]s/healthz
-  readiness  %[3]s/readyz
-  metrics    %[3]s/metrics
+  health     %s/healthz
+  readiness  %[4]s/readyz
+  metrics    %[4]s/metrics
+
+Walk an order through 订单履约 with the API (this run's token is below):
+
+  export CF=%[4]s/api/v1 TOKEN=%s
+  # 客服 陈 files an order of ¥6800: over 5000, so the sales director must approve too
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Idempotency-Key: demo-1' $CF/instances -d '{"flow_id":"order_fulfilment","applicant":"u_chen","form":{"order_no":"TM-1001","platform":"tmall","amount":"6800.00","items":[{"sku":"SKU-1","qty":2,"price":"3400.00"}]}}'
+  # finance (any one of them: 或签) sees the task and approves it
+  curl -s -H "Authorization: Bearer $TOKEN" "$CF/tasks?assignee=u_qian"
+  curl -s -H "Authorization: Bearer $TOKEN" $CF/tasks/TASK_ID/decision -d '{"actor":"u_qian","action":"approve","comment":"到账已确认"}'
+  # then u_zhou (sales director) approves, and u_zheng (warehouse) completes the pack task:
+  curl -s -H "Authorization: Bearer $TOKEN" $CF/tasks/TASK_ID/decision -d '{"actor":"u_zheng","action":"complete","result":{"tracking_no":"SF123","carrier":"sf"}}'
+  curl -s -H "Authorization: Bearer $TOKEN" "$CF/instances/INSTANCE_ID?viewer=u_chen"
 
 Stop it with Ctrl-C. Production runs the same binary on PostgreSQL and Redis: see README.md.
-`, cfg.Store.SQLitePath, strings.Join(loaded, "\n  "), base)
+`, cfg.Store.SQLitePath, cfg.Flows.Dir, strings.Join(loaded, "\n  "), base, cfg.Server.APITokens[0].Reveal())
 }

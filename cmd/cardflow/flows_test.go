@@ -1,12 +1,9 @@
 package main
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"cardflow/config"
 )
 
 const (
@@ -38,19 +35,5 @@ func TestFlowsCommands(t *testing.T) {
 			require.Equal(t, tt.code, code, "stdout: %s\nstderr: %s", out, errOut)
 			require.Contains(t, out+errOut, tt.contains)
 		})
-	}
-}
-
-// TestSeedDemoKeepsVersionsOfUnchangedFiles: the demo loads the examples on
-// every start; an unchanged file must not create a new version.
-func TestSeedDemoKeepsVersionsOfUnchangedFiles(t *testing.T) {
-	t.Parallel()
-	cfg := config.Default()
-	cfg.Store.SQLitePath = filepath.Join(t.TempDir(), "demo.db")
-	for range 2 {
-		lines, err := seedDemo(cfg, exampleFlows, exampleOrg)
-		require.NoError(t, err)
-		require.Len(t, lines, 6)
-		require.Contains(t, lines[1], "order_fulfilment     v1")
 	}
 }

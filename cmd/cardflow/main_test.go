@@ -56,6 +56,7 @@ func TestServeUnreachableDatabase(t *testing.T) {
 	t.Setenv("CARDFLOW_STORE_DSN", "postgres://cardflow:hunter2-secret@127.0.0.1:1/cardflow?sslmode=disable&connect_timeout=2")
 	t.Setenv("CARDFLOW_QUEUE_REDIS_URL", "redis://127.0.0.1:1/0")
 	t.Setenv("CARDFLOW_STORE_MIGRATE_ON_START", "false")
+	t.Setenv("CARDFLOW_FLOWS_DIR", exampleFlows)
 	code, _, errOut := runCmd("serve", "--config", filepath.Join(t.TempDir(), "missing.yaml"))
 	require.Equal(t, 1, code, "a missing --config file is an error")
 	require.Contains(t, errOut, "missing.yaml")

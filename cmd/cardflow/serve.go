@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"cardflow/app"
 	"cardflow/config"
-	"cardflow/server"
 )
 
 // defaultConfigPath is read when --config is not given and the file exists.
@@ -35,11 +34,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 
 // serve runs the server until a signal, logging to stderr; onReady, if set,
 // is told the listening address.
-func serve(cfg *config.Config, stderr io.Writer, onReady func(net.Addr)) int {
+func serve(cfg *config.Config, stderr io.Writer, onReady func(app.Ready)) int {
 	log := cfg.Log.NewLogger(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := server.Run(ctx, cfg, server.RunOptions{Logger: log, OnReady: onReady}); err != nil {
+	if err := app.Run(ctx, cfg, app.RunOptions{Logger: log, OnReady: onReady}); err != nil {
 		log.Error("cardflow failed", "err", err)
 		return 1
 	}

@@ -1,4 +1,8 @@
-package server
+// Package app wires cardflow together from its configuration: it opens the
+// store and the queue, loads the flow definitions and the org directory,
+// builds the engine, the API and the HTTP server, starts the outbox relay and
+// the queue consumers, and shuts it all down in order.
+package app
 
 import (
 	"context"
@@ -12,6 +16,8 @@ import (
 	"cardflow/flows"
 	"cardflow/outbox"
 	"cardflow/queue"
+	"cardflow/server"
+	"cardflow/server/api"
 	"cardflow/storage/postgres"
 	redisq "cardflow/storage/redis"
 	"cardflow/storage/sqlite"
@@ -28,13 +34,22 @@ type RunOptions struct {
 	// Listener, when set, is served instead of listening on server.addr
 	// (tests pass one on a random port).
 	Listener net.Listener
-	// OnReady is called once the store and queue are open and the listener
-	// accepts connections, with the address it listens on.
-	OnReady func(addr net.Addr)
+	// OnReady is called once the store and queue are open, the flows are
+	// loaded and the listener accepts connections.
+	OnReady func(Ready)
 }
 
-// Run opens the configured store and queue, starts the outbox relay and the
-// queue consumers, and serves HTTP until ctx is cancelled. Then it shuts down
+// Ready describes a started server.
+type Ready struct {
+	Addr net.Addr
+	// Flows are the stored versions of the flows loaded at start-up.
+	Flows []flows.Definition
+}
+
+// Run reads and checks the flow definitions (and the org file, when
+// configured), opens the configured store and queue, installs the flows,
+// starts the outbox relay and the queue consumers, and serves HTTP (health,
+// metrics, the /api/v1 routes) until ctx is cancelled. Then it shuts down
 // in order: HTTP first (in-flight requests finish), then the relay, then the
 // consumers (in-flight queue work finishes, bounded by
 // server.shutdown_timeout), and last the queue and the store.
@@ -43,11 +58,20 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	defs, err := readDefinitions(cfg)
+	if err != nil {
+		return err
+	}
 	store, storeName, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	engine := flows.NewEngine(store)
+	loaded, err := defs.install(ctx, store, engine)
+	if err != nil {
+		return err
+	}
 	q, queueName, err := OpenQueue(cfg, log)
 	if err != nil {
 		return err
@@ -55,11 +79,12 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	defer q.Close()
 	log.Info("cardflow starting", "store", storeName, "queue", queueName, "addr", cfg.Server.Addr)
 
-	srv := New(cfg, Deps{
+	srv := server.New(cfg, server.Deps{
 		Logger:     log,
-		Checks:     map[string]Pinger{"store": store, "queue": q},
-		QueueDepth: TopicDepths(q, TopicNotify),
+		Checks:     map[string]server.Pinger{"store": store, "queue": q},
+		QueueDepth: server.TopicDepths(q, TopicNotify),
 		Outbox:     store,
+		Routes:     api.New(engine, cfg.Server.APITokens, log.With("component", "api")).Routes,
 	})
 	relay := outbox.NewRelay(store, q, outbox.Options{
 		PollInterval: cfg.Outbox.PollInterval,
@@ -91,7 +116,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	})
 
 	if opts.OnReady != nil {
-		opts.OnReady(ln.Addr())
+		opts.OnReady(Ready{Addr: ln.Addr(), Flows: loaded})
 	}
 	serveErr := srv.Serve(ctx, ln)
 	stopWork()

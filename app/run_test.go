@@ -1,4 +1,4 @@
-package server_test
+package app_test
 
 import (
 	"context"
@@ -14,11 +14,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"cardflow/app"
 	"cardflow/config"
 	"cardflow/flows"
 	"cardflow/internal/testenv"
 	"cardflow/queue"
-	"cardflow/server"
 	"cardflow/storage/postgres"
 	"cardflow/storage/postgres/pgtest"
 	"cardflow/storage/storetest"
@@ -60,8 +60,8 @@ func start(t *testing.T, cfg *config.Config, log *slog.Logger) *running {
 	ready := make(chan struct{})
 	r := &running{base: "http://" + ln.Addr().String(), done: make(chan error, 1), stop: cancel}
 	go func() {
-		r.done <- server.Run(ctx, cfg, server.RunOptions{
-			Logger: log, Listener: ln, OnReady: func(net.Addr) { close(ready) },
+		r.done <- app.Run(ctx, cfg, app.RunOptions{
+			Logger: log, Listener: ln, OnReady: func(app.Ready) { close(ready) },
 		})
 	}()
 	select {
@@ -101,7 +101,7 @@ func outboxChange(id string) flows.Change {
 	inst := storetest.NewInstance("inst-" + id)
 	c := storetest.StartChange(inst)
 	m := storetest.NewOutbox(inst.ID, id)
-	m.Topic = server.TopicNotify
+	m.Topic = app.TopicNotify
 	c.Outbox = []flows.OutboxMessage{m}
 	return c
 }
@@ -123,6 +123,7 @@ func await(t *testing.T, ch <-chan string, want string) {
 func TestRunEmbeddedDefault(t *testing.T) {
 	t.Parallel()
 	cfg := config.Default()
+	cfg.Flows.Dir = "../configs/flows"
 	cfg.Store.SQLitePath = filepath.Join(t.TempDir(), "cardflow.db")
 	seen := make(delivered, 16)
 	r := start(t, cfg, slog.New(seen))
@@ -145,6 +146,7 @@ func TestRunSurvivesRedisOutage(t *testing.T) {
 	redisURL.Host = px.Addr
 
 	cfg := config.Default()
+	cfg.Flows.Dir = "../configs/flows"
 	cfg.Store.DSN = config.DSN(dsn)
 	cfg.Queue.RedisURL = config.DSN(redisURL.String() + "?dial_timeout=200ms&read_timeout=500ms&max_retries=0")
 	cfg.Queue.KeyPrefix = "cardflow-test:" + queue.NewID()[:12] + ":"

@@ -1,0 +1,206 @@
+// Package api is cardflow's HTTP API for operators and integrations: start
+// a flow instance, read one, list a user's tasks, and act on a task or an
+// instance, so flows run before (and beside) the chat platforms.
+//
+// Every route needs a bearer token from server.api_tokens. A token holder is
+// trusted to act for the user named in the request ("actor"): it is a
+// service account of the company's own systems. Chat callbacks, in contrast,
+// take the acting user only from the platform's signed payload. Either way
+// the engine checks that this user may do this now.
+//
+// A request may carry an Idempotency-Key header: the same key replayed
+// returns the first answer and changes nothing.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"cardflow/config"
+	"cardflow/flows"
+	"cardflow/server"
+)
+
+// IdempotencyHeader carries a client's idempotency key.
+const IdempotencyHeader = "Idempotency-Key"
+
+// maxKeyLen bounds an idempotency key; longer ones are refused rather than
+// cut, since two cut keys could collide.
+const maxKeyLen = 200
+
+// API serves /api/v1 on top of the flow engine.
+type API struct {
+	engine *flows.Engine
+	tokens []config.Secret
+	log    *slog.Logger
+}
+
+// New returns the API for engine, accepting the given bearer tokens. With no
+// tokens every request is refused: the API is off.
+func New(engine *flows.Engine, tokens []config.Secret, log *slog.Logger) *API {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &API{engine: engine, tokens: tokens, log: log}
+}
+
+// Routes mounts the API under /api/v1; pass it as server.Deps.Routes.
+func (a *API) Routes(r chi.Router) {
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(a.authenticate)
+		r.Post("/instances", a.startInstance)
+		r.Get("/instances/{id}", a.getInstance)
+		r.Post("/instances/{id}/actions", a.instanceAction)
+		r.Get("/tasks", a.listTasks)
+		r.Post("/tasks/{id}/decision", a.taskDecision)
+	})
+}
+
+// startRequest is the body of POST /api/v1/instances.
+type startRequest struct {
+	FlowID    string         `json:"flow_id"`
+	Applicant string         `json:"applicant"`
+	Title     string         `json:"title"`
+	Form      map[string]any `json:"form"`
+	Context   map[string]any `json:"context"`
+}
+
+func (a *API) startInstance(w http.ResponseWriter, r *http.Request) {
+	var req startRequest
+	key, ok := a.decode(w, r, &req)
+	if !ok {
+		return
+	}
+	if missing := missingFields(map[string]string{"flow_id": req.FlowID, "applicant": req.Applicant}); missing != "" {
+		server.WriteError(w, http.StatusBadRequest, server.CodeBadRequest, missing)
+		return
+	}
+	res, err := a.engine.Start(r.Context(), flows.StartRequest{
+		Actor: req.Applicant, Key: key, FlowID: req.FlowID, Title: req.Title, Form: req.Form, Context: req.Context,
+	})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	view, err := a.engine.Instance(r.Context(), req.Applicant, res.InstanceID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	status := http.StatusCreated
+	if res.Replayed {
+		status = http.StatusOK
+	}
+	server.WriteJSON(w, status, map[string]any{"result": res, "instance": instanceJSON(view)})
+}
+
+func (a *API) getInstance(w http.ResponseWriter, r *http.Request) {
+	viewer := r.URL.Query().Get("viewer")
+	if viewer == "" {
+		server.WriteError(w, http.StatusBadRequest, server.CodeBadRequest,
+			"the viewer query parameter is required: fields are shown as that user's step may see them")
+		return
+	}
+	view, err := a.engine.Instance(r.Context(), viewer, chi.URLParam(r, "id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	server.WriteJSON(w, http.StatusOK, map[string]any{"instance": instanceJSON(view)})
+}
+
+func (a *API) listTasks(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	assignee := q.Get("assignee")
+	if assignee == "" {
+		server.WriteError(w, http.StatusBadRequest, server.CodeBadRequest, "the assignee query parameter is required")
+		return
+	}
+	limit := 0
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			server.WriteError(w, http.StatusBadRequest, server.CodeBadRequest, "limit must be an integer from 1 to 1000")
+			return
+		}
+		limit = n
+	}
+	status := flows.TaskStatus(q.Get("status"))
+	if status != "" && !knownTaskStatus(status) {
+		server.WriteError(w, http.StatusBadRequest, server.CodeBadRequest, fmt.Sprintf("unknown task status %q", status))
+		return
+	}
+	views, err := a.engine.Tasks(r.Context(), flows.TaskQuery{Assignee: assignee, Status: status, Limit: limit})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := make([]any, len(views))
+	for i, v := range views {
+		out[i] = taskViewJSON(v)
+	}
+	server.WriteJSON(w, http.StatusOK, map[string]any{"tasks": out})
+}
+
+// decode reads the JSON body into v, refusing unknown fields, and returns
+// the request's idempotency key (prefixed with "api:", so it cannot collide
+// with a chat platform's event ids). On failure it has answered.
+func (a *API) decode(w http.ResponseWriter, r *http.Request, v any) (key string, ok bool) {
+	if k := r.Header.Get(IdempotencyHeader); k != "" {
+		if len(k) > maxKeyLen {
+			server.WriteError(w, http.StatusBadRequest, server.CodeBadRequest,
+				fmt.Sprintf("the %s header is longer than %d bytes", IdempotencyHeader, maxKeyLen))
+			return "", false
+		}
+		key = "api:" + k
+	}
+	body, err := server.ReadBody(w, r)
+	if err != nil {
+		return "", false
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	dec.UseNumber() // money and numbers stay exact
+	if err := dec.Decode(v); err != nil {
+		server.WriteError(w, http.StatusBadRequest, server.CodeBadRequest, "invalid JSON body: "+err.Error())
+		return "", false
+	}
+	if dec.More() {
+		server.WriteError(w, http.StatusBadRequest, server.CodeBadRequest, "invalid JSON body: more than one value")
+		return "", false
+	}
+	return key, true
+}
+
+// missingFields names every required field left empty, or returns "".
+func missingFields(fields map[string]string) string {
+	var missing []string
+	for _, name := range []string{"flow_id", "applicant", "actor", "action"} {
+		if v, asked := fields[name]; asked && v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return "missing required fields: " + strings.Join(missing, ", ")
+}
+
+func knownTaskStatus(s flows.TaskStatus) bool {
+	switch s {
+	case flows.TaskOpen, flows.TaskApproved, flows.TaskRejected, flows.TaskReturned,
+		flows.TaskDone, flows.TaskCancelled, flows.TaskWaiting:
+		return true
+	}
+	return false
+}
+
+// errUnknownAction is answered 400 with the list of actions.
+var errUnknownAction = errors.New("unknown action")

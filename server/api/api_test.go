@@ -1,0 +1,288 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/config"
+	"cardflow/flows"
+	"cardflow/server"
+	"cardflow/server/api"
+	"cardflow/storage/sqlite"
+)
+
+const token = "test-token-0123456789abcdef"
+
+// newServer runs the real router, API and engine on a fresh SQLite store
+// loaded with the example flows and org.
+func newServer(t *testing.T, tokens ...config.Secret) *httptest.Server {
+	t.Helper()
+	ctx := t.Context()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cardflow.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	all, err := flows.LoadDir("../../configs/flows")
+	require.NoError(t, err)
+	src, err := os.ReadFile("../../configs/org.example.yaml")
+	require.NoError(t, err)
+	org, err := flows.ParseOrg("org.example.yaml", src)
+	require.NoError(t, err)
+	require.NoError(t, store.ReplaceOrg(ctx, org))
+	engine := flows.NewEngine(store)
+	_, err = engine.Register(ctx, all...)
+	require.NoError(t, err)
+
+	cfg := config.Default()
+	cfg.Server.BodyLimit = 4096
+	srv := server.New(cfg, server.Deps{Routes: api.New(engine, tokens, nil).Routes})
+	ts := httptest.NewServer(srv.Router())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+type client struct {
+	t    *testing.T
+	base string
+	auth string
+}
+
+func newClient(t *testing.T) *client {
+	return &client{t: t, base: newServer(t, token).URL + "/api/v1", auth: "Bearer " + token}
+}
+
+// do sends body (a string of JSON, or nil) and decodes the JSON answer.
+func (c *client) do(method, path string, body any, header ...string) (int, map[string]any) {
+	c.t.Helper()
+	var r io.Reader
+	if s, ok := body.(string); ok {
+		r = strings.NewReader(s)
+	}
+	req, err := http.NewRequest(method, c.base+path, r)
+	require.NoError(c.t, err)
+	if c.auth != "" {
+		req.Header.Set("Authorization", c.auth)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(c.t, err)
+	var out map[string]any
+	require.NoError(c.t, json.Unmarshal(raw, &out), string(raw))
+	return resp.StatusCode, out
+}
+
+func errCode(body map[string]any) string {
+	e, _ := body["error"].(map[string]any)
+	s, _ := e["code"].(string)
+	return s
+}
+
+// order is a valid order_fulfilment start form for amount.
+func order(amount string) string {
+	return `{"flow_id":"order_fulfilment","applicant":"u_chen","form":{"order_no":"TM-1","platform":"tmall",
+		"amount":"` + amount + `","cost":"100.00","items":[{"sku":"SKU-1","qty":1,"price":"` + amount + `"}]}}`
+}
+
+// start starts an order and returns the instance id and its open task ids.
+func (c *client) start(amount string) (string, []string) {
+	c.t.Helper()
+	code, body := c.do("POST", "/instances", order(amount))
+	require.Equal(c.t, http.StatusCreated, code, body)
+	res := body["result"].(map[string]any)
+	var opened []string
+	for _, id := range res["opened"].([]any) {
+		opened = append(opened, id.(string))
+	}
+	return res["instance_id"].(string), opened
+}
+
+func TestAuthentication(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	tests := []struct {
+		name, auth string
+	}{
+		{"no header", ""},
+		{"wrong token", "Bearer nope-nope-nope-nope-nope"},
+		{"not bearer", "Basic " + token},
+		{"empty bearer", "Bearer "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			anon := &client{t: t, base: c.base, auth: tt.auth}
+			code, body := anon.do("GET", "/tasks?assignee=u_qian", nil)
+			require.Equal(t, http.StatusUnauthorized, code)
+			require.Equal(t, api.CodeUnauthorized, errCode(body))
+		})
+	}
+
+	off := &client{t: t, base: newServer(t).URL + "/api/v1", auth: "Bearer " + token}
+	code, body := off.do("GET", "/tasks?assignee=u_qian", nil)
+	require.Equal(t, http.StatusServiceUnavailable, code, "no configured token: the API is off")
+	require.Equal(t, api.CodeAPIDisabled, errCode(body))
+}
+
+func TestStartRejectsBadInput(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	tests := []struct {
+		name, body string
+		status     int
+		code       string
+		contains   string
+	}{
+		{"missing fields", `{}`, 400, server.CodeBadRequest, "missing required fields: flow_id, applicant"},
+		{"unknown field", `{"flow_id":"order_fulfilment","applicant":"u_chen","amount":1}`, 400, server.CodeBadRequest, `unknown field "amount"`},
+		{"not JSON", `{"flow_id":`, 400, server.CodeBadRequest, "invalid JSON body"},
+		{"two values", `{} {}`, 400, server.CodeBadRequest, "more than one value"},
+		{"unknown flow", `{"flow_id":"nope","applicant":"u_chen","form":{}}`, 404, server.CodeNotFound, "nope"},
+		{"unknown applicant", strings.Replace(order("10.00"), "u_chen", "u_nobody", 1), 422, api.CodeUnknownUser, "u_nobody"},
+		{"too large", `{"flow_id":"` + strings.Repeat("x", 5000) + `"}`, 413, server.CodeBodyTooLarge, "4096"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := c.do("POST", "/instances", tt.body)
+			require.Equal(t, tt.status, code, body)
+			require.Equal(t, tt.code, errCode(body))
+			require.Contains(t, body["error"].(map[string]any)["message"], tt.contains)
+		})
+	}
+
+	code, body := c.do("POST", "/instances", `{"flow_id":"order_fulfilment","applicant":"u_chen","form":{"amount":"1.001","platform":"ebay"}}`)
+	require.Equal(t, http.StatusUnprocessableEntity, code)
+	require.Equal(t, api.CodeInvalidForm, errCode(body))
+	var fields []string
+	for _, f := range body["error"].(map[string]any)["fields"].([]any) {
+		fields = append(fields, f.(map[string]any)["field"].(string))
+	}
+	require.Subset(t, fields, []string{"order_no", "platform", "amount", "items"}, "every bad field is listed")
+}
+
+func TestStartIsIdempotent(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	code, first := c.do("POST", "/instances", order("88.00"), api.IdempotencyHeader, "order-TM-1")
+	require.Equal(t, http.StatusCreated, code)
+	code, again := c.do("POST", "/instances", order("88.00"), api.IdempotencyHeader, "order-TM-1")
+	require.Equal(t, http.StatusOK, code, "a replay answers the first instance, not a new one")
+	require.Equal(t, first["result"].(map[string]any)["instance_id"], again["result"].(map[string]any)["instance_id"])
+
+	code, body := c.do("GET", "/tasks?assignee=u_qian", nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Len(t, body["tasks"], 1, "one instance, so one finance task")
+}
+
+// TestWalkOrderFulfilment drives a small order to the end through the API,
+// with the mistakes a real client makes on the way.
+func TestWalkOrderFulfilment(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	inst, opened := c.start("500.00")
+	require.Len(t, opened, 3, "或签 among the three finance users (u_qian, u_sun, u_zhao)")
+
+	code, body := c.do("POST", "/tasks/"+opened[0]+"/decision", `{"actor":"u_zheng","action":"approve"}`)
+	require.Equal(t, http.StatusForbidden, code)
+	require.Equal(t, api.CodeNotAssignee, errCode(body))
+
+	code, body = c.do("POST", "/tasks/"+opened[0]+"/decision", `{"actor":"u_qian","action":"reject"}`)
+	require.Equal(t, http.StatusUnprocessableEntity, code, "a rejection needs a reason")
+	require.Equal(t, api.CodeCommentNeeded, errCode(body))
+
+	code, body = c.do("POST", "/tasks/"+opened[0]+"/decision", `{"actor":"u_qian","action":"sign"}`)
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Equal(t, api.CodeUnknownAction, errCode(body))
+	require.Contains(t, body["error"].(map[string]any)["message"], "add_signer, approve, complete")
+
+	code, body = c.do("POST", "/tasks/"+opened[0]+"/decision", `{"actor":"u_qian","action":"approve","comment":"ok"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	packTasks := body["result"].(map[string]any)["opened"].([]any)
+	require.NotEmpty(t, packTasks, "500 ≤ 5000: the director is skipped, the pack task opens")
+
+	code, body = c.do("POST", "/tasks/"+opened[1]+"/decision", `{"actor":"u_sun","action":"approve"}`)
+	require.Equal(t, http.StatusOK, code, "the other finance user clicks late: told, not failed")
+	res := body["result"].(map[string]any)
+	require.Equal(t, true, res["already_decided"])
+	require.Equal(t, "u_qian", res["by"])
+
+	code, body = c.do("GET", "/instances/"+inst+"?viewer=u_zheng", nil)
+	require.Equal(t, http.StatusOK, code, body)
+	for _, f := range body["instance"].(map[string]any)["form"].([]any) {
+		key := f.(map[string]any)["key"]
+		require.NotContains(t, []string{"amount", "cost"}, key, "the pack step must not see hidden fields")
+	}
+
+	pack := packTasks[0].(string) // u_feng's; u_zheng holds the other
+	code, body = c.do("POST", "/tasks/"+pack+"/decision", `{"actor":"u_feng","action":"complete","result":{"tracking_no":"SF1","carrier":"sf"}}`)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Equal(t, "approved", body["result"].(map[string]any)["status"])
+
+	code, body = c.do("POST", "/instances/"+inst+"/actions", `{"actor":"u_chen","action":"withdraw"}`)
+	require.Equal(t, http.StatusConflict, code)
+	require.Equal(t, api.CodeFinished, errCode(body))
+
+	code, body = c.do("GET", "/instances/"+inst+"?viewer=u_chen", nil)
+	require.Equal(t, http.StatusOK, code)
+	got := body["instance"].(map[string]any)
+	require.Equal(t, "approved", got["status"])
+	require.Empty(t, got["current"])
+	var actions []string
+	for _, a := range got["audit"].([]any) {
+		actions = append(actions, a.(map[string]any)["action"].(string))
+	}
+	require.Equal(t, "start", actions[0])
+	require.Equal(t, "end", actions[len(actions)-1])
+}
+
+func TestReadsRejectBadQueries(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	inst, _ := c.start("42.00")
+	tests := []struct {
+		name, path string
+		status     int
+		code       string
+	}{
+		{"instance without viewer", "/instances/" + inst, 400, server.CodeBadRequest},
+		{"instance viewed by an outsider", "/instances/" + inst + "?viewer=u_wei", 403, api.CodeNotParticipant},
+		{"unknown instance", "/instances/nope?viewer=u_chen", 404, server.CodeNotFound},
+		{"tasks without assignee", "/tasks", 400, server.CodeBadRequest},
+		{"tasks with a bad limit", "/tasks?assignee=u_qian&limit=0", 400, server.CodeBadRequest},
+		{"tasks with a bad status", "/tasks?assignee=u_qian&status=maybe", 400, server.CodeBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := c.do("GET", tt.path, nil)
+			require.Equal(t, tt.status, code, body)
+			require.Equal(t, tt.code, errCode(body))
+		})
+	}
+}
+
+func TestUrgeIsRateLimited(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	inst, _ := c.start("42.00")
+	code, body := c.do("POST", "/instances/"+inst+"/actions", `{"actor":"u_chen","action":"urge"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	req, err := http.NewRequest("POST", c.base+"/instances/"+inst+"/actions", bytes.NewBufferString(`{"actor":"u_chen","action":"urge"}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", c.auth)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	require.NotEmpty(t, resp.Header.Get("Retry-After"))
+}

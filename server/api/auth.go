@@ -1,0 +1,37 @@
+package api
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"cardflow/server"
+)
+
+// authenticate lets a request through only with a configured bearer token.
+// Every token is compared in constant time, so the answer's timing does not
+// tell how much of a guess was right.
+func (a *API) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(a.tokens) == 0 {
+			server.WriteError(w, http.StatusServiceUnavailable, CodeAPIDisabled,
+				"the API is off: no bearer token is configured (CARDFLOW_SERVER_API_TOKENS)")
+			return
+		}
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || !a.validToken(token) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="cardflow"`)
+			server.WriteError(w, http.StatusUnauthorized, CodeUnauthorized, "a valid bearer token is required")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (a *API) validToken(token string) bool {
+	valid := 0
+	for _, t := range a.tokens {
+		valid |= subtle.ConstantTimeCompare([]byte(token), []byte(t.Reveal()))
+	}
+	return valid == 1 && token != ""
+}

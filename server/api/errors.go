@@ -1,0 +1,93 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"cardflow/flows"
+	"cardflow/server"
+)
+
+// Error codes of the API. Clients act on the code; once published, a code
+// keeps its meaning.
+const (
+	CodeUnauthorized   = "unauthorized"
+	CodeAPIDisabled    = "api_disabled"
+	CodeUnknownAction  = "unknown_action"
+	CodeInvalidForm    = "invalid_form"
+	CodeNotAssignee    = "not_assignee"
+	CodeNotApplicant   = "not_applicant"
+	CodeNotAdmin       = "not_admin"
+	CodeNotParticipant = "not_participant"
+	CodeAlreadyDecided = "already_decided"
+	CodeTaskNotOpen    = "task_not_open"
+	CodeFinished       = "instance_finished"
+	CodeInvalidTarget  = "invalid_target"
+	CodeNotApplicable  = "not_applicable"
+	CodeCommentNeeded  = "comment_required"
+	CodeRateLimited    = "rate_limited"
+	CodeKeyReused      = "idempotency_key_reused"
+	CodeNoAssignee     = "no_assignee"
+	CodeUnknownUser    = "unknown_user"
+	CodeNotSupported   = "not_supported"
+	CodeConflict       = "conflict"
+)
+
+// errorStatus maps the engine's errors to an HTTP status and a code, in
+// the order they are tested.
+var errorStatus = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{flows.ErrNotAssignee, http.StatusForbidden, CodeNotAssignee},
+	{flows.ErrNotApplicant, http.StatusForbidden, CodeNotApplicant},
+	{flows.ErrNotAdmin, http.StatusForbidden, CodeNotAdmin},
+	{flows.ErrNotParticipant, http.StatusForbidden, CodeNotParticipant},
+	{flows.ErrAlreadyDecided, http.StatusConflict, CodeAlreadyDecided},
+	{flows.ErrTaskNotOpen, http.StatusConflict, CodeTaskNotOpen},
+	{flows.ErrInstanceFinished, http.StatusConflict, CodeFinished},
+	{flows.ErrNotApplicable, http.StatusConflict, CodeNotApplicable},
+	{flows.ErrStaleVersion, http.StatusConflict, CodeConflict},
+	{flows.ErrInvalidTarget, http.StatusUnprocessableEntity, CodeInvalidTarget},
+	{flows.ErrCommentRequired, http.StatusUnprocessableEntity, CodeCommentNeeded},
+	{flows.ErrKeyReused, http.StatusUnprocessableEntity, CodeKeyReused},
+	{flows.ErrNoAssignee, http.StatusUnprocessableEntity, CodeNoAssignee},
+	{flows.ErrUnknownUser, http.StatusUnprocessableEntity, CodeUnknownUser},
+	{flows.ErrRateLimited, http.StatusTooManyRequests, CodeRateLimited},
+	{flows.ErrNotSupported, http.StatusNotImplemented, CodeNotSupported},
+	{flows.ErrNotFound, http.StatusNotFound, server.CodeNotFound},
+}
+
+// formErrorBody is the error body of an invalid form: every bad field.
+type formErrorBody struct {
+	Error struct {
+		Code    string               `json:"code"`
+		Message string               `json:"message"`
+		Fields  []flows.FieldProblem `json:"fields"`
+	} `json:"error"`
+}
+
+// fail answers err. Errors the engine names get their status and code and
+// the error's own message (it names the task or step, never a secret);
+// anything else is a 500 with a generic message, logged with the request id.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if fe, ok := errors.AsType[*flows.FormError](err); ok {
+		var body formErrorBody
+		body.Error.Code, body.Error.Message, body.Error.Fields = CodeInvalidForm, fe.Error(), fe.Problems
+		server.WriteJSON(w, http.StatusUnprocessableEntity, body)
+		return
+	}
+	if rl, ok := errors.AsType[*flows.RateLimitError](err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(rl.RetryAfter.Seconds()+0.999))))
+	}
+	for _, m := range errorStatus {
+		if errors.Is(err, m.err) {
+			server.WriteError(w, m.status, m.code, err.Error())
+			return
+		}
+	}
+	a.log.Error("api request failed", "err", err, "request_id", server.RequestID(r.Context()), "route", r.URL.Path)
+	server.WriteError(w, http.StatusInternalServerError, server.CodeInternal, "internal error")
+}
