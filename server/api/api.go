@@ -13,6 +13,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -165,7 +166,7 @@ func (a *API) decode(w http.ResponseWriter, r *http.Request, v any) (key string,
 	if err != nil {
 		return "", false
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	dec.UseNumber() // money and numbers stay exact
 	if err := dec.Decode(v); err != nil {
