@@ -12,6 +12,8 @@ import (
 	"net"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"cardflow/config"
 	"cardflow/flows"
 	"cardflow/outbox"
@@ -67,11 +69,6 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		return err
 	}
 	defer store.Close()
-	engine := flows.NewEngine(store)
-	loaded, err := defs.install(ctx, store, engine)
-	if err != nil {
-		return err
-	}
 	q, queueName, err := OpenQueue(cfg, log)
 	if err != nil {
 		return err
@@ -79,18 +76,25 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	defer q.Close()
 	log.Info("cardflow starting", "store", storeName, "queue", queueName, "addr", cfg.Server.Addr)
 
-	srv := server.New(cfg, server.Deps{
-		Logger:     log,
-		Checks:     map[string]server.Pinger{"store": store, "queue": q},
-		QueueDepth: server.TopicDepths(q, TopicNotify),
-		Outbox:     store,
-		Routes:     api.New(engine, cfg.Server.APITokens, log.With("component", "api")).Routes,
-	})
+	registry := prometheus.NewRegistry()
 	relay := outbox.NewRelay(store, q, outbox.Options{
 		PollInterval: cfg.Outbox.PollInterval,
 		BatchSize:    cfg.Outbox.BatchSize,
 		Logger:       log.With("component", "outbox"),
-		Registerer:   srv.Registry(),
+		Registerer:   registry,
+	})
+	engine := flows.NewEngine(wakingStore{Store: store, wake: relay.Wake})
+	loaded, err := defs.install(ctx, store, engine)
+	if err != nil {
+		return err
+	}
+	srv := server.New(cfg, server.Deps{
+		Logger:     log,
+		Registry:   registry,
+		Checks:     map[string]server.Pinger{"store": store, "queue": q},
+		QueueDepth: server.TopicDepths(q, TopicNotify),
+		Outbox:     store,
+		Routes:     api.New(engine, cfg.Server.APITokens, log.With("component", "api")).Routes,
 	})
 
 	ln := opts.Listener
@@ -123,6 +127,22 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	wg.Wait()
 	log.Info("cardflow stopped")
 	return serveErr
+}
+
+// wakingStore wakes the outbox relay after every commit that wrote outbox
+// messages, so a notification leaves within milliseconds rather than at the
+// relay's next poll; the poll still catches what other instances commit.
+type wakingStore struct {
+	flows.Store
+	wake func()
+}
+
+func (s wakingStore) Apply(ctx context.Context, c flows.Change) (flows.Applied, error) {
+	a, err := s.Store.Apply(ctx, c)
+	if err == nil && len(c.Outbox) > 0 {
+		s.wake()
+	}
+	return a, err
 }
 
 // OpenStore opens the configured flow store: PostgreSQL when store.dsn is
