@@ -6,11 +6,14 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -24,6 +27,10 @@ import (
 	redisq "cardflow/storage/redis"
 	"cardflow/storage/sqlite"
 )
+
+// timerTick is how often the timer worker looks for due SLA timers; it
+// bounds how late a reminder, escalation or auto-action fires.
+const timerTick = time.Second
 
 // TopicNotify is the queue topic of notification intents the flow engine
 // writes to the outbox; the platform senders consume it.
@@ -77,7 +84,9 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	log.Info("cardflow starting", "store", storeName, "queue", queueName, "addr", cfg.Server.Addr)
 
 	registry := prometheus.NewRegistry()
+	holder := holderName()
 	relay := outbox.NewRelay(store, q, outbox.Options{
+		Holder:       holder,
 		PollInterval: cfg.Outbox.PollInterval,
 		BatchSize:    cfg.Outbox.BatchSize,
 		Logger:       log.With("component", "outbox"),
@@ -111,6 +120,13 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = relay.Run(work) })
 	wg.Go(func() {
+		// Every instance runs the timer worker; the store's lease makes each
+		// due timer fire on one of them only.
+		if err := engine.RunTimers(work, holder, timerTick); err != nil && work.Err() == nil {
+			log.Error("timer worker stopped", "err", err)
+		}
+	})
+	wg.Go(func() {
 		err := q.Consume(work, TopicNotify, logNotifications(log), queue.ConsumeOptions{
 			DrainTimeout: cfg.Server.ShutdownTimeout,
 		})
@@ -127,6 +143,12 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	wg.Wait()
 	log.Info("cardflow stopped")
 	return serveErr
+}
+
+// holderName names this process in store leases (timers, outbox relay).
+func holderName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), rand.Text()[:8])
 }
 
 // wakingStore wakes the outbox relay after every commit that wrote outbox

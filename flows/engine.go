@@ -31,6 +31,9 @@ type Engine struct {
 	proxies   Proxies
 	adminRole string
 	org       *orgCache
+	instances *instanceCache
+	timers    timerConfig
+	alerts    alertGens
 
 	mu     sync.RWMutex
 	cache  map[flowKey]*Flow
@@ -88,6 +91,8 @@ func NewEngine(store Store, opts ...Option) *Engine {
 		cache:     map[flowKey]*Flow{},
 		latest:    map[string]latestVersion{},
 		org:       newOrgCache(),
+		instances: newInstanceCache(DefaultInstanceCache),
+		alerts:    alertGens{last: map[string]int{}},
 	}
 	for _, o := range opts {
 		o(e)
@@ -202,8 +207,18 @@ type attempt func(ctx context.Context) (*Change, Result, error)
 // task decided, a replayed withdrawal its instance finished).
 func (e *Engine) mutate(ctx context.Context, op, key, target string, try attempt) (Result, error) {
 	var lastErr error
-	for range maxAttempts {
-		c, res, err := try(ctx)
+	tryCtx, cached := e.instances.allow(ctx)
+	for i := 0; i < maxAttempts; i++ {
+		c, res, err := try(tryCtx)
+		tryCtx = ctx // only a first attempt may build on a kept instance
+		if cached.served != "" && (err != nil || c == nil) {
+			// An answer that writes nothing has no version check: give
+			// it on a fresh read only (see instanceCache).
+			e.instances.drop(cached.served)
+			cached.served = ""
+			i--
+			continue
+		}
 		if key != "" && (err != nil || c == nil) {
 			if first, ok, kerr := e.answered(ctx, op, key, target); ok || kerr != nil {
 				return first, kerr
@@ -230,10 +245,14 @@ func (e *Engine) mutate(ctx context.Context, op, key, target string, try attempt
 		var dup *DuplicateError
 		switch {
 		case err == nil:
+			e.instances.keep(c)
 			return res, nil
 		case errors.As(err, &dup):
 			return replayed(op, key, target, dup.Result)
 		case errors.Is(err, ErrStaleVersion), errors.Is(err, ErrTaskConflict):
+			if c.Instance != nil {
+				e.instances.drop(c.Instance.ID)
+			}
 			lastErr = err
 			continue
 		default:

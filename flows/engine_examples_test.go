@@ -9,8 +9,8 @@ import (
 )
 
 // The example flows of configs/flows, driven end to end through every
-// branch on the example org. The oversell alert flow is left to the alert
-// worker: the engine refuses to start an alert step (ErrNotSupported).
+// branch on the example org. The oversell alert flow, driven by events and
+// timers, is in alert_test.go.
 
 func TestOrderFulfilment(t *testing.T) {
 	t.Parallel()
@@ -237,8 +237,10 @@ func TestAlertStepsWait(t *testing.T) {
 	t.Parallel()
 	onStores(t, func(t *testing.T, s flows.Store) {
 		x := newFx(t, s)
-		_, err := x.e.Start(t.Context(), flows.StartRequest{Actor: flows.SystemActor, FlowID: "oversell_alert",
+		res, err := x.e.Start(t.Context(), flows.StartRequest{Actor: flows.SystemActor, FlowID: "oversell_alert",
 			Form: map[string]any{"sku": "SKU-1", "warehouse": "hz-1", "platform": "jd", "oversold_qty": 3}})
-		require.ErrorIs(t, err, flows.ErrNotSupported)
+		require.NoError(t, err)
+		require.Equal(t, []string{"page:u_feng", "page:u_zheng"}, x.open(res.InstanceID))
+		require.Empty(t, x.intents(res.InstanceID), "the on-call are paged after group_wait")
 	})
 }

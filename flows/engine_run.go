@@ -52,11 +52,16 @@ type opening struct {
 // auto-approvals), so a flow that loops without people cannot spin forever.
 const maxHops = 1000
 
-// load reads an instance and its flow version into a run acted on by actor.
+// load reads an instance and its flow version into a run acted on by
+// actor; the first attempt of an operation may get the instance from the
+// engine's cache (see instanceCache).
 func (e *Engine) load(ctx context.Context, instanceID, actor string) (*run, error) {
-	inst, err := e.store.Instance(ctx, instanceID)
-	if err != nil {
-		return nil, fmt.Errorf("instance %s: %w", instanceID, err)
+	inst, ok := e.instances.get(ctx, instanceID)
+	if !ok {
+		var err error
+		if inst, err = e.store.Instance(ctx, instanceID); err != nil {
+			return nil, fmt.Errorf("instance %s: %w", instanceID, err)
+		}
 	}
 	f, err := e.Flow(ctx, inst.FlowID, inst.FlowVersion)
 	if err != nil {

@@ -77,6 +77,11 @@ func (r *run) settle(a *activation) error {
 	}
 	if baseDone {
 		r.closeBase(a, s)
+		// Closing the signers added before the closed seats may leave
+		// nobody pending: then the step has passed.
+		if v, _ := a.verdict(s); v == passes {
+			return r.pass(a)
+		}
 	}
 	r.openEligible(a, s)
 	return nil

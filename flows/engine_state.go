@@ -34,6 +34,8 @@ type runState struct {
 	Viewers map[string]string `json:"viewers,omitempty"`
 	// Urged maps an open task to when it was last urged (催办).
 	Urged map[string]time.Time `json:"urged,omitempty"`
+	// Alert is the alert group of an instance started at an alert step.
+	Alert *alertState `json:"alert,omitempty"`
 }
 
 // activation is one run of a step that waits for people. A step returned to
@@ -138,9 +140,13 @@ func (st *runState) approvers() map[string]bool {
 // undecided reports a seat still waiting for its holder.
 func (s *seat) undecided() bool { return s.Status == TaskOpen || s.Status == TaskWaiting }
 
-// holds reports whether user holds an undecided seat of the activation.
+// holds reports whether user holds an undecided seat of the activation or
+// the open task of a seat's delegate (委派): a delegate decides in the step
+// too, and must not get a second task of it.
 func (a *activation) holds(user string) bool {
-	return slices.ContainsFunc(a.Seats, func(s *seat) bool { return s.undecided() && s.User == user })
+	return slices.ContainsFunc(a.Seats, func(s *seat) bool {
+		return (s.undecided() && s.User == user) || (s.Delegate != nil && s.Delegate.User == user)
+	})
 }
 
 // gated reports whether an undecided signer added before the seat (前加签)

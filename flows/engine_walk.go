@@ -66,7 +66,7 @@ func (r *run) enter(s *Step) error {
 		}
 		return r.next(s, r.f.Successor(s))
 	case StepAlert:
-		return fmt.Errorf("step %s: alert steps are run by the alert worker: %w", s.ID, ErrNotSupported)
+		return r.openAlert(s)
 	}
 	return r.activate(s)
 }

@@ -94,6 +94,8 @@ type NotificationIntent struct {
 	// Cause says why a task was assigned (Cause* constants).
 	Cause string    `json:"cause,omitempty"`
 	At    time.Time `json:"at"`
+	// Alerts are the alerts of an alert group an alert_* intent is about.
+	Alerts []AlertItem `json:"alerts,omitempty"`
 }
 
 // notify queues an intent; the instance fields, key and payload are filled
