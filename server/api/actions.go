@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -26,6 +27,7 @@ type actionRequest struct {
 	Result   map[string]any `json:"result"`   // complete: the step's result form
 	Edits    map[string]any `json:"edits"`    // approve/reject/complete: editable fields
 	Form     map[string]any `json:"form"`     // resubmit
+	Until    time.Time      `json:"until"`    // snooze: RFC 3339
 }
 
 type action func(ctx context.Context, e *flows.Engine, id, key string, req actionRequest) (flows.Result, error)
@@ -57,6 +59,15 @@ var taskActions = map[string]action{
 	},
 	"remove_signer": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
 		return e.RemoveSigner(ctx, flows.RemoveSignerRequest{Actor: q.Actor, Key: key, TaskID: id, Comment: q.Comment})
+	},
+	"acknowledge": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
+		return e.Acknowledge(ctx, flows.AlertActionRequest{Actor: q.Actor, Key: key, TaskID: id, Comment: q.Comment})
+	},
+	"resolve": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
+		return e.Resolve(ctx, flows.AlertActionRequest{Actor: q.Actor, Key: key, TaskID: id, Comment: q.Comment})
+	},
+	"snooze": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
+		return e.Snooze(ctx, flows.AlertActionRequest{Actor: q.Actor, Key: key, TaskID: id, Comment: q.Comment, Until: q.Until})
 	},
 }
 

@@ -26,6 +26,14 @@ const token = "test-token-0123456789abcdef"
 // loaded with the example flows and org.
 func newServer(t *testing.T, tokens ...config.Secret) *httptest.Server {
 	t.Helper()
+	ts, _ := newServerEngine(t, tokens...)
+	return ts
+}
+
+// newServerEngine is newServer that also returns the engine, for what the
+// API does not start (alerts come from events).
+func newServerEngine(t *testing.T, tokens ...config.Secret) (*httptest.Server, *flows.Engine) {
+	t.Helper()
 	ctx := t.Context()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cardflow.db"))
 	require.NoError(t, err)
@@ -46,7 +54,7 @@ func newServer(t *testing.T, tokens ...config.Secret) *httptest.Server {
 	srv := server.New(cfg, server.Deps{Routes: api.New(engine, tokens, nil).Routes})
 	ts := httptest.NewServer(srv.Router())
 	t.Cleanup(ts.Close)
-	return ts
+	return ts, engine
 }
 
 type client struct {
@@ -204,7 +212,7 @@ func TestWalkOrderFulfilment(t *testing.T) {
 	code, body = c.do("POST", "/tasks/"+opened[0]+"/decision", `{"actor":"u_qian","action":"sign"}`)
 	require.Equal(t, http.StatusBadRequest, code)
 	require.Equal(t, api.CodeUnknownAction, errCode(body))
-	require.Contains(t, body["error"].(map[string]any)["message"], "add_signer, approve, complete")
+	require.Contains(t, body["error"].(map[string]any)["message"], "acknowledge, add_signer, approve, complete")
 
 	code, body = c.do("POST", "/tasks/"+opened[0]+"/decision", `{"actor":"u_qian","action":"approve","comment":"ok"}`)
 	require.Equal(t, http.StatusOK, code, body)
@@ -285,4 +293,34 @@ func TestUrgeIsRateLimited(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 	require.NotEmpty(t, resp.Header.Get("Retry-After"))
+}
+
+// TestAlertActions acknowledges, fails to snooze and resolves an oversell
+// alert through the API, as a card's buttons will.
+func TestAlertActions(t *testing.T) {
+	t.Parallel()
+	ts, engine := newServerEngine(t, token)
+	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
+	res, err := engine.Alert(t.Context(), flows.AlertEvent{Source: "stock-sync", Event: "stock.oversell",
+		Form: map[string]any{"sku": "SKU-7", "warehouse": "gz-1", "platform": "tmall", "oversold_qty": 3}})
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	code, body := c.do("GET", "/tasks?assignee=u_feng", nil)
+	require.Equal(t, http.StatusOK, code)
+	tasks := body["tasks"].([]any)
+	require.Len(t, tasks, 1, "the warehouse on call gets an alert task")
+	task, holder := tasks[0].(map[string]any)["id"].(string), "u_feng"
+	require.Equal(t, "alert", tasks[0].(map[string]any)["kind"])
+
+	code, body = c.do("POST", "/tasks/"+task+"/decision", `{"actor":"`+holder+`","action":"acknowledge"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	code, body = c.do("POST", "/tasks/"+task+"/decision", `{"actor":"`+holder+`","action":"snooze","until":"2099-01-01T00:00:00Z"}`)
+	require.Equal(t, http.StatusConflict, code, "an acknowledged alert cannot be snoozed")
+	require.Equal(t, api.CodeNotApplicable, errCode(body))
+	code, body = c.do("POST", "/tasks/"+task+"/decision", `{"actor":"`+holder+`","action":"snooze","until":"tomorrow"}`)
+	require.Equal(t, http.StatusBadRequest, code, "until must be RFC 3339")
+	require.Contains(t, body["error"].(map[string]any)["message"], "invalid JSON body")
+	code, body = c.do("POST", "/tasks/"+task+"/decision", `{"actor":"`+holder+`","action":"resolve","comment":"restocked"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	require.NotEmpty(t, body["result"].(map[string]any)["opened"], "resolved: the purchasing task opens")
 }
