@@ -28,8 +28,17 @@ func benchStore(b *testing.B) flows.Store {
 }
 
 // BenchmarkEngineDecisions approves the single task of b.N instances of a
-// one-step flow, 16 deciders at once.
+// one-step flow, 16 deciders at once. "warm" decides on the engine that
+// started the instances, so its instance cache holds them (a click soon
+// after the card went out); "cold" decides on a second engine without the
+// cache, so every decision reads its instance first (a click hours later,
+// or on another server instance).
 func BenchmarkEngineDecisions(b *testing.B) {
+	b.Run("warm", func(b *testing.B) { benchDecisions(b, false) })
+	b.Run("cold", func(b *testing.B) { benchDecisions(b, true) })
+}
+
+func benchDecisions(b *testing.B, cold bool) {
 	s := benchStore(b)
 	e := flows.NewEngine(s)
 	tasks := make([]string, b.N)
@@ -46,6 +55,9 @@ func BenchmarkEngineDecisions(b *testing.B) {
 	}
 	if err := g.Wait(); err != nil {
 		b.Fatal(err)
+	}
+	if cold {
+		e = flows.NewEngine(s, flows.WithInstanceCache(0))
 	}
 	var next atomic.Int64
 	b.SetParallelism(8)
