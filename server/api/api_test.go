@@ -158,6 +158,7 @@ func TestStartRejectsBadInput(t *testing.T) {
 		{"two values", `{} {}`, 400, server.CodeBadRequest, "more than one value"},
 		{"unknown flow", `{"flow_id":"nope","applicant":"u_chen","form":{}}`, 404, server.CodeNotFound, "nope"},
 		{"unknown applicant", strings.Replace(order("10.00"), "u_chen", "u_nobody", 1), 422, api.CodeUnknownUser, "u_nobody"},
+		{"alert flow", `{"flow_id":"oversell_alert","applicant":"u_chen","form":{}}`, 409, api.CodeNotApplicable, "opened by its events"},
 		{"too large", `{"flow_id":"` + strings.Repeat("x", 5000) + `"}`, 413, server.CodeBodyTooLarge, "4096"},
 	}
 	for _, tt := range tests {
