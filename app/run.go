@@ -32,10 +32,6 @@ import (
 // bounds how late a reminder, escalation or auto-action fires.
 const timerTick = time.Second
 
-// TopicNotify is the queue topic of notification intents the flow engine
-// writes to the outbox; the platform senders consume it.
-const TopicNotify = "notify"
-
 // RunOptions are what Run takes besides the configuration.
 type RunOptions struct {
 	// Logger receives every log line; nil discards them.
@@ -101,7 +97,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		Logger:     log,
 		Registry:   registry,
 		Checks:     map[string]server.Pinger{"store": store, "queue": q},
-		QueueDepth: server.TopicDepths(q, TopicNotify),
+		QueueDepth: server.TopicDepths(q, flows.NotifyTopic),
 		Outbox:     store,
 		Routes:     api.New(engine, cfg.Server.APITokens, log.With("component", "api")).Routes,
 	})
@@ -127,7 +123,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		}
 	})
 	wg.Go(func() {
-		err := q.Consume(work, TopicNotify, logNotifications(log), queue.ConsumeOptions{
+		err := q.Consume(work, flows.NotifyTopic, logNotifications(log), queue.ConsumeOptions{
 			DrainTimeout: cfg.Server.ShutdownTimeout,
 		})
 		if err != nil {

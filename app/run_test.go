@@ -101,7 +101,7 @@ func outboxChange(id string) flows.Change {
 	inst := storetest.NewInstance("inst-" + id)
 	c := storetest.StartChange(inst)
 	m := storetest.NewOutbox(inst.ID, id)
-	m.Topic = app.TopicNotify
+	m.Topic = flows.NotifyTopic
 	c.Outbox = []flows.OutboxMessage{m}
 	return c
 }

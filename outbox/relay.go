@@ -9,11 +9,9 @@ package outbox
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,7 +39,7 @@ const LeaseName = "outbox-relay"
 
 // Options tune a Relay. Zero values take the defaults.
 type Options struct {
-	Holder       string        // lease holder name; default host-pid-random
+	Holder       string        // lease holder name; default a random one
 	PollInterval time.Duration // default 50ms
 	BatchSize    int           // default 256
 	LeaseTTL     time.Duration // default 10s; renewed at half-life
@@ -67,7 +65,7 @@ type Relay struct {
 // NewRelay returns a relay from src to pub; call Run to start it.
 func NewRelay(src Source, pub Publisher, opts Options) *Relay {
 	if opts.Holder == "" {
-		opts.Holder = defaultHolder()
+		opts.Holder = "relay-" + rand.Text() // unique is all a lease needs
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 50 * time.Millisecond
@@ -243,11 +241,4 @@ func (r *Relay) release() {
 		r.opts.Logger.Warn("outbox relay: release lease", "err", err)
 	}
 	r.leaseUntil = time.Time{}
-}
-
-func defaultHolder() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }

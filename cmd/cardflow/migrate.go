@@ -16,14 +16,9 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("migrate", "Apply the flow store's embedded schema migrations (forward-only, each in a\n"+
 		"transaction) and exit: PostgreSQL when store.dsn / CARDFLOW_STORE_DSN is set, otherwise\n"+
 		"the embedded SQLite file. Safe to run from several instances at once.", stderr)
-	path := fs.String("config", "", "configuration file (default "+defaultConfigPath+" when it exists)")
-	if code, ok := parse(fs, args); !ok {
+	cfg, code, ok := parseConfig(fs, args, stderr)
+	if !ok {
 		return code
-	}
-	cfg, err := loadConfig(*path)
-	if err != nil {
-		fmt.Fprintf(stderr, "cardflow migrate: invalid configuration:\n%v\n", err)
-		return 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,16 +21,27 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", "Run the HTTP server, the outbox relay and the queue consumers on the configured\n"+
 		"store and queue until SIGTERM or SIGINT, then shut down gracefully.\n"+
 		"Every key can be overridden by CARDFLOW_<SECTION>_<KEY> environment variables.", stderr)
+	cfg, code, ok := parseConfig(fs, args, stderr)
+	if !ok {
+		return code
+	}
+	return serve(cfg, stderr, nil)
+}
+
+// parseConfig adds the --config flag to fs, parses args and loads the
+// configuration. When it reports !ok the command returns code at once: it
+// has printed the usage or every configuration problem.
+func parseConfig(fs *flag.FlagSet, args []string, stderr io.Writer) (cfg *config.Config, code int, ok bool) {
 	path := fs.String("config", "", "configuration file (default "+defaultConfigPath+" when it exists)")
 	if code, ok := parse(fs, args); !ok {
-		return code
+		return nil, code, false
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
-		fmt.Fprintf(stderr, "cardflow serve: invalid configuration:\n%v\n", err)
-		return 1
+		fmt.Fprintf(stderr, "cardflow %s: invalid configuration:\n%v\n", fs.Name(), err)
+		return nil, 1, false
 	}
-	return serve(cfg, stderr, nil)
+	return cfg, 0, true
 }
 
 // serve runs the server until a signal, logging to stderr; onReady, if set,

@@ -117,7 +117,7 @@ func (a *API) act(w http.ResponseWriter, r *http.Request, actions map[string]act
 		}
 		slices.Sort(names)
 		server.WriteError(w, http.StatusBadRequest, CodeUnknownAction,
-			fmt.Sprintf("%s %q: use one of %s", errUnknownAction, req.Action, strings.Join(names, ", ")))
+			fmt.Sprintf("unknown action %q: use one of %s", req.Action, strings.Join(names, ", ")))
 		return
 	}
 	res, err := do(r.Context(), a.engine, chi.URLParam(r, "id"), key, req)

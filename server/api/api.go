@@ -15,7 +15,6 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -202,6 +201,3 @@ func knownTaskStatus(s flows.TaskStatus) bool {
 	}
 	return false
 }
-
-// errUnknownAction is answered 400 with the list of actions.
-var errUnknownAction = errors.New("unknown action")
