@@ -33,6 +33,7 @@ type Engine struct {
 	org       *orgCache
 	instances *instanceCache
 	timers    timerConfig
+	slaScale  float64
 	alerts    alertGens
 
 	mu     sync.RWMutex
@@ -81,6 +82,12 @@ func WithProxies(p Proxies) Option { return func(e *Engine) { e.proxies = p } }
 // every instance; the default is DefaultAdminRole.
 func WithAdminRole(role string) Option { return func(e *Engine) { e.adminRole = role } }
 
+// WithSLAScale makes every SLA duration (the step's sla and its
+// on_timeout reminders, escalation and auto-action delays) last 1/scale of
+// what the flow says, so a demo can show SLA timers working: scale 60 makes
+// a 2h SLA pass in 2 minutes. Scale 1 (or less) leaves durations alone.
+func WithSLAScale(scale float64) Option { return func(e *Engine) { e.slaScale = scale } }
+
 // NewEngine returns an engine on store.
 func NewEngine(store Store, opts ...Option) *Engine {
 	e := &Engine{
@@ -98,6 +105,15 @@ func NewEngine(store Store, opts ...Option) *Engine {
 		o(e)
 	}
 	return e
+}
+
+// sla returns a flow's SLA duration d as the engine counts it (see
+// WithSLAScale).
+func (e *Engine) sla(d time.Duration) time.Duration {
+	if e.slaScale <= 1 || d <= 0 {
+		return d
+	}
+	return max(time.Duration(float64(d)/e.slaScale), time.Millisecond)
 }
 
 func randomID() string {

@@ -147,7 +147,7 @@ func (r *run) newTask(a *activation, user, owner string, status TaskStatus, seq 
 	if s := r.f.Step(a.Step); s != nil {
 		t.Kind = string(s.Type)
 		if s.SLA > 0 {
-			t.DueAt = a.Since.Add(s.SLA)
+			t.DueAt = a.Since.Add(r.e.sla(s.SLA))
 		}
 	}
 	r.newTasks = append(r.newTasks, t)

@@ -41,7 +41,7 @@ func (r *run) schedule(a *activation, s *Step) {
 	if s.SLA <= 0 || t == nil {
 		return
 	}
-	deadline := a.Since.Add(s.SLA)
+	deadline := a.Since.Add(r.e.sla(s.SLA))
 	add := func(kind string, due time.Time, p TimerPayload) {
 		p.Step, p.Activation = s.ID, a.N
 		raw, _ := marshal(p) // a struct of strings and ints always encodes
@@ -50,12 +50,12 @@ func (r *run) schedule(a *activation, s *Step) {
 		a.Timers = append(a.Timers, id)
 	}
 	if t.RemindEvery > 0 {
-		add(TimerRemind, deadline, TimerPayload{Every: FormatDuration(t.RemindEvery)})
+		add(TimerRemind, deadline, TimerPayload{Every: FormatDuration(r.e.sla(t.RemindEvery))})
 	}
 	if len(t.EscalateTo) > 0 {
-		add(TimerEscalate, deadline.Add(t.EscalateAfter), TimerPayload{})
+		add(TimerEscalate, deadline.Add(r.e.sla(t.EscalateAfter)), TimerPayload{})
 	}
 	if t.AutoAction != "" {
-		add(TimerAutoAction, deadline.Add(t.AutoActionAfter), TimerPayload{Action: t.AutoAction})
+		add(TimerAutoAction, deadline.Add(r.e.sla(t.AutoActionAfter)), TimerPayload{Action: t.AutoAction})
 	}
 }

@@ -96,6 +96,11 @@ var (
 	ErrStaleVersion = errors.New("stale version: the instance changed since it was read")
 	ErrTaskConflict = errors.New("task conflict: the task is no longer in the expected status")
 	ErrDuplicate    = errors.New("duplicate: this idempotency key was already applied")
+	// ErrUnavailable wraps a store failure that says the database cannot be
+	// reached right now (connection refused or lost, shutting down, too many
+	// connections): the request may succeed later, and the API answers 503
+	// with Retry-After rather than 500.
+	ErrUnavailable = errors.New("store unavailable")
 )
 
 // DuplicateError is returned by Apply for a replayed idempotency key. It
