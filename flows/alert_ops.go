@@ -10,7 +10,7 @@ import (
 // its card: Acknowledge, Resolve or Snooze.
 type AlertActionRequest struct {
 	Actor   string
-	Key     string
+	Key     string `json:"-"`
 	TaskID  string
 	Comment string
 	// Until is when a snooze ends (Snooze only).
@@ -75,7 +75,7 @@ func (e *Engine) Snooze(ctx context.Context, req AlertActionRequest) (Result, er
 // did it before).
 func (e *Engine) alertOp(ctx context.Context, op string, req AlertActionRequest,
 	act func(r *run, a *activation, s *Step, by *seat) (bool, error)) (Result, error) {
-	return e.mutate(ctx, op, req.Key, req.TaskID, func(ctx context.Context) (*Change, Result, error) {
+	return e.mutate(ctx, op, req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
 		tc, decided, err := e.openTask(ctx, req.Actor, req.TaskID)
 		if err != nil || decided != nil {
 			return nil, orZero(decided), err

@@ -90,7 +90,7 @@ func (e *Engine) Alert(ctx context.Context, ev AlertEvent) ([]Result, error) {
 		if key != "" {
 			key = "alert:" + key + ":" + f.ID
 		}
-		res, err := e.mutate(ctx, "alert", key, f.ID, func(ctx context.Context) (*Change, Result, error) {
+		res, err := e.mutate(ctx, "alert", key, f.ID, nil, func(ctx context.Context) (*Change, Result, error) {
 			return e.routeAlert(ctx, f, d.Version, ev, resolves)
 		})
 		if err != nil {

@@ -221,7 +221,14 @@ type attempt func(ctx context.Context) (*Change, Result, error)
 // that would write nothing or fail is looked up first, because the state
 // may have moved on since its first answer (a replayed approval finds its
 // task decided, a replayed withdrawal its instance finished).
-func (e *Engine) mutate(ctx context.Context, op, key, target string, try attempt) (Result, error) {
+//
+// A key is bound to the request it came with: fp, a fingerprint of the
+// operation, its target, the actor and the request's fields, is stored
+// with the answer, and the same key with another fingerprint (another
+// comment, another actor, another form) is refused with ErrKeyReused
+// rather than answered with the first result.
+func (e *Engine) mutate(ctx context.Context, op, key, target string, req any, try attempt) (Result, error) {
+	fp := fingerprint(op, target, req)
 	var lastErr error
 	tryCtx, cached := e.instances.allow(ctx)
 	for i := 0; i < maxAttempts; i++ {
@@ -236,7 +243,7 @@ func (e *Engine) mutate(ctx context.Context, op, key, target string, try attempt
 			continue
 		}
 		if key != "" && (err != nil || c == nil) {
-			if first, ok, kerr := e.answered(ctx, op, key, target); ok || kerr != nil {
+			if first, ok, kerr := e.answered(ctx, op, key, target, fp); ok || kerr != nil {
 				return first, kerr
 			}
 		}
@@ -253,7 +260,9 @@ func (e *Engine) mutate(ctx context.Context, op, key, target string, try attempt
 		}
 		if key != "" {
 			c.IdempotencyKey = key
-			if c.Result, err = marshal(res); err != nil {
+			stored := res
+			stored.Fingerprint = fp
+			if c.Result, err = marshal(stored); err != nil {
 				return Result{}, fmt.Errorf("flows: %s: %w", op, err)
 			}
 		}
@@ -264,7 +273,7 @@ func (e *Engine) mutate(ctx context.Context, op, key, target string, try attempt
 			e.instances.keep(c)
 			return res, nil
 		case errors.As(err, &dup):
-			return replayed(op, key, target, dup.Result)
+			return replayed(op, key, target, fp, dup.Result)
 		case errors.Is(err, ErrStaleVersion), errors.Is(err, ErrTaskConflict):
 			if c.Instance != nil {
 				e.instances.drop(c.Instance.ID)
@@ -279,7 +288,7 @@ func (e *Engine) mutate(ctx context.Context, op, key, target string, try attempt
 }
 
 // answered returns the stored answer of an idempotency key, if any.
-func (e *Engine) answered(ctx context.Context, op, key, target string) (Result, bool, error) {
+func (e *Engine) answered(ctx context.Context, op, key, target, fp string) (Result, bool, error) {
 	raw, err := e.store.Idempotent(ctx, key)
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -287,6 +296,6 @@ func (e *Engine) answered(ctx context.Context, op, key, target string) (Result, 
 	case err != nil:
 		return Result{}, false, fmt.Errorf("flows: %s: idempotency key: %w", op, err)
 	}
-	r, err := replayed(op, key, target, raw)
+	r, err := replayed(op, key, target, fp, raw)
 	return r, true, err
 }

@@ -84,7 +84,7 @@ func BenchmarkEngineStartOrder(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := e.Start(b.Context(), flows.StartRequest{Actor: flows.SystemActor, FlowID: "order_fulfilment", Form: form}); err != nil {
+			if _, err := e.Start(b.Context(), flows.StartRequest{Event: "order.paid", FlowID: "order_fulfilment", Form: form}); err != nil {
 				b.Error(err)
 				return
 			}

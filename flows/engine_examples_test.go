@@ -57,7 +57,7 @@ func TestOrderFulfilment(t *testing.T) {
 		t.Run("an invalid form is refused with every field", func(t *testing.T) {
 			t.Parallel()
 			x := newFx(t, s)
-			_, err := x.e.Start(t.Context(), flows.StartRequest{Actor: flows.SystemActor, FlowID: "order_fulfilment",
+			_, err := x.e.Start(t.Context(), flows.StartRequest{Event: "order.paid", FlowID: "order_fulfilment",
 				Form: map[string]any{"order_no": "bad no", "amount": "-1"}})
 			var fe *flows.FormError
 			require.ErrorAs(t, err, &fe)
@@ -237,7 +237,7 @@ func TestAlertFlowsAreNotStartedByHand(t *testing.T) {
 	t.Parallel()
 	onStores(t, func(t *testing.T, s flows.Store) {
 		x := newFx(t, s)
-		_, err := x.e.Start(t.Context(), flows.StartRequest{Actor: flows.SystemActor, FlowID: "oversell_alert",
+		_, err := x.e.Start(t.Context(), flows.StartRequest{Event: "stock.oversell", FlowID: "oversell_alert",
 			Form: map[string]any{"sku": "SKU-1", "warehouse": "hz-1", "platform": "jd", "oversold_qty": 3}})
 		require.ErrorIs(t, err, flows.ErrNotApplicable, "an alert flow opens from its events, so repeats find it")
 		require.ErrorContains(t, err, "stock.oversell")

@@ -133,7 +133,11 @@ func newFx(t *testing.T, s flows.Store, opts ...flows.Option) *fx {
 
 func (x *fx) start(flow, applicant string, form map[string]any) string {
 	x.t.Helper()
-	res, err := x.e.Start(x.t.Context(), flows.StartRequest{Actor: applicant, FlowID: flow, Form: form})
+	req := flows.StartRequest{Actor: applicant, FlowID: flow, Form: form}
+	if applicant == flows.SystemActor { // started by a trigger event: nobody's request
+		req = flows.StartRequest{Event: "test.event", FlowID: flow, Form: form}
+	}
+	res, err := x.e.Start(x.t.Context(), req)
 	require.NoError(x.t, err)
 	return res.InstanceID
 }

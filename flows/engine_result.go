@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +28,7 @@ var (
 	ErrNoAssignee       = errors.New("nobody to assign: the assignee rules and the fallback resolve to no user")
 	ErrUnknownUser      = errors.New("unknown user")
 	ErrNotSupported     = errors.New("not supported by the engine yet")
+	ErrUnknownAction    = errors.New("unknown action")
 )
 
 // RateLimitError is returned by Urge when every task it would remind was
@@ -77,12 +80,40 @@ type Result struct {
 	// Replayed is set when the answer came from an earlier request with
 	// the same idempotency key.
 	Replayed bool `json:"-"`
+	// Fingerprint identifies the request an idempotency key was first
+	// used with; it is stored with the answer and never returned.
+	Fingerprint string `json:"fingerprint,omitempty"`
+}
+
+// fingerprint hashes what makes two requests the same request: the
+// operation, its target and every field of req but the key (the request
+// structs tag Key with json:"-"). Maps encode with sorted keys, so the
+// same body always gives the same fingerprint. A nil req (the engine's own
+// timers and alert events, whose keys it derives itself) has none.
+func fingerprint(op, target string, req any) string {
+	if req == nil {
+		return ""
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		// Requests hold strings, numbers, maps and times: they encode. If
+		// one ever does not, binding the key to op and target alone is
+		// still safe, only less strict.
+		body = []byte(err.Error())
+	}
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(op), []byte(target), body} {
+		h.Write(part)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // replayed decodes the answer stored under an idempotency key. A key used
-// for another operation or target is refused: answering it with the first
-// operation's result would tell the caller something false.
-func replayed(op, key, target string, raw json.RawMessage) (Result, error) {
+// for another operation, target or request (fp) is refused: answering it
+// with the first request's result would tell the caller something false,
+// and would skip the checks the new request needs (another actor).
+func replayed(op, key, target, fp string, raw json.RawMessage) (Result, error) {
 	var r Result
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return Result{}, fmt.Errorf("flows: %s: decode answer of key %s: %w", op, key, err)
@@ -90,7 +121,10 @@ func replayed(op, key, target string, raw json.RawMessage) (Result, error) {
 	if r.Op != op || r.Target != target {
 		return Result{}, fmt.Errorf("flows: %s %s: key %s was used for %s %s: %w", op, target, key, r.Op, r.Target, ErrKeyReused)
 	}
-	r.Replayed = true
+	if r.Fingerprint != fp {
+		return Result{}, fmt.Errorf("flows: %s %s: key %s was used with another request: %w", op, target, key, ErrKeyReused)
+	}
+	r.Replayed, r.Fingerprint = true, ""
 	return r, nil
 }
 

@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -55,7 +56,16 @@ const maxHops = 1000
 // load reads an instance and its flow version into a run acted on by
 // actor; the first attempt of an operation may get the instance from the
 // engine's cache (see instanceCache).
+//
+// A non-empty actor must be a user of the org directory: an unknown id, or
+// the engine's own SystemActor, is refused with ErrUnknownUser before
+// anything is read, so a caller cannot act under a name nobody holds.
 func (e *Engine) load(ctx context.Context, instanceID, actor string) (*run, error) {
+	if actor != "" {
+		if err := e.knownActor(ctx, actor); err != nil {
+			return nil, err
+		}
+	}
 	inst, ok := e.instances.get(ctx, instanceID)
 	if !ok {
 		var err error
@@ -74,6 +84,20 @@ func (e *Engine) load(ctx context.Context, instanceID, actor string) (*run, erro
 	return &run{e: e, ctx: ctx, f: f, inst: inst, st: st, now: e.now(),
 		expect: inst.Version, version: inst.Version + 1, actor: actor,
 		users: map[string]User{}, keys: map[string]bool{}}, nil
+}
+
+// knownActor checks that id names a user of the org directory. SystemActor
+// is reserved for what the engine does by itself and is never a user.
+func (e *Engine) knownActor(ctx context.Context, id string) error {
+	if id == "" || id == SystemActor {
+		return fmt.Errorf("%q: %w", id, ErrUnknownUser)
+	}
+	if _, err := e.orgUser(ctx, id); errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%s is not in the org directory: %w", id, ErrUnknownUser)
+	} else if err != nil {
+		return fmt.Errorf("user %s: %w", id, err)
+	}
+	return nil
 }
 
 // formValues returns the instance's form, decoded once per run.

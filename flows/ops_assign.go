@@ -10,7 +10,7 @@ import (
 // Delegate (委派).
 type HandOverRequest struct {
 	Actor   string
-	Key     string
+	Key     string `json:"-"`
 	TaskID  string
 	To      string
 	Comment string
@@ -32,7 +32,7 @@ const (
 // AddSignerRequest adds signers to the step of an open approval task.
 type AddSignerRequest struct {
 	Actor    string
-	Key      string
+	Key      string `json:"-"`
 	TaskID   string
 	Users    []string
 	Position SignerPosition
@@ -43,7 +43,7 @@ type AddSignerRequest struct {
 // task of an approval step.
 type RemoveSignerRequest struct {
 	Actor   string
-	Key     string
+	Key     string `json:"-"`
 	TaskID  string
 	Comment string
 }
@@ -52,7 +52,7 @@ type RemoveSignerRequest struct {
 // task is closed as transferred and the new holder gets a task of their
 // own in the same seat. Only the holder (or their proxy) may transfer.
 func (e *Engine) Transfer(ctx context.Context, req HandOverRequest) (Result, error) {
-	return e.mutate(ctx, "transfer", req.Key, req.TaskID, func(ctx context.Context) (*Change, Result, error) {
+	return e.mutate(ctx, "transfer", req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
 		tc, err := e.seatTask(ctx, "transfer", req.Actor, req.TaskID, StepApproval, StepTask)
 		if err != nil {
 			return nil, Result{}, err
@@ -84,7 +84,7 @@ func (e *Engine) Transfer(ctx context.Context, req HandOverRequest) (Result, err
 // rejected or completed it (their advice, recorded on their task) it opens
 // again for the holder, who decides.
 func (e *Engine) Delegate(ctx context.Context, req HandOverRequest) (Result, error) {
-	return e.mutate(ctx, "delegate", req.Key, req.TaskID, func(ctx context.Context) (*Change, Result, error) {
+	return e.mutate(ctx, "delegate", req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
 		tc, err := e.seatTask(ctx, "delegate", req.Actor, req.TaskID, StepApproval, StepTask)
 		if err != nil {
 			return nil, Result{}, err
@@ -109,7 +109,7 @@ func (e *Engine) Delegate(ctx context.Context, req HandOverRequest) (Result, err
 // task, before or after the actor (see SignerPosition). Added signers must
 // approve whatever the step's sign mode; a rejection by one rejects.
 func (e *Engine) AddSigner(ctx context.Context, req AddSignerRequest) (Result, error) {
-	return e.mutate(ctx, "add_signer", req.Key, req.TaskID, func(ctx context.Context) (*Change, Result, error) {
+	return e.mutate(ctx, "add_signer", req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
 		tc, err := e.seatTask(ctx, "add signer", req.Actor, req.TaskID, StepApproval)
 		if err != nil {
 			return nil, Result{}, err
@@ -164,7 +164,7 @@ func (r *run) addSeats(a *activation, at int, users []string, holder, gates stri
 // administrator, and never the last one. The step is then decided on the
 // remaining signers, so removing the last pending 会签 signer may pass it.
 func (e *Engine) RemoveSigner(ctx context.Context, req RemoveSignerRequest) (Result, error) {
-	return e.mutate(ctx, "remove_signer", req.Key, req.TaskID, func(ctx context.Context) (*Change, Result, error) {
+	return e.mutate(ctx, "remove_signer", req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
 		r, err := e.loadForTask(ctx, req.TaskID, req.Actor)
 		if err != nil {
 			return nil, Result{}, err

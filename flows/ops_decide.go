@@ -15,7 +15,7 @@ type DecideRequest struct {
 	// and returns the first answer. Callers should prefix keys with their
 	// source ("feishu:<event id>") so sources cannot collide. "" disables
 	// the check.
-	Key    string
+	Key    string `json:"-"`
 	TaskID string
 	// Comment is the approver's note; for a rejection it is the reason
 	// and required.
@@ -28,7 +28,7 @@ type DecideRequest struct {
 // result form; it is validated against it.
 type CompleteRequest struct {
 	Actor   string
-	Key     string
+	Key     string `json:"-"`
 	TaskID  string
 	Comment string
 	Result  map[string]any
@@ -55,7 +55,7 @@ func (e *Engine) Reject(ctx context.Context, req DecideRequest) (Result, error) 
 }
 
 func (e *Engine) decide(ctx context.Context, op string, status TaskStatus, req DecideRequest) (Result, error) {
-	return e.mutate(ctx, op, req.Key, req.TaskID, func(ctx context.Context) (*Change, Result, error) {
+	return e.mutate(ctx, op, req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
 		tc, decided, err := e.openTask(ctx, req.Actor, req.TaskID)
 		if err != nil || decided != nil {
 			return nil, orZero(decided), err
@@ -90,7 +90,7 @@ func (e *Engine) decide(ctx context.Context, op string, status TaskStatus, req D
 // back to the owner. On the applicant's resubmit task (after a 退回 to
 // them) it resubmits the instance unchanged; see Resubmit to change it.
 func (e *Engine) Complete(ctx context.Context, req CompleteRequest) (Result, error) {
-	return e.mutate(ctx, "complete", req.Key, req.TaskID, func(ctx context.Context) (*Change, Result, error) {
+	return e.mutate(ctx, "complete", req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
 		tc, decided, err := e.openTask(ctx, req.Actor, req.TaskID)
 		if err != nil || decided != nil {
 			return nil, orZero(decided), err

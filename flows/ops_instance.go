@@ -11,7 +11,7 @@ import (
 // its tasks.
 type CommentRequest struct {
 	Actor      string
-	Key        string
+	Key        string `json:"-"`
 	InstanceID string
 	TaskID     string
 	Text       string
@@ -20,7 +20,7 @@ type CommentRequest struct {
 // UrgeRequest urges (催办) the open tasks of an instance, or only TaskID.
 type UrgeRequest struct {
 	Actor      string
-	Key        string
+	Key        string `json:"-"`
 	InstanceID string
 	TaskID     string
 	Comment    string
@@ -29,7 +29,7 @@ type UrgeRequest struct {
 // Withdraw withdraws (撤回) a running instance: only its applicant may, as
 // long as it has not ended. Every open task is closed and its holder told.
 func (e *Engine) Withdraw(ctx context.Context, req InstanceRequest) (Result, error) {
-	return e.mutate(ctx, "withdraw", req.Key, req.InstanceID, func(ctx context.Context) (*Change, Result, error) {
+	return e.mutate(ctx, "withdraw", req.Key, req.InstanceID, req, func(ctx context.Context) (*Change, Result, error) {
 		r, err := e.load(ctx, req.InstanceID, req.Actor)
 		if err != nil {
 			return nil, Result{}, err
@@ -51,7 +51,7 @@ func (e *Engine) Withdraw(ctx context.Context, req InstanceRequest) (Result, err
 
 // Cancel cancels a running instance; only holders of the admin role may.
 func (e *Engine) Cancel(ctx context.Context, req InstanceRequest) (Result, error) {
-	return e.mutate(ctx, "cancel", req.Key, req.InstanceID, func(ctx context.Context) (*Change, Result, error) {
+	return e.mutate(ctx, "cancel", req.Key, req.InstanceID, req, func(ctx context.Context) (*Change, Result, error) {
 		r, err := e.load(ctx, req.InstanceID, req.Actor)
 		if err != nil {
 			return nil, Result{}, err
@@ -76,7 +76,7 @@ func (e *Engine) Cancel(ctx context.Context, req InstanceRequest) (Result, error
 // holders of open tasks. Anyone who may view the instance may comment,
 // also after it ended.
 func (e *Engine) Comment(ctx context.Context, req CommentRequest) (Result, error) {
-	return e.mutate(ctx, "comment", req.Key, req.InstanceID, func(ctx context.Context) (*Change, Result, error) {
+	return e.mutate(ctx, "comment", req.Key, req.InstanceID, req, func(ctx context.Context) (*Change, Result, error) {
 		if err := requireComment("comment", req.Text); err != nil {
 			return nil, Result{}, err
 		}
@@ -114,7 +114,7 @@ func (e *Engine) Comment(ctx context.Context, req CommentRequest) (Result, error
 // flow's urge interval, so a *RateLimitError (ErrRateLimited) says how long
 // to wait when every task was urged too recently.
 func (e *Engine) Urge(ctx context.Context, req UrgeRequest) (Result, error) {
-	return e.mutate(ctx, "urge", req.Key, req.InstanceID, func(ctx context.Context) (*Change, Result, error) {
+	return e.mutate(ctx, "urge", req.Key, req.InstanceID, req, func(ctx context.Context) (*Change, Result, error) {
 		r, err := e.load(ctx, req.InstanceID, req.Actor)
 		if err != nil {
 			return nil, Result{}, err

@@ -12,7 +12,7 @@ import (
 // or ReturnToPrevious; Comment, the reason, is required.
 type ReturnRequest struct {
 	Actor   string
-	Key     string
+	Key     string `json:"-"`
 	TaskID  string
 	To      string
 	Comment string
@@ -22,7 +22,7 @@ type ReturnRequest struct {
 // changed form (validated like at start) or, when Form is nil, unchanged.
 type ResubmitRequest struct {
 	Actor      string
-	Key        string
+	Key        string `json:"-"`
 	InstanceID string
 	Form       map[string]any
 	Comment    string
@@ -32,7 +32,7 @@ type ResubmitRequest struct {
 // (Withdraw, Cancel).
 type InstanceRequest struct {
 	Actor      string
-	Key        string
+	Key        string `json:"-"`
 	InstanceID string
 	Comment    string
 }
@@ -51,7 +51,7 @@ type InstanceRequest struct {
 // Like Approve, a return on a task decided before answers with the earlier
 // decision (AlreadyDecided) instead of failing.
 func (e *Engine) Return(ctx context.Context, req ReturnRequest) (Result, error) {
-	return e.mutate(ctx, "return", req.Key, req.TaskID, func(ctx context.Context) (*Change, Result, error) {
+	return e.mutate(ctx, "return", req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
 		tc, decided, err := e.openTask(ctx, req.Actor, req.TaskID)
 		if err != nil || decided != nil {
 			return nil, orZero(decided), err
@@ -189,7 +189,7 @@ func (r *run) backToApplicant() error {
 // Resubmit resubmits an instance returned to its applicant: the flow starts
 // again from its first step with the (possibly changed) form.
 func (e *Engine) Resubmit(ctx context.Context, req ResubmitRequest) (Result, error) {
-	return e.mutate(ctx, "resubmit", req.Key, req.InstanceID, func(ctx context.Context) (*Change, Result, error) {
+	return e.mutate(ctx, "resubmit", req.Key, req.InstanceID, req, func(ctx context.Context) (*Change, Result, error) {
 		r, err := e.load(ctx, req.InstanceID, req.Actor)
 		if err != nil {
 			return nil, Result{}, err

@@ -2,19 +2,23 @@ package flows
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
 // StartRequest starts an instance of the latest version of a flow.
 type StartRequest struct {
-	// Actor is the applicant: a user of the org directory, or SystemActor
-	// for an instance a trigger event starts (it has no applicant to
-	// return to, and applicant-relative rules fall back).
+	// Actor is the applicant, a user of the org directory. It is empty
+	// when Event is set.
 	Actor string
+	// Event names the trigger event that starts the instance for nobody in
+	// particular (an adapter's "order.paid"): its applicant is the engine's
+	// SystemActor, which has no one to return to, and applicant-relative
+	// rules fall back. Only code in this process sets it; the API does not
+	// expose it, so the reserved actor never comes from outside.
+	Event string
 	// Key is the idempotency key (an event id, an Idempotency-Key): a
 	// replayed start returns the first instance instead of a second one.
-	Key    string
+	Key    string `json:"-"`
 	FlowID string
 	// Title names the instance in lists and cards; the flow's name if "".
 	Title string
@@ -30,9 +34,17 @@ type StartRequest struct {
 // notification intents, all in one change. The Result's Opened lists the
 // open tasks.
 func (e *Engine) Start(ctx context.Context, req StartRequest) (Result, error) {
-	return e.mutate(ctx, "start", req.Key, req.FlowID, func(ctx context.Context) (*Change, Result, error) {
-		if req.Actor == "" {
-			return nil, Result{}, fmt.Errorf("applicant: %w", ErrUnknownUser)
+	return e.mutate(ctx, "start", req.Key, req.FlowID, req, func(ctx context.Context) (*Change, Result, error) {
+		applicant := req.Actor
+		switch {
+		case req.Event != "" && req.Actor != "":
+			return nil, Result{}, fmt.Errorf("an instance started by event %s has no applicant, got %s: %w", req.Event, req.Actor, ErrInvalidTarget)
+		case req.Event != "":
+			applicant = SystemActor
+		default:
+			if err := e.knownActor(ctx, req.Actor); err != nil {
+				return nil, Result{}, fmt.Errorf("applicant: %w", err)
+			}
 		}
 		f, version, err := e.latestFlow(ctx, req.FlowID)
 		if err != nil {
@@ -50,21 +62,14 @@ func (e *Engine) Start(ctx context.Context, req StartRequest) (Result, error) {
 			return nil, Result{}, err
 		}
 		r := &run{e: e, ctx: ctx, f: f, st: &runState{Context: req.Context}, now: e.now(),
-			create: true, version: 1, actor: req.Actor, form: form, formDirty: true,
+			create: true, version: 1, actor: applicant, form: form, formDirty: true,
 			users: map[string]User{}, keys: map[string]bool{}}
-		if req.Actor != SystemActor {
-			if _, err := r.user(req.Actor); errors.Is(err, ErrNotFound) {
-				return nil, Result{}, fmt.Errorf("applicant %s: %w", req.Actor, ErrUnknownUser)
-			} else if err != nil {
-				return nil, Result{}, err
-			}
-		}
 		title := req.Title
 		if title == "" {
 			title = f.Name
 		}
 		r.inst = Instance{ID: e.newID(), FlowID: f.ID, FlowVersion: version, Status: InstanceRunning,
-			Applicant: req.Actor, Title: title, CreatedAt: r.now, UpdatedAt: r.now}
+			Applicant: applicant, Title: title, CreatedAt: r.now, UpdatedAt: r.now}
 		if err := r.log("", "start", startDetail{Flow: f.ID, Version: version}); err != nil {
 			return nil, Result{}, err
 		}

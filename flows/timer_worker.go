@@ -131,7 +131,7 @@ func timerKey(t Timer) string {
 
 // fireTimer applies one timer as an operation by SystemActor.
 func (e *Engine) fireTimer(ctx context.Context, t Timer) error {
-	_, err := e.mutate(ctx, "timer", timerKey(t), t.ID, func(ctx context.Context) (*Change, Result, error) {
+	_, err := e.mutate(ctx, "timer", timerKey(t), t.ID, nil, func(ctx context.Context) (*Change, Result, error) {
 		// Read from the store, never from a cache: a timer found stale on
 		// an old copy of its instance would be deleted for good.
 		inst, err := e.store.Instance(ctx, t.InstanceID)

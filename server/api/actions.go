@@ -1,10 +1,8 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -30,76 +28,23 @@ type actionRequest struct {
 	Until    time.Time      `json:"until"`    // snooze: RFC 3339
 }
 
-type action func(ctx context.Context, e *flows.Engine, id, key string, req actionRequest) (flows.Result, error)
+// target says what an action route acts on.
+type target int
 
-// taskActions are what POST /api/v1/tasks/{id}/decision can do to a task.
-var taskActions = map[string]action{
-	"approve": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.Approve(ctx, flows.DecideRequest{Actor: q.Actor, Key: key, TaskID: id, Comment: q.Comment, Edits: q.Edits})
-	},
-	"reject": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.Reject(ctx, flows.DecideRequest{Actor: q.Actor, Key: key, TaskID: id, Comment: q.Comment, Edits: q.Edits})
-	},
-	"complete": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.Complete(ctx, flows.CompleteRequest{Actor: q.Actor, Key: key, TaskID: id, Comment: q.Comment,
-			Result: q.Result, Edits: q.Edits})
-	},
-	"return": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.Return(ctx, flows.ReturnRequest{Actor: q.Actor, Key: key, TaskID: id, To: q.To, Comment: q.Comment})
-	},
-	"transfer": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.Transfer(ctx, flows.HandOverRequest{Actor: q.Actor, Key: key, TaskID: id, To: q.To, Comment: q.Comment})
-	},
-	"delegate": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.Delegate(ctx, flows.HandOverRequest{Actor: q.Actor, Key: key, TaskID: id, To: q.To, Comment: q.Comment})
-	},
-	"add_signer": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.AddSigner(ctx, flows.AddSignerRequest{Actor: q.Actor, Key: key, TaskID: id, Users: q.Users,
-			Position: flows.SignerPosition(q.Position), Comment: q.Comment})
-	},
-	"remove_signer": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.RemoveSigner(ctx, flows.RemoveSignerRequest{Actor: q.Actor, Key: key, TaskID: id, Comment: q.Comment})
-	},
-	"acknowledge": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.Acknowledge(ctx, flows.AlertActionRequest{Actor: q.Actor, Key: key, TaskID: id, Comment: q.Comment})
-	},
-	"resolve": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.Resolve(ctx, flows.AlertActionRequest{Actor: q.Actor, Key: key, TaskID: id, Comment: q.Comment})
-	},
-	"snooze": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.Snooze(ctx, flows.AlertActionRequest{Actor: q.Actor, Key: key, TaskID: id, Comment: q.Comment, Until: q.Until})
-	},
-}
-
-// instanceActions are what POST /api/v1/instances/{id}/actions can do to
-// an instance as a whole.
-var instanceActions = map[string]action{
-	"withdraw": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.Withdraw(ctx, flows.InstanceRequest{Actor: q.Actor, Key: key, InstanceID: id, Comment: q.Comment})
-	},
-	"cancel": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.Cancel(ctx, flows.InstanceRequest{Actor: q.Actor, Key: key, InstanceID: id, Comment: q.Comment})
-	},
-	"resubmit": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.Resubmit(ctx, flows.ResubmitRequest{Actor: q.Actor, Key: key, InstanceID: id, Form: q.Form, Comment: q.Comment})
-	},
-	"comment": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.Comment(ctx, flows.CommentRequest{Actor: q.Actor, Key: key, InstanceID: id, Text: q.Comment})
-	},
-	"urge": func(ctx context.Context, e *flows.Engine, id, key string, q actionRequest) (flows.Result, error) {
-		return e.Urge(ctx, flows.UrgeRequest{Actor: q.Actor, Key: key, InstanceID: id, Comment: q.Comment})
-	},
-}
+const (
+	onTask target = iota
+	onInstance
+)
 
 func (a *API) taskDecision(w http.ResponseWriter, r *http.Request) {
-	a.act(w, r, taskActions)
+	a.act(w, r, onTask)
 }
 
 func (a *API) instanceAction(w http.ResponseWriter, r *http.Request) {
-	a.act(w, r, instanceActions)
+	a.act(w, r, onInstance)
 }
 
-func (a *API) act(w http.ResponseWriter, r *http.Request, actions map[string]action) {
+func (a *API) act(w http.ResponseWriter, r *http.Request, on target) {
 	var req actionRequest
 	key, ok := a.decode(w, r, &req)
 	if !ok {
@@ -109,20 +54,36 @@ func (a *API) act(w http.ResponseWriter, r *http.Request, actions map[string]act
 		server.WriteError(w, http.StatusBadRequest, server.CodeBadRequest, missing)
 		return
 	}
-	do, known := actions[req.Action]
+	kind, kinds := flows.ActionKind(req.Action), flows.InstanceActions
+	known := kind.OnInstance()
+	if on == onTask {
+		kinds, known = flows.TaskActions, kind.OnTask()
+	}
 	if !known {
-		names := make([]string, 0, len(actions))
-		for name := range actions {
-			names = append(names, name)
+		names := make([]string, len(kinds))
+		for i, k := range kinds {
+			names[i] = string(k)
 		}
-		slices.Sort(names)
 		server.WriteError(w, http.StatusBadRequest, CodeUnknownAction,
 			fmt.Sprintf("unknown action %q: use one of %s", req.Action, strings.Join(names, ", ")))
 		return
 	}
-	res, err := do(r.Context(), a.engine, chi.URLParam(r, "id"), key, req)
+	act := flows.Action{Kind: kind, Actor: req.Actor, Key: key, Comment: req.Comment, To: req.To, Users: req.Users,
+		Position: flows.SignerPosition(req.Position), Result: req.Result, Edits: req.Edits, Form: req.Form, Until: req.Until}
+	if on == onTask {
+		act.TaskID = chi.URLParam(r, "id")
+	} else {
+		act.InstanceID = chi.URLParam(r, "id")
+	}
+	res, err := a.engine.Act(r.Context(), act)
 	if err != nil {
 		a.fail(w, r, err)
+		return
+	}
+	if res.AlreadyDecided {
+		// Nothing changed: the task was closed before this request. A
+		// client that tests for 2xx must not take it for a decision.
+		writeAlreadyDecided(w, res)
 		return
 	}
 	server.WriteJSON(w, http.StatusOK, map[string]any{"result": res})

@@ -213,7 +213,7 @@ func TestWalkOrderFulfilment(t *testing.T) {
 	code, body = c.do("POST", "/tasks/"+opened[0]+"/decision", `{"actor":"u_qian","action":"sign"}`)
 	require.Equal(t, http.StatusBadRequest, code)
 	require.Equal(t, api.CodeUnknownAction, errCode(body))
-	require.Contains(t, body["error"].(map[string]any)["message"], "acknowledge, add_signer, approve, complete")
+	require.Contains(t, body["error"].(map[string]any)["message"], "approve, reject, complete, return")
 
 	code, body = c.do("POST", "/tasks/"+opened[0]+"/decision", `{"actor":"u_qian","action":"approve","comment":"ok"}`)
 	require.Equal(t, http.StatusOK, code, body)
@@ -221,10 +221,11 @@ func TestWalkOrderFulfilment(t *testing.T) {
 	require.NotEmpty(t, packTasks, "500 ≤ 5000: the director is skipped, the pack task opens")
 
 	code, body = c.do("POST", "/tasks/"+opened[1]+"/decision", `{"actor":"u_sun","action":"approve"}`)
-	require.Equal(t, http.StatusOK, code, "the other finance user clicks late: told, not failed")
-	res := body["result"].(map[string]any)
-	require.Equal(t, true, res["already_decided"])
-	require.Equal(t, "u_qian", res["by"])
+	require.Equal(t, http.StatusConflict, code, "the other finance user clicks late: nothing changed, so no 2xx")
+	require.Equal(t, api.CodeAlreadyDecided, errCode(body))
+	decision := body["error"].(map[string]any)["decision"].(map[string]any)
+	require.Equal(t, "approve", decision["outcome"])
+	require.Equal(t, "u_qian", decision["by"])
 
 	code, body = c.do("GET", "/instances/"+inst+"?viewer=u_zheng", nil)
 	require.Equal(t, http.StatusOK, code, body)

@@ -2,8 +2,10 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"cardflow/flows"
 	"cardflow/server"
@@ -57,6 +59,7 @@ var errorStatus = []struct {
 	{flows.ErrUnknownUser, http.StatusUnprocessableEntity, CodeUnknownUser},
 	{flows.ErrRateLimited, http.StatusTooManyRequests, CodeRateLimited},
 	{flows.ErrNotSupported, http.StatusNotImplemented, CodeNotSupported},
+	{flows.ErrUnknownAction, http.StatusBadRequest, CodeUnknownAction},
 	{flows.ErrNotFound, http.StatusNotFound, server.CodeNotFound},
 }
 
@@ -90,4 +93,33 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	a.log.Error("api request failed", "err", err, "request_id", server.RequestID(r.Context()), "route", r.URL.Path)
 	server.WriteError(w, http.StatusInternalServerError, server.CodeInternal, "internal error")
+}
+
+// alreadyDecidedBody is the 409 answer to a request on a task that was
+// closed before it: the error, and the decision that closed it (who, what,
+// when), so a client can show "already approved by X at T".
+type alreadyDecidedBody struct {
+	Error struct {
+		Code     string       `json:"code"`
+		Message  string       `json:"message"`
+		Decision decisionJSON `json:"decision"`
+	} `json:"error"`
+	Result flows.Result `json:"result"`
+}
+
+type decisionJSON struct {
+	TaskID     string    `json:"task_id"`
+	Outcome    string    `json:"outcome"`
+	By         string    `json:"by,omitempty"`
+	OnBehalfOf string    `json:"on_behalf_of,omitempty"`
+	At         time.Time `json:"at"`
+}
+
+func writeAlreadyDecided(w http.ResponseWriter, res flows.Result) {
+	var body alreadyDecidedBody
+	body.Error.Code = CodeAlreadyDecided
+	body.Error.Message = fmt.Sprintf("task %s was already closed (%s by %s); nothing was changed", res.TaskID, res.Outcome, res.By)
+	body.Error.Decision = decisionJSON{TaskID: res.TaskID, Outcome: res.Outcome, By: res.By, OnBehalfOf: res.OnBehalfOf, At: res.At}
+	body.Result = res
+	server.WriteJSON(w, http.StatusConflict, body)
 }
