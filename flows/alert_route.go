@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -146,8 +147,12 @@ func (e *Engine) startAlert(ctx context.Context, f *Flow, version int, id string
 	r := &run{e: e, ctx: ctx, f: f, st: &runState{Context: map[string]any{"event": ev.Event, "source": ev.Source}},
 		now: e.now(), create: true, version: 1, actor: SystemActor, form: form, formDirty: true,
 		users: map[string]User{}, keys: map[string]bool{}}
+	title := f.Name + " · " + strings.Join(group, " · ")
+	if f.Title != nil {
+		title = cmp.Or(f.Title.Render(form), title)
+	}
 	r.inst = Instance{ID: id, FlowID: f.ID, FlowVersion: version, Status: InstanceRunning, Applicant: SystemActor,
-		Title: f.Name + " " + strings.Join(group, "/"), CreatedAt: r.now, UpdatedAt: r.now}
+		Title: title, CreatedAt: r.now, UpdatedAt: r.now}
 	if err := r.log("", "start", startDetail{Flow: f.ID, Version: version}); err != nil {
 		return nil, Result{}, err
 	}

@@ -11,8 +11,12 @@ import (
 // executes. Build one with ParseFlow, ParseDefinition or LoadDir; a Flow is
 // immutable afterwards and safe for concurrent use.
 type Flow struct {
-	ID          string
-	Name        string
+	ID   string
+	Name string
+	// Title, when the flow file has one, builds each instance's title
+	// from its form; without it an instance is titled "<applicant's
+	// name>提交的<flow name>", as Feishu and DingTalk do.
+	Title       *TitleTemplate
 	Description string
 	Trigger     Trigger
 	Settings    Settings
@@ -188,6 +192,9 @@ func (s Sign) String() string {
 type Timeout struct {
 	// RemindEvery repeats a 催办 reminder to open assignees; 0 = none.
 	RemindEvery time.Duration
+	// RemindMax caps how many reminders one run of the step sends (an
+	// escalation starts the count again); 0 = no cap.
+	RemindMax int
 	// EscalateAfter is when the open tasks are transferred to EscalateTo
 	// (0 with EscalateTo set = at the deadline).
 	EscalateAfter time.Duration

@@ -228,6 +228,9 @@ type attempt func(ctx context.Context) (*Change, Result, error)
 // comment, another actor, another form) is refused with ErrKeyReused
 // rather than answered with the first result.
 func (e *Engine) mutate(ctx context.Context, op, key, target string, req any, try attempt) (Result, error) {
+	if err := checkRequest(req); err != nil {
+		return Result{}, fmt.Errorf("flows: %s: %w", op, err)
+	}
 	fp := fingerprint(op, target, req)
 	var lastErr error
 	tryCtx, cached := e.instances.allow(ctx)

@@ -170,7 +170,11 @@ func TestReturnExchange(t *testing.T) {
 				_, err := x.e.Approve(t.Context(), flows.DecideRequest{Actor: "u_chen", TaskID: x.task(inst, "cs_review", "u_chen").ID,
 					Edits: map[string]any{"refund_amount": "80"}})
 				require.NoError(t, err)
-				require.JSONEq(t, `"80"`, jsonField(t, x.instance(inst).Form, "refund_amount"), "cs_review may edit the refund")
+				require.JSONEq(t, `"80.00"`, jsonField(t, x.instance(inst).Form, "refund_amount"), "cs_review may edit the refund; money keeps its scale")
+				approve := x.auditOf(inst, "approve")
+				require.Len(t, approve, 1)
+				require.JSONEq(t, `{"changes":[{"field":"refund_amount","old":"99.90","new":"80.00"}]}`, string(approve[0].Detail),
+					"the edit is audited with its old and new value (修改记录)")
 				x.complete(inst, "qc", "u_feng", map[string]any{"passed": tt.passed})
 				if tt.wantNext == "" {
 					require.Equal(t, flows.InstanceApproved, x.status(inst))

@@ -337,3 +337,17 @@ func jsonField(t testing.TB, raw json.RawMessage, key string) string {
 }
 
 func joinLines(lines ...string) string { return strings.Join(lines, "\n") + "\n" }
+
+// auditOf returns the audit entries of an instance with the given action.
+func (x *fx) auditOf(inst, action string) []flows.AuditEntry {
+	x.t.Helper()
+	all, err := x.s.Audit(x.t.Context(), inst)
+	require.NoError(x.t, err)
+	var out []flows.AuditEntry
+	for _, e := range all {
+		if e.Action == action {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -243,7 +243,7 @@ func (r *run) change() (*Change, error) {
 	r.inst.State = state
 	r.inst.UpdatedAt = r.now
 	if r.formDirty {
-		if r.inst.Form, err = marshal(r.form); err != nil {
+		if r.inst.Form, err = marshal(storable(r.form)); err != nil {
 			return nil, fmt.Errorf("instance %s: form: %w", r.inst.ID, err)
 		}
 	}

@@ -232,7 +232,7 @@ func TestIntentSchema(t *testing.T) {
 		task := x.last(inst, "s", "u_qian")
 		require.Equal(t, flows.NotificationIntent{
 			Kind: flows.NotifyTaskAssigned, Key: inst + "/v1/task_assigned/u_qian/" + task.ID, Recipient: "u_qian",
-			InstanceID: inst, FlowID: "sign_single", FlowVersion: 1, Title: "会签测试 sign_single", Applicant: "u_wu",
+			InstanceID: inst, FlowID: "sign_single", FlowVersion: 1, Title: "吴销售提交的会签测试 sign_single", Applicant: "u_wu",
 			Status: flows.InstanceRunning, Version: 1, TaskID: task.ID, StepID: "s", StepName: "审批",
 			Actor: "u_wu", At: assigned.At,
 		}, assigned)

@@ -20,8 +20,11 @@ const (
 type TimerPayload struct {
 	Step       string `json:"step"`
 	Activation int    `json:"activation"`
-	// Every is how often a reminder repeats (remind timers).
+	// Every is how often a reminder repeats (remind timers), Sent how many
+	// reminders this run of the step sent and Max the cap (0: none).
 	Every string `json:"every,omitempty"`
+	Sent  int    `json:"sent,omitempty"`
+	Max   int    `json:"max,omitempty"`
 	// Action is the decision an auto_action timer takes.
 	Action AutoAction `json:"action,omitempty"`
 }
@@ -50,7 +53,7 @@ func (r *run) schedule(a *activation, s *Step) {
 		a.Timers = append(a.Timers, id)
 	}
 	if t.RemindEvery > 0 {
-		add(TimerRemind, deadline, TimerPayload{Every: FormatDuration(r.e.sla(t.RemindEvery))})
+		add(TimerRemind, deadline, TimerPayload{Every: FormatDuration(r.e.sla(t.RemindEvery)), Max: t.RemindMax})
 	}
 	if len(t.EscalateTo) > 0 {
 		add(TimerEscalate, deadline.Add(r.e.sla(t.EscalateAfter)), TimerPayload{})

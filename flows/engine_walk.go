@@ -261,7 +261,13 @@ func (r *run) tell(s *Step, rules Assignees, action string) error {
 		}
 		r.notify(NotificationIntent{Kind: NotifyCC, Recipient: u, StepID: s.ID})
 	}
-	return r.logAs(SystemActor, "", "", action, stepDetail{Step: s.ID, Users: users})
+	d := stepDetail{Step: s.ID, Users: users}
+	if len(users) == 0 {
+		// Nobody to tell (a user field left empty or naming someone who
+		// left, an empty role): say so where an operator will look.
+		d.Reason, d.Rules = "resolved to nobody", rules.String()
+	}
+	return r.logAs(SystemActor, "", "", action, d)
 }
 
 // stepDetail is the audit detail of the engine's own steps.
@@ -271,6 +277,7 @@ type stepDetail struct {
 	User   string   `json:"user,omitempty"`
 	Users  []string `json:"users,omitempty"`
 	Reason string   `json:"reason,omitempty"`
+	Rules  string   `json:"rules,omitempty"`
 }
 
 type finishDetail struct {

@@ -17,6 +17,22 @@ import (
 // DateLayout is how date fields are written and normalised.
 const DateLayout = "2006-01-02"
 
+// Limits on form values that a field does not set itself.
+const (
+	// DefaultStringLength bounds a string field without max_length.
+	DefaultStringLength = 200
+	// DefaultTextLength bounds a text field without max_length.
+	DefaultTextLength = 5000
+	// MaxMoneyDigits is how many digits an amount may have before its
+	// decimal point: 18 fits in a 64-bit count of fen with room to add.
+	MaxMoneyDigits = 18
+	// MaxNumberDigits is how many significant digits a number field may
+	// have: a float64 holds 15 exactly, so no number is silently changed.
+	MaxNumberDigits = 15
+	// maxNumeral bounds the text of a number before it is parsed at all.
+	maxNumeral = 40
+)
+
 // plainNumber is how an amount or number may be written as text: digits, an
 // optional sign and decimals; no exponent, no thousands separators.
 var plainNumber = regexp.MustCompile(`^-?\d+(\.\d+)?$`)
@@ -64,8 +80,15 @@ func normaliseText(fd *Field, v any) (any, string, string) {
 	if fd.Type == FieldString {
 		s = strings.TrimSpace(s)
 	}
-	if n := utf8.RuneCountInString(s); fd.MaxLength > 0 && n > fd.MaxLength {
-		return nil, CodeMaxLength, "at most " + strconv.Itoa(fd.MaxLength) + " characters, got " + strconv.Itoa(n)
+	limit := fd.MaxLength
+	if limit <= 0 {
+		limit = DefaultStringLength
+		if fd.Type == FieldText {
+			limit = DefaultTextLength
+		}
+	}
+	if n := utf8.RuneCountInString(s); n > limit {
+		return nil, CodeMaxLength, "at most " + strconv.Itoa(limit) + " characters, got " + strconv.Itoa(n)
 	}
 	if fd.Pattern != nil && !fd.Pattern.MatchString(s) {
 		return nil, CodePattern, "must match " + fd.PatternSource
@@ -80,10 +103,14 @@ func normaliseNumber(fd *Field, v any) (any, string, string) {
 		return normaliseNumber(fd, string(x))
 	case string:
 		s := strings.TrimSpace(x)
-		if !plainNumber.MatchString(s) {
+		if len(s) > maxNumeral || !plainNumber.MatchString(s) {
 			return nil, CodeFormat, "expected a number like 12 or 3.5"
 		}
-		f, _ = strconv.ParseFloat(s, 64) // the pattern admits valid numbers only
+		d, _ := decimal.NewFromString(s) // the pattern admits valid numbers only
+		f = d.InexactFloat64()
+		if !decimal.NewFromFloat(f).Equal(d) {
+			return nil, CodeFormat, "cannot be held exactly: use at most " + strconv.Itoa(MaxNumberDigits) + " significant digits"
+		}
 	case float64:
 		f = x
 	case float32:
@@ -121,7 +148,7 @@ func normaliseMoney(fd *Field, v any) (any, string, string) {
 		return normaliseMoney(fd, string(x))
 	case string:
 		s := strings.TrimSpace(x)
-		if !plainNumber.MatchString(s) {
+		if len(s) > maxNumeral || !plainNumber.MatchString(s) {
 			return nil, CodeFormat, "expected an amount like 5000.50"
 		}
 		d, _ = decimal.NewFromString(s) // the pattern admits valid decimals only
@@ -142,12 +169,18 @@ func normaliseMoney(fd *Field, v any) (any, string, string) {
 	if !d.Equal(d.Truncate(MoneyPlaces)) {
 		return nil, CodePrecision, "at most " + strconv.Itoa(MoneyPlaces) + " decimal places"
 	}
+	if d.Abs().GreaterThanOrEqual(maxMoney) {
+		return nil, CodeMax, "at most " + strconv.Itoa(MaxMoneyDigits) + " digits before the decimal point"
+	}
 	if code, msg := checkBounds(fd, d); code != "" {
 		return nil, code, msg
 	}
 	// A fixed exponent makes equal amounts equal values (5000.5 == 5000.50).
 	return d.Round(MoneyPlaces), "", ""
 }
+
+// maxMoney is the first amount with more than MaxMoneyDigits whole digits.
+var maxMoney = decimal.New(1, MaxMoneyDigits)
 
 func checkBounds(fd *Field, d decimal.Decimal) (string, string) {
 	if fd.Min != nil && d.LessThan(*fd.Min) {

@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/shopspring/decimal"
 )
 
 // ErrInvalidForm is what a *FormError matches with errors.Is.
@@ -217,6 +219,43 @@ func checkTable(fd *Field, v any, path string, fp *formProblems) (any, bool) {
 		out[i] = checkValues(fd.Columns, row, fmt.Sprintf("%s[%d].", path, i), fp)
 	}
 	return out, len(fp.list) == before
+}
+
+// storable returns values as they are stored and shown: money (a
+// decimal.Decimal after validation) becomes text with exactly MoneyPlaces
+// decimals, so "6800.00" stays "6800.00" rather than "6800", also inside
+// table rows. Other values are returned as they are; values is not changed.
+func storable(values map[string]any) map[string]any {
+	if values == nil {
+		return nil
+	}
+	out := make(map[string]any, len(values))
+	for k, v := range values {
+		out[k] = storableValue(v)
+	}
+	return out
+}
+
+func storableValue(v any) any {
+	switch x := v.(type) {
+	case decimal.Decimal:
+		return x.StringFixed(MoneyPlaces)
+	case map[string]any:
+		return storable(x)
+	case []map[string]any:
+		rows := make([]map[string]any, len(x))
+		for i, row := range x {
+			rows[i] = storable(row)
+		}
+		return rows
+	case []any:
+		items := make([]any, len(x))
+		for i, item := range x {
+			items[i] = storableValue(item)
+		}
+		return items
+	}
+	return v
 }
 
 // describe names a value's kind for messages without echoing long input.

@@ -61,7 +61,7 @@ func (e *Engine) decide(ctx context.Context, op string, status TaskStatus, req D
 			return nil, orZero(decided), err
 		}
 		if tc.step == nil || tc.step.Type != StepApproval {
-			return nil, Result{}, fmt.Errorf("task %s is a %s task: %w", req.TaskID, tc.task.Kind, ErrNotApplicable)
+			return nil, Result{}, fmt.Errorf("task %s is %s: %w", req.TaskID, kindOf(tc.task.Kind), ErrNotApplicable)
 		}
 		if status == TaskRejected {
 			if err := requireComment("reject", req.Comment); err != nil {
@@ -103,10 +103,13 @@ func (e *Engine) Complete(ctx context.Context, req CompleteRequest) (Result, err
 			return r.build(req.TaskID, "resubmit")
 		}
 		if tc.step.Type != StepTask {
-			return nil, Result{}, fmt.Errorf("task %s is a %s task: %w", req.TaskID, tc.task.Kind, ErrNotApplicable)
+			return nil, Result{}, fmt.Errorf("task %s is %s: %w", req.TaskID, kindOf(tc.task.Kind), ErrNotApplicable)
 		}
 		result, err := r.f.ValidateResult(tc.step.ID, req.Result)
 		if err != nil {
+			return nil, Result{}, err
+		}
+		if err := r.checkUsers(tc.step.ResultForm, result); err != nil {
 			return nil, Result{}, err
 		}
 		edited, err := r.edit(tc.step.ID, req.Edits)
@@ -127,7 +130,7 @@ func (e *Engine) Complete(ctx context.Context, req CompleteRequest) (Result, err
 
 // decided records a seat holder's decision, tells the applicant and lets
 // the step's sign mode take it from there.
-func (r *run) decided(tc *taskCtx, status TaskStatus, outcome, comment string, result map[string]any, edited []string) error {
+func (r *run) decided(tc *taskCtx, status TaskStatus, outcome, comment string, result map[string]any, edited []FieldChange) error {
 	if err := r.decideSeat(tc.a, tc.seat, status, outcome, comment, result); err != nil {
 		return err
 	}
@@ -135,13 +138,13 @@ func (r *run) decided(tc *taskCtx, status TaskStatus, outcome, comment string, r
 		if r.st.Results == nil {
 			r.st.Results = map[string]map[string]any{}
 		}
-		r.st.Results[tc.step.ID] = result
+		r.st.Results[tc.step.ID] = storable(result)
 	}
 	action := outcome
 	if status == TaskDone {
 		action = "complete"
 	}
-	if err := r.log(tc.seat.Task, action, actionDetail{Comment: comment, Edited: edited}); err != nil {
+	if err := r.log(tc.seat.Task, action, actionDetail{Comment: comment, Changes: edited}); err != nil {
 		return err
 	}
 	r.toApplicant(NotificationIntent{Kind: NotifyDecision, TaskID: tc.seat.Task, StepID: tc.a.Step, Outcome: outcome, Comment: comment})

@@ -90,6 +90,9 @@ func (e *Engine) Return(ctx context.Context, req ReturnRequest) (Result, error) 
 func (r *run) returnTarget(s *Step, want string) (string, error) {
 	prev := r.previous(s)
 	if want == ReturnToPrevious {
+		if prev == "" {
+			return "", fmt.Errorf("step %s has no previous step to return to (allowed: %v): %w", s.ID, r.f.ReturnTargets(s, prev), ErrInvalidTarget)
+		}
 		want = prev
 	}
 	ok := slices.Contains(r.f.ReturnTargets(s, prev), want)
@@ -213,21 +216,36 @@ func (e *Engine) Resubmit(ctx context.Context, req ResubmitRequest) (Result, err
 }
 
 func (r *run) resubmit(a *activation, form map[string]any, comment string) error {
-	var edited []string
+	var edited []FieldChange
 	if form != nil {
 		valid, err := r.f.ValidateForm(form)
 		if err != nil {
 			return err
 		}
+		if err := r.checkUsers(r.f.Form, valid); err != nil {
+			return err
+		}
+		before, err := r.formValues()
+		if err != nil {
+			return err
+		}
+		keys := slices.Sorted(maps.Keys(maps.Collect(func(yield func(string, bool) bool) {
+			for k := range before {
+				yield(k, true)
+			}
+			for k := range valid {
+				yield(k, true)
+			}
+		})))
+		edited = changes(before, valid, keys)
 		r.form, r.formDirty = valid, true
-		edited = slices.Sorted(maps.Keys(form))
 	}
 	s := a.Seats[0]
 	if err := r.decideSeat(a, s, TaskDone, "resubmit", comment, nil); err != nil {
 		return err
 	}
 	r.st.remove(a)
-	if err := r.log(s.Task, "resubmit", actionDetail{Comment: comment, Edited: edited}); err != nil {
+	if err := r.log(s.Task, "resubmit", actionDetail{Comment: comment, Changes: edited}); err != nil {
 		return err
 	}
 	return r.enter(r.f.Steps[0])

@@ -1,8 +1,10 @@
 package flows
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"strings"
 )
 
 // StartRequest starts an instance of the latest version of a flow.
@@ -61,12 +63,15 @@ func (e *Engine) Start(ctx context.Context, req StartRequest) (Result, error) {
 		if err != nil {
 			return nil, Result{}, err
 		}
+		if err := e.checkUsers(ctx, f.Form, form); err != nil {
+			return nil, Result{}, err
+		}
 		r := &run{e: e, ctx: ctx, f: f, st: &runState{Context: req.Context}, now: e.now(),
 			create: true, version: 1, actor: applicant, form: form, formDirty: true,
 			users: map[string]User{}, keys: map[string]bool{}}
-		title := req.Title
-		if title == "" {
-			title = f.Name
+		title, err := e.title(ctx, f, req, applicant, form)
+		if err != nil {
+			return nil, Result{}, err
 		}
 		r.inst = Instance{ID: e.newID(), FlowID: f.ID, FlowVersion: version, Status: InstanceRunning,
 			Applicant: applicant, Title: title, CreatedAt: r.now, UpdatedAt: r.now}
@@ -78,6 +83,28 @@ func (e *Engine) Start(ctx context.Context, req StartRequest) (Result, error) {
 		}
 		return r.build("", "start")
 	})
+}
+
+// title is the instance's title: the one given, else the flow's title
+// template over the form, else "<applicant's name>提交的<flow name>" (the
+// flow's name alone for an instance an event started).
+func (e *Engine) title(ctx context.Context, f *Flow, req StartRequest, applicant string, form map[string]any) (string, error) {
+	switch {
+	case req.Title != "":
+		return strings.TrimSpace(req.Title), nil
+	case f.Title != nil:
+		if t := f.Title.Render(form); t != "" {
+			return t, nil
+		}
+	}
+	if applicant == SystemActor {
+		return f.Name, nil
+	}
+	u, err := e.orgUser(ctx, applicant)
+	if err != nil {
+		return "", fmt.Errorf("applicant %s: %w", applicant, err)
+	}
+	return truncate(cmp.Or(u.Name, u.ID)+"提交的"+f.Name, MaxTitleLength), nil
 }
 
 type startDetail struct {

@@ -1,7 +1,9 @@
 package flows
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -99,7 +101,7 @@ func (tc *taskCtx) requireSeat(op string, kinds ...StepType) error {
 	case tc.delegated:
 		return fmt.Errorf("%s: task %s is delegated to %s; only its owner %s may: %w", op, tc.task.ID, tc.task.Assignee, tc.task.OwnerID, ErrNotApplicable)
 	case tc.step == nil || !slices.Contains(kinds, tc.step.Type):
-		return fmt.Errorf("%s: task %s is a %s task: %w", op, tc.task.ID, tc.task.Kind, ErrNotApplicable)
+		return fmt.Errorf("%s: task %s is %s: %w", op, tc.task.ID, kindOf(tc.task.Kind), ErrNotApplicable)
 	}
 	return nil
 }
@@ -136,7 +138,7 @@ func (r *run) delegateActed(tc *taskCtx, outcome, comment string, result map[str
 }
 
 // edit applies the form edits a step allows (its editable fields).
-func (r *run) edit(stepID string, edits map[string]any) ([]string, error) {
+func (r *run) edit(stepID string, edits map[string]any) ([]FieldChange, error) {
 	if len(edits) == 0 {
 		return nil, nil
 	}
@@ -148,8 +150,35 @@ func (r *run) edit(stepID string, edits map[string]any) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := r.checkUsers(r.f.Form, merged); err != nil {
+		return nil, err
+	}
 	r.form, r.formDirty = merged, true
-	return slices.Sorted(maps.Keys(edits)), nil
+	return changes(form, merged, slices.Sorted(maps.Keys(edits))), nil
+}
+
+// FieldChange is one form field changed by an approver's edit or a
+// resubmission, as the audit trail records it (修改记录): the value
+// before and after, as stored; nil where the field was empty.
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   any    `json:"old"`
+	New   any    `json:"new"`
+}
+
+// changes lists the fields of keys whose stored value differs between
+// before and after.
+func changes(before, after map[string]any, keys []string) []FieldChange {
+	var out []FieldChange
+	for _, k := range keys {
+		o, n := storableValue(before[k]), storableValue(after[k])
+		ob, _ := json.Marshal(o)
+		nb, _ := json.Marshal(n)
+		if !bytes.Equal(ob, nb) {
+			out = append(out, FieldChange{Field: k, Old: o, New: n})
+		}
+	}
+	return out
 }
 
 // checkTarget checks a user a task is handed to (转交, 委派, 加签): known,
@@ -162,11 +191,34 @@ func (r *run) checkTarget(a *activation, holder, to string) error {
 		return fmt.Errorf("%s already holds the task: %w", to, ErrInvalidTarget)
 	case a.holds(to):
 		return fmt.Errorf("%s already decides at step %s: %w", to, a.Step, ErrInvalidTarget)
+	case to == r.inst.Applicant && r.f.Settings.AutoSkip.Applicant && r.isApproval(a.Step):
+		// The flow does not ask applicants to approve their own request
+		// (auto_skip: applicant); a hand-over must not get round that.
+		return fmt.Errorf("%s is the applicant and may not approve their own request: %w", to, ErrInvalidTarget)
 	}
 	if _, err := r.user(to); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidTarget, err)
 	}
 	return nil
+}
+
+func (r *run) isApproval(stepID string) bool {
+	s := r.f.Step(stepID)
+	return s != nil && s.Type == StepApproval
+}
+
+// kindOf names a task's kind with its article, for messages: "an
+// approval task", "a task".
+func kindOf(kind string) string {
+	switch kind {
+	case "":
+		return "a task"
+	case string(StepApproval), string(StepAlert):
+		return "an " + kind + " task"
+	case string(StepTask):
+		return "a task"
+	}
+	return "a " + kind + " task"
 }
 
 func requireComment(what, comment string) error {
@@ -180,7 +232,7 @@ func optionalJSON(v map[string]any) ([]byte, error) {
 	if len(v) == 0 {
 		return nil, nil
 	}
-	return marshal(v)
+	return marshal(storable(v))
 }
 
 // actionDetail is the audit detail of a person's operation.
@@ -190,6 +242,8 @@ type actionDetail struct {
 	To       string   `json:"to,omitempty"`
 	Users    []string `json:"users,omitempty"`
 	Position string   `json:"position,omitempty"`
-	Edited   []string `json:"edited,omitempty"`
-	Tasks    []string `json:"tasks,omitempty"`
+	// Changes are the form fields the action changed, with their old and
+	// new values; a view hides those its viewer may not see.
+	Changes []FieldChange `json:"changes,omitempty"`
+	Tasks   []string      `json:"tasks,omitempty"`
 }

@@ -62,13 +62,54 @@ func (r *run) fireRemind(t Timer) (bool, error) {
 	if err := r.log("", "remind", slaDetail{Step: a.Step, Tasks: tasks, Reason: "sla"}); err != nil {
 		return false, err
 	}
+	p.Sent++
+	if p.Max > 0 && p.Sent >= p.Max {
+		// The cap is reached: no more reminders for this run of the step
+		// (Feishu caps repeats too); escalation and auto-action still come.
+		r.doneTimer(a, t.ID)
+		return true, nil
+	}
 	next := t.DueAt.Add(every)
 	if !next.After(r.now) {
 		next = next.Add(every * (r.now.Sub(next)/every + 1))
 	}
 	t.DueAt = next
+	if t.Payload, err = marshal(p); err != nil {
+		return false, err
+	}
 	r.timers = append(r.timers, t)
 	return true, nil
+}
+
+// freshSLA gives the users an escalation handed a step to a new SLA of
+// their own: their tasks fall due one SLA from now, and the step's
+// reminders start again from that deadline (with their count reset), so
+// an escalated assignee is not met with a stream of reminders for time
+// that passed before the task was theirs.
+func (r *run) freshSLA(a *activation, s *Step, tasks []string) error {
+	if s.SLA <= 0 {
+		return nil
+	}
+	due := r.now.Add(r.e.sla(s.SLA))
+	for i := range r.newTasks {
+		if slices.Contains(tasks, r.newTasks[i].ID) {
+			r.newTasks[i].DueAt = due
+		}
+	}
+	t := s.OnTimeout
+	if t == nil || t.RemindEvery <= 0 {
+		return nil
+	}
+	id := TimerID(r.inst.ID, a.N, TimerRemind)
+	raw, err := marshal(TimerPayload{Step: s.ID, Activation: a.N, Every: FormatDuration(r.e.sla(t.RemindEvery)), Max: t.RemindMax})
+	if err != nil {
+		return err
+	}
+	r.timers = append(r.timers, Timer{ID: id, InstanceID: r.inst.ID, Kind: TimerRemind, DueAt: due, Payload: raw})
+	if !slices.Contains(a.Timers, id) {
+		a.Timers = append(a.Timers, id)
+	}
+	return nil
 }
 
 // fireEscalate hands the step's overdue open tasks over to on_timeout's
@@ -123,6 +164,13 @@ func (r *run) fireEscalate(t Timer) (bool, error) {
 		seats[i] = &seat{Task: nt.ID, User: u, Status: status, Shown: status == TaskOpen}
 	}
 	a.Seats = slices.Insert(a.Seats, at, seats...)
+	var handed []string
+	for _, st := range seats {
+		handed = append(handed, st.Task)
+	}
+	if err := r.freshSLA(a, s, handed); err != nil {
+		return false, err
+	}
 	if err := r.log("", "escalate", slaDetail{Step: a.Step, Users: from, To: to, Reason: "sla", Comment: NoteEscalated}); err != nil {
 		return false, err
 	}

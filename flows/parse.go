@@ -63,7 +63,7 @@ func (ps *parser) flow(root *yaml.Node) {
 	if m.has("version") {
 		ps.p.atLine(m.line("version"), "flow: version is given by the store from the file's hash; remove it")
 	}
-	m.only("flow", "id", "name", "description", "trigger", "settings", "form", "steps", "version")
+	m.only("flow", "id", "name", "title", "description", "trigger", "settings", "form", "steps", "version")
 	f := ps.f
 	f.ID = m.required("flow", "id")
 	f.idLine = m.line("id")
@@ -78,6 +78,7 @@ func (ps *parser) flow(root *yaml.Node) {
 	for _, fd := range f.Form {
 		f.fields[fd.Key] = fd
 	}
+	ps.parseTitle(m)
 	ps.settings(m)
 	if !m.has("steps") {
 		ps.p.at(m.node, "flow: steps is required")
@@ -90,6 +91,7 @@ func (ps *parser) flow(root *yaml.Node) {
 	f.Steps = ps.steps(nodes)
 	ps.index(f.Steps, nil, -1)
 	ps.checkFlow()
+	ps.checkTitle(m.line("title"))
 	ps.compileConds()
 }
 

@@ -146,7 +146,7 @@ func (ps *parser) timeout(m *mapping, s *Step, subject string) *Timeout {
 	if !ok {
 		return nil
 	}
-	tm.only(sub, "remind_every", "escalate_after", "escalate_to", "auto_action_after", "auto_action")
+	tm.only(sub, "remind_every", "remind_max", "escalate_after", "escalate_to", "auto_action_after", "auto_action")
 	if !m.has("sla") {
 		ps.p.at(tm.node, "%s: needs sla: the timeout counts from the SLA deadline", sub)
 	}
@@ -159,6 +159,16 @@ func (ps *parser) timeout(m *mapping, s *Step, subject string) *Timeout {
 		EscalateTo:      ps.assignees(tm, sub, "escalate_to", false),
 		AutoActionAfter: tm.duration(sub, "auto_action_after"),
 		AutoAction:      AutoAction(tm.str(sub, "auto_action")),
+	}
+	if n, ok := tm.integer(sub, "remind_max"); ok {
+		switch {
+		case !tm.has("remind_every"):
+			ps.p.atLine(tm.line("remind_max"), "%s: remind_max needs remind_every", sub)
+		case n < 1 || n > 1000:
+			ps.p.atLine(tm.line("remind_max"), "%s: remind_max must be 1 to 1000, got %d", sub, n)
+		default:
+			t.RemindMax = n
+		}
 	}
 	if tm.has("escalate_after") && !tm.has("escalate_to") {
 		ps.p.atLine(tm.line("escalate_after"), "%s: escalate_after needs escalate_to", sub)

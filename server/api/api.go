@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -54,7 +55,7 @@ func New(engine *flows.Engine, tokens []config.Secret, log *slog.Logger) *API {
 // Routes mounts the API under /api/v1; pass it as server.Deps.Routes.
 func (a *API) Routes(r chi.Router) {
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(a.authenticate)
+		r.Use(a.authenticate, checkRequestText)
 		r.Post("/instances", a.startInstance)
 		r.Get("/instances/{id}", a.getInstance)
 		r.Post("/instances/{id}/actions", a.instanceAction)
@@ -154,6 +155,10 @@ func (a *API) listTasks(w http.ResponseWriter, r *http.Request) {
 // with a chat platform's event ids). On failure it has answered.
 func (a *API) decode(w http.ResponseWriter, r *http.Request, v any) (key string, ok bool) {
 	if k := r.Header.Get(IdempotencyHeader); k != "" {
+		if err := flows.CheckText(IdempotencyHeader+" header", k, 0); err != nil {
+			server.WriteError(w, http.StatusBadRequest, CodeInvalidInput, err.Error())
+			return "", false
+		}
 		if len(k) > maxKeyLen {
 			server.WriteError(w, http.StatusBadRequest, server.CodeBadRequest,
 				fmt.Sprintf("the %s header is longer than %d bytes", IdempotencyHeader, maxKeyLen))
@@ -176,7 +181,34 @@ func (a *API) decode(w http.ResponseWriter, r *http.Request, v any) (key string,
 		server.WriteError(w, http.StatusBadRequest, server.CodeBadRequest, "invalid JSON body: more than one value")
 		return "", false
 	}
+	if !utf8.Valid(body) {
+		// encoding/json would quietly turn bad bytes into U+FFFD; refuse
+		// them instead, as the store could not hold them unchanged.
+		server.WriteError(w, http.StatusBadRequest, CodeInvalidInput, "the JSON body is not valid UTF-8")
+		return "", false
+	}
 	return key, true
+}
+
+// checkRequestText refuses a request whose path or query holds text the
+// store could not keep (invalid UTF-8, a NUL character), naming where, so
+// such ids never reach the database as a 500.
+func checkRequestText(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := flows.CheckText("path", r.URL.Path, 0); err != nil {
+			server.WriteError(w, http.StatusBadRequest, CodeInvalidInput, err.Error())
+			return
+		}
+		for name, values := range r.URL.Query() {
+			for _, v := range append([]string{name}, values...) {
+				if err := flows.CheckText("query parameter "+strconv.Quote(strings.ToValidUTF8(name, "?")), v, 0); err != nil {
+					server.WriteError(w, http.StatusBadRequest, CodeInvalidInput, err.Error())
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // missingFields names every required field left empty, or returns "".

@@ -18,7 +18,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 				"the API is off: no bearer token is configured (CARDFLOW_SERVER_API_TOKENS)")
 			return
 		}
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		token, ok := bearerToken(r.Header.Get("Authorization"))
 		if !ok || !a.validToken(token) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cardflow"`)
 			server.WriteError(w, http.StatusUnauthorized, CodeUnauthorized, "a valid bearer token is required")
@@ -34,4 +34,15 @@ func (a *API) validToken(token string) bool {
 		valid |= subtle.ConstantTimeCompare([]byte(token), []byte(t.Reveal()))
 	}
 	return valid == 1 && token != ""
+}
+
+// bearerToken takes the token out of an Authorization header. The scheme
+// is matched without regard to case, as RFC 9110 says of every
+// authentication scheme ("bearer x" is "Bearer x").
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
 }

@@ -34,7 +34,13 @@ const (
 	CodeUnknownUser    = "unknown_user"
 	CodeNotSupported   = "not_supported"
 	CodeConflict       = "conflict"
+	CodeInvalidInput   = "invalid_input"
+	CodeUnavailable    = "unavailable"
 )
+
+// retryAfterUnavailable is what a client is told to wait when the
+// database cannot be reached: long enough for a restart or a fail-over.
+const retryAfterUnavailable = "5"
 
 // errorStatus maps the engine's errors to an HTTP status and a code, in
 // the order they are tested.
@@ -60,6 +66,7 @@ var errorStatus = []struct {
 	{flows.ErrRateLimited, http.StatusTooManyRequests, CodeRateLimited},
 	{flows.ErrNotSupported, http.StatusNotImplemented, CodeNotSupported},
 	{flows.ErrUnknownAction, http.StatusBadRequest, CodeUnknownAction},
+	{flows.ErrInvalidInput, http.StatusBadRequest, CodeInvalidInput},
 	{flows.ErrNotFound, http.StatusNotFound, server.CodeNotFound},
 }
 
@@ -80,6 +87,18 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		var body formErrorBody
 		body.Error.Code, body.Error.Message, body.Error.Fields = CodeInvalidForm, fe.Error(), fe.Problems
 		server.WriteJSON(w, http.StatusUnprocessableEntity, body)
+		return
+	}
+	if errors.Is(err, flows.ErrUnavailable) {
+		// Not a bug: the database is down or restarting. 503 lets clients
+		// and load balancers retry; the cause goes to the log only.
+		a.log.Warn("api request failed: store unavailable", "err", err, "request_id", server.RequestID(r.Context()), "route", r.URL.Path)
+		w.Header().Set("Retry-After", retryAfterUnavailable)
+		server.WriteError(w, http.StatusServiceUnavailable, CodeUnavailable, "the service is temporarily unavailable; retry later")
+		return
+	}
+	if ie, ok := errors.AsType[*flows.InputError](err); ok {
+		server.WriteError(w, http.StatusBadRequest, CodeInvalidInput, ie.Error())
 		return
 	}
 	if rl, ok := errors.AsType[*flows.RateLimitError](err); ok {

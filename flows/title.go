@@ -1,0 +1,146 @@
+package flows
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+)
+
+// MaxTitleLength is the longest instance title, in characters; Feishu
+// caps an approval title at the same length. A longer title is refused
+// when given, and cut when built from a template.
+const MaxTitleLength = 100
+
+// placeholder is a form field named in a title template: {order_no}.
+var placeholder = regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`)
+
+// TitleTemplate builds an instance's title from its form, as a flow's
+// `title:` says, e.g. "订单履约 · {order_no} · {platform}".
+type TitleTemplate struct {
+	Source string
+	fields []*Field
+}
+
+// parseTitle reads a flow's title template. Every placeholder must be a
+// scalar field of the form that no step hides: the title is shown to
+// everyone who sees the instance, so it cannot carry a hidden value.
+func (ps *parser) parseTitle(m *mapping) {
+	src := m.str("flow", "title")
+	if src == "" {
+		return
+	}
+	line := m.line("title")
+	t := &TitleTemplate{Source: src}
+	for _, sub := range placeholder.FindAllStringSubmatch(src, -1) {
+		key := sub[1]
+		fd := ps.f.fields[key]
+		switch {
+		case fd == nil:
+			ps.p.atLine(line, "flow: title: {%s} is not a field of the form", key)
+			continue
+		case fd.Type == FieldTable:
+			ps.p.atLine(line, "flow: title: {%s} is a table; name a single field", key)
+			continue
+		}
+		t.fields = append(t.fields, fd)
+	}
+	if strings.ContainsAny(placeholder.ReplaceAllString(src, ""), "{}") {
+		ps.p.atLine(line, "flow: title: write a placeholder as {field_key}, lower_snake_case")
+	}
+	ps.f.Title = t
+}
+
+// checkTitle refuses a title placeholder of a field a step hides; it runs
+// once the steps are parsed.
+func (ps *parser) checkTitle(line int) {
+	t := ps.f.Title
+	if t == nil {
+		return
+	}
+	ps.f.walk(func(s *Step) {
+		for _, fd := range t.fields {
+			if s.Fields[fd.Key] == AccessHidden {
+				ps.p.atLine(line, "flow: title: {%s} is hidden at step %s, and a title is shown to everyone", fd.Key, s.ID)
+			}
+		}
+	})
+}
+
+// Render fills the template from a validated form; an empty optional field
+// leaves its separator out, and the result is cut to MaxTitleLength.
+func (t *TitleTemplate) Render(form map[string]any) string {
+	out := placeholder.ReplaceAllStringFunc(t.Source, func(m string) string {
+		key := m[1 : len(m)-1]
+		for _, fd := range t.fields {
+			if fd.Key == key {
+				return displayValue(fd, form[key])
+			}
+		}
+		return ""
+	})
+	out = strings.Trim(strings.Join(strings.Fields(out), " "), " ·-|/:")
+	return truncate(out, MaxTitleLength)
+}
+
+// displayValue writes a form value for people: money as ¥6,800.00, true
+// and false as 是 and 否, the rest as stored.
+func displayValue(fd *Field, v any) string {
+	if v == nil {
+		return ""
+	}
+	switch fd.Type {
+	case FieldMoney:
+		if d, err := toDecimal(v); err == nil {
+			return FormatMoney(d)
+		}
+	case FieldBool:
+		if b, ok := v.(bool); ok {
+			if b {
+				return "是"
+			}
+			return "否"
+		}
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case decimal.Decimal:
+		return x.String()
+	}
+	s, _ := marshal(v)
+	return strings.Trim(string(s), `"`)
+}
+
+// FormatMoney writes an amount of CNY as people read it: ¥6,800.00,
+// -¥12.50, with thousands separators and exactly MoneyPlaces decimals.
+func FormatMoney(d decimal.Decimal) string {
+	s := d.Abs().StringFixed(MoneyPlaces)
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	if d.IsNegative() {
+		b.WriteByte('-')
+	}
+	b.WriteString("¥")
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if frac != "" {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	return b.String()
+}
+
+// truncate cuts s to at most n characters, ending with … when cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
