@@ -1,8 +1,10 @@
 package flows
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -94,7 +96,7 @@ func (e *Engine) Instance(ctx context.Context, viewer, instanceID string) (Insta
 		return InstanceView{}, fmt.Errorf("flows: view %s: audit: %w", instanceID, err)
 	}
 	v := InstanceView{Instance: r.inst, FlowName: r.f.Name, ViewedAs: step, Form: fields,
-		Results: r.st.Results, Tasks: tasks, Audit: audit}
+		Results: r.st.Results, Tasks: tasks, Audit: r.f.visibleAudit(step, audit)}
 	v.Instance.Form, v.Instance.State = nil, nil
 	byID := map[string]Task{}
 	for _, t := range tasks {
@@ -211,4 +213,29 @@ func (e *Engine) describe(ctx context.Context, v *TaskView, runs map[string]*run
 	}
 	v.Form, err = r.f.FormView(step, form)
 	return err
+}
+
+// visibleAudit hides, in the field changes audit entries record (修改记录),
+// the fields stepID may not see: an approver's edit of a field hidden from
+// the warehouse must not show the warehouse its old and new value.
+func (f *Flow) visibleAudit(stepID string, audit []AuditEntry) []AuditEntry {
+	for i, e := range audit {
+		if !bytes.Contains(e.Detail, []byte(`"changes"`)) {
+			continue
+		}
+		var d map[string]json.RawMessage
+		var changes []FieldChange
+		if json.Unmarshal(e.Detail, &d) != nil || json.Unmarshal(d["changes"], &changes) != nil {
+			audit[i].Detail = nil // unreadable: show nothing rather than too much
+			continue
+		}
+		shown := slices.DeleteFunc(changes, func(c FieldChange) bool { return f.Access(stepID, c.Field) == AccessHidden })
+		if len(shown) == 0 {
+			delete(d, "changes")
+		} else {
+			d["changes"], _ = json.Marshal(shown)
+		}
+		audit[i].Detail, _ = json.Marshal(d)
+	}
+	return audit
 }

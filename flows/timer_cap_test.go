@@ -81,3 +81,34 @@ func TestSLAScale(t *testing.T) {
 		require.Equal(t, []string{"s:u_zhao"}, x.open(inst))
 	})
 }
+
+func TestEditsOfHiddenFieldsStayHidden(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, s flows.Store) {
+		x := newFx(t, s)
+		x.register(map[string]string{"edit_hidden": joinLines(
+			"id: edit_hidden",
+			"name: 改价",
+			"form: [{key: price, type: money, required: true}, {key: note, type: string}]",
+			"steps:",
+			"  - {id: check, type: approval, assignees: {user: u_qian}, fields: {price: editable, note: editable}}",
+			"  - {id: pack, type: task, assignees: {user: u_feng}, fields: {price: hidden}}",
+		)})
+		inst := x.start("edit_hidden", "u_wu", map[string]any{"price": "10", "note": "a"})
+		_, err := x.e.Approve(t.Context(), flows.DecideRequest{Actor: "u_qian", TaskID: x.task(inst, "check", "u_qian").ID,
+			Edits: map[string]any{"price": "12.5", "note": "b"}})
+		require.NoError(t, err)
+		detail := func(viewer string) string {
+			v, err := x.e.Instance(t.Context(), viewer, inst)
+			require.NoError(t, err)
+			for _, e := range v.Audit {
+				if e.Action == "approve" {
+					return string(e.Detail)
+				}
+			}
+			return ""
+		}
+		require.JSONEq(t, `{"changes":[{"field":"note","old":"a","new":"b"},{"field":"price","old":"10.00","new":"12.50"}]}`, detail("u_wu"))
+		require.JSONEq(t, `{"changes":[{"field":"note","old":"a","new":"b"}]}`, detail("u_feng"), "the packer may not see the price")
+	})
+}
