@@ -39,6 +39,7 @@ func readDefinitions(cfg *config.Config) (definitions, error) {
 	for _, f := range all {
 		errs = append(errs, f.CheckOrg(org))
 	}
+	errs = append(errs, org.CheckProxyFlows(all))
 	if err := errors.Join(errs...); err != nil {
 		return definitions{}, err
 	}
@@ -53,6 +54,9 @@ func (d definitions) install(ctx context.Context, store flows.Store, engine *flo
 	if d.org != nil {
 		if err := store.ReplaceOrg(ctx, *d.org); err != nil {
 			return nil, fmt.Errorf("org: replace directory: %w", err)
+		}
+		if err := store.ReplaceProxies(ctx, flows.ProxySourceOrg, d.org.Proxies); err != nil {
+			return nil, fmt.Errorf("org: replace leave proxies: %w", err)
 		}
 	}
 	defs, err := engine.Register(ctx, d.flows...)

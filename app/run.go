@@ -99,7 +99,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		Checks:     map[string]server.Pinger{"store": store, "queue": q},
 		QueueDepth: server.TopicDepths(q, flows.NotifyTopic),
 		Outbox:     store,
-		Routes:     api.New(engine, cfg.Server.APITokens, log.With("component", "api")).Routes,
+		Routes:     api.New(engine, cfg.Server.APITokens, log.With("component", "api")).WithAdminTokens(cfg.Server.AdminTokens).Routes,
 	})
 
 	ln := opts.Listener

@@ -52,6 +52,10 @@ type ServerConfig struct {
 	// APITokens are the bearer tokens /api/v1 accepts; environment only,
 	// comma separated.
 	APITokens []Secret `yaml:"api_tokens"`
+	// AdminTokens are bearer tokens that may also administer: set leave
+	// proxies (代理) over /api/v1. Environment only, comma separated; an
+	// admin token is accepted wherever an API token is.
+	AdminTokens []Secret `yaml:"admin_tokens"`
 }
 
 // LogConfig is the process log.

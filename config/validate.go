@@ -69,6 +69,12 @@ func (s ServerConfig) validate(p *problems) {
 				"too short: a bearer token needs at least %d characters", minTokenLen)
 		}
 	}
+	for i, t := range s.AdminTokens {
+		if len(t.Reveal()) < minTokenLen {
+			p.addFrom(fmt.Sprintf("server.admin_tokens[%d]", i), "server.admin_tokens",
+				"too short: a bearer token needs at least %d characters", minTokenLen)
+		}
+	}
 }
 
 func (l LogConfig) validate(p *problems) {

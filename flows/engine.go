@@ -25,16 +25,17 @@ import (
 // An Engine is safe for concurrent use, also by several processes sharing
 // one store.
 type Engine struct {
-	store     Store
-	now       func() time.Time
-	newID     func() string
-	proxies   Proxies
-	adminRole string
-	org       *orgCache
-	instances *instanceCache
-	timers    timerConfig
-	slaScale  float64
-	alerts    alertGens
+	store      Store
+	now        func() time.Time
+	newID      func() string
+	proxies    Proxies
+	proxyRules *proxyCache
+	adminRole  string
+	org        *orgCache
+	instances  *instanceCache
+	timers     timerConfig
+	slaScale   float64
+	alerts     alertGens
 
 	mu     sync.RWMutex
 	cache  map[flowKey]*Flow
@@ -91,15 +92,16 @@ func WithSLAScale(scale float64) Option { return func(e *Engine) { e.slaScale = 
 // NewEngine returns an engine on store.
 func NewEngine(store Store, opts ...Option) *Engine {
 	e := &Engine{
-		store:     store,
-		now:       time.Now,
-		newID:     randomID,
-		adminRole: DefaultAdminRole,
-		cache:     map[flowKey]*Flow{},
-		latest:    map[string]latestVersion{},
-		org:       newOrgCache(),
-		instances: newInstanceCache(DefaultInstanceCache),
-		alerts:    alertGens{last: map[string]int{}},
+		store:      store,
+		now:        time.Now,
+		newID:      randomID,
+		adminRole:  DefaultAdminRole,
+		cache:      map[flowKey]*Flow{},
+		latest:     map[string]latestVersion{},
+		org:        newOrgCache(),
+		proxyRules: &proxyCache{},
+		instances:  newInstanceCache(DefaultInstanceCache),
+		alerts:     alertGens{last: map[string]int{}},
 	}
 	for _, o := range opts {
 		o(e)

@@ -25,6 +25,7 @@ type run struct {
 	version int64 // the version the change writes
 
 	actor, onBehalfOf string
+	proxyRules        *Proxies // read once per run, see proxies
 
 	form      map[string]any // decoded lazily, see formValues
 	formDirty bool

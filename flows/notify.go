@@ -132,7 +132,7 @@ func (r *run) notify(n NotificationIntent) {
 func (r *run) notifyHolder(n NotificationIntent) {
 	r.notify(n)
 	holder := n.Recipient
-	for _, by := range r.e.proxies.Of(holder, r.now) {
+	for _, by := range r.proxies().Of(holder, r.f.ID, r.now) {
 		n.Recipient, n.ForUser = by, holder
 		r.notify(n)
 	}

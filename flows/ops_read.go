@@ -133,7 +133,7 @@ func (r *run) viewAs(viewer string, tasks []Task) (string, bool, error) {
 	// Their own task decides, an open one first, else the latest.
 	var mine *Task
 	for i, t := range tasks {
-		if t.Assignee != viewer && !r.e.proxies.ActsFor(viewer, t.Assignee, r.now) {
+		if t.Assignee != viewer && !r.proxies().ActsFor(viewer, t.Assignee, r.f.ID, r.now) {
 			continue
 		}
 		if mine == nil || mine.Status != TaskOpen || t.Status == TaskOpen {
@@ -166,14 +166,21 @@ func (e *Engine) Tasks(ctx context.Context, q TaskQuery) ([]TaskView, error) {
 	for _, t := range tasks {
 		views = append(views, TaskView{Task: t})
 	}
+	now := e.now()
+	rules := e.proxiesNow(ctx)
 	if status == TaskOpen {
-		for _, user := range e.proxies.For(q.Assignee, e.now()) {
-			theirs, err := e.store.Tasks(ctx, TaskFilter{Assignee: user, Status: status, Limit: limit})
+		seen := map[string]bool{}
+		for _, rule := range rules.For(q.Assignee, now) {
+			if seen[rule.User] {
+				continue
+			}
+			seen[rule.User] = true
+			theirs, err := e.store.Tasks(ctx, TaskFilter{Assignee: rule.User, Status: status, Limit: limit})
 			if err != nil {
-				return nil, fmt.Errorf("flows: tasks of %s: %w", user, err)
+				return nil, fmt.Errorf("flows: tasks of %s: %w", rule.User, err)
 			}
 			for _, t := range theirs {
-				views = append(views, TaskView{Task: t, OnBehalfOf: user})
+				views = append(views, TaskView{Task: t, OnBehalfOf: rule.User})
 			}
 		}
 		slices.SortStableFunc(views, func(a, b TaskView) int {
@@ -187,7 +194,10 @@ func (e *Engine) Tasks(ctx context.Context, q TaskQuery) ([]TaskView, error) {
 			return nil, fmt.Errorf("flows: tasks of %s: %w", q.Assignee, err)
 		}
 	}
-	return views, nil
+	// A rule limited to some flows lists only their tasks.
+	return slices.DeleteFunc(views, func(v TaskView) bool {
+		return v.OnBehalfOf != "" && !rules.ActsFor(q.Assignee, v.OnBehalfOf, v.FlowID, now)
+	}), nil
 }
 
 // describe fills a task view from its instance, read once per instance.

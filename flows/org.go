@@ -32,16 +32,17 @@ func ParseOrg(filename string, src []byte) (Org, error) {
 	if !ok {
 		return Org{}, p.err()
 	}
-	m.only("org", "roles", "departments", "users")
+	m.only("org", "roles", "departments", "users", "proxies")
 	r := &orgReader{p: p, userLine: map[string]int{}, deptLine: map[string]int{}}
 	r.roles(m)
 	depts := r.departments(m)
 	users := r.users(m)
+	proxies := r.proxies(m)
 	r.checkRefs(depts, users)
 	if err := p.err(); err != nil {
 		return Org{}, err
 	}
-	return Org{Users: users, Departments: depts}, nil
+	return Org{Users: users, Departments: depts, Proxies: proxies}, nil
 }
 
 // orgReader keeps the lines of ids for cross-reference messages.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -31,6 +32,9 @@ func TestParseOrgExample(t *testing.T) {
 	for _, u := range o.Users {
 		require.Len(t, u.PlatformIDs, len(Platforms), "%s has an id on every platform", u.ID)
 	}
+	require.Equal(t, []Proxy{{ID: "org-1", User: "u_zhou", By: "u_wang", Source: ProxySourceOrg,
+		From: time.Date(2027, 1, 31, 16, 0, 0, 0, time.UTC), Until: time.Date(2027, 2, 7, 16, 0, 0, 0, time.UTC),
+		Flows: []string{"order_fulfilment", "campaign_launch"}}}, o.Proxies, "dates are China time")
 }
 
 func TestParseOrgBad(t *testing.T) {
@@ -65,9 +69,21 @@ func TestParseOrgBad(t *testing.T) {
 			},
 		},
 		{
+			name: "proxies",
+			want: []string{
+				`proxies.yaml:7: proxy #1: u1 cannot be their own proxy`,
+				`proxies.yaml:8: proxy #2: until must be after from`,
+				`proxies.yaml:8: proxy #2: by: unknown user "u_ghost"`,
+				`proxies.yaml:9: proxy #3: unknown key "note" (want one of by, flows, from, until, user)`,
+				`proxies.yaml:9: proxy #3: from: "tomorrow" is not a time: write 2026-12-01, 2026-12-01 09:00 (China time) or RFC 3339`,
+				`proxies.yaml:10: proxy #4: user is required`,
+				`proxies.yaml:10: proxy #4: from is required`,
+			},
+		},
+		{
 			name: "missing",
 			want: []string{
-				`missing.yaml:1: org: unknown key "teams" (want one of departments, roles, users)`,
+				`missing.yaml:1: org: unknown key "teams" (want one of departments, proxies, roles, users)`,
 				`missing.yaml:1: org: departments is required`,
 				`missing.yaml:1: org: users is required`,
 			},

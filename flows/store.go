@@ -62,6 +62,17 @@ type Store interface {
 	// Department returns one department; ErrNotFound if there is none.
 	Department(ctx context.Context, id string) (Department, error)
 
+	// Proxies returns every stored leave proxy rule (代理), ordered by
+	// From, then ID.
+	Proxies(ctx context.Context) ([]Proxy, error)
+	// ReplaceProxies replaces, in one transaction, the rules of one source
+	// (ProxySourceOrg when the org file is loaded) and leaves the others.
+	ReplaceProxies(ctx context.Context, source string, rules []Proxy) error
+	// PutProxy stores one rule; a rule whose ID exists is replaced.
+	PutProxy(ctx context.Context, p Proxy) error
+	// DeleteProxy removes one rule; ErrNotFound if there is none.
+	DeleteProxy(ctx context.Context, id string) error
+
 	// PendingOutbox returns up to limit unsent outbox messages in commit
 	// order per instance (ascending Seq).
 	PendingOutbox(ctx context.Context, limit int) ([]OutboxMessage, error)
@@ -292,10 +303,12 @@ type Timer struct {
 	Payload    json.RawMessage
 }
 
-// Org is the whole org directory.
+// Org is the whole org directory. Proxies are the org file's leave proxy
+// rules; Store.ReplaceOrg does not store them (Store.ReplaceProxies does).
 type Org struct {
 	Users       []User
 	Departments []Department
+	Proxies     []Proxy
 }
 
 // User is a member of the org directory.

@@ -40,6 +40,7 @@ const maxKeyLen = 200
 type API struct {
 	engine *flows.Engine
 	tokens []config.Secret
+	admin  []config.Secret
 	log    *slog.Logger
 }
 
@@ -61,6 +62,9 @@ func (a *API) Routes(r chi.Router) {
 		r.Post("/instances/{id}/actions", a.instanceAction)
 		r.Get("/tasks", a.listTasks)
 		r.Post("/tasks/{id}/decision", a.taskDecision)
+		r.Get("/proxies", a.listProxies)
+		r.With(requireAdmin).Post("/proxies", a.setProxy)
+		r.With(requireAdmin).Delete("/proxies/{id}", a.deleteProxy)
 	})
 }
 

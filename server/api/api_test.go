@@ -45,6 +45,7 @@ func newServerEngine(t *testing.T, tokens ...config.Secret) (*httptest.Server, *
 	org, err := flows.ParseOrg("org.example.yaml", src)
 	require.NoError(t, err)
 	require.NoError(t, store.ReplaceOrg(ctx, org))
+	require.NoError(t, store.ReplaceProxies(ctx, flows.ProxySourceOrg, org.Proxies))
 	engine := flows.NewEngine(store)
 	_, err = engine.Register(ctx, all...)
 	require.NoError(t, err)

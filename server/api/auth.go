@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
 	"net/http"
 	"strings"
 
+	"cardflow/config"
 	"cardflow/server"
 )
 
@@ -13,24 +15,28 @@ import (
 // tell how much of a guess was right.
 func (a *API) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(a.tokens) == 0 {
+		if len(a.tokens) == 0 && len(a.admin) == 0 {
 			server.WriteError(w, http.StatusServiceUnavailable, CodeAPIDisabled,
 				"the API is off: no bearer token is configured (CARDFLOW_SERVER_API_TOKENS)")
 			return
 		}
 		token, ok := bearerToken(r.Header.Get("Authorization"))
-		if !ok || !a.validToken(token) {
+		user, admin := ok && validToken(token, a.tokens), ok && validToken(token, a.admin)
+		if !user && !admin {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cardflow"`)
 			server.WriteError(w, http.StatusUnauthorized, CodeUnauthorized, "a valid bearer token is required")
 			return
+		}
+		if admin {
+			r = r.WithContext(context.WithValue(r.Context(), adminKey{}, true))
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-func (a *API) validToken(token string) bool {
+func validToken(token string, tokens []config.Secret) bool {
 	valid := 0
-	for _, t := range a.tokens {
+	for _, t := range tokens {
 		valid |= subtle.ConstantTimeCompare([]byte(token), []byte(t.Reveal()))
 	}
 	return valid == 1 && token != ""

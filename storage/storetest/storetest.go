@@ -69,6 +69,7 @@ func Run(t *testing.T, newStore func(t *testing.T) flows.Store) {
 		{name: "Query", tests: queryTests()},
 		{name: "Definition", tests: definitionTests()},
 		{name: "Org", tests: orgTests()},
+		{name: "Proxy", tests: proxyTests()},
 		{name: "Outbox", tests: outboxTests()},
 		{name: "Timer", tests: timerTests()},
 		{name: "Lease", tests: leaseTests()},
