@@ -168,19 +168,34 @@ func (c *memConsumer) settle(e *memEntry, token uint64, msg Message, err error) 
 		return
 	}
 	heap.Remove(&t.inflight, e.index)
+	after, limited := RetryAfter(err)
 	switch {
 	case err == nil:
 		e.state = stateGone
-	case IsPermanent(err) || msg.Attempt >= c.opts.MaxAttempts:
+	case IsPermanent(err):
+		e.state = stateGone
+		t.bury(msg, err.Error(), c.m.opts.Now(), c.m.opts.MaxDeadLetters)
+	case limited && e.limited+1 >= c.opts.MaxRateLimited:
+		e.state = stateGone
+		t.bury(msg, RateLimitReason(err, e.limited+1), c.m.opts.Now(), c.m.opts.MaxDeadLetters)
+	case limited: // put off without counting an attempt
+		e.limited++
+		c.delay(e, RateLimitDelay(c.opts, after))
+	case msg.Attempt >= c.opts.MaxAttempts:
 		e.state = stateGone
 		t.bury(msg, err.Error(), c.m.opts.Now(), c.m.opts.MaxDeadLetters)
 	default:
-		now := time.Now()
 		e.msg.Attempt++
-		e.state, e.at = stateDelayed, now.Add(RetryDelay(c.opts, msg.Attempt))
-		heap.Push(&t.delayed, e)
-		t.arm(now)
+		c.delay(e, RetryDelay(c.opts, msg.Attempt))
 	}
+}
+
+// delay moves e to the delayed heap, due after d. The caller holds t.mu.
+func (c *memConsumer) delay(e *memEntry, d time.Duration) {
+	now := time.Now()
+	e.state, e.at = stateDelayed, now.Add(d)
+	heap.Push(&c.t.delayed, e)
+	c.t.arm(now)
 }
 
 // callHandler runs h, turning a panic into an error so that one bad message

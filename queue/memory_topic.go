@@ -21,11 +21,12 @@ const (
 // delivery that has since timed out and been redelivered is recognised as
 // stale.
 type memEntry struct {
-	msg   Message // Attempt is the number of the current or next delivery
-	state entryState
-	token uint64
-	at    time.Time // retry due time (delayed) or visibility deadline (in flight)
-	index int       // position in the heap holding it
+	msg     Message // Attempt is the number of the current or next delivery
+	limited int     // deliveries that ended in RateLimited
+	state   entryState
+	token   uint64
+	at      time.Time // retry due time (delayed) or visibility deadline (in flight)
+	index   int       // position in the heap holding it
 }
 
 // entryHeap orders entries by their at time; it keeps each entry's index so

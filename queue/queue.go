@@ -12,6 +12,11 @@
 //   - a handler error retries the message with capped, jittered exponential
 //     backoff; after MaxAttempts (or at once for a Permanent error) it is
 //     dead-lettered with the error, where it can be listed and replayed;
+//   - a RateLimited error puts the message off for at least the time the
+//     other side asked for, without counting an attempt: a platform's rate
+//     limit is not the message's fault. Other messages flow meanwhile. So
+//     that no message waits forever, the MaxRateLimited-th rate-limited
+//     delivery of one message dead-letters it;
 //   - a message whose ID was already handled successfully within
 //     DedupeWindow is dropped without calling the handler, so a copy
 //     published twice (the outbox relay's at-least-once) acts once;
@@ -22,6 +27,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -60,19 +66,21 @@ type Message struct {
 	Key     string
 	Payload []byte
 	// Attempt is set on delivery: 1 the first time, then one more per retry
-	// or redelivery.
+	// or redelivery. A delivery that ended in RateLimited does not count:
+	// the message comes back with the same Attempt.
 	Attempt int
 }
 
 // Handler handles one message. A nil error acknowledges it; an error retries
-// it (see Permanent); a handler that never returns, or whose consumer dies,
-// has its message redelivered after the visibility timeout.
+// it (see Permanent and RateLimited); a handler that never returns, or whose
+// consumer dies, has its message redelivered after the visibility timeout.
 type Handler func(ctx context.Context, m Message) error
 
 // ConsumeOptions tune one consumer. Zero values take the defaults.
 type ConsumeOptions struct {
 	Concurrency       int           // handlers running at once; default 8
 	MaxAttempts       int           // attempts before dead-lettering; default 8
+	MaxRateLimited    int           // rate-limited deliveries of one message before dead-lettering; default 1000
 	VisibilityTimeout time.Duration // unacknowledged this long → redelivered; default 1m
 	BackoffBase       time.Duration // first retry delay; default 1s, doubled per attempt, jittered
 	BackoffMax        time.Duration // cap on the retry delay; default 5m
@@ -86,6 +94,9 @@ func (o ConsumeOptions) WithDefaults() ConsumeOptions {
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 8
+	}
+	if o.MaxRateLimited <= 0 {
+		o.MaxRateLimited = DefaultMaxRateLimited
 	}
 	if o.VisibilityTimeout <= 0 {
 		o.VisibilityTimeout = time.Minute
@@ -102,7 +113,17 @@ func (o ConsumeOptions) WithDefaults() ConsumeOptions {
 	return o
 }
 
-// DeadLetter is a message that failed MaxAttempts times or permanently.
+// DefaultMaxRateLimited is ConsumeOptions.MaxRateLimited's default. It is
+// generous: a sender that defers to a shared limiter may be put off many
+// times while a burst for one person drains at the platform's pace (WeCom:
+// 30 a minute), and even a platform that blocks for an hour at a time gets
+// weeks before the message is given up. The cap exists so that a handler
+// that rate-limits forever (a bug, or a limit that never lifts) ends in the
+// dead letters, where someone sees it, instead of circling unseen.
+const DefaultMaxRateLimited = 1000
+
+// DeadLetter is a message that failed MaxAttempts times, permanently, or
+// was rate limited MaxRateLimited times.
 type DeadLetter struct {
 	Message  Message
 	Error    string
@@ -131,3 +152,53 @@ type permanentError struct{ err error }
 
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
+
+// RateLimitError is a handler error saying that the other side is rate
+// limiting (HTTP 429, Feishu 99991400, WeCom 45009, DingTalk 130101): the
+// message is put off for at least After and delivered again without
+// counting an attempt. Build it with RateLimited; test for it with
+// RetryAfter or errors.As.
+type RateLimitError struct {
+	Err   error
+	After time.Duration // how long until the limit lifts; 0 if unknown
+}
+
+func (e *RateLimitError) Error() string {
+	if e.Err == nil {
+		return "rate limited"
+	}
+	return e.Err.Error()
+}
+
+func (e *RateLimitError) Unwrap() error { return e.Err }
+
+// RateLimited marks a handler error as the other side's rate limit, which
+// lifts after the given duration (the platform's Retry-After or reset
+// header, or the wait a shared limiter computed before the call). The
+// message is delivered again no earlier than after (RateLimitDelay), keeping
+// its Attempt; after <= 0 means "unknown" and waits the first backoff delay.
+// A nil err stays nil, as with Permanent. Permanent wins: an error marked
+// with both anywhere in its chain is dead-lettered at once.
+func RateLimited(err error, after time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &RateLimitError{Err: err, After: after}
+}
+
+// RetryAfter reports whether err was marked with RateLimited (is or wraps a
+// *RateLimitError) and the wait it asked for.
+func RetryAfter(err error) (time.Duration, bool) {
+	var r *RateLimitError
+	if !errors.As(err, &r) {
+		return 0, false
+	}
+	return r.After, true
+}
+
+// RateLimitReason is the error kept with a message dead-lettered because
+// its times-th rate-limited delivery reached MaxRateLimited; every
+// implementation uses it so their dead letters read the same.
+func RateLimitReason(err error, times int) string {
+	return fmt.Sprintf("queue: rate limited %d times, giving up: %v", times, err)
+}

@@ -3,6 +3,7 @@ package queue
 import (
 	"crypto/rand"
 	"errors"
+	"math"
 	mrand "math/rand/v2"
 	"time"
 )
@@ -29,6 +30,23 @@ func RetryDelay(o ConsumeOptions, attempt int) time.Duration {
 	d = min(d, o.BackoffMax)
 	half := d / 2
 	return half + mrand.N(d-half+1)
+}
+
+// RateLimitDelay returns how long to put off a message whose handler
+// returned RateLimited(err, after): after plus up to a tenth of it more, so
+// that messages limited together (a burst to one person, a shared limiter
+// saying "in 2s" to all of them) do not all come back at the same instant
+// and collide again. It is never less than after. When after is not
+// positive (the platform named no wait) it is RetryDelay(o, 1).
+func RateLimitDelay(o ConsumeOptions, after time.Duration) time.Duration {
+	if after <= 0 {
+		return RetryDelay(o, 1)
+	}
+	jitter := mrand.N(after/10 + 1)
+	if after > math.MaxInt64-jitter {
+		return math.MaxInt64
+	}
+	return after + jitter
 }
 
 // NewID returns a random message ID (26 base32 characters, 130 bits) for a

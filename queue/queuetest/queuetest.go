@@ -36,6 +36,8 @@ func Run(t *testing.T, newQueue func(t *testing.T) queue.Queue) {
 		{name: "panicking handler counts as a failure", run: testPanic},
 		{name: "dead-lettered after MaxAttempts, then replayed", run: testDeadLetterReplay},
 		{name: "permanent error dead-letters at once", run: testPermanent},
+		{name: "rate-limited message waits without using an attempt", run: testRateLimited},
+		{name: "dead-lettered after MaxRateLimited rate limits, then replayed", run: testRateLimitCap},
 		{name: "dead letters listed newest first", run: testDeadLetterOrder},
 		{name: "replay of an unknown id is ErrNotFound", run: testReplayUnknown},
 		{name: "invalid consume arguments are rejected", run: testInvalidConsume},

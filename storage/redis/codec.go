@@ -11,15 +11,17 @@ import (
 	"cardflow/queue"
 )
 
-// Stream entries carry a message in four fields. Retries waiting in the
-// delayed set and dead letters are single strings of netstrings
-// ("5:hello,"), which both Go and the Lua scripts can build and split
-// without a JSON library and without mangling binary payloads.
+// Stream entries carry a message in four fields, and a fifth, fieldLimited,
+// once a delivery of it was rate limited (absent means none was). Retries
+// waiting in the delayed set and dead letters are single strings of
+// netstrings ("5:hello,"), which both Go and the Lua scripts can build and
+// split without a JSON library and without mangling binary payloads.
 const (
 	fieldID      = "i"
 	fieldKey     = "k"
 	fieldPayload = "p"
 	fieldAttempt = "a"
+	fieldLimited = "r" // deliveries that ended in queue.RateLimited
 )
 
 // streamValues are the XADD fields of a message on its attempt-th delivery.
@@ -27,9 +29,27 @@ func streamValues(m queue.Message, attempt int) []any {
 	return []any{fieldID, m.ID, fieldKey, m.Key, fieldPayload, m.Payload, fieldAttempt, attempt}
 }
 
-// decodeEntry turns a stream entry back into a message. An entry missing
-// its fields (written by something other than this package) is an error.
-func decodeEntry(x goredis.XMessage) (queue.Message, error) {
+// decodeEntry turns a stream entry back into a message and the count of its
+// rate-limited deliveries. An entry missing its fields (written by something
+// other than this package) is an error.
+func decodeEntry(x goredis.XMessage) (queue.Message, int, error) {
+	m, err := decodeMessage(x)
+	if err != nil {
+		return m, 0, err
+	}
+	limited := 0
+	if v, ok := x.Values[fieldLimited]; ok {
+		s, _ := v.(string)
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return m, 0, fmt.Errorf("redis: malformed queue entry %s: rate-limited count %v", x.ID, v)
+		}
+		limited = n
+	}
+	return m, limited, nil
+}
+
+func decodeMessage(x goredis.XMessage) (queue.Message, error) {
 	var m queue.Message
 	var ok [4]bool
 	m.ID, ok[0] = x.Values[fieldID].(string)
@@ -88,15 +108,27 @@ func splitNetstrings(s string, n int) ([]string, error) {
 	return out, nil
 }
 
-// retryMember is the delayed-set member for a message's next attempt. The
-// stream entry ID it came from makes the member unique, so two copies of
-// one message waiting at once are not merged.
-func retryMember(streamID string, m queue.Message, nextAttempt int) string {
-	b := make([]byte, 0, 48+len(m.ID)+len(m.Key)+len(m.Payload))
-	for _, s := range []string{streamID, m.ID, m.Key, string(m.Payload), strconv.Itoa(nextAttempt)} {
+// retryMember is the delayed-set member for a message's next delivery,
+// numbered nextAttempt, after limited rate-limited ones. The stream entry ID
+// it came from makes the member unique, so two copies of one message
+// waiting at once are not merged. promoteScript also reads members of five
+// parts (no count), as written before rate limits were counted.
+func retryMember(streamID string, m queue.Message, nextAttempt, limited int) string {
+	b := make([]byte, 0, 56+len(m.ID)+len(m.Key)+len(m.Payload))
+	for _, s := range []string{streamID, m.ID, m.Key, string(m.Payload), strconv.Itoa(nextAttempt), strconv.Itoa(limited)} {
 		b = appendNetstring(b, s)
 	}
 	return string(b)
+}
+
+// dueMillis is t in Unix milliseconds rounded up, as promotion compares
+// with the current millisecond rounded down: a retry never comes early.
+func dueMillis(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if t.Sub(time.UnixMilli(ms)) > 0 {
+		ms++
+	}
+	return ms
 }
 
 // deadLetterElem is the dead-letter list element for a message; the reclaim

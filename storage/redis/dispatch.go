@@ -40,24 +40,24 @@ func (c *consumer) dropHandled(ctx context.Context, entries []goredis.XMessage) 
 // fetch; an entry it cannot read is dead-lettered.
 func (c *consumer) dispatch(entries []goredis.XMessage) {
 	for _, e := range entries {
-		m, err := decodeEntry(e)
+		m, limited, err := decodeEntry(e)
 		if err != nil {
-			c.settler.add(c.outcome(e.ID, m, queue.Permanent(err)))
+			c.settler.add(c.outcome(e.ID, m, 0, queue.Permanent(err)))
 			c.release(1)
 			continue
 		}
 		c.handlers.Add(1)
-		go c.handle(e.ID, m)
+		go c.handle(e.ID, m, limited)
 	}
 }
 
 // handle runs the handler on one message and queues its settlement, unless
 // the consumer has abandoned it by then.
-func (c *consumer) handle(entry string, m queue.Message) {
+func (c *consumer) handle(entry string, m queue.Message, limited int) {
 	defer c.handlers.Done()
 	err := callHandler(c.hctx, c.h, m)
 	if !c.abandoned.Load() {
-		c.settler.add(c.outcome(entry, m, err))
+		c.settler.add(c.outcome(entry, m, limited, err))
 	}
 	c.release(1)
 }

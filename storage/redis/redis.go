@@ -5,7 +5,8 @@
 // slot:
 //
 //	<prefix>{topic}:stream   messages waiting or in flight (XADD, XREADGROUP)
-//	<prefix>{topic}:delayed  retries, a sorted set scored by due time (ms)
+//	<prefix>{topic}:delayed  retries and rate-limited messages put off, a
+//	                         sorted set scored by due time (ms)
 //	<prefix>{topic}:dead     dead letters, a list capped at MaxDeadLetters
 //	<prefix>{topic}:done:<id> dedupe marks, expiring after DedupeWindow
 //

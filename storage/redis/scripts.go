@@ -89,14 +89,20 @@ end
 return out
 `)
 
-// promoteScript moves retries that fell due back to the stream.
+// promoteScript moves retries that fell due back to the stream, with their
+// rate-limited count when they have one (members of five parts have none).
 // KEYS: delayed, stream. ARGV: now ms, limit.
 // Returns {moved, score of the next retry or -1}.
 var promoteScript = goredis.NewScript(luaNetstrings + `
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, member in ipairs(due) do
   local f = split(member)
-  redis.call('XADD', KEYS[2], '*', 'i', f[2], 'k', f[3], 'p', f[4], 'a', f[5])
+  local entry = {'i', f[2], 'k', f[3], 'p', f[4], 'a', f[5]}
+  if f[6] and f[6] ~= '0' then
+    table.insert(entry, 'r')
+    table.insert(entry, f[6])
+  end
+  redis.call('XADD', KEYS[2], '*', unpack(entry))
   redis.call('ZREM', KEYS[1], member)
 end
 local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -104,7 +110,8 @@ return {#due, nxt[2] or '-1'}
 `)
 
 // reclaimScript redelivers entries left unacknowledged longer than the
-// visibility timeout by re-adding them with one more attempt, or
+// visibility timeout by re-adding them with one more attempt (and the
+// rate-limited count they had), or
 // dead-letters them once they had MaxAttempts; then it forgets consumers
 // that hold nothing and have not been seen for a long time, so the group
 // does not grow with every crashed process.
@@ -127,7 +134,12 @@ for _, p in ipairs(pending) do
       redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[6]) - 1)
       buried = buried + 1
     else
-      redis.call('XADD', KEYS[1], '*', 'i', v['i'] or '', 'k', v['k'] or '', 'p', v['p'] or '', 'a', attempt + 1)
+      local entry = {'i', v['i'] or '', 'k', v['k'] or '', 'p', v['p'] or '', 'a', attempt + 1}
+      if v['r'] then
+        table.insert(entry, 'r')
+        table.insert(entry, v['r'])
+      end
+      redis.call('XADD', KEYS[1], '*', unpack(entry))
       moved = moved + 1
     end
   end

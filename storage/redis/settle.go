@@ -29,19 +29,26 @@ type settlement struct {
 	x, y   string // retry: due ms and delayed-set member; dead: element
 }
 
-// outcome turns a handler's result into a settlement.
-func (c *consumer) outcome(entry string, m queue.Message, err error) settlement {
+// outcome turns a handler's result into a settlement; limited counts the
+// message's earlier deliveries that ended in queue.RateLimited.
+func (c *consumer) outcome(entry string, m queue.Message, limited int, err error) settlement {
 	s := settlement{entry: entry, mark: c.k.mark(m.ID)}
+	after, rateLimited := queue.RetryAfter(err)
 	switch {
 	case err == nil:
 		s.action = actDone
-	case queue.IsPermanent(err) || m.Attempt >= c.opts.MaxAttempts:
+	case queue.IsPermanent(err):
+		s.action, s.x = actDead, deadLetterElem(m, err.Error(), c.q.opts.Now())
+	case rateLimited && limited+1 >= c.opts.MaxRateLimited:
+		s.action, s.x = actDead, deadLetterElem(m, queue.RateLimitReason(err, limited+1), c.q.opts.Now())
+	case rateLimited: // put off without counting an attempt
+		due := dueMillis(c.q.opts.Now().Add(queue.RateLimitDelay(c.opts, after)))
+		s.action, s.x, s.y = actRetry, strconv.FormatInt(due, 10), retryMember(entry, m, m.Attempt, limited+1)
+	case m.Attempt >= c.opts.MaxAttempts:
 		s.action, s.x = actDead, deadLetterElem(m, err.Error(), c.q.opts.Now())
 	default:
-		// Rounded up to the millisecond, as promotion compares with the
-		// current millisecond rounded down: a retry never comes early.
-		due := (c.q.opts.Now().Add(queue.RetryDelay(c.opts, m.Attempt)).UnixNano() + 999_999) / 1e6
-		s.action, s.x, s.y = actRetry, strconv.FormatInt(due, 10), retryMember(entry, m, m.Attempt+1)
+		due := dueMillis(c.q.opts.Now().Add(queue.RetryDelay(c.opts, m.Attempt)))
+		s.action, s.x, s.y = actRetry, strconv.FormatInt(due, 10), retryMember(entry, m, m.Attempt+1, limited)
 	}
 	return s
 }
