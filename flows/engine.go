@@ -304,3 +304,12 @@ func (e *Engine) answered(ctx context.Context, op, key, target, fp string) (Resu
 	r, err := replayed(op, key, target, fp, raw)
 	return r, true, err
 }
+
+// Definitions returns the latest version of every flow, ordered by id.
+func (e *Engine) Definitions(ctx context.Context) ([]Definition, error) {
+	defs, err := e.store.Definitions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("flows: definitions: %w", err)
+	}
+	return defs, nil
+}

@@ -1,0 +1,232 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"cardflow/flows"
+)
+
+// Actions is the Inbound every platform hands its decoded clicks and
+// messages to: a click runs the button's engine action as the signed user,
+// a message goes to the command router.
+type Actions struct {
+	engine *flows.Engine
+	dir    Directory
+	render Renderer
+	router *Router
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// ActionsDeps are what Actions works with.
+type ActionsDeps struct {
+	Engine    *flows.Engine
+	Directory Directory
+	Render    Renderer
+	Router    *Router
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// NewActions returns the Inbound of deps.
+func NewActions(d ActionsDeps) *Actions {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Actions{engine: d.Engine, dir: d.Directory, render: d.Render, router: d.Router, log: d.Logger, now: d.Now}
+}
+
+var _ Inbound = (*Actions)(nil)
+
+// Click runs the clicked button's action. The acting user is the one the
+// platform signed, mapped through the org directory's platform ids; the
+// payload says only which task (or instance) and which card version. The
+// platform's event id is the engine's idempotency key, so a retried
+// callback changes nothing and is answered alike. Refusals are toasts,
+// never errors: an error return means the platform should retry.
+func (a *Actions) Click(ctx context.Context, c Click) (ClickReply, error) {
+	user, err := a.dir.UserByPlatformID(ctx, c.Platform, c.PlatformUserID)
+	if errors.Is(err, flows.ErrNotFound) {
+		return toastOnly(ToastError, LocaleZH, "你不在组织通讯录中，无法处理，请联系管理员",
+			"You are not in the org directory; ask an administrator"), nil
+	} else if err != nil {
+		return ClickReply{}, fmt.Errorf("bot: click by %s user %s: %w", c.Platform, c.PlatformUserID, err)
+	}
+	r := readerOf(user, c.PlatformUserID)
+	p, err := ParsePayload(c.Payload)
+	if err != nil || c.EventID == "" {
+		return toastOnly(ToastError, r.Locale, "这张卡片无法识别，请在待办中重新打开", "This card cannot be read; open it again from /todo"), nil
+	}
+	act, err := clickAction(c, p, user.ID, a.now())
+	if err != nil {
+		return a.refused(ctx, r, p, err)
+	}
+	res, err := a.engine.Act(ctx, act)
+	switch {
+	case err != nil:
+		return a.refused(ctx, r, p, err)
+	case res.AlreadyDecided:
+		card, cerr := a.current(ctx, r, p)
+		if cerr != nil {
+			return ClickReply{}, cerr
+		}
+		return ClickReply{Card: card, Toast: Toast{Kind: ToastInfo, Text: a.alreadyText(ctx, r, res)}}, nil
+	}
+	card, err := a.current(ctx, r, p)
+	if err != nil {
+		return ClickReply{}, err
+	}
+	return ClickReply{Card: card, Toast: Toast{Kind: ToastSuccess, Text: doneText(r.Locale, act.Kind)}}, nil
+}
+
+// clickAction builds the engine action of a click: the comment box is the
+// comment; the other inputs are the task's result form.
+func clickAction(c Click, p Payload, actor string, now time.Time) (flows.Action, error) {
+	act := flows.Action{Kind: c.Action, Actor: actor, Key: c.Platform + ":" + c.EventID,
+		TaskID: p.TaskID, InstanceID: p.InstanceID, Comment: strings.TrimSpace(c.Values[InputComment])}
+	switch {
+	case p.TaskID != "" && !c.Action.OnTask(), p.InstanceID != "" && !c.Action.OnInstance():
+		return act, fmt.Errorf("%q on this card: %w", c.Action, flows.ErrUnknownAction)
+	}
+	for k, v := range c.Values {
+		if k == InputComment || strings.TrimSpace(v) == "" {
+			continue
+		}
+		if act.Result == nil {
+			act.Result = map[string]any{}
+		}
+		act.Result[k] = v
+	}
+	if c.Action == flows.ActSnooze {
+		// A card's snooze button puts the alert off for an hour.
+		act.Until, act.Result = now.Add(time.Hour), nil
+	}
+	return act, nil
+}
+
+// refused answers a click the engine refused: a toast in the reader's
+// language and the card as it stands, so a stale card refreshes.
+func (a *Actions) refused(ctx context.Context, r Reader, p Payload, err error) (ClickReply, error) {
+	info, known := flows.Describe(err)
+	if !known || errors.Is(err, flows.ErrUnavailable) {
+		a.log.Error("click failed", "err", err, "user", r.UserID)
+	}
+	if errors.Is(err, flows.ErrUnavailable) {
+		return ClickReply{}, err // let the platform retry
+	}
+	text := info.Text(string(r.Locale))
+	if fe, ok := errors.AsType[*flows.FormError](err); ok {
+		var parts []string
+		for _, pr := range fe.Problems {
+			parts = append(parts, pr.Field+": "+pr.Message)
+		}
+		text += "：" + strings.Join(parts, "；")
+	}
+	card, cerr := a.current(ctx, r, p)
+	if cerr != nil && !errors.Is(cerr, flows.ErrNotParticipant) && !errors.Is(cerr, flows.ErrNotFound) {
+		return ClickReply{}, cerr
+	}
+	return ClickReply{Card: card, Toast: Toast{Kind: ToastError, Text: text}}, nil
+}
+
+// current renders the clicked card as it stands now for the reader.
+func (a *Actions) current(ctx context.Context, r Reader, p Payload) (*Card, error) {
+	var (
+		c   Card
+		err error
+	)
+	if p.TaskID != "" {
+		c, err = a.render.TaskCard(ctx, r, p.TaskID, nil)
+		c.Subject = p.TaskID
+	} else {
+		c, err = a.render.InstanceCard(ctx, r, p.InstanceID, nil)
+		c.Subject = p.InstanceID
+	}
+	if err != nil {
+		if errors.Is(err, flows.ErrNotParticipant) || errors.Is(err, flows.ErrNotFound) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("bot: render clicked card: %w", err)
+	}
+	return &c, nil
+}
+
+// alreadyText says who decided a task before this click, and when:
+// 已由 钱多多 于 10:42 同意.
+func (a *Actions) alreadyText(ctx context.Context, r Reader, res flows.Result) string {
+	name := res.By
+	if u, err := a.dir.User(ctx, res.By); err == nil && u.Name != "" {
+		name = u.Name
+	}
+	at := res.At.In(r.Zone).Format("15:04")
+	if r.Locale == LocaleEN {
+		return fmt.Sprintf("Already %s by %s at %s", outcomeWord(LocaleEN, res.Outcome), name, at)
+	}
+	return fmt.Sprintf("已由 %s 于 %s %s", name, at, outcomeWord(LocaleZH, res.Outcome))
+}
+
+func toastOnly(kind ToastKind, l Locale, zh, en string) ClickReply {
+	if l == LocaleEN {
+		return ClickReply{Toast: Toast{Kind: kind, Text: en}}
+	}
+	return ClickReply{Toast: Toast{Kind: kind, Text: zh}}
+}
+
+// outcomeWord names a recorded outcome: approve → 同意 / approved.
+func outcomeWord(l Locale, outcome string) string {
+	words := map[string][2]string{
+		"approve": {"同意", "approved"}, "reject": {"拒绝", "rejected"}, "done": {"完成", "completed"},
+		"return": {"退回", "returned"}, "transfer": {"转交", "transferred"}, "escalate": {"转交（超时）", "escalated"},
+		"withdraw": {"撤回", "withdrawn"}, "cancel": {"作废", "cancelled"}, "resubmit": {"重新提交", "resubmitted"},
+		"acknowledge": {"认领", "acknowledged"}, "resolve": {"解决", "resolved"}, "remove_signer": {"减签", "removed"},
+	}
+	w, ok := words[outcome]
+	if !ok {
+		return outcome
+	}
+	if l == LocaleEN {
+		return w[1]
+	}
+	return w[0]
+}
+
+// doneText is the toast after an action went through.
+func doneText(l Locale, k flows.ActionKind) string {
+	if l == LocaleEN {
+		return "Done: " + outcomeWord(l, string(k))
+	}
+	switch k {
+	case flows.ActComplete:
+		return "已完成"
+	case flows.ActUrge:
+		return "已催办"
+	case flows.ActComment:
+		return "已评论"
+	case flows.ActSnooze:
+		return "已暂停提醒 1 小时"
+	}
+	return "已" + outcomeWord(l, string(k))
+}
+
+// Message hands a message to the command router.
+func (a *Actions) Message(ctx context.Context, m Message) ([]Card, error) {
+	user, err := a.dir.UserByPlatformID(ctx, m.Platform, m.PlatformUserID)
+	if errors.Is(err, flows.ErrNotFound) {
+		return []Card{{Subject: "unknown-user", Status: StatusInfo, Title: "你不在组织通讯录中",
+			Text: "请联系管理员把你的账号加入通讯录后再试。"}}, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("bot: message from %s user %s: %w", m.Platform, m.PlatformUserID, err)
+	}
+	if a.router == nil {
+		return nil, errors.New("bot: no command router")
+	}
+	return a.router.Handle(ctx, Request{Reader: readerOf(user, m.PlatformUserID), Message: m})
+}

@@ -1,0 +1,321 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/bot"
+	"cardflow/flows"
+	"cardflow/queue"
+	"cardflow/storage/sqlite"
+)
+
+// fakePlatform records what the pipeline sends and updates, per reader and
+// message, and fails the next calls when told to.
+type fakePlatform struct {
+	mu      sync.Mutex
+	n       int
+	shown   map[string]bot.Card // message id → card shown
+	owner   map[string]string   // message id → reader
+	sends   int
+	updates int
+	fail    []error
+}
+
+func newFakePlatform() *fakePlatform {
+	return &fakePlatform{shown: map[string]bot.Card{}, owner: map[string]string{}}
+}
+
+func (f *fakePlatform) Name() string { return "sim" }
+
+func (f *fakePlatform) Send(_ context.Context, to bot.Reader, c bot.Card) (bot.Sent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.popFail(); err != nil {
+		return bot.Sent{}, err
+	}
+	f.n++
+	id := fmt.Sprintf("m%d", f.n)
+	f.shown[id], f.owner[id] = c, to.UserID
+	f.sends++
+	return bot.Sent{MessageID: id}, nil
+}
+
+func (f *fakePlatform) Update(_ context.Context, to bot.Reader, m bot.CardMessage, c bot.Card) (bot.Sent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.popFail(); err != nil {
+		return bot.Sent{}, err
+	}
+	if f.owner[m.MessageID] != to.UserID {
+		return bot.Sent{}, queue.Permanent(fmt.Errorf("message %s is not %s's", m.MessageID, to.UserID))
+	}
+	f.shown[m.MessageID] = c
+	f.updates++
+	return bot.Sent{MessageID: m.MessageID}, nil
+}
+
+func (f *fakePlatform) popFail() error {
+	if len(f.fail) == 0 {
+		return nil
+	}
+	err := f.fail[0]
+	f.fail = f.fail[1:]
+	return err
+}
+
+// cardsOf returns what a reader's chat shows, by subject.
+func (f *fakePlatform) cardsOf(user string) map[string]bot.Card {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]bot.Card{}
+	for id, c := range f.shown {
+		if f.owner[id] == user {
+			out[c.Subject] = c
+		}
+	}
+	return out
+}
+
+func (f *fakePlatform) counts() (sends, updates int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sends, f.updates
+}
+
+// stateRenderer renders the state a card must reflect and nothing else: the
+// reader's task status, or the instance status, at the instance version.
+type stateRenderer struct{ e *flows.Engine }
+
+func (s stateRenderer) TaskCard(ctx context.Context, r bot.Reader, taskID string, _ *flows.NotificationIntent) (bot.Card, error) {
+	v, err := s.e.Instance(ctx, r.UserID, instanceOf(taskID))
+	if err != nil {
+		return bot.Card{}, err
+	}
+	for _, t := range v.Tasks {
+		if t.ID == taskID {
+			c := bot.Card{InstanceID: v.Instance.ID, Version: v.Instance.Version, Title: v.Instance.Title, Status: bot.StatusPending}
+			if t.Status == flows.TaskOpen {
+				c.Buttons = []bot.Button{{Label: "同意", Action: flows.ActApprove,
+					Payload: bot.Payload{TaskID: t.ID, Version: v.Instance.Version}.String()}}
+			} else {
+				c.Status, c.StatusLine = bot.StatusDone, t.Outcome+" by "+t.DecidedBy
+			}
+			return c, nil
+		}
+	}
+	return bot.Card{}, flows.ErrNotFound
+}
+
+func (s stateRenderer) InstanceCard(ctx context.Context, r bot.Reader, id string, _ *flows.NotificationIntent) (bot.Card, error) {
+	v, err := s.e.Instance(ctx, r.UserID, id)
+	if err != nil {
+		return bot.Card{}, err
+	}
+	return bot.Card{InstanceID: id, Version: v.Instance.Version, Title: v.Instance.Title, StatusLine: string(v.Instance.Status)}, nil
+}
+
+func (s stateRenderer) Notice(_ context.Context, _ bot.Reader, n flows.NotificationIntent) (bot.Card, error) {
+	return bot.Card{InstanceID: n.InstanceID, Version: n.Version, Text: n.Comment}, nil
+}
+
+func instanceOf(taskID string) string {
+	for i := len(taskID) - 1; i >= 0; i-- {
+		if taskID[i] == '.' {
+			return taskID[:i]
+		}
+	}
+	return taskID
+}
+
+type fixture struct {
+	t        *testing.T
+	store    *sqlite.Store
+	engine   *flows.Engine
+	platform *fakePlatform
+	pipeline *bot.Pipeline
+	actions  *bot.Actions
+	relayed  int64 // outbox seq relayed so far
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := t.Context()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cardflow.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	all, err := flows.LoadDir("../configs/flows")
+	require.NoError(t, err)
+	src, err := os.ReadFile("../configs/org.example.yaml")
+	require.NoError(t, err)
+	org, err := flows.ParseOrg("org.example.yaml", src)
+	require.NoError(t, err)
+	require.NoError(t, store.ReplaceOrg(ctx, org))
+	engine := flows.NewEngine(store)
+	_, err = engine.Register(ctx, all...)
+	require.NoError(t, err)
+	pl := newFakePlatform()
+	render := stateRenderer{engine}
+	p, err := bot.NewPipeline(bot.PipelineDeps{Platforms: map[string]bot.Platform{"sim": pl}, Store: store,
+		Directory: store, Render: render})
+	require.NoError(t, err)
+	router := bot.NewRouter()
+	bot.RegisterCommands(router, engine, render)
+	acts := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: store, Render: render, Router: router})
+	return &fixture{t: t, store: store, engine: engine, platform: pl, pipeline: p, actions: acts}
+}
+
+// pending returns the intents committed since the last call, in commit
+// order, as the relay would publish them.
+func (x *fixture) pending() []queue.Message {
+	x.t.Helper()
+	msgs, err := x.store.PendingOutbox(x.t.Context(), 1000)
+	require.NoError(x.t, err)
+	var out []queue.Message
+	var seqs []int64
+	for _, m := range msgs {
+		out = append(out, queue.Message{ID: m.Key, Key: m.InstanceID, Payload: m.Payload})
+		seqs = append(seqs, m.Seq)
+	}
+	require.NoError(x.t, x.store.MarkOutboxSent(x.t.Context(), seqs))
+	return out
+}
+
+func (x *fixture) deliver(msgs []queue.Message) {
+	x.t.Helper()
+	for _, m := range msgs {
+		require.NoError(x.t, x.pipeline.Handle(x.t.Context(), m))
+	}
+}
+
+func (x *fixture) start(amount string) (string, []string) {
+	x.t.Helper()
+	res, err := x.engine.Start(x.t.Context(), flows.StartRequest{Actor: "u_chen", FlowID: "order_fulfilment", Form: map[string]any{
+		"order_no": "TM-1001", "platform": "tmall", "amount": amount,
+		"items": []any{map[string]any{"sku": "SKU-1", "qty": 1, "price": amount}}}})
+	require.NoError(x.t, err)
+	return res.InstanceID, res.Opened
+}
+
+func TestEveryCopyChangesAfterADecision(t *testing.T) {
+	t.Parallel()
+	x := newFixture(t)
+	inst, opened := x.start("500.00")
+	x.deliver(x.pending())
+	for _, u := range []string{"u_qian", "u_sun", "u_zhao"} {
+		cards := x.platform.cardsOf(u)
+		require.Len(t, cards, 1, "%s has a task card", u)
+		for _, c := range cards {
+			require.NotEmpty(t, c.Buttons)
+		}
+	}
+
+	reply, err := x.actions.Click(t.Context(), bot.Click{Platform: "sim", EventID: "ev-1", PlatformUserID: "qian",
+		Payload: x.platform.cardsOf("u_qian")[opened[0]].Buttons[0].Payload, Action: flows.ActApprove})
+	require.NoError(t, err)
+	require.Equal(t, bot.ToastSuccess, reply.Toast.Kind, reply.Toast.Text)
+	require.Empty(t, reply.Card.Buttons, "the clicker's card shows the decision")
+
+	x.deliver(x.pending())
+	for _, u := range []string{"u_qian", "u_sun", "u_zhao"} {
+		for _, c := range x.platform.cardsOf(u) {
+			require.Empty(t, c.Buttons, "%s's copy lost its buttons", u)
+			require.Equal(t, "approve by u_qian", c.StatusLine, u)
+		}
+	}
+	require.Equal(t, "running", x.platform.cardsOf("u_chen")[inst].StatusLine, "the applicant hears of the decision")
+
+	// A late click on the co-signer's stale card: told, nothing changes.
+	sunTask := ""
+	for s := range x.platform.cardsOf("u_sun") {
+		sunTask = s
+	}
+	reply, err = x.actions.Click(t.Context(), bot.Click{Platform: "sim", EventID: "ev-2", PlatformUserID: "sun",
+		Payload: bot.Payload{TaskID: sunTask, Version: 1}.String(), Action: flows.ActApprove})
+	require.NoError(t, err)
+	require.Equal(t, bot.ToastInfo, reply.Toast.Kind)
+	require.Contains(t, reply.Toast.Text, "已由 钱多多 于")
+	require.Contains(t, reply.Toast.Text, "同意")
+}
+
+func TestDuplicatedAndReorderedIntentsNeverShowAnOlderState(t *testing.T) {
+	t.Parallel()
+	x := newFixture(t)
+	_, opened := x.start("500.00")
+	first := x.pending()
+	x.deliver(first)
+	_, err := x.engine.Approve(t.Context(), flows.DecideRequest{Actor: "u_qian", TaskID: opened[0]})
+	require.NoError(t, err)
+	second := x.pending()
+	x.deliver(second)
+	sends, updates := x.platform.counts()
+	before := x.platform.cardsOf("u_sun")
+
+	x.deliver(first)  // late copies of the first commit's intents
+	x.deliver(second) // and a duplicate of the second's
+	s2, u2 := x.platform.counts()
+	require.Equal(t, sends, s2, "nothing sent again")
+	require.Equal(t, updates, u2, "nothing updated again")
+	require.Equal(t, before, x.platform.cardsOf("u_sun"))
+}
+
+func TestPlatformFailuresAreClassified(t *testing.T) {
+	t.Parallel()
+	x := newFixture(t)
+	x.start("500.00")
+	msgs := x.pending()
+	x.platform.fail = []error{queue.RateLimited(errors.New("429"), 3*time.Second)}
+	err := x.pipeline.Handle(t.Context(), msgs[0])
+	after, limited := queue.RetryAfter(err)
+	require.True(t, limited, "a platform's rate limit reaches the queue: %v", err)
+	require.Equal(t, 3*time.Second, after)
+	require.NoError(t, x.pipeline.Handle(t.Context(), msgs[0]), "the retry delivers")
+
+	x.platform.fail = []error{queue.Permanent(errors.New("user not found"))}
+	err = x.pipeline.Handle(t.Context(), msgs[1])
+	require.True(t, queue.IsPermanent(err), "a permanent failure dead-letters: %v", err)
+
+	err = x.pipeline.Handle(t.Context(), queue.Message{ID: "bad", Payload: []byte("{")})
+	require.True(t, queue.IsPermanent(err))
+}
+
+func TestCommands(t *testing.T) {
+	t.Parallel()
+	x := newFixture(t)
+	x.start("500.00")
+	cards, err := x.actions.Message(t.Context(), bot.Message{Platform: "sim", EventID: "m1", PlatformUserID: "qian", Text: "待办"})
+	require.NoError(t, err)
+	require.Len(t, cards, 1)
+	require.NotEmpty(t, cards[0].Buttons, "a to-do card can be acted on")
+
+	cards, err = x.actions.Message(t.Context(), bot.Message{Platform: "sim", EventID: "m2", PlatformUserID: "qian", Text: "/help"})
+	require.NoError(t, err)
+	require.Contains(t, cards[0].Text, "/todo")
+
+	cards, err = x.actions.Message(t.Context(), bot.Message{Platform: "sim", EventID: "m3", PlatformUserID: "qian", Text: "what?"})
+	require.NoError(t, err)
+	require.Equal(t, "help", cards[0].Subject, "unknown input gets the help card")
+
+	cards, err = x.actions.Message(t.Context(), bot.Message{Platform: "sim", EventID: "m4", PlatformUserID: "ghost", Text: "/todo"})
+	require.NoError(t, err)
+	require.Contains(t, cards[0].Title, "通讯录")
+
+	reply, err := x.actions.Click(t.Context(), bot.Click{Platform: "sim", EventID: "c1", PlatformUserID: "wu",
+		Payload: "t:nope.t0001:1", Action: flows.ActApprove})
+	require.NoError(t, err)
+	require.Equal(t, bot.ToastError, reply.Toast.Kind)
+	require.NotContains(t, reply.Toast.Text, "sqlite", "no backend name reaches people")
+
+	reply, err = x.actions.Click(t.Context(), bot.Click{Platform: "sim", EventID: "c2", PlatformUserID: "wu",
+		Payload: "garbage", Action: flows.ActApprove})
+	require.NoError(t, err)
+	require.Equal(t, bot.ToastError, reply.Toast.Kind)
+}
