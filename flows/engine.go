@@ -151,6 +151,15 @@ func (e *Engine) Register(ctx context.Context, flows ...*Flow) ([]Definition, er
 // Flow returns version of a flow as parsed from the store; version 0 means
 // the latest. ErrNotFound (wrapped) when there is no such definition.
 func (e *Engine) Flow(ctx context.Context, flowID string, version int) (*Flow, error) {
+	f, err := e.flow(ctx, flowID, version)
+	if err != nil {
+		return nil, fmt.Errorf("flows: %w", err)
+	}
+	return f, nil
+}
+
+// flow is Flow for the engine's own operations, which wrap errors once.
+func (e *Engine) flow(ctx context.Context, flowID string, version int) (*Flow, error) {
 	if version > 0 {
 		if f := e.cached(flowID, version); f != nil {
 			return f, nil
@@ -166,14 +175,14 @@ func (e *Engine) Flow(ctx context.Context, flowID string, version int) (*Flow, e
 		d, err = e.store.LatestDefinition(ctx, flowID)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("flows: flow %s@%d: %w", flowID, version, err)
+		return nil, fmt.Errorf("flow %s@%d: %w", flowID, version, err)
 	}
 	if f := e.cached(flowID, d.Version); f != nil {
 		return f, nil
 	}
 	f, err := ParseDefinition(d)
 	if err != nil {
-		return nil, fmt.Errorf("flows: flow %s@%d: %w", flowID, d.Version, err)
+		return nil, fmt.Errorf("flow %s@%d: %w", flowID, d.Version, err)
 	}
 	e.remember(flowID, d.Version, f)
 	return f, nil
@@ -188,14 +197,14 @@ func (e *Engine) latestFlow(ctx context.Context, flowID string) (*Flow, int, err
 	if !ok || now.Before(l.at) || now.Sub(l.at) >= latestTTL {
 		d, err := e.store.LatestDefinition(ctx, flowID)
 		if err != nil {
-			return nil, 0, fmt.Errorf("flows: flow %s: %w", flowID, err)
+			return nil, 0, fmt.Errorf("flow %s: %w", flowID, err)
 		}
 		l = latestVersion{version: d.Version, at: now}
 		e.mu.Lock()
 		e.latest[flowID] = l
 		e.mu.Unlock()
 	}
-	f, err := e.Flow(ctx, flowID, l.version)
+	f, err := e.flow(ctx, flowID, l.version)
 	return f, l.version, err
 }
 
@@ -257,7 +266,7 @@ func (e *Engine) mutate(ctx context.Context, op, key, target string, req any, tr
 			continue
 		}
 		if err != nil {
-			return Result{}, fmt.Errorf("flows: %s %s: %w", op, target, err)
+			return Result{}, &OpError{Op: op, Target: target, Err: err}
 		}
 		res.Op, res.Target = op, target
 		if c == nil {
@@ -286,7 +295,7 @@ func (e *Engine) mutate(ctx context.Context, op, key, target string, req any, tr
 			lastErr = err
 			continue
 		default:
-			return Result{}, fmt.Errorf("flows: %s %s: %w", op, target, err)
+			return Result{}, &OpError{Op: op, Target: target, Err: err}
 		}
 	}
 	return Result{}, fmt.Errorf("flows: %s %s: gave up after %d attempts: %w", op, target, maxAttempts, lastErr)

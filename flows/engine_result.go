@@ -31,6 +31,19 @@ var (
 	ErrUnknownAction    = errors.New("unknown action")
 )
 
+// OpError is an operation's error: which operation on what, and why. The
+// why is the engine's own error chain, which may end in the store's.
+type OpError struct {
+	Op     string
+	Target string
+	Err    error
+}
+
+func (e *OpError) Error() string { return "flows: " + e.Op + " " + e.Target + ": " + e.Err.Error() }
+
+// Unwrap gives errors.Is and errors.As the cause.
+func (e *OpError) Unwrap() error { return e.Err }
+
 // RateLimitError is returned by Urge when every task it would remind was
 // reminded less than the flow's urge interval ago; errors.Is(err,
 // ErrRateLimited) is true.

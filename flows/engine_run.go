@@ -74,7 +74,7 @@ func (e *Engine) load(ctx context.Context, instanceID, actor string) (*run, erro
 			return nil, fmt.Errorf("instance %s: %w", instanceID, err)
 		}
 	}
-	f, err := e.Flow(ctx, inst.FlowID, inst.FlowVersion)
+	f, err := e.flow(ctx, inst.FlowID, inst.FlowVersion)
 	if err != nil {
 		return nil, err
 	}

@@ -56,8 +56,8 @@ func (e *Engine) Start(ctx context.Context, req StartRequest) (Result, error) {
 			// Alert groups live under ids derived from their events, which is
 			// how repeats and resolving events find them; a hand-started one
 			// would be found by none.
-			return nil, Result{}, fmt.Errorf("flows: start %s: an alert flow is opened by its events (%s), not started: %w",
-				f.ID, f.Trigger.Event, ErrNotApplicable)
+			return nil, Result{}, fmt.Errorf("an alert flow is opened by its events (%s), not started: %w",
+				f.Trigger.Event, ErrNotApplicable)
 		}
 		form, err := f.ValidateForm(req.Form)
 		if err != nil {

@@ -323,3 +323,18 @@ func TestStoreOutageIsServiceUnavailable(t *testing.T) {
 	require.Contains(t, string(raw), api.CodeUnavailable)
 	require.NotContains(t, string(raw), "10.0.0.7", "the database's address stays in the log")
 }
+
+func TestErrorsSayNothingOfTheBackend(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	code, body := c.do("POST", "/tasks/nope/decision", `{"actor":"u_qian","action":"approve"}`)
+	require.Equal(t, http.StatusNotFound, code)
+	msg := body["error"].(map[string]any)["message"].(string)
+	require.NotContains(t, msg, "sqlite")
+	require.NotContains(t, msg, "flows:")
+	code, body = c.do("POST", "/instances", `{"flow_id":"oversell_alert","applicant":"u_chen","form":{}}`)
+	require.Equal(t, http.StatusConflict, code)
+	msg = body["error"].(map[string]any)["message"].(string)
+	require.Equal(t, 1, strings.Count(msg, "start oversell_alert"), "said once: %s", msg)
+	require.NotContains(t, msg, "flows:")
+}

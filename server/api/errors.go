@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"cardflow/flows"
@@ -106,7 +107,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	for _, m := range errorStatus {
 		if errors.Is(err, m.err) {
-			server.WriteError(w, m.status, m.code, err.Error())
+			server.WriteError(w, m.status, m.code, publicMessage(err))
 			return
 		}
 	}
@@ -141,4 +142,20 @@ func writeAlreadyDecided(w http.ResponseWriter, res flows.Result) {
 	body.Error.Decision = decisionJSON{TaskID: res.TaskID, Outcome: res.Outcome, By: res.By, OnBehalfOf: res.OnBehalfOf, At: res.At}
 	body.Result = res
 	server.WriteJSON(w, http.StatusConflict, body)
+}
+
+// publicMessage is what an API client reads of an engine error: the
+// engine's own words (they name the task, step or field at fault), without
+// the "flows:" layer prefix; for errors whose chain may carry the store's
+// words (not found, a lost race) only the error's plain text, so no backend
+// detail reaches a client.
+func publicMessage(err error) string {
+	if errors.Is(err, flows.ErrNotFound) || errors.Is(err, flows.ErrStaleVersion) {
+		info, _ := flows.Describe(err)
+		if op, ok := errors.AsType[*flows.OpError](err); ok {
+			return op.Op + " " + op.Target + ": " + info.EN
+		}
+		return info.EN
+	}
+	return strings.TrimPrefix(err.Error(), "flows: ")
 }
