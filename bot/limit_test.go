@@ -1,0 +1,43 @@
+package bot_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/bot"
+)
+
+func TestMemoryLimiter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	l := bot.NewMemoryLimiter(map[string]bot.Limits{
+		"feishu": {App: bot.Rate{Count: 50, Per: time.Second, Burst: 50}, Reader: bot.Rate{Count: 5, Per: time.Second, Burst: 1}},
+	}, func() time.Time { return now })
+	ctx := t.Context()
+
+	ok, _, err := l.Allow(ctx, "feishu:ou_1")
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, wait, err := l.Allow(ctx, "feishu:ou_1")
+	require.NoError(t, err)
+	require.False(t, ok, "5/s per reader without a burst: the next call waits 200ms")
+	require.Equal(t, 200*time.Millisecond, wait)
+	ok, _, _ = l.Allow(ctx, "feishu:ou_2")
+	require.True(t, ok, "another reader has a limit of their own")
+	now = now.Add(200 * time.Millisecond)
+	ok, _, _ = l.Allow(ctx, "feishu:ou_1")
+	require.True(t, ok)
+
+	// The app's 50/s is shared by every reader.
+	allowed := 0
+	for i := range 100 {
+		if ok, _, _ := l.Allow(ctx, "feishu:r"+string(rune('A'+i))); ok {
+			allowed++
+		}
+	}
+	require.Equal(t, 49, allowed, "a burst of 50, less the one still counted from 200ms ago (the other two have recovered)")
+	ok, _, _ = l.Allow(ctx, "sim:anyone")
+	require.True(t, ok, "a platform without limits is not limited")
+}

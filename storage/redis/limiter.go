@@ -1,0 +1,97 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"cardflow/bot"
+)
+
+// Limiter is bot's rate limiter shared by every server instance: the same
+// generic cell rate algorithm as bot.MemoryLimiter, with each key's
+// theoretical arrival time in Redis and Redis's own clock, so instances
+// with skewed clocks still share one limit. A call is counted against its
+// app and reader limits in one script: both, or neither.
+type Limiter struct {
+	client goredis.UniversalClient
+	prefix string
+	limits map[string]bot.Limits
+}
+
+// NewLimiter returns a limiter over client; keys start with prefix
+// (default "cardflow:rl:").
+func NewLimiter(client goredis.UniversalClient, prefix string, limits map[string]bot.Limits) *Limiter {
+	if prefix == "" {
+		prefix = "cardflow:rl:"
+	}
+	return &Limiter{client: client, prefix: prefix, limits: limits}
+}
+
+// gcra takes one call from up to two limits. KEYS are the limits' keys;
+// ARGV holds, per key, the emission interval and the burst tolerance in
+// microseconds (an interval of 0 skips the key). It returns {1, 0} when
+// the call may go, or {0, wait in microseconds}.
+var gcra = goredis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local wait = 0
+local next = {}
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2*i-1])
+  local tolerance = tonumber(ARGV[2*i])
+  if interval > 0 then
+    local tat = tonumber(redis.call('GET', key) or now)
+    if tat < now then tat = now end
+    local allow_at = tat - tolerance
+    if now < allow_at then
+      if allow_at - now > wait then wait = allow_at - now end
+    else
+      next[i] = tat + interval
+    end
+  end
+end
+if wait > 0 then return {0, wait} end
+for i, key in ipairs(KEYS) do
+  if next[i] then
+    redis.call('SET', key, next[i], 'PX', math.floor((next[i] - now) / 1000) + 1)
+  end
+end
+return {1, 0}
+`)
+
+// Allow implements bot.Limiter.
+func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
+	platform, appKey, readerKey := bot.LimiterKeys(key)
+	lim, ok := l.limits[platform]
+	if !ok {
+		return true, 0, nil
+	}
+	// The keys share the platform's hash tag, so the script runs in one
+	// cluster slot.
+	keys := []string{l.prefix + "{" + platform + "}:" + appKey, l.prefix + "{" + platform + "}:" + readerKey}
+	args := []any{micros(lim.App, true), micros(lim.App, false), micros(lim.Reader, true), micros(lim.Reader, false)}
+	res, err := gcra.Run(ctx, l.client, keys, args...).Int64Slice()
+	if err != nil {
+		return false, 0, fmt.Errorf("redis: rate limit %s: %w", key, err)
+	}
+	if res[0] == 1 {
+		return true, 0, nil
+	}
+	return false, time.Duration(res[1]) * time.Microsecond, nil
+}
+
+// micros is a rate's emission interval (or burst tolerance) in
+// microseconds; 0 for no limit.
+func micros(r bot.Rate, interval bool) int64 {
+	if r.Count <= 0 || r.Per <= 0 {
+		return 0
+	}
+	step := r.Per / time.Duration(r.Count)
+	if interval {
+		return step.Microseconds()
+	}
+	return (step * time.Duration(max(r.Burst, 1)-1)).Microseconds()
+}

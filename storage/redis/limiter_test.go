@@ -1,0 +1,64 @@
+package redis_test
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/bot"
+	"cardflow/storage/redis"
+)
+
+func TestLimiterIsSharedByInstances(t *testing.T) {
+	t.Parallel()
+	client := newTestClient(t)
+	prefix := testPrefix()
+	limits := map[string]bot.Limits{"feishu": {App: bot.Rate{Count: 20, Per: time.Minute, Burst: 20},
+		Reader: bot.Rate{Count: 5, Per: time.Minute, Burst: 5}}}
+	// Two server instances, each with its own limiter over one Redis.
+	a, b := redis.NewLimiter(client, prefix, limits), redis.NewLimiter(client, prefix, limits)
+	ctx := t.Context()
+
+	var allowed atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 40 {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		wg.Go(func() {
+			ok, wait, err := l.Allow(ctx, "feishu:ou_1")
+			require.NoError(t, err)
+			if ok {
+				allowed.Add(1)
+			} else {
+				require.Positive(t, wait)
+				require.LessOrEqual(t, wait, 12*time.Second+time.Second, "the next of 5/min comes within 12s")
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, int64(5), allowed.Load(), "one reader's 5 per minute, across both instances")
+
+	allowed.Store(0)
+	for i := range 40 {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		ok, _, err := l.Allow(ctx, "feishu:ou_x"+string(rune('a'+i)))
+		require.NoError(t, err)
+		if ok {
+			allowed.Add(1)
+		}
+	}
+	require.Equal(t, int64(15), allowed.Load(), "the app's 20 per minute, 5 of them used above")
+
+	ok, _, err := a.Allow(ctx, "sim:anyone")
+	require.NoError(t, err)
+	require.True(t, ok)
+	deleteKeys(t, prefix)
+}
