@@ -77,6 +77,9 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		return err
 	}
 	defer q.Close()
+	if err := checkAOF(ctx, q, cfg.Queue.RequireAOF, log); err != nil {
+		return err
+	}
 	log.Info("cardflow starting", "store", storeName, "queue", queueName, "addr", cfg.Server.Addr)
 
 	registry := prometheus.NewRegistry()
