@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -64,5 +65,15 @@ func TestCheckAOF(t *testing.T) {
 			}
 			require.Contains(t, logs.String(), tt.wantLog)
 		})
+	}
+}
+
+func TestCheckSLAScale(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []float64{0, 1, 60, 3600} {
+		require.NoError(t, checkSLAScale(ok), ok)
+	}
+	for _, bad := range []float64{0.5, -60, math.Inf(1), math.Inf(-1), math.NaN()} {
+		require.ErrorContains(t, checkSLAScale(bad), "app: SLA scale must be a finite number of at least 1", bad)
 	}
 }
