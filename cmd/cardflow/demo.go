@@ -154,6 +154,8 @@ Walk an order through 订单履约 with the API (%s):
   curl -s -H "Authorization: Bearer $TOKEN" $CF/tasks/TASK_ID/decision -d '{"actor":"u_zheng","action":"complete","result":{"tracking_no":"SF123","carrier":"sf"}}'
   curl -s -H "Authorization: Bearer $TOKEN" "$CF/instances/INSTANCE_ID?viewer=u_chen"
 
+Measure it: CARDFLOW_BENCH_TOKEN=$TOKEN cardflow bench --url %[6]s
+
 Stop it with Ctrl-C. Production runs the same binary on PostgreSQL and Redis: see README.md.
 `, listen, cfg.Store.SQLitePath, sla, cfg.Flows.Dir, strings.Join(loaded, "\n  "), base, tokenNote(cfg), tokenValue(cfg))
 }

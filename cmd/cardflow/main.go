@@ -1,5 +1,6 @@
 // Command cardflow is the single cardflow binary: it serves the HTTP API and
-// chat callbacks, runs the embedded demo, and migrates the flow store.
+// chat callbacks, runs the embedded demo, migrates the flow store, and
+// measures a running server.
 package main
 
 import (
@@ -13,7 +14,7 @@ import (
 
 func main() {
 	// SIGTERM or Ctrl-C cancels the context: serve and demo shut down
-	// gracefully, migrate stops between migrations.
+	// gracefully, migrate stops between migrations, bench reports so far.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -34,6 +35,7 @@ func commands() []command {
 		{"demo", "run the server on the embedded store and in-process queue, no credentials needed", runDemo},
 		{"migrate", "apply the flow store's schema migrations and exit", runMigrate},
 		{"flows", "validate flow definitions, or print one as a Mermaid graph", runFlows},
+		{"bench", "drive a running server over HTTP and report approvals/s and latencies", runBench},
 		{"version", "print the version and exit", runVersion},
 	}
 }
