@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -29,6 +30,11 @@ const (
 // requestTimeout bounds one request: a server that stops answering fails
 // the run instead of hanging it.
 const requestTimeout = 30 * time.Second
+
+// failurePause is how long a client waits after a failed round, so a
+// server that refuses connections or answers 503 is not hammered in a
+// tight loop for the rest of the run.
+const failurePause = 100 * time.Millisecond
 
 // Options say what to drive and how hard.
 type Options struct {
@@ -87,6 +93,9 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	if run.http == nil {
 		run.http = sharedClient(opts.Clients)
+	}
+	if err := run.preflight(ctx); err != nil {
+		return Report{URL: opts.URL, Flow: opts.Flow, Clients: opts.Clients}, err
 	}
 
 	start := time.Now()
@@ -174,6 +183,11 @@ func (r *runner) client(ctx context.Context, c int, deadline time.Time) {
 		})
 		if ok {
 			approvals++
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(failurePause):
 		}
 	}
 	r.mu.Lock()
@@ -182,6 +196,26 @@ func (r *runner) client(ctx context.Context, c int, deadline time.Time) {
 	for kind, ds := range timing {
 		r.timing[kind] = append(r.timing[kind], ds...)
 	}
+}
+
+// preflight asks the server's /healthz once, so a wrong URL or a server
+// that is not up stops the run at once instead of failing every request.
+func (r *runner) preflight(ctx context.Context) error {
+	url := strings.TrimRight(r.opts.URL, "/") + "/healthz"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("%w: GET %s: %v", ErrAborted, url, err)
+	}
+	resp, err := r.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: the server does not answer: %v", ErrAborted, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%w: GET %s answered %s", ErrAborted, url, resp.Status)
+	}
+	return nil
 }
 
 // fail records a failed request. A failure the next request would repeat

@@ -83,7 +83,7 @@ func TestRunDrivesOrders(t *testing.T) {
 	require.Contains(t, out.String(), "cardflow bench: order_fulfilment on "+url+", 4 clients, ")
 	require.Contains(t, out.String(), "approvals  "+strconv.Itoa(rep.Approvals)+"  (")
 	require.Regexp(t, `request +count +p50 +p90 +p99 +max`, out.String())
-	require.Regexp(t, `\n +start +\d+ +[\d.]+ms`, out.String())
+	require.Regexp(t, `\nstart +\d+ +[\d.]+ms +[\d.]+ms +[\d.]+ms +[\d.]+ms\napprove +\d+ `, out.String())
 	require.Contains(t, out.String(), "failures   none")
 }
 
@@ -122,6 +122,21 @@ func TestRunAbortsOnRefusal(t *testing.T) {
 	require.NotEmpty(t, rep.Failures)
 	require.Equal(t, "start 401 unauthorized", rep.Failures[0].Key)
 	require.Less(t, rep.Elapsed, time.Minute, "aborted, not run for the whole duration")
+}
+
+// TestRunAbortsWithoutServer: nothing listens at the URL, so the run stops
+// before it starts instead of failing every request for the duration.
+func TestRunAbortsWithoutServer(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	url := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+	rep, err := bench.Run(t.Context(), bench.Options{URL: url, Token: token, Duration: time.Minute})
+	require.ErrorIs(t, err, bench.ErrAborted)
+	require.ErrorContains(t, err, "bench: aborted: the server does not answer: Get \""+url+"/healthz\": ")
+	require.Zero(t, rep.Elapsed)
+	require.Empty(t, rep.Failures)
 }
 
 func TestRunRefusesBadOptions(t *testing.T) {

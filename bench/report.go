@@ -5,8 +5,8 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -91,12 +91,11 @@ func (r Report) Write(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cardflow bench: %s on %s, %d clients, %s\n\n", r.Flow, r.URL, r.Clients, r.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(&b, "approvals  %d  (%.1f/s)\n\n", r.Approvals, r.PerSecond())
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "request\tcount\tp50\tp90\tp99\tmax\t")
+	const row = "%-8s %8s %10s %10s %10s %10s\n"
+	fmt.Fprintf(&b, row, "request", "count", "p50", "p90", "p99", "max")
 	for _, k := range r.Requests {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", k.Kind, k.Count, ms(k.P50), ms(k.P90), ms(k.P99), ms(k.Max))
+		fmt.Fprintf(&b, row, k.Kind, strconv.Itoa(k.Count), ms(k.P50), ms(k.P90), ms(k.P99), ms(k.Max))
 	}
-	_ = tw.Flush() // a strings.Builder never fails
 	if len(r.Failures) == 0 {
 		b.WriteString("\nfailures   none\n")
 	} else {

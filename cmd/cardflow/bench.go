@@ -40,9 +40,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "cardflow bench: %v\n", err)
 		return 2
 	}
-	if werr := rep.Write(stdout); werr != nil {
-		fmt.Fprintf(stderr, "cardflow bench: %v\n", werr)
-		return 1
+	if rep.Elapsed > 0 { // it ran, if only until an abort
+		if werr := rep.Write(stdout); werr != nil {
+			fmt.Fprintf(stderr, "cardflow bench: %v\n", werr)
+			return 1
+		}
 	}
 	switch {
 	case err != nil:

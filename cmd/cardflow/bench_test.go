@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -34,4 +35,16 @@ func TestBenchAgainstDemo(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, `no scenario for flow "payroll"`)
 	require.Equal(t, 0, d.stop())
+}
+
+func TestBenchWithoutServer(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	url := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+	code, out, errOut := runCmd("bench", "--url", url, "--token", "some-token-0123456789")
+	require.Equal(t, 1, code)
+	require.Empty(t, out, "no report of a run that never started")
+	require.Contains(t, errOut, "cardflow bench: bench: aborted: the server does not answer")
 }
