@@ -202,14 +202,21 @@ func TestServeCutsSlowBody(t *testing.T) {
 		defer conn.Close()
 		_, err := io.WriteString(conn, "POST /echo HTTP/1.1\r\nHost: cardflow\r\nContent-Length: 1000\r\n\r\n")
 		require.NoError(t, err)
+		stopDribble, dribbled := make(chan struct{}), make(chan struct{})
 		go func() { // the dribble: one byte a second, until the server hangs up
+			defer close(dribbled)
 			for {
-				time.Sleep(time.Second)
+				select {
+				case <-stopDribble:
+					return
+				case <-time.After(time.Second):
+				}
 				if _, err := conn.Write([]byte("x")); err != nil {
 					return
 				}
 			}
 		}()
+		defer func() { close(stopDribble); <-dribbled }()
 		answered := make(chan *http.Response, 1)
 		go func() {
 			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
