@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"sync"
@@ -42,6 +43,10 @@ type RunOptions struct {
 	// OnReady is called once the store and queue are open, the flows are
 	// loaded and the listener accepts connections.
 	OnReady func(Ready)
+	// SLAScale, when above 1, makes every SLA duration pass that many times
+	// faster (flows.WithSLAScale), so a demo shows its timers working; 0
+	// means 1. It must be finite and not below 1.
+	SLAScale float64
 }
 
 // Ready describes a started server.
@@ -63,6 +68,9 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if err := checkSLAScale(opts.SLAScale); err != nil {
+		return err
+	}
 	defs, err := readDefinitions(cfg)
 	if err != nil {
 		return err
@@ -77,6 +85,9 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		return err
 	}
 	defer q.Close()
+	if err := checkAOF(ctx, q, cfg.Queue.RequireAOF, log); err != nil {
+		return err
+	}
 	log.Info("cardflow starting", "store", storeName, "queue", queueName, "addr", cfg.Server.Addr)
 
 	registry := prometheus.NewRegistry()
@@ -88,7 +99,12 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		Logger:       log.With("component", "outbox"),
 		Registerer:   registry,
 	})
-	engine := flows.NewEngine(wakingStore{Store: store, wake: relay.Wake})
+	var engineOpts []flows.Option
+	if opts.SLAScale > 1 {
+		engineOpts = append(engineOpts, flows.WithSLAScale(opts.SLAScale))
+		log.Info("SLA timers scaled", "scale", opts.SLAScale)
+	}
+	engine := flows.NewEngine(wakingStore{Store: store, wake: relay.Wake}, engineOpts...)
 	loaded, err := defs.install(ctx, store, engine)
 	if err != nil {
 		return err
@@ -139,6 +155,14 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	wg.Wait()
 	log.Info("cardflow stopped")
 	return serveErr
+}
+
+// checkSLAScale accepts 0 (unset) and finite scales from 1 up.
+func checkSLAScale(scale float64) error {
+	if scale == 0 || scale >= 1 && !math.IsInf(scale, 1) {
+		return nil
+	}
+	return fmt.Errorf("app: SLA scale must be a finite number of at least 1, got %v", scale)
 }
 
 // holderName names this process in store leases (timers, outbox relay).

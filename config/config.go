@@ -49,6 +49,15 @@ type ServerConfig struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// ReadHeaderTimeout bounds how long a client may take to send headers.
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout bounds how long a client may take to send a whole
+	// request, headers and body, so a client dribbling its body is cut
+	// instead of holding a connection (and a graceful shutdown) open.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds the time from the end of the request headers to
+	// the end of the response, so a client that stops reading is cut.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout closes keep-alive connections idle for this long.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// APITokens are the bearer tokens /api/v1 accepts; environment only,
 	// comma separated.
 	APITokens []Secret `yaml:"api_tokens"`
@@ -87,6 +96,10 @@ type QueueConfig struct {
 	// KeyPrefix starts every Redis key the queue writes, so deployments (or
 	// test runs) can share one Redis without seeing each other's work.
 	KeyPrefix string `yaml:"key_prefix"`
+	// RequireAOF refuses to start when Redis reports appendonly no: a Redis
+	// restarted without persistence loses the notifications the outbox
+	// relay has already marked sent. When false that is a loud warning.
+	RequireAOF bool `yaml:"require_aof"`
 }
 
 // OutboxConfig tunes the relay from the store's outbox to the queue.
@@ -116,7 +129,10 @@ func Default() *Config {
 			Addr:              ":8080",
 			BodyLimit:         1 << 20,
 			ShutdownTimeout:   15 * time.Second,
-			ReadHeaderTimeout: 10 * time.Second,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
 		},
 		Log:    LogConfig{Level: "info", Format: "json"},
 		Store:  StoreConfig{SQLitePath: "./data/cardflow.db", MaxConns: 10, MigrateOnStart: true},
@@ -131,23 +147,67 @@ func Default() *Config {
 // (os.LookupEnv in production; nil means no environment), then Validate.
 // Its error lists every problem found, one per line.
 func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
-	cfg := Default()
-	cfg.sources = map[string]string{}
-	var errs []error
-	if path != "" {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("config: %w", err)
-		}
-		errs = append(errs, decodeFile(cfg, path, data)...)
-	}
-	if lookupEnv != nil {
-		errs = append(errs, applyEnv(cfg, lookupEnv)...)
-	}
-	if err := errors.Join(errs...); err != nil {
+	cfg, err := Read(Sources{File: path, LookupEnv: lookupEnv})
+	if err != nil {
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Sources are the layers Read lays over each other, each overriding the
+// ones before it: Base, File, the environment, Overrides.
+type Sources struct {
+	// Base holds the values of keys no other layer sets; nil means Default.
+	// Its values are reported as "default" by Source.
+	Base *Config
+	// File is the YAML file to read; "" means none.
+	File string
+	// LookupEnv looks up CARDFLOW_<SECTION>_<KEY> variables (os.LookupEnv
+	// in production); nil means no environment.
+	LookupEnv func(string) (string, bool)
+	// Overrides win over everything else: a command's flags.
+	Overrides []Override
+}
+
+// Override sets one key from a source other than the file or the
+// environment, such as a command-line flag.
+type Override struct {
+	// Key is the key path, such as "server.addr".
+	Key string
+	// Value is parsed as the environment variable's would be.
+	Value string
+	// Source names it in messages and in Config.Source, such as "flag --addr".
+	Source string
+}
+
+// Read lays the sources over each other (see Sources) and returns the
+// result without checking its values: the caller validates what it uses
+// (Validate for a server, ValidateStore for migrations). Its error lists
+// every value that could not be read at all: unknown keys, wrong types,
+// secrets in the file.
+func Read(s Sources) (*Config, error) {
+	cfg := Default()
+	if s.Base != nil {
+		base := *s.Base
+		cfg = &base
+	}
+	cfg.sources = map[string]string{}
+	var errs []error
+	if s.File != "" {
+		data, err := os.ReadFile(s.File)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		errs = append(errs, decodeFile(cfg, s.File, data)...)
+	}
+	if s.LookupEnv != nil {
+		errs = append(errs, applyEnv(cfg, s.LookupEnv)...)
+	}
+	errs = append(errs, applyOverrides(cfg, s.Overrides)...)
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return cfg, nil

@@ -29,11 +29,13 @@ func TestLoadGood(t *testing.T) {
 		{name: "empty file keeps defaults", file: "testdata/good/empty.yaml", want: func(*Config) {}},
 		{name: "every key set", file: "testdata/good/full.yaml", want: func(c *Config) {
 			c.Server = ServerConfig{Addr: "127.0.0.1:9090", BodyLimit: 512 << 10,
-				ShutdownTimeout: 30 * time.Second, ReadHeaderTimeout: 5 * time.Second}
+				ShutdownTimeout: 30 * time.Second, ReadHeaderTimeout: 5 * time.Second,
+				ReadTimeout: 20 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 5 * time.Minute}
 			c.Log = LogConfig{Level: "debug", Format: "text"}
 			c.Store = StoreConfig{DSN: "postgres://cardflow@db:5432/cardflow?sslmode=disable",
 				SQLitePath: "/var/lib/cardflow/cardflow.db", MaxConns: 20, MigrateOnStart: false}
 			c.Queue.RedisURL = "redis://redis:6379/2"
+			c.Queue.RequireAOF = true
 			c.Outbox = OutboxConfig{PollInterval: 200 * time.Millisecond, BatchSize: 64}
 			c.Flows = FlowsConfig{Dir: "/etc/cardflow/flows", OrgFile: "/etc/cardflow/org.yaml"}
 		}},
@@ -41,6 +43,7 @@ func TestLoadGood(t *testing.T) {
 			c.Server.BodyLimit = 2 << 20
 			c.Server.ShutdownTimeout = 20 * time.Second
 			c.Server.ReadHeaderTimeout = 20 * time.Second
+			c.Server.ReadTimeout = 20 * time.Second
 		}},
 		{name: "embedded store with redis", file: "testdata/good/sqlite_with_redis.yaml", want: func(c *Config) {
 			c.Queue.RedisURL = "rediss://cache.internal:6380/0"
@@ -100,12 +103,17 @@ server.addr: expected host:port such as ":8080", got "localhost" (testdata/bad/i
 server.body_limit: must be positive, got 0 (testdata/bad/invalid_values.yaml:3)
 server.shutdown_timeout: must be positive, got -1s (testdata/bad/invalid_values.yaml:4)
 server.read_header_timeout: must be positive, got 0s (testdata/bad/invalid_values.yaml:5)
-log.level: must be one of debug, info, warn, error, got "verbose" (testdata/bad/invalid_values.yaml:7)
-log.format: must be json or text, got "xml" (testdata/bad/invalid_values.yaml:8)
-store.sqlite_path: required when store.dsn is empty (the embedded store) (testdata/bad/invalid_values.yaml:10)
-store.max_conns: must be at least 1, got 0 (testdata/bad/invalid_values.yaml:11)
-outbox.poll_interval: must be positive, got 0s (testdata/bad/invalid_values.yaml:13)
-outbox.batch_size: must be at least 1, got -1 (testdata/bad/invalid_values.yaml:14)`},
+server.read_timeout: must be positive, got 0s (testdata/bad/invalid_values.yaml:6)
+server.write_timeout: must be positive, got 0s (testdata/bad/invalid_values.yaml:7)
+server.idle_timeout: must be positive, got -1m0s (testdata/bad/invalid_values.yaml:8)
+log.level: must be one of debug, info, warn, error, got "verbose" (testdata/bad/invalid_values.yaml:10)
+log.format: must be json or text, got "xml" (testdata/bad/invalid_values.yaml:11)
+store.sqlite_path: required when store.dsn is empty (the embedded store) (testdata/bad/invalid_values.yaml:13)
+store.max_conns: must be at least 1, got 0 (testdata/bad/invalid_values.yaml:14)
+outbox.poll_interval: must be positive, got 0s (testdata/bad/invalid_values.yaml:16)
+outbox.batch_size: must be at least 1, got -1 (testdata/bad/invalid_values.yaml:17)`},
+		{name: "whole-request timeout shorter than the headers'", file: "read_shorter_than_header.yaml", want: `
+server.read_timeout: must not be shorter than server.read_header_timeout (10s): a request's headers are part of it, got 5s (testdata/bad/read_shorter_than_header.yaml:3)`},
 		{name: "postgres without redis", file: "postgres_without_redis.yaml", want: `
 queue.redis_url: required when store.dsn is set: several instances share work through Redis (store.dsn from testdata/bad/postgres_without_redis.yaml:2)`},
 		{name: "wrong URL schemes", file: "wrong_schemes.yaml", want: `
@@ -261,4 +269,69 @@ func TestNewLogger(t *testing.T) {
 	b.Reset()
 	LogConfig{Level: "debug", Format: "json"}.NewLogger(&b).Debug("hello")
 	require.Contains(t, b.String(), `"level":"DEBUG","msg":"hello"`)
+}
+
+// TestReadLayers: a base (the demo's defaults) under the file, the file
+// under the environment, the environment under overrides (flags); each key
+// reports the layer it came from.
+func TestReadLayers(t *testing.T) {
+	t.Parallel()
+	base := Default()
+	base.Server.Addr = "127.0.0.1:8080"
+	base.Log.Format = "text"
+	base.Flows.OrgFile = "org.yaml"
+	c, err := Read(Sources{
+		Base:      base,
+		File:      "testdata/good/full.yaml", // sets server.addr, log.format, flows.org_file, store.sqlite_path
+		LookupEnv: env(map[string]string{"CARDFLOW_SERVER_ADDR": ":9999", "CARDFLOW_STORE_SQLITE_PATH": "env.db"}),
+		Overrides: []Override{{Key: "store.sqlite_path", Value: "flag.db", Source: "flag --data"}},
+	})
+	require.NoError(t, err)
+	require.Equal(t, ":9999", c.Server.Addr)
+	require.Equal(t, "env CARDFLOW_SERVER_ADDR", c.Source("server.addr"))
+	require.Equal(t, "flag.db", c.Store.SQLitePath)
+	require.Equal(t, "flag --data", c.Source("store.sqlite_path"))
+	require.Equal(t, "text", c.Log.Format)
+	require.Equal(t, "testdata/good/full.yaml:11", c.Source("log.format"))
+
+	c, err = Read(Sources{Base: base})
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:8080", c.Server.Addr, "the base holds keys nobody sets")
+	require.Equal(t, "default", c.Source("server.addr"))
+	require.Equal(t, "org.yaml", c.Flows.OrgFile)
+	c.Server.Addr = ":1"
+	require.Equal(t, "127.0.0.1:8080", base.Server.Addr, "Read copies the base")
+}
+
+func TestReadBadOverrides(t *testing.T) {
+	t.Parallel()
+	_, err := Read(Sources{Overrides: []Override{
+		{Key: "server.adr", Value: ":1", Source: "flag --addr"},
+		{Key: "server.shutdown_timeout", Value: "soon", Source: "flag --grace"},
+	}})
+	require.EqualError(t, err, `flag --addr: server.adr: unknown key
+flag --grace: server.shutdown_timeout: expected a duration such as "15s", got "soon"`)
+
+	c, err := Read(Sources{Overrides: []Override{{Key: "server.addr", Value: "nohost", Source: "flag --addr"}}})
+	require.NoError(t, err, "Read does not validate values")
+	require.EqualError(t, c.Validate(), `server.addr: expected host:port such as ":8080", got "nohost" (flag --addr)`)
+}
+
+// TestValidateStore: migrating needs only the store, so PostgreSQL without
+// the Redis a server requires passes, and a bad store value still fails.
+func TestValidateStore(t *testing.T) {
+	t.Parallel()
+	c, err := Read(Sources{File: "testdata/bad/postgres_without_redis.yaml"})
+	require.NoError(t, err)
+	require.NoError(t, c.ValidateStore())
+	require.ErrorContains(t, c.Validate(), "queue.redis_url: required when store.dsn is set")
+
+	c, err = Read(Sources{LookupEnv: env(map[string]string{
+		"CARDFLOW_STORE_DSN":       "mysql://db/cardflow",
+		"CARDFLOW_STORE_MAX_CONNS": "0",
+		"CARDFLOW_SERVER_ADDR":     "nohost",
+	})})
+	require.NoError(t, err)
+	require.EqualError(t, c.ValidateStore(), `store.dsn: expected a postgres:// URL or a key=value DSN such as "host=db dbname=cardflow" (env CARDFLOW_STORE_DSN)
+store.max_conns: must be at least 1, got 0 (env CARDFLOW_STORE_MAX_CONNS)`)
 }

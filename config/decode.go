@@ -314,3 +314,26 @@ func applyEnv(cfg *Config, lookupEnv func(string) (string, bool)) []error {
 	})
 	return errs
 }
+
+// applyOverrides sets each override's key, as applyEnv does a variable's.
+func applyOverrides(cfg *Config, overrides []Override) []error {
+	var errs []error
+	for _, o := range overrides {
+		found := false
+		walkLeaves(reflect.ValueOf(cfg).Elem(), "", func(key string, f reflect.Value) {
+			if key != o.Key {
+				return
+			}
+			found = true
+			if err := setText(f, o.Value); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %s: %w", o.Source, key, err))
+				return
+			}
+			cfg.sources[key] = o.Source
+		})
+		if !found {
+			errs = append(errs, fmt.Errorf("%s: %s: unknown key", o.Source, o.Key))
+		}
+	}
+	return errs
+}

@@ -30,6 +30,15 @@ func (c *Config) Validate() error {
 	return errors.Join(p.errs...)
 }
 
+// ValidateStore checks only the store section, for commands that use
+// nothing else (cardflow migrate): a server's other settings, such as the
+// Redis URL that PostgreSQL requires for serving, are not theirs to demand.
+func (c *Config) ValidateStore() error {
+	p := &problems{cfg: c}
+	c.Store.validate(p)
+	return errors.Join(p.errs...)
+}
+
 // problems collects validation errors with the source of each key.
 type problems struct {
 	cfg  *Config
@@ -62,6 +71,19 @@ func (s ServerConfig) validate(p *problems) {
 	}
 	if s.ReadHeaderTimeout <= 0 {
 		p.add("server.read_header_timeout", "must be positive, got %s", s.ReadHeaderTimeout)
+	}
+	switch {
+	case s.ReadTimeout <= 0:
+		p.add("server.read_timeout", "must be positive, got %s", s.ReadTimeout)
+	case s.ReadTimeout < s.ReadHeaderTimeout:
+		p.add("server.read_timeout", "must not be shorter than server.read_header_timeout (%s): a request's headers are part of it, got %s",
+			s.ReadHeaderTimeout, s.ReadTimeout)
+	}
+	if s.WriteTimeout <= 0 {
+		p.add("server.write_timeout", "must be positive, got %s", s.WriteTimeout)
+	}
+	if s.IdleTimeout <= 0 {
+		p.add("server.idle_timeout", "must be positive, got %s", s.IdleTimeout)
 	}
 	for i, t := range s.APITokens {
 		if len(t.Reveal()) < minTokenLen {

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -18,7 +21,9 @@ const (
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeBodyTooLarge     = "body_too_large"
+	CodeRequestTimeout   = "request_timeout"
 	CodeInternal         = "internal"
+	CodeUnavailable      = "unavailable"
 )
 
 // errorBody is the JSON shape of every error response:
@@ -39,6 +44,16 @@ func WriteError(w http.ResponseWriter, status int, code, message string) {
 	WriteJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: message}})
 }
 
+// WriteUnavailable answers 503 with code "unavailable", message and a
+// Retry-After header of retryAfter in whole seconds (rounded up, at least
+// one), for a request that may succeed later, such as one that found the
+// store unreachable (flows.ErrUnavailable).
+func WriteUnavailable(w http.ResponseWriter, retryAfter time.Duration, message string) {
+	secs := max(1, int64((retryAfter+time.Second-1)/time.Second))
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	WriteError(w, http.StatusServiceUnavailable, CodeUnavailable, message)
+}
+
 // WriteJSON answers with status and v encoded as JSON.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
@@ -55,8 +70,9 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // ReadBody reads the whole request body. When the body is larger than
-// server.body_limit (or cannot be read) it has already answered 413
-// body_too_large (or 400) and returns an error: the handler just returns.
+// server.body_limit, did not arrive within server.read_timeout, or cannot
+// be read, it has already answered 413 body_too_large, 408 request_timeout
+// or 400, and returns an error: the handler just returns.
 func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(r.Body)
 	if err == nil {
@@ -64,6 +80,9 @@ func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	}
 	if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		writeTooLarge(w, tooLarge.Limit)
+	} else if errors.Is(err, os.ErrDeadlineExceeded) {
+		WriteError(w, http.StatusRequestTimeout, CodeRequestTimeout,
+			"the request body did not arrive within the server's read timeout")
 	} else {
 		WriteError(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
 	}

@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -49,21 +51,30 @@ func TestReadyzFailsAndRecovers(t *testing.T) {
 
 	resp, body := do(t, "GET", b.url+"/readyz", nil, nil)
 	require.Equal(t, 200, resp.StatusCode)
-	require.JSONEq(t, `{"status":"ok","checks":{"store":{"status":"ok"},"queue":{"status":"ok"}}}`, body)
+	require.JSONEq(t, `{"status":"ok"}`, body)
 
 	queue.set(errors.New("dial tcp 127.0.0.1:6379: connect: connection refused"))
 	resp, body = do(t, "GET", b.url+"/readyz", nil, nil)
 	require.Equal(t, 503, resp.StatusCode)
-	require.JSONEq(t, `{"status":"unavailable","checks":{"store":{"status":"ok"},
-		"queue":{"status":"failed","error":"dial tcp 127.0.0.1:6379: connect: connection refused"}}}`, body)
+	require.JSONEq(t, `{"status":"unavailable","failed":["queue"]}`, body)
 	require.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+	require.Contains(t, b.logs.String(), `"msg":"readiness check failed","check":"queue","err":"dial tcp 127.0.0.1:6379: connect: connection refused"`)
+
+	store.set(errors.New("timeout"))
+	_, body = do(t, "GET", b.url+"/readyz", nil, nil)
+	require.JSONEq(t, `{"status":"unavailable","failed":["queue","store"]}`, body, "sorted")
 
 	queue.set(nil)
+	store.set(nil)
 	resp, _ = do(t, "GET", b.url+"/readyz", nil, nil)
 	require.Equal(t, 200, resp.StatusCode)
+	require.Contains(t, b.logs.String(), `"msg":"readiness check recovered","check":"queue"`)
 }
 
-func TestReadyzScrubsSecrets(t *testing.T) {
+// TestReadyzHidesDependencyDetails: /readyz is unauthenticated, so its body
+// names the failed dependency only. The driver's error, which names the
+// host, port, database and user, goes to the log, scrubbed of secrets.
+func TestReadyzHidesDependencyDetails(t *testing.T) {
 	t.Parallel()
 	cfg, err := config.Load("", func(k string) (string, bool) {
 		v, ok := map[string]string{
@@ -75,16 +86,67 @@ func TestReadyzScrubsSecrets(t *testing.T) {
 	})
 	require.NoError(t, err)
 	store, queue := &fakePinger{}, &fakePinger{}
-	store.set(errors.New("failed to connect to `user=cardflow password=pg-PASS`: refused"))
+	store.set(errors.New("failed to connect to `host=db.internal port=5432 user=cardflow database=cardflow password=pg-PASS`: refused"))
 	queue.set(errors.New("redis: dial redis://:redis-PASS@redis:6379/0 (token api-TOKEN-0123456789): refused; also http://u:other-PASS@x"))
 	b := setup(t, cfg, Deps{Checks: map[string]Pinger{"store": store, "queue": queue}})
 
 	resp, body := do(t, "GET", b.url+"/readyz", nil, nil)
 	require.Equal(t, 503, resp.StatusCode)
-	require.NotContains(t, body, "PASS")
-	require.NotContains(t, body, "TOKEN")
-	require.Contains(t, body, "redis://:xxxxx@redis:6379/0")
-	require.Contains(t, body, "http://u:xxxxx@x")
+	require.JSONEq(t, `{"status":"unavailable","failed":["queue","store"]}`, body)
+
+	logs := b.logs.String()
+	require.Contains(t, logs, "host=db.internal port=5432 user=cardflow database=cardflow", "the operator still learns why")
+	require.Contains(t, logs, "redis://:xxxxx@redis:6379/0")
+	require.Contains(t, logs, "http://u:xxxxx@x")
+	require.NotContains(t, logs, "PASS")
+	require.NotContains(t, logs, "TOKEN")
+}
+
+// TestReadyzLogIsRateLimited: a probe polling a failing dependency every
+// second logs its failure once a minute, with the count left out between.
+func TestReadyzLogIsRateLimited(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	store := &fakePinger{}
+	store.set(errors.New("connection refused"))
+	b := setup(t, nil, Deps{Checks: map[string]Pinger{"store": store}, Now: clock})
+
+	failures := func() []map[string]any { return logLines(t, b.logs, "readiness check failed") }
+	for range 60 { // one poll a second for a minute
+		resp, _ := do(t, "GET", b.url+"/readyz", nil, nil)
+		require.Equal(t, 503, resp.StatusCode)
+		advance(time.Second)
+	}
+	require.Len(t, failures(), 1, "logged once in the first minute")
+	require.NotContains(t, failures()[0], "failures_not_logged")
+
+	do(t, "GET", b.url+"/readyz", nil, nil)
+	require.Len(t, failures(), 2, "and again a minute later")
+	require.EqualValues(t, 59, failures()[1]["failures_not_logged"])
+
+	store.set(nil)
+	do(t, "GET", b.url+"/readyz", nil, nil)
+	require.Len(t, logLines(t, b.logs, "readiness check recovered"), 1)
+	store.set(errors.New("connection refused"))
+	do(t, "GET", b.url+"/readyz", nil, nil)
+	require.Len(t, failures(), 3, "a new failure after a recovery is logged at once")
+}
+
+// logLines returns the JSON log lines with message msg.
+func logLines(t *testing.T, logs *lockedBuffer, msg string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for line := range strings.Lines(logs.String()) {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+		if m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // TestReadyzAnswersWhenAPingerHangs runs in a synctest bubble, so the one
@@ -101,7 +163,6 @@ func TestReadyzAnswersWhenAPingerHangs(t *testing.T) {
 		srv.Router().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 		require.Equal(t, readyTimeout, time.Since(start))
 		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
-		require.JSONEq(t, `{"status":"unavailable","checks":{"store":{"status":"ok"},
-			"queue":{"status":"failed","error":"no answer within 1s"}}}`, rec.Body.String())
+		require.JSONEq(t, `{"status":"unavailable","failed":["queue"]}`, rec.Body.String())
 	})
 }

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
 	"net/http"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -137,4 +139,106 @@ func TestServeReportsListenerFailure(t *testing.T) {
 	err := New(config.Default(), Deps{}).Serve(t.Context(), ln)
 	require.ErrorIs(t, err, net.ErrClosed)
 	require.ErrorContains(t, err, "server: serve 127.0.0.1:")
+}
+
+// pipeListener hands the server in-memory connections (net.Pipe), so a
+// test can run the whole server in a synctest bubble, where the read and
+// shutdown timeouts pass in fake time.
+type pipeListener struct {
+	conns  chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+// dial returns the client end of a new connection to the server.
+func (l *pipeListener) dial() net.Conn {
+	client, server := net.Pipe()
+	l.conns <- server
+	return client
+}
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
+
+// TestServeCutsSlowBody: a client that sends its headers and then dribbles
+// its body, a byte a second, is answered 408 and cut once server.read_timeout
+// has passed since its request began. A shutdown started meanwhile ends
+// then, cleanly, instead of waiting out server.shutdown_timeout for it.
+func TestServeCutsSlowBody(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		cfg := config.Default()
+		require.Less(t, cfg.Server.ReadTimeout, cfg.Server.ShutdownTimeout, "the defaults bound a shutdown by the read timeout")
+		srv := New(cfg, Deps{Routes: testRoutes})
+		ln := newPipeListener()
+		ctx, cancel := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ctx, ln) }()
+
+		start := time.Now()
+		conn := ln.dial()
+		defer conn.Close()
+		_, err := io.WriteString(conn, "POST /echo HTTP/1.1\r\nHost: cardflow\r\nContent-Length: 1000\r\n\r\n")
+		require.NoError(t, err)
+		stopDribble, dribbled := make(chan struct{}), make(chan struct{})
+		go func() { // the dribble: one byte a second, until the server hangs up
+			defer close(dribbled)
+			for {
+				select {
+				case <-stopDribble:
+					return
+				case <-time.After(time.Second):
+				}
+				if _, err := conn.Write([]byte("x")); err != nil {
+					return
+				}
+			}
+		}()
+		defer func() { close(stopDribble); <-dribbled }()
+		answered := make(chan *http.Response, 1)
+		go func() {
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			answered <- resp
+		}()
+
+		time.Sleep(3 * time.Second)
+		cancel() // a shutdown while the body is still dribbling in
+
+		resp := <-answered
+		require.NotNil(t, resp, "the slow client is answered before the shutdown gives up on it")
+		require.Equal(t, http.StatusRequestTimeout, resp.StatusCode)
+		require.Equal(t, cfg.Server.ReadTimeout, time.Since(start), "cut exactly at the read timeout")
+
+		require.NoError(t, <-served, "a clean shutdown: nothing had to be cut")
+		elapsed := time.Since(start)
+		require.GreaterOrEqual(t, elapsed, cfg.Server.ReadTimeout)
+		require.Less(t, elapsed, cfg.Server.ReadTimeout+time.Second,
+			"the shutdown ended with the slow request, not %s after it began", cfg.Server.ShutdownTimeout)
+	})
 }

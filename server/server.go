@@ -24,10 +24,6 @@ import (
 	"cardflow/config"
 )
 
-// idleTimeout closes keep-alive connections nobody uses, so idle clients do
-// not hold sockets (and shutdown) forever.
-const idleTimeout = 2 * time.Minute
-
 // Pinger is a dependency /readyz checks, such as the store or the queue.
 type Pinger interface {
 	// Ping reports whether the dependency is reachable.
@@ -64,6 +60,7 @@ type Server struct {
 	log    *slog.Logger
 	reg    *prometheus.Registry
 	checks map[string]Pinger
+	ready  *readyLog
 	scrub  func(string) string
 	mux    *chi.Mux
 }
@@ -88,6 +85,7 @@ func New(cfg *config.Config, deps Deps) *Server {
 	if now == nil {
 		now = time.Now
 	}
+	s.ready = newReadyLog(s.log, now)
 	m := newHTTPMetrics(s.reg)
 	registerSources(s.reg, deps.QueueDepth, deps.Outbox, now, s.scrub)
 
@@ -117,10 +115,14 @@ func (s *Server) Registry() *prometheus.Registry { return s.reg }
 // for up to server.shutdown_timeout, cuts those still running, and returns.
 // It returns nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	// The read timeout cuts a client that sends its request slowly, so it
+	// holds a connection (and a graceful shutdown) for that long at most.
 	srv := &http.Server{
 		Handler:           s.mux,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)

@@ -1,67 +1,150 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"strings"
+	"time"
 
 	"cardflow/app"
 	"cardflow/config"
 )
 
-func runDemo(args []string, stdout, stderr io.Writer) int {
+// demoAddr is where the demo listens unless configured otherwise: loopback
+// only, since it makes up its own API token and prints it.
+const demoAddr = "127.0.0.1:8080"
+
+// demoFlags are the demo's flags that set a configuration key.
+var demoFlags = map[string]string{
+	"addr":  "server.addr",
+	"data":  "store.sqlite_path",
+	"flows": "flows.dir",
+	"org":   "flows.org_file",
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("demo", "Run cardflow on the embedded default — a SQLite file and an in-process queue —\n"+
 		"with the example flows and org loaded, so the whole system works with no database,\n"+
 		"no Redis and no credentials. It prints an API token and the curl commands to walk\n"+
-		"an order through its approvals.", stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
-	data := fs.String("data", "./data/cardflow.db", "embedded store file (created when missing)")
-	flowsDir := fs.String("flows", defaultFlowsDir, "directory of flow definitions to load")
-	orgFile := fs.String("org", defaultOrgFile, "org directory (users, roles, departments) to load")
+		"an order through its approvals.\n\n"+
+		"It reads the configuration as serve does (--config, or "+defaultConfigPath+" when it\n"+
+		"exists, then CARDFLOW_<SECTION>_<KEY> variables) over its own defaults; a flag given\n"+
+		"wins over both. It refuses store.dsn and queue.redis_url: it loads the example org\n"+
+		"into its store, which must not be a shared one.", stderr)
+	path := configFlag(fs)
+	fs.String("addr", demoAddr, "listen address (server.addr)")
+	fs.String("data", config.Default().Store.SQLitePath, "embedded store file, created when missing (store.sqlite_path)")
+	fs.String("flows", defaultFlowsDir, "directory of flow definitions to load (flows.dir)")
+	fs.String("org", defaultOrgFile, "org directory (users, roles, departments) to load (flows.org_file)")
+	scale := fs.Float64("sla-scale", 1, "run SLA timers this many times faster, to watch them work: 60 makes a 2h SLA pass in 2m")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	cfg := demoConfig(*addr, *data, *flowsDir, *orgFile)
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(stderr, "cardflow demo: %v\n", err)
+	if *scale < 1 || math.IsInf(*scale, 0) || math.IsNaN(*scale) {
+		fmt.Fprintf(stderr, "cardflow demo: --sla-scale must be a finite number of at least 1, got %v\n", *scale)
 		return 2
 	}
-	return serve(cfg, stderr, func(r app.Ready) { printDemoBanner(stdout, cfg, r) })
+	cfg, err := demoConfig(*path, os.LookupEnv, flagOverrides(fs, demoFlags))
+	if err != nil {
+		return invalidConfig(fs, stderr, err)
+	}
+	return serve(ctx, cfg, stderr, app.RunOptions{
+		SLAScale: *scale,
+		OnReady:  func(r app.Ready) { printDemoBanner(stdout, cfg, r, *scale) },
+	})
 }
 
-// demoConfig is the embedded default with the example flows and org, text
-// logs, and an API token made up for this run.
-func demoConfig(addr, data, flowsDir, orgFile string) *config.Config {
+// demoBase is the demo's defaults, under the file, the environment and the
+// flags: the embedded default on loopback with the example flows and org,
+// text logs, and an API token made up for this run.
+func demoBase() *config.Config {
 	cfg := config.Default()
-	cfg.Server.Addr = addr
+	cfg.Server.Addr = demoAddr
 	cfg.Server.APITokens = []config.Secret{config.Secret("demo-" + rand.Text())}
-	cfg.Store.SQLitePath = data
-	cfg.Flows.Dir = flowsDir
-	cfg.Flows.OrgFile = orgFile
+	cfg.Flows.Dir = defaultFlowsDir
+	cfg.Flows.OrgFile = defaultOrgFile
 	cfg.Log.Format = "text"
 	return cfg
 }
 
-func printDemoBanner(w io.Writer, cfg *config.Config, r app.Ready) {
+// demoConfig reads and checks the demo's configuration; precedence is
+// flags > environment > file > demoBase.
+func demoConfig(path string, lookupEnv func(string) (string, bool), flags []config.Override) (*config.Config, error) {
+	cfg, err := readConfig(path, demoBase(), lookupEnv, flags)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	shared := []struct {
+		key string
+		set bool
+	}{{"store.dsn", !cfg.Store.DSN.IsZero()}, {"queue.redis_url", !cfg.Queue.RedisURL.IsZero()}}
+	for _, s := range shared {
+		if key := s.key; s.set {
+			errs = append(errs, fmt.Errorf("%s: the demo runs on the embedded store and in-process queue only, "+
+				"since it loads the example org into its store: use cardflow serve, or set %s= (empty) for the demo (%s)",
+				key, config.EnvVar(key), cfg.Source(key)))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// flagOverrides turns the flags given on the command line (not those left
+// at their defaults) into configuration overrides; keys maps flag names to
+// key paths.
+func flagOverrides(fs *flag.FlagSet, keys map[string]string) []config.Override {
+	var out []config.Override
+	fs.Visit(func(f *flag.Flag) {
+		if key, ok := keys[f.Name]; ok {
+			out = append(out, config.Override{Key: key, Value: f.Value.String(), Source: "flag --" + f.Name})
+		}
+	})
+	return out
+}
+
+func printDemoBanner(w io.Writer, cfg *config.Config, r app.Ready, scale float64) {
 	base := "http://" + r.Addr.String()
 	var loaded []string
 	for _, d := range r.Flows {
 		loaded = append(loaded, fmt.Sprintf("%-20s v%d  %s", d.FlowID, d.Version, d.Name))
 	}
+	listen := base
+	if src := cfg.Source("server.addr"); src != "default" {
+		listen += " (server.addr from " + src + ")"
+	}
+	sla := "SLA timers run at their real pace (order_fulfilment's finance SLA is 2h): --sla-scale 3600 makes 2h pass in 2s."
+	if scale > 1 {
+		sla = fmt.Sprintf("SLA timers run %g× faster (--sla-scale): order_fulfilment's 2h finance SLA passes in %s,\n"+
+			"its reminders come every %s; watch them in the log.",
+			scale, scaled(2*time.Hour, scale), scaled(30*time.Minute, scale))
+	}
 	fmt.Fprintf(w, `
-cardflow demo is running (embedded store %s, in-process queue).
+cardflow demo is running on %s
+(embedded store %s, in-process queue).
+%s
 
 Flows loaded from %s:
   %s
 
   health     %s/healthz
-  readiness  %[4]s/readyz
-  metrics    %[4]s/metrics
+  readiness  %[6]s/readyz
+  metrics    %[6]s/metrics
 
-Walk an order through 订单履约 with the API (this run's token is below):
+Walk an order through 订单履约 with the API (%s):
 
-  export CF=%[4]s/api/v1 TOKEN=%s
+  export CF=%[6]s/api/v1 TOKEN=%[8]s
   # 客服 陈 files an order of ¥6800: over 5000, so the sales director must approve too
   curl -s -H "Authorization: Bearer $TOKEN" -H 'Idempotency-Key: demo-1' $CF/instances -d '{"flow_id":"order_fulfilment","applicant":"u_chen","form":{"order_no":"TM-1001","platform":"tmall","amount":"6800.00","items":[{"sku":"SKU-1","qty":2,"price":"3400.00"}]}}'
   # finance (any one of them: 或签) sees the task and approves it
@@ -71,6 +154,33 @@ Walk an order through 订单履约 with the API (this run's token is below):
   curl -s -H "Authorization: Bearer $TOKEN" $CF/tasks/TASK_ID/decision -d '{"actor":"u_zheng","action":"complete","result":{"tracking_no":"SF123","carrier":"sf"}}'
   curl -s -H "Authorization: Bearer $TOKEN" "$CF/instances/INSTANCE_ID?viewer=u_chen"
 
+Measure it: CARDFLOW_BENCH_TOKEN=$TOKEN cardflow bench --url %[6]s
+
 Stop it with Ctrl-C. Production runs the same binary on PostgreSQL and Redis: see README.md.
-`, cfg.Store.SQLitePath, cfg.Flows.Dir, strings.Join(loaded, "\n  "), base, cfg.Server.APITokens[0].Reveal())
+`, listen, cfg.Store.SQLitePath, sla, cfg.Flows.Dir, strings.Join(loaded, "\n  "), base, tokenNote(cfg), tokenValue(cfg))
+}
+
+// tokenNote says where the banner's token comes from; tokenValue is what
+// the banner sets $TOKEN to. A token the operator configured is never
+// printed: the shell takes it from the variable.
+func tokenNote(cfg *config.Config) string {
+	switch {
+	case len(cfg.Server.APITokens) == 0:
+		return "the API is off: CARDFLOW_SERVER_API_TOKENS is empty"
+	case cfg.Source("server.api_tokens") == "default":
+		return "this run's token is below"
+	}
+	return "with the first token of CARDFLOW_SERVER_API_TOKENS"
+}
+
+func tokenValue(cfg *config.Config) string {
+	if len(cfg.Server.APITokens) > 0 && cfg.Source("server.api_tokens") == "default" {
+		return cfg.Server.APITokens[0].Reveal()
+	}
+	return `"${CARDFLOW_SERVER_API_TOKENS%%,*}"`
+}
+
+// scaled is how long d lasts at SLA scale s.
+func scaled(d time.Duration, s float64) time.Duration {
+	return time.Duration(float64(d) / s).Round(time.Millisecond)
 }

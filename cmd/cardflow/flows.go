@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,7 +18,7 @@ const (
 	defaultOrgFile  = "configs/org.example.yaml"
 )
 
-func runFlows(args []string, stdout, stderr io.Writer) int {
+func runFlows(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "validate":

@@ -1,22 +1,32 @@
 // Command cardflow is the single cardflow binary: it serves the HTTP API and
-// chat callbacks, runs the embedded demo, and migrates the flow store.
+// chat callbacks, runs the embedded demo, migrates the flow store, and
+// measures a running server.
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	// SIGTERM or Ctrl-C cancels the context: serve and demo shut down
+	// gracefully, migrate stops between migrations, bench reports so far.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // command is one subcommand: its name, a one-line summary for the top-level
-// help, and the function that parses its own flags and runs it.
+// help, and the function that parses its own flags and runs it until it is
+// done or ctx is cancelled.
 type command struct {
 	name, summary string
-	run           func(args []string, stdout, stderr io.Writer) int
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func commands() []command {
@@ -25,13 +35,14 @@ func commands() []command {
 		{"demo", "run the server on the embedded store and in-process queue, no credentials needed", runDemo},
 		{"migrate", "apply the flow store's schema migrations and exit", runMigrate},
 		{"flows", "validate flow definitions, or print one as a Mermaid graph", runFlows},
+		{"bench", "drive a running server over HTTP and report approvals/s and latencies", runBench},
 		{"version", "print the version and exit", runVersion},
 	}
 }
 
 // run dispatches to a subcommand and returns the process exit code:
 // 0 success, 1 failure at run time, 2 bad usage.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -41,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(args[1:], stdout, stderr)
+			return c.run(ctx, args[1:], stdout, stderr)
 		}
 	}
 	fmt.Fprintf(stderr, "cardflow: unknown command %q\n\n", args[0])

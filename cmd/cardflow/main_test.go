@@ -2,17 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"cardflow/storage/postgres/pgtest"
 )
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code = run(args, &out, &errb)
+	code = run(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -29,6 +32,8 @@ func TestUsage(t *testing.T) {
 		{"serve help", []string{"serve", "--help"}, 0, "-config"},
 		{"demo help", []string{"demo", "-h"}, 0, "-addr"},
 		{"migrate help", []string{"migrate", "--help"}, 0, "forward-only"},
+		{"bench help", []string{"bench", "--help"}, 0, "CARDFLOW_BENCH_TOKEN"},
+		{"demo help names the precedence", []string{"demo", "--help"}, 0, "a flag given\nwins over both"},
 		{"bad flag", []string{"serve", "--nope"}, 2, "flag provided but not defined"},
 		{"stray argument", []string{"version", "extra"}, 2, `unexpected argument "extra"`},
 		{"version", []string{"version"}, 0, "cardflow dev"},
@@ -77,6 +82,21 @@ func TestMigrateEmbeddedStore(t *testing.T) {
 	}
 	_, err := os.Stat(path)
 	require.NoError(t, err)
+}
+
+// TestMigratePostgresWithoutRedis: migrate needs only the store (issue #6,
+// item 17: it used to refuse to run without a Redis URL it never uses).
+// serve, which does use Redis, still requires it.
+func TestMigratePostgresWithoutRedis(t *testing.T) {
+	t.Setenv("CARDFLOW_STORE_DSN", pgtest.SchemaDSN(t))
+	t.Setenv("CARDFLOW_QUEUE_REDIS_URL", "") // empty: unset, whatever the outer environment says
+	code, out, errOut := runCmd("migrate")
+	require.Equal(t, 0, code, errOut)
+	require.Regexp(t, `^postgres .*: applied \[1.*\], schema now at version \d+\n$`, out)
+
+	code, _, errOut = runCmd("serve")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "queue.redis_url: required when store.dsn is set")
 }
 
 func TestMigrateCorruptedEmbeddedStore(t *testing.T) {

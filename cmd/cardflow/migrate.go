@@ -5,23 +5,27 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"cardflow/storage/postgres"
 	"cardflow/storage/sqlite"
 )
 
-func runMigrate(args []string, stdout, stderr io.Writer) int {
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("migrate", "Apply the flow store's embedded schema migrations (forward-only, each in a\n"+
 		"transaction) and exit: PostgreSQL when store.dsn / CARDFLOW_STORE_DSN is set, otherwise\n"+
-		"the embedded SQLite file. Safe to run from several instances at once.", stderr)
-	cfg, code, ok := parseConfig(fs, args, stderr)
-	if !ok {
+		"the embedded SQLite file. Safe to run from several instances at once. Only the store\n"+
+		"settings are checked: migrating needs no Redis.", stderr)
+	path := configFlag(fs)
+	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
+	cfg, err := readConfig(*path, nil, os.LookupEnv, nil)
+	if err == nil {
+		err = cfg.ValidateStore()
+	}
+	if err != nil {
+		return invalidConfig(fs, stderr, err)
+	}
 	if cfg.Store.DSN.IsZero() {
 		if err := sqlite.Migrate(ctx, cfg.Store.SQLitePath); err != nil {
 			fmt.Fprintf(stderr, "cardflow migrate: %v\n", err)

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"cardflow/app"
 	"cardflow/config"
@@ -17,49 +15,40 @@ import (
 // defaultConfigPath is read when --config is not given and the file exists.
 const defaultConfigPath = "configs/cardflow.yaml"
 
-func runServe(args []string, stdout, stderr io.Writer) int {
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", "Run the HTTP server, the outbox relay and the queue consumers on the configured\n"+
 		"store and queue until SIGTERM or SIGINT, then shut down gracefully.\n"+
 		"Every key can be overridden by CARDFLOW_<SECTION>_<KEY> environment variables.", stderr)
-	cfg, code, ok := parseConfig(fs, args, stderr)
-	if !ok {
+	path := configFlag(fs)
+	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	return serve(cfg, stderr, nil)
-}
-
-// parseConfig adds the --config flag to fs, parses args and loads the
-// configuration. When it reports !ok the command returns code at once: it
-// has printed the usage or every configuration problem.
-func parseConfig(fs *flag.FlagSet, args []string, stderr io.Writer) (cfg *config.Config, code int, ok bool) {
-	path := fs.String("config", "", "configuration file (default "+defaultConfigPath+" when it exists)")
-	if code, ok := parse(fs, args); !ok {
-		return nil, code, false
+	cfg, err := readConfig(*path, nil, os.LookupEnv, nil)
+	if err == nil {
+		err = cfg.Validate()
 	}
-	cfg, err := loadConfig(*path)
 	if err != nil {
-		fmt.Fprintf(stderr, "cardflow %s: invalid configuration:\n%v\n", fs.Name(), err)
-		return nil, 1, false
+		return invalidConfig(fs, stderr, err)
 	}
-	return cfg, 0, true
+	return serve(ctx, cfg, stderr, app.RunOptions{})
 }
 
-// serve runs the server until a signal, logging to stderr; onReady, if set,
-// is told the listening address.
-func serve(cfg *config.Config, stderr io.Writer, onReady func(app.Ready)) int {
-	log := cfg.Log.NewLogger(stderr)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	if err := app.Run(ctx, cfg, app.RunOptions{Logger: log, OnReady: onReady}); err != nil {
-		log.Error("cardflow failed", "err", err)
-		return 1
-	}
-	return 0
+// configFlag adds the --config flag to fs.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", "", "configuration file (default "+defaultConfigPath+" when it exists)")
 }
 
-// loadConfig loads path, or the default file when path is "" and it exists,
-// or only defaults and the environment.
-func loadConfig(path string) (*config.Config, error) {
+// invalidConfig prints every configuration problem and returns the exit code.
+func invalidConfig(fs *flag.FlagSet, stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "cardflow %s: invalid configuration:\n%v\n", fs.Name(), err)
+	return 1
+}
+
+// readConfig reads the configuration every command shares: base (nil means
+// config.Default), the file at path (or the default file when path is ""
+// and it exists), the environment through lookupEnv, then overrides (the
+// command's flags). The caller validates what it uses.
+func readConfig(path string, base *config.Config, lookupEnv func(string) (string, bool), overrides []config.Override) (*config.Config, error) {
 	if path == "" {
 		if _, err := os.Stat(defaultConfigPath); err == nil {
 			path = defaultConfigPath
@@ -67,5 +56,16 @@ func loadConfig(path string) (*config.Config, error) {
 			return nil, err
 		}
 	}
-	return config.Load(path, os.LookupEnv)
+	return config.Read(config.Sources{Base: base, File: path, LookupEnv: lookupEnv, Overrides: overrides})
+}
+
+// serve runs the server until ctx is cancelled, logging to stderr.
+func serve(ctx context.Context, cfg *config.Config, stderr io.Writer, opts app.RunOptions) int {
+	log := cfg.Log.NewLogger(stderr)
+	opts.Logger = log
+	if err := app.Run(ctx, cfg, opts); err != nil {
+		log.Error("cardflow failed", "err", err)
+		return 1
+	}
+	return 0
 }
