@@ -106,7 +106,23 @@ type Button struct {
 	Action     flows.ActionKind `json:"action"`
 	Payload    string           `json:"payload"`
 	NeedsInput bool             `json:"needs_input,omitempty"`
+	// Values are what the action needs besides its target and the card's
+	// inputs, fixed by the button: where a 退回 goes (ValueReturnTo), how
+	// long a snooze lasts (ValueSnoozeFor). A platform sends them back
+	// with the click, among Click.Values.
+	Values map[string]string `json:"values,omitempty"`
 }
+
+// Names of Button.Values. They start with "_", which a form field's key
+// cannot, so they never collide with a result form's inputs.
+const (
+	// ValueReturnTo is where a return button returns the instance to: a
+	// step id or flows.ReturnToApplicant (Action.To).
+	ValueReturnTo = "_return_to"
+	// ValueSnoozeFor is how long a snooze button silences an alert, as a
+	// Go duration ("1h"); the click's time plus it is Action.Until.
+	ValueSnoozeFor = "_snooze_for"
+)
 
 // Input is a box on the card: free text, a number, a date, or one of
 // Options. Name is the result-form field key, or InputComment.

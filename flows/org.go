@@ -4,10 +4,25 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
+	// The zone database is built in, so that an org file's time zones
+	// validate, and cards show times, the same on every host (a minimal
+	// container image may have no /usr/share/zoneinfo).
+	_ "time/tzdata"
 )
 
 // Platforms are the chat platforms a user may have an id on.
 var Platforms = []string{"feishu", "wecom", "dingtalk", "sim"}
+
+// Locales are the languages a user may read cards in: the org file's
+// locale key takes one of them.
+var Locales = []string{"zh-CN", "en"}
+
+// Defaults of a user's locale and time zone in the org file.
+const (
+	DefaultLocale   = "zh-CN"
+	DefaultTimeZone = "Asia/Shanghai"
+)
 
 // SystemActor is the actor of audit entries the engine writes by itself
 // (timeouts, auto-skips), so no user may have it as id.
@@ -134,7 +149,7 @@ func (r *orgReader) users(m *mapping) []User {
 			continue
 		}
 		id, subject := r.id(um, "user", r.userLine)
-		um.only(subject, "id", "name", "department", "manager", "roles", "platform_ids")
+		um.only(subject, "id", "name", "department", "manager", "roles", "platform_ids", "locale", "time_zone")
 		if id == SystemActor {
 			r.p.atLine(um.line("id"), "%s: id %q is reserved for the engine's own actions", subject, id)
 		}
@@ -151,11 +166,42 @@ func (r *orgReader) users(m *mapping) []User {
 			}
 		}
 		u.PlatformIDs = r.platformIDs(um, subject, platformIDs)
+		u.Locale, u.TimeZone = r.locale(um, subject), r.timeZone(um, subject)
 		if id != "" {
 			out = append(out, u)
 		}
 	}
 	return out
+}
+
+// locale reads the language a user reads cards in; DefaultLocale when the
+// file names none.
+func (r *orgReader) locale(um *mapping, subject string) string {
+	if !um.has("locale") {
+		return DefaultLocale
+	}
+	l := um.required(subject, "locale")
+	if strings.TrimSpace(l) != "" && !slices.Contains(Locales, l) {
+		r.p.atLine(um.line("locale"), "%s: locale: %q is not supported (want one of %s)", subject, l, strings.Join(Locales, ", "))
+	}
+	return l
+}
+
+// timeZone reads the zone a user reads times in, an IANA name;
+// DefaultTimeZone when the file names none. "Local" is refused: it would
+// mean whatever zone the server runs in.
+func (r *orgReader) timeZone(um *mapping, subject string) string {
+	if !um.has("time_zone") {
+		return DefaultTimeZone
+	}
+	z := um.required(subject, "time_zone")
+	if strings.TrimSpace(z) == "" {
+		return z
+	}
+	if _, err := time.LoadLocation(z); err != nil || z == "Local" {
+		r.p.atLine(um.line("time_zone"), "%s: time_zone: %q is not a time zone (want an IANA name like %s)", subject, z, DefaultTimeZone)
+	}
+	return z
 }
 
 // platformIDs reads platform → id, each id unique on its platform, since

@@ -28,7 +28,12 @@ func TestParseOrgExample(t *testing.T) {
 	require.Equal(t, User{
 		ID: "u_qian", Name: "钱多多", Department: "finance", Manager: "u_zhao", Roles: []string{"finance"},
 		PlatformIDs: map[string]string{"feishu": "ou_qian0003", "wecom": "QianDuoduo", "dingtalk": "0202", "sim": "qian"},
-	}, o.Users[2])
+		Locale:      DefaultLocale, TimeZone: DefaultTimeZone,
+	}, o.Users[2], "locale and time zone default to Chinese in China")
+	shen := o.Users[len(o.Users)-1]
+	require.Equal(t, "u_shen", shen.ID)
+	require.Equal(t, "en", shen.Locale, "the IT admin reads English")
+	require.Equal(t, DefaultTimeZone, shen.TimeZone)
 	for _, u := range o.Users {
 		require.Len(t, u.PlatformIDs, len(Platforms), "%s has an id on every platform", u.ID)
 	}
@@ -64,8 +69,12 @@ func TestParseOrgBad(t *testing.T) {
 				`bad.yaml:27: user u3: manager: managers form a cycle: u3 → u2 → u3`,
 				`bad.yaml:28: user u1: duplicate id (first at line 13)`,
 				`bad.yaml:31: user system: id "system" is reserved for the engine's own actions`,
-				`bad.yaml:34: user u4: unknown key "colour" (want one of department, id, manager, name, platform_ids, roles)`,
+				`bad.yaml:34: user u4: unknown key "colour" (want one of department, id, locale, manager, name, platform_ids, roles, time_zone)`,
 				`bad.yaml:34: user u4: name is required`,
+				`bad.yaml:35: user u5: locale: "fr" is not supported (want one of zh-CN, en)`,
+				`bad.yaml:35: user u5: time_zone: "Mars/Olympus" is not a time zone (want an IANA name like Asia/Shanghai)`,
+				`bad.yaml:36: user u6: locale must not be empty`,
+				`bad.yaml:36: user u6: time_zone: "Local" is not a time zone (want an IANA name like Asia/Shanghai)`,
 			},
 		},
 		{

@@ -321,6 +321,12 @@ type User struct {
 	// PlatformIDs maps a platform name (feishu, wecom, dingtalk, sim) to the
 	// user's id there.
 	PlatformIDs map[string]string
+	// Locale is the language the user reads cards in, one of Locales;
+	// ParseOrg sets DefaultLocale when the org file names none.
+	Locale string
+	// TimeZone is the IANA name of the zone the user reads times in;
+	// ParseOrg sets DefaultTimeZone when the org file names none.
+	TimeZone string
 }
 
 // Department is a node of the org tree.

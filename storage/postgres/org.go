@@ -12,7 +12,7 @@ import (
 // userSelect reads users with their platform ids folded into one JSON
 // object, so a user costs one query whatever the number of platforms.
 const userSelect = `
-SELECT u.id, u.name, u.department, u.manager, u.roles,
+SELECT u.id, u.name, u.department, u.manager, u.roles, u.locale, u.time_zone,
 	(SELECT json_object_agg(p.platform, p.platform_user_id) FROM user_platform_ids p WHERE p.user_id = u.id)
 FROM users u`
 
@@ -33,7 +33,7 @@ func (s *Store) ReplaceOrg(ctx context.Context, o flows.Org) error {
 			if roles == nil {
 				roles = []string{}
 			}
-			users = append(users, []any{u.ID, u.Name, u.Department, u.Manager, roles})
+			users = append(users, []any{u.ID, u.Name, u.Department, u.Manager, roles, u.Locale, u.TimeZone})
 			for platform, id := range u.PlatformIDs {
 				ids = append(ids, []any{platform, id, u.ID})
 			}
@@ -46,7 +46,7 @@ func (s *Store) ReplaceOrg(ctx context.Context, o flows.Org) error {
 			columns []string
 			rows    [][]any
 		}{
-			{"users", []string{"id", "name", "department", "manager", "roles"}, users},
+			{"users", []string{"id", "name", "department", "manager", "roles", "locale", "time_zone"}, users},
 			{"user_platform_ids", []string{"platform", "platform_user_id", "user_id"}, ids},
 			{"departments", []string{"id", "name", "parent", "head"}, depts},
 		}
@@ -108,7 +108,7 @@ func (s *Store) Department(ctx context.Context, id string) (flows.Department, er
 
 func scanUser(row pgx.CollectableRow) (flows.User, error) {
 	var u flows.User
-	err := row.Scan(&u.ID, &u.Name, &u.Department, &u.Manager, &u.Roles, &u.PlatformIDs)
+	err := row.Scan(&u.ID, &u.Name, &u.Department, &u.Manager, &u.Roles, &u.Locale, &u.TimeZone, &u.PlatformIDs)
 	if len(u.Roles) == 0 {
 		u.Roles = nil // a user without roles reads back as it was written by the engine
 	}

@@ -47,8 +47,9 @@ func insertUser(ctx context.Context, tx *sql.Tx, u flows.User) error {
 	if err != nil {
 		return fmt.Errorf("encode platform ids of user %s: %w", u.ID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, department, manager, roles, platform_ids)
-		VALUES (?, ?, ?, ?, ?, ?)`, u.ID, u.Name, u.Department, u.Manager, string(roles), string(platformIDs)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, department, manager, roles, platform_ids, locale, time_zone)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, u.Name, u.Department, u.Manager, string(roles), string(platformIDs),
+		u.Locale, u.TimeZone); err != nil {
 		return fmt.Errorf("insert user %s: %w", u.ID, err)
 	}
 	for _, role := range u.Roles {
@@ -67,12 +68,12 @@ func insertUser(ctx context.Context, tx *sql.Tx, u flows.User) error {
 	return nil
 }
 
-const userColumns = `u.id, u.name, u.department, u.manager, u.roles, u.platform_ids`
+const userColumns = `u.id, u.name, u.department, u.manager, u.roles, u.platform_ids, u.locale, u.time_zone`
 
 func scanUser(r scanner) (flows.User, error) {
 	var u flows.User
 	var roles, platformIDs string
-	if err := r.Scan(&u.ID, &u.Name, &u.Department, &u.Manager, &roles, &platformIDs); err != nil {
+	if err := r.Scan(&u.ID, &u.Name, &u.Department, &u.Manager, &roles, &platformIDs, &u.Locale, &u.TimeZone); err != nil {
 		return u, err
 	}
 	if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {

@@ -168,7 +168,8 @@ func Seed(t testing.TB, s flows.Store, id string) flows.Instance {
 }
 
 // SampleOrg returns a small org: two departments, a manager and three staff
-// with roles and platform ids on several platforms.
+// with roles and platform ids on several platforms, and locales and time
+// zones given (Bob reads English in Berlin) or left to the defaults ("").
 func SampleOrg() flows.Org {
 	return flows.Org{
 		Departments: []flows.Department{
@@ -177,11 +178,11 @@ func SampleOrg() flows.Org {
 		},
 		Users: []flows.User{
 			{ID: "u-boss", Name: "老板", Department: "d-root", Roles: []string{"director"},
-				PlatformIDs: map[string]string{"feishu": "ou_boss", "wecom": "BossWang"}},
+				PlatformIDs: map[string]string{"feishu": "ou_boss", "wecom": "BossWang"}, Locale: "zh-CN", TimeZone: "Asia/Shanghai"},
 			{ID: "u-carol", Name: "Carol", Department: "d-fin", Manager: "u-boss", Roles: []string{"finance", "finance_lead"},
 				PlatformIDs: map[string]string{"feishu": "ou_carol", "dingtalk": "0123carol"}},
 			{ID: "u-bob", Name: "Bob", Department: "d-fin", Manager: "u-carol", Roles: []string{"finance"},
-				PlatformIDs: map[string]string{"feishu": "ou_bob", "sim": "bob"}},
+				PlatformIDs: map[string]string{"feishu": "ou_bob", "sim": "bob"}, Locale: "en", TimeZone: "Europe/Berlin"},
 			{ID: "u-alice", Name: "Alice", Department: "d-root", Manager: "u-boss"},
 		},
 	}

@@ -68,12 +68,14 @@ func testOrgReplace(t *testing.T, s flows.Store) {
 	ctx := t.Context()
 	require.NoError(t, s.ReplaceOrg(ctx, SampleOrg()))
 
-	// Bob leaves, d-fin is dissolved, Carol changes her Feishu id and
-	// department, Alice becomes finance, a new department appears.
+	// Bob leaves, d-fin is dissolved, Carol changes her Feishu id,
+	// department, locale and time zone, Alice becomes finance, a new
+	// department appears.
 	next := SampleOrg()
 	next.Departments = []flows.Department{next.Departments[0], {ID: "d-ops", Name: "运营部", Parent: "d-root"}}
 	carol := next.Users[1]
 	carol.Department = "d-ops"
+	carol.Locale, carol.TimeZone = "en", "America/New_York"
 	carol.PlatformIDs = map[string]string{"feishu": "ou_carol2"}
 	alice := next.Users[3]
 	alice.Roles = []string{"finance"}

@@ -1,0 +1,126 @@
+package bot
+
+import (
+	"strings"
+	"time"
+
+	"cardflow/flows"
+)
+
+// snoozeFor is how long the snooze button silences an alert.
+const snoozeFor = "1h"
+
+// alertState is an alert group as its audit trail tells it: the view of
+// an instance leaves the engine's own state out, and the trail says it
+// all (alerts fired, joined, counted, resolved; acknowledged; snoozed).
+type alertState struct {
+	items       []*alertItem
+	ackBy       string
+	ackFor      string
+	ackAt       time.Time
+	snoozedBy   string
+	snoozeUntil time.Time
+}
+
+type alertItem struct {
+	key      string
+	count    int
+	last     time.Time
+	resolved bool
+}
+
+func (p *page) alertState() alertState {
+	var st alertState
+	find := func(key string) *alertItem {
+		for _, x := range st.items {
+			if x.key == key {
+				return x
+			}
+		}
+		x := &alertItem{key: key}
+		st.items = append(st.items, x)
+		return x
+	}
+	for _, a := range p.view.Audit {
+		d := decodeDetail(a.Detail)
+		switch a.Action {
+		case "alert_fire", "alert_group", "alert_dedupe":
+			x := find(d.Key)
+			x.count, x.last = max(d.Count, 1), a.At
+		case "auto_resolve", "resolve":
+			for _, x := range st.items {
+				x.resolved = x.resolved || d.Key == "" || x.key == d.Key
+			}
+		case "acknowledge":
+			st.ackBy, st.ackFor, st.ackAt = a.Actor, a.OnBehalfOf, a.At
+			st.snoozedBy, st.snoozeUntil = "", time.Time{}
+		case "snooze":
+			st.snoozedBy, st.snoozeUntil = a.Actor, d.Until
+		case "alert_page":
+			if d.Comment == flows.CauseAlertWake {
+				st.snoozedBy, st.snoozeUntil = "", time.Time{}
+			}
+		}
+	}
+	return st
+}
+
+// alertCard fills the card of an on-call holder's alert task: red while
+// it fires, orange once acknowledged or snoozed, grey once resolved.
+func (p *page) alertCard(c *Card, task flows.Task, mayAct bool) {
+	t := p.t
+	st := p.alertState()
+	c.Text = p.alertText(st)
+	switch {
+	case task.Status != flows.TaskOpen:
+		c.Status = StatusDone
+		if task.Outcome == "auto_resolve" {
+			c.StatusLine = t.s(mAutoResolved, p.when(task.DecidedAt))
+		} else {
+			_, c.StatusLine = p.closedTask(task)
+		}
+	case st.ackBy != "":
+		c.Status = StatusAlertWarn
+		c.StatusLine = t.s(mStatusOwn, t.done("acknowledge"), p.actor(st.ackBy, st.ackFor), p.when(st.ackAt))
+	case st.snoozeUntil.After(p.now):
+		c.Status = StatusAlertWarn
+		c.StatusLine = t.s(mSnoozedUntil, p.when(st.snoozeUntil), p.name(st.snoozedBy))
+	default:
+		c.Status = StatusAlert
+	}
+	if !mayAct {
+		return
+	}
+	pl := p.payload(task.ID)
+	if st.ackBy == "" {
+		c.Buttons = []Button{
+			{Label: t.s(mBtnAcknowledge), Style: StylePrimary, Action: flows.ActAcknowledge, Payload: pl},
+			{Label: t.s(mBtnSnooze), Style: StyleDefault, Action: flows.ActSnooze, Payload: pl,
+				Values: map[string]string{ValueSnoozeFor: snoozeFor}},
+			{Label: t.s(mBtnResolve), Style: StyleDefault, Action: flows.ActResolve, Payload: pl},
+		}
+	} else {
+		c.Buttons = []Button{{Label: t.s(mBtnResolve), Style: StylePrimary, Action: flows.ActResolve, Payload: pl}}
+	}
+	c.Inputs = []Input{p.commentInput(mInNote, "")}
+}
+
+// alertText lists the group's alerts: how often each fired and when last,
+// or that it resolved.
+func (p *page) alertText(st alertState) string {
+	if len(st.items) == 0 {
+		return ""
+	}
+	t := p.t
+	lines := []string{t.s(mAlerts, len(st.items))}
+	for _, x := range st.items {
+		line := "- " + mdEscape(x.key) + " · "
+		if x.resolved {
+			line += t.s(mAlertResolved)
+		} else {
+			line += t.s(mAlertCount, x.count) + " · " + t.s(mAlertLast, p.when(x.last))
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}
