@@ -96,9 +96,10 @@ func clickAction(c Click, p Payload, actor string, now time.Time) (flows.Action,
 	case p.TaskID != "" && !c.Action.OnTask(), p.InstanceID != "" && !c.Action.OnInstance():
 		return act, fmt.Errorf("%q on this card: %w", c.Action, flows.ErrUnknownAction)
 	}
+	act.To = strings.TrimSpace(c.Values[ValueReturnTo])
 	for k, v := range c.Values {
-		if k == InputComment || strings.TrimSpace(v) == "" {
-			continue
+		if k == InputComment || strings.HasPrefix(k, "_") || strings.TrimSpace(v) == "" {
+			continue // the comment, and values the button fixed rather than the reader
 		}
 		if act.Result == nil {
 			act.Result = map[string]any{}
@@ -106,8 +107,13 @@ func clickAction(c Click, p Payload, actor string, now time.Time) (flows.Action,
 		act.Result[k] = v
 	}
 	if c.Action == flows.ActSnooze {
-		// A card's snooze button puts the alert off for an hour.
-		act.Until, act.Result = now.Add(time.Hour), nil
+		// A card's snooze button puts the alert off for as long as it
+		// says, an hour when it says nothing.
+		d, err := flows.ParseDuration(c.Values[ValueSnoozeFor])
+		if err != nil || d <= 0 || d > 7*24*time.Hour {
+			d = time.Hour
+		}
+		act.Until, act.Result = now.Add(d), nil
 	}
 	return act, nil
 }
@@ -211,7 +217,7 @@ func doneText(l Locale, k flows.ActionKind) string {
 	case flows.ActComment:
 		return "已评论"
 	case flows.ActSnooze:
-		return "已暂停提醒 1 小时"
+		return "已暂停提醒"
 	}
 	return "已" + outcomeWord(l, string(k))
 }

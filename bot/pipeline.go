@@ -294,14 +294,13 @@ func (p *Pipeline) allow(ctx context.Context, platform string, r Reader) error {
 	return nil
 }
 
-// readerOf is user as a reader on one platform.
+// readerOf is user as a reader on one platform: their locale and time
+// zone from the org directory.
 func readerOf(u flows.User, platformUserID string) Reader {
-	return Reader{UserID: u.ID, PlatformUserID: platformUserID, Name: u.Name, Locale: LocaleZH, Zone: defaultZone}
+	r := ReaderFor(u, "")
+	r.PlatformUserID = platformUserID
+	return r
 }
-
-// defaultZone is where cardflow's users are unless their profile says
-// otherwise: China Standard Time.
-var defaultZone = flows.OrgZone
 
 // Subjects of new-message cards carry a suffix after the task or instance
 // id: "<task>#remind-<version>", "<instance>#comment-<version>".

@@ -143,7 +143,6 @@ type fixture struct {
 	platform *fakePlatform
 	pipeline *bot.Pipeline
 	actions  *bot.Actions
-	relayed  int64 // outbox seq relayed so far
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -318,4 +317,24 @@ func TestCommands(t *testing.T) {
 		Payload: "garbage", Action: flows.ActApprove})
 	require.NoError(t, err)
 	require.Equal(t, bot.ToastError, reply.Toast.Kind)
+}
+
+func TestClickReturnsWhereTheButtonSays(t *testing.T) {
+	t.Parallel()
+	x := newFixture(t)
+	inst, opened := x.start("500.00")
+	reply, err := x.actions.Click(t.Context(), bot.Click{Platform: "sim", EventID: "r1", PlatformUserID: "qian",
+		Payload: bot.Payload{TaskID: opened[0], Version: 1}.String(), Action: flows.ActReturn,
+		Values: map[string]string{bot.ValueReturnTo: flows.ReturnToApplicant, bot.InputComment: "金额不对"}})
+	require.NoError(t, err)
+	require.Equal(t, bot.ToastSuccess, reply.Toast.Kind, reply.Toast.Text)
+	tasks, err := x.engine.Tasks(t.Context(), flows.TaskQuery{Assignee: "u_chen"})
+	require.NoError(t, err)
+	require.Len(t, tasks, 1, "the applicant has the resubmit task")
+	require.Equal(t, inst, tasks[0].Task.InstanceID)
+
+	reply, err = x.actions.Click(t.Context(), bot.Click{Platform: "sim", EventID: "r2", PlatformUserID: "chen",
+		Payload: bot.Payload{InstanceID: inst, Version: 2}.String(), Action: flows.ActWithdraw})
+	require.NoError(t, err)
+	require.Equal(t, bot.ToastSuccess, reply.Toast.Kind, reply.Toast.Text)
 }

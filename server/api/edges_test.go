@@ -49,8 +49,10 @@ func TestIdempotencyKeyIsBoundToItsRequest(t *testing.T) {
 	startKey := []string{"Idempotency-Key", "start-1"}
 	code, body = c.do("POST", "/instances", order("10.00"), startKey...)
 	require.Equal(t, http.StatusCreated, code, body)
+	firstID := body["result"].(map[string]any)["instance_id"]
 	code, body = c.do("POST", "/instances", order("10.00"), startKey...)
 	require.Equal(t, http.StatusOK, code, "a replayed start returns the first instance")
+	require.Equal(t, firstID, body["result"].(map[string]any)["instance_id"])
 	code, body = c.do("POST", "/instances", order("11.00"), startKey...)
 	require.Equal(t, http.StatusUnprocessableEntity, code, "another form under the same key")
 	require.Equal(t, api.CodeKeyReused, errCode(body))
@@ -149,6 +151,7 @@ func TestUserFieldMustNameAUser(t *testing.T) {
 
 	code, body = c.do("POST", "/instances", purchase("system"))
 	require.Equal(t, http.StatusUnprocessableEntity, code, "the reserved actor is no user either")
+	require.Equal(t, api.CodeInvalidForm, errCode(body))
 	code, body = c.do("POST", "/instances", purchase("u_feng"))
 	require.Equal(t, http.StatusCreated, code, body)
 }

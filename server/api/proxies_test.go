@@ -73,6 +73,7 @@ func TestLeaveProxyOverTheAPI(t *testing.T) {
 
 	code, body = admin.do("DELETE", "/proxies/org-1", nil)
 	require.Equal(t, http.StatusConflict, code, "an org file rule is changed in the file")
+	require.Equal(t, api.CodeNotApplicable, errCode(body))
 	code, body = admin.do("DELETE", "/proxies/"+id, nil)
 	require.Equal(t, http.StatusOK, code, body)
 	code, _ = admin.do("DELETE", "/proxies/"+id, nil)
