@@ -57,6 +57,8 @@ type Store interface {
 	// UserByPlatformID maps a chat platform's user id to the internal user;
 	// ErrNotFound if unmapped.
 	UserByPlatformID(ctx context.Context, platform, platformUserID string) (User, error)
+	// Users returns every user of the directory, ordered by id.
+	Users(ctx context.Context) ([]User, error)
 	// UsersWithRole returns the users holding a role, ordered by id.
 	UsersWithRole(ctx context.Context, role string) ([]User, error)
 	// Department returns one department; ErrNotFound if there is none.

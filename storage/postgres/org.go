@@ -95,6 +95,16 @@ func (s *Store) UsersWithRole(ctx context.Context, role string) ([]flows.User, e
 	return list, nil
 }
 
+// Users returns every user of the directory, ordered by id.
+func (s *Store) Users(ctx context.Context) ([]flows.User, error) {
+	rows, _ := s.pool.Query(ctx, userSelect+` ORDER BY u.id`)
+	list, err := pgx.CollectRows(rows, scanUser)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: users: %w", err)
+	}
+	return list, nil
+}
+
 // Department returns one department; flows.ErrNotFound if there is none.
 func (s *Store) Department(ctx context.Context, id string) (flows.Department, error) {
 	var d flows.Department

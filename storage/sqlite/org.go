@@ -120,6 +120,19 @@ func (s *Store) UsersWithRole(ctx context.Context, role string) ([]flows.User, e
 	return out, nil
 }
 
+// Users returns every user of the directory, ordered by id.
+func (s *Store) Users(ctx context.Context) ([]flows.User, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+userColumns+` FROM users u ORDER BY u.id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: users: %w", err)
+	}
+	out, err := collect(rows, scanUser)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: users: %w", err)
+	}
+	return out, nil
+}
+
 // Department returns one department; flows.ErrNotFound if there is none.
 func (s *Store) Department(ctx context.Context, id string) (flows.Department, error) {
 	var d flows.Department

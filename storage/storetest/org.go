@@ -32,6 +32,15 @@ func testOrgLookups(t *testing.T, s flows.Store) {
 			RequireUser(t, u, got)
 		}
 	}
+	all, err := s.Users(ctx)
+	require.NoError(t, err)
+	require.Len(t, all, len(org.Users))
+	for i := 1; i < len(all); i++ {
+		require.Less(t, all[i-1].ID, all[i].ID, "users are ordered by id")
+	}
+	for _, u := range all {
+		RequireUser(t, byID[u.ID], u)
+	}
 	for _, d := range org.Departments {
 		got, err := s.Department(ctx, d.ID)
 		require.NoError(t, err)
@@ -60,7 +69,7 @@ func testOrgLookups(t *testing.T, s flows.Store) {
 	}
 
 	// A platform id is looked up on its own platform only.
-	_, err := s.UserByPlatformID(ctx, "wecom", "ou_bob")
+	_, err = s.UserByPlatformID(ctx, "wecom", "ou_bob")
 	require.ErrorIs(t, err, flows.ErrNotFound)
 }
 
