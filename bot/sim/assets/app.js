@@ -18,7 +18,6 @@ const state = {
   limit: 200,
   rev: 0,
   events: null,
-  flows: null,
 };
 
 const inboxKey = (kind, id) => kind + ':' + id;
@@ -118,7 +117,7 @@ async function openInbox(kind, id) {
     toast('error', t('error', err.message));
     return;
   }
-  follow();
+  if (state.open?.key === key) follow(); // else another was picked meanwhile, and follows itself
 }
 
 async function reload() {
@@ -281,13 +280,14 @@ async function say(text) {
 }
 
 async function newRequest() {
+  let flows;
   try {
-    state.flows ??= (await get('flows')).flows;
+    flows = (await get('flows')).flows; // fresh: a flow file may have changed
   } catch (err) {
     toast('error', t('error', err.message));
     return;
   }
-  openStart($('start'), state.me, state.flows, state.users);
+  openStart($('start'), state.me, flows, state.users);
 }
 
 function rerender() {

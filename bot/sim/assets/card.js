@@ -16,7 +16,9 @@ export function renderCard(card, act) {
   const el = h('article', { class: 'card status-' + status, 'aria-labelledby': titleID },
     h('header', { class: 'card-head' },
       h('div', { class: 'card-title', id: titleID, text: card.title || '' }),
-      h('span', { class: 'badge', text: t('status.' + status) }),
+      // A task's or an instance's state is named; a command's answer is
+      // only coloured ("no open tasks" is not "approved").
+      card.instance_id ? h('span', { class: 'badge', text: t('status.' + status) }) : null,
       card.subtitle ? h('div', { class: 'card-sub', text: card.subtitle }) : null),
   );
   const body = h('div', { class: 'card-body' });
@@ -72,7 +74,7 @@ function actions(card, act) {
         click: async () => {
           if (btn.needs_input && card.inputs?.length) {
             open?.remove();
-            open = inputForm(card, btn, act, busy, () => { open?.remove(); open = null; bar.hidden = false; });
+            open = inputForm(inputsFor(card.inputs, btn), btn, act, busy, () => { open?.remove(); open = null; bar.hidden = false; });
             bar.hidden = true;
             box.append(open);
             open.querySelector('input, textarea, select')?.focus();
@@ -87,9 +89,18 @@ function actions(card, act) {
   return box;
 }
 
-function inputForm(card, btn, act, busy, close) {
+// inputsFor picks the inputs a button submits: a task's result form and
+// comment for 办理 (complete), the comment box (a reason) for the others;
+// all of them when the card has no comment box.
+function inputsFor(inputs, btn) {
+  if (btn.action === 'complete') return inputs;
+  const comment = inputs.filter((i) => i.name === 'comment');
+  return comment.length ? comment : inputs;
+}
+
+function inputForm(inputs, btn, act, busy, close) {
   const form = h('form', { class: 'card-inputs', 'aria-label': btn.label, novalidate: true });
-  for (const inp of card.inputs) {
+  for (const inp of inputs) {
     const id = 'in-' + Math.random().toString(36).slice(2);
     form.append(h('div', { class: 'input-row' },
       h('label', { for: id }, inp.label || inp.name, inp.required ? h('span', { class: 'req', 'aria-hidden': 'true', text: ' *' }) : null),
@@ -104,7 +115,7 @@ function inputForm(card, btn, act, busy, close) {
     for (const p of form.querySelectorAll('.problem')) p.textContent = '';
     if (!form.reportValidity()) return;
     const values = {};
-    for (const inp of card.inputs) {
+    for (const inp of inputs) {
       const v = form.elements[inp.name]?.value ?? '';
       if (v !== '') values[inp.name] = v;
     }

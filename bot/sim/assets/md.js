@@ -1,9 +1,9 @@
-// The markdown cards carry: **bold**, [links](https://…), and lists ("- ",
-// "* ", "1. "); everything else is shown as the text it is. Nothing is
-// parsed as HTML: card text is user input.
+// The markdown cards carry: **bold**, [links](https://…), `code` and lists
+// ("- ", "* ", "1. "); everything else is shown as the text it is. Nothing
+// is parsed as HTML: card text is user input.
 import { h, safeURL } from './dom.js';
 
-const inlinePattern = /\*\*(.+?)\*\*|\[([^\]\n]+)\]\(([^()\s]+)\)/g;
+const inlinePattern = /\*\*(.+?)\*\*|\[([^\]\n]+)\]\(([^()\s]+)\)|`([^`\n]+)`/g;
 
 // inline turns one line into text, <strong> and <a> nodes.
 function inline(text, bold = true) {
@@ -14,6 +14,8 @@ function inline(text, bold = true) {
     out.push(text.slice(last, m.index));
     if (m[1] !== undefined) {
       out.push(h('strong', {}, inline(m[1], false)));
+    } else if (m[4] !== undefined) {
+      out.push(h('code', { text: m[4] }));
     } else {
       const href = safeURL(m[3]);
       out.push(href ? h('a', { href, target: '_blank', rel: 'noopener noreferrer' }, m[2]) : m[0]);
