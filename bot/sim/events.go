@@ -22,7 +22,7 @@ import (
 //
 // Every sync carries the revision as its event id, so a browser that
 // reconnects (EventSource does by itself) sends it as Last-Event-ID and
-// gets exactly what it missed. Without user and chat the stream carries
+// gets exactly what it missed, or a reset after a restart. Without user and chat the stream carries
 // only the unread counts.
 func (p *Platform) events(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -33,7 +33,7 @@ func (p *Platform) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	since, ok := sinceOf(r)
+	since, restarted, ok := p.sinceOf(r)
 	if !ok {
 		p.fail(w, r, http.StatusBadRequest, "bad_request", msgBadSince)
 		return
@@ -52,7 +52,7 @@ func (p *Platform) events(w http.ResponseWriter, r *http.Request) {
 	p.mu.Unlock()
 	s.raw("retry: 3000\n\n")
 	s.event("ready", map[string]int64{"rev": rev})
-	if since > rev {
+	if restarted || since > rev {
 		s.event("reset", map[string]int64{"rev": rev})
 		since = rev
 	}
@@ -110,24 +110,30 @@ func (p *Platform) sendChanges(s *stream, key string, since int64) int64 {
 	for _, c := range counts {
 		s.event("unread", c)
 	}
-	s.raw("id: " + strconv.FormatInt(rev, 10) + "\n")
+	s.raw("id: " + p.boot + "." + strconv.FormatInt(rev, 10) + "\n")
 	s.event("sync", map[string]int64{"rev": rev})
 	return rev
 }
 
 // sinceOf is the revision a stream starts after: the browser's
 // Last-Event-ID when it reconnects, else the since parameter (the rev the
-// page's inbox was read at), else 0.
-func sinceOf(r *http.Request) (int64, bool) {
-	v := r.Header.Get("Last-Event-ID")
-	if v == "" {
-		v = r.URL.Query().Get("since")
+// page's inbox was read at), else 0. An event id is "<boot>.<rev>", so that
+// one from before a restart is told from a revision of this process:
+// restarted reports it, and the page reloads.
+func (p *Platform) sinceOf(r *http.Request) (since int64, restarted, ok bool) {
+	v := r.URL.Query().Get("since")
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		boot, rev, found := strings.Cut(id, ".")
+		if !found || boot != p.boot {
+			return 0, true, true
+		}
+		v = rev
 	}
 	if v == "" {
-		return 0, true
+		return 0, false, true
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	return n, err == nil && n >= 0
+	return n, false, err == nil && n >= 0
 }
 
 // stream writes server-sent events; after the first failed write it

@@ -140,16 +140,19 @@ func TestEventsResumeAfterTheLastEventID(t *testing.T) {
 	s := b.subscribe(t, "/sim/api/events?user=qian&since="+itoa(rev))
 	require.Equal(t, "ready", s.next().name)
 	var ids []string
-	for e := s.next(); e.name != "sync"; e = s.next() {
+	e := s.next()
+	for ; e.name != "sync"; e = s.next() {
 		require.Equal(t, "message", e.name)
 		ids = append(ids, e.data["message"].(map[string]any)["id"].(string))
 	}
 	require.Equal(t, []string{missed.MessageID, first.MessageID}, ids, "what changed since, in the order it changed")
+	boot, synced, _ := strings.Cut(e.id, ".")
+	require.Equal(t, itoa(rev+2), synced)
 
 	// A browser reconnecting says where it was with Last-Event-ID, which wins.
-	s = b.subscribe(t, "/sim/api/events?user=qian&since=0", "Last-Event-ID", itoa(rev+1))
+	s = b.subscribe(t, "/sim/api/events?user=qian&since=0", "Last-Event-ID", boot+"."+itoa(rev+1))
 	require.Equal(t, "ready", s.next().name)
-	e := s.next()
+	e = s.next()
 	require.Equal(t, "message", e.name)
 	require.Equal(t, first.MessageID, e.data["message"].(map[string]any)["id"])
 	require.Equal(t, "sync", s.next().name)
@@ -158,9 +161,25 @@ func TestEventsResumeAfterTheLastEventID(t *testing.T) {
 func TestEventsAfterARestartSayReset(t *testing.T) {
 	t.Parallel()
 	b := setup(t, sim.Config{})
-	s := b.subscribe(t, "/sim/api/events?user=qian", "Last-Event-ID", "999")
-	require.Equal(t, "ready", s.next().name)
-	require.Equal(t, "reset", s.next().name)
+	for i := range 3 {
+		_, err := b.sim.Send(t.Context(), reader("qian"), card(int64(i), bot.StatusPending))
+		require.NoError(t, err)
+	}
+	for _, tc := range []struct{ name, lastID string }{
+		{"an id of another process, below this one's revision", "0a1b2c.1"},
+		{"an id without a process", "2"},
+		{"a revision this process has not reached", "/since=999"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path, headers := "/sim/api/events?user=qian", []string{"Last-Event-ID", tc.lastID}
+			if since, ok := strings.CutPrefix(tc.lastID, "/"); ok {
+				path, headers = path+"&"+since, nil
+			}
+			s := b.subscribe(t, path, headers...)
+			require.Equal(t, "ready", s.next().name)
+			require.Equal(t, "reset", s.next().name)
+		})
+	}
 }
 
 func TestCloseEndsTheStreams(t *testing.T) {
