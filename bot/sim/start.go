@@ -1,0 +1,139 @@
+package sim
+
+import (
+	"errors"
+	"net/http"
+
+	"cardflow/flows"
+)
+
+// flowJSON is one flow of GET /api/flows: what the page needs to build its
+// start form.
+type flowJSON struct {
+	ID          string      `json:"id"`
+	Name        string      `json:"name"`
+	Description string      `json:"description,omitempty"`
+	Version     int         `json:"version"`
+	Fields      []fieldJSON `json:"fields"`
+}
+
+// fieldJSON is one typed form field; a table's columns are fields too.
+type fieldJSON struct {
+	Key       string          `json:"key"`
+	Label     string          `json:"label"`
+	Help      string          `json:"help,omitempty"`
+	Type      flows.FieldType `json:"type"`
+	Required  bool            `json:"required"`
+	Options   []string        `json:"options,omitempty"`
+	Min       string          `json:"min,omitempty"`
+	Max       string          `json:"max,omitempty"`
+	MaxLength int             `json:"max_length,omitempty"`
+	Pattern   string          `json:"pattern,omitempty"`
+	MaxRows   int             `json:"max_rows,omitempty"`
+	Columns   []fieldJSON     `json:"columns,omitempty"`
+}
+
+func fieldsJSON(fields []*flows.Field) []fieldJSON {
+	out := make([]fieldJSON, 0, len(fields))
+	for _, f := range fields {
+		fj := fieldJSON{Key: f.Key, Label: f.Label, Help: f.Help, Type: f.Type, Required: f.Required,
+			Options: f.Options, MaxLength: f.MaxLength, Pattern: f.PatternSource, MaxRows: f.MaxRows}
+		if f.Min != nil {
+			fj.Min = f.Min.String()
+		}
+		if f.Max != nil {
+			fj.Max = f.Max.String()
+		}
+		if f.Type == flows.FieldTable {
+			fj.Columns = fieldsJSON(f.Columns)
+		}
+		out = append(out, fj)
+	}
+	return out
+}
+
+// flows lists the latest version of every flow a person can start; alert
+// flows are opened by their events only, and are left out.
+func (p *Platform) flows(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	defs, err := p.deps.Store.Definitions(ctx)
+	if err != nil {
+		p.failErr(w, r, "list flows", err)
+		return
+	}
+	out := make([]flowJSON, 0, len(defs))
+	for _, d := range defs {
+		f, err := p.deps.Engine.Flow(ctx, d.FlowID, d.Version)
+		if err != nil {
+			if errors.Is(err, flows.ErrUnavailable) {
+				p.failErr(w, r, "read flow", err)
+				return
+			}
+			// One unreadable definition does not hide the others.
+			p.log.Warn("sim: flow left out of the list", "flow", d.FlowID, "version", d.Version, "err", err)
+			continue
+		}
+		if !startable(f) {
+			continue
+		}
+		out = append(out, flowJSON{ID: f.ID, Name: f.Name, Description: f.Description, Version: d.Version,
+			Fields: fieldsJSON(f.Form)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"flows": out})
+}
+
+func startable(f *flows.Flow) bool {
+	return len(f.Steps) > 0 && f.Steps[0].Type != flows.StepAlert
+}
+
+// startRequest is the body of POST /api/start. Form holds the values as
+// the page sends them: money and numbers as text, so that no amount passes
+// through a float.
+type startRequest struct {
+	User   string         `json:"user"`
+	FlowID string         `json:"flow_id"`
+	Title  string         `json:"title"`
+	Form   map[string]any `json:"form"`
+}
+
+// start starts a flow as the picked person, as their /start command would:
+// the engine validates the form and answers a bad one with every bad field.
+func (p *Platform) start(w http.ResponseWriter, r *http.Request) {
+	var req startRequest
+	if !p.decode(w, r, &req) {
+		return
+	}
+	for _, f := range []struct {
+		name, value string
+		max         int
+		required    bool
+	}{{"flow_id", req.FlowID, maxIDChars, true}, {"title", req.Title, flows.MaxTitleLength, false}} {
+		if m, args := checkText(f.name, f.value, f.max, f.required); m != nil {
+			p.fail(w, r, http.StatusBadRequest, "invalid_input", *m, args...)
+			return
+		}
+	}
+	u, ok := p.person(w, r, req.User)
+	if !ok {
+		return
+	}
+	if req.Form == nil {
+		req.Form = map[string]any{}
+	}
+	res, err := p.deps.Engine.Start(r.Context(), flows.StartRequest{Actor: u.ID, Key: Name + ":" + newEventID(),
+		FlowID: req.FlowID, Title: req.Title, Form: req.Form})
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusCreated, map[string]any{"result": res})
+	case errors.Is(err, flows.ErrNotFound):
+		p.fail(w, r, http.StatusNotFound, "unknown_flow", msgUnknownFlow, req.FlowID)
+	case errors.Is(err, flows.ErrNotApplicable):
+		p.fail(w, r, http.StatusConflict, "not_startable", msgNotStartable, req.FlowID)
+	case errors.Is(err, flows.ErrNoAssignee):
+		p.fail(w, r, http.StatusUnprocessableEntity, "no_assignee", msgNoAssignee)
+	case errors.Is(err, flows.ErrUnknownUser):
+		p.fail(w, r, http.StatusNotFound, "unknown_user", msgUnknownUser, req.User)
+	default:
+		p.failErr(w, r, "start", err)
+	}
+}
