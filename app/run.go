@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"cardflow/config"
@@ -47,6 +48,9 @@ type RunOptions struct {
 	// faster (flows.WithSLAScale), so a demo shows its timers working; 0
 	// means 1. It must be finite and not below 1.
 	SLAScale float64
+	// OpenSimulator serves the chat simulator without an admin token: for
+	// cardflow demo, on a local address, only.
+	OpenSimulator bool
 }
 
 // Ready describes a started server.
@@ -109,13 +113,20 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
+	chat, err := newChat(cfg, opts, store, engine, log)
+	if err != nil {
+		return err
+	}
 	srv := server.New(cfg, server.Deps{
 		Logger:     log,
 		Registry:   registry,
 		Checks:     map[string]server.Pinger{"store": store, "queue": q},
 		QueueDepth: server.TopicDepths(q, flows.NotifyTopic),
 		Outbox:     store,
-		Routes:     api.New(engine, cfg.Server.APITokens, log.With("component", "api")).WithAdminTokens(cfg.Server.AdminTokens).Routes,
+		Routes: func(r chi.Router) {
+			api.New(engine, cfg.Server.APITokens, log.With("component", "api")).WithAdminTokens(cfg.Server.AdminTokens).Routes(r)
+			chat.mount(r)
+		},
 	})
 
 	ln := opts.Listener
@@ -139,7 +150,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		}
 	})
 	wg.Go(func() {
-		err := q.Consume(work, flows.NotifyTopic, logNotifications(log), queue.ConsumeOptions{
+		err := q.Consume(work, flows.NotifyTopic, chat.handler(log), queue.ConsumeOptions{
 			DrainTimeout: cfg.Server.ShutdownTimeout,
 		})
 		if err != nil {
@@ -150,7 +161,18 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if opts.OnReady != nil {
 		opts.OnReady(Ready{Addr: ln.Addr(), Flows: loaded})
 	}
+	// Open event streams (the simulator's) would hold the HTTP shutdown
+	// until its timeout: end them as soon as shutdown starts.
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stopped:
+		}
+		chat.close()
+	}()
 	serveErr := srv.Serve(ctx, ln)
+	close(stopped)
 	stopWork()
 	wg.Wait()
 	log.Info("cardflow stopped")

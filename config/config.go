@@ -32,6 +32,7 @@ type Config struct {
 	Queue  QueueConfig  `yaml:"queue"`
 	Outbox OutboxConfig `yaml:"outbox"`
 	Flows  FlowsConfig  `yaml:"flows"`
+	Sim    SimConfig    `yaml:"sim"`
 
 	// sources records where each key path got its value ("cardflow.yaml:7"
 	// or "env CARDFLOW_SERVER_ADDR"); keys absent here hold their default.
@@ -119,6 +120,14 @@ type FlowsConfig struct {
 	// OrgFile, when set, replaces the org directory (users, roles,
 	// departments, platform user ids) with this file's at start-up.
 	OrgFile string `yaml:"org_file"`
+}
+
+// SimConfig is the chat simulator, the browser chat platform of the demo.
+type SimConfig struct {
+	// Enabled serves the simulator at /sim/ and delivers cards to it.
+	// cardflow demo turns it on; elsewhere it is off, and when turned on
+	// it answers only with an admin token (HTTP Basic, token as password).
+	Enabled bool `yaml:"enabled"`
 }
 
 // Default returns the configuration used for every key that neither the file

@@ -55,8 +55,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return invalidConfig(fs, stderr, err)
 	}
 	return serve(ctx, cfg, stderr, app.RunOptions{
-		SLAScale: *scale,
-		OnReady:  func(r app.Ready) { printDemoBanner(stdout, cfg, r, *scale) },
+		SLAScale:      *scale,
+		OpenSimulator: true,
+		OnReady:       func(r app.Ready) { printDemoBanner(stdout, cfg, r, *scale) },
 	})
 }
 
@@ -70,6 +71,7 @@ func demoBase() *config.Config {
 	cfg.Flows.Dir = defaultFlowsDir
 	cfg.Flows.OrgFile = defaultOrgFile
 	cfg.Log.Format = "text"
+	cfg.Sim.Enabled = true
 	return cfg
 }
 
@@ -131,18 +133,24 @@ func printDemoBanner(w io.Writer, cfg *config.Config, r app.Ready, scale float64
 			scale, scaled(2*time.Hour, scale), scaled(30*time.Minute, scale))
 	}
 	fmt.Fprintf(w, `
-cardflow demo is running on %s
-(embedded store %s, in-process queue).
-%s
+  Chat simulator:  %[6]s/sim/
 
-Flows loaded from %s:
-  %s
+  Pick 陈客服主管 (CS) and file an order of ¥6,800 with 发起审批; pick 钱多多 (finance) and
+  approve it on her card; see 孙会计's copy change to 已由 钱多多 同意; approve as 周总监;
+  complete the pack task as 郑仓管 with a tracking number; type 待办 or /help to the bot.
+
+cardflow demo is running on %[1]s
+(embedded store %[2]s, in-process queue).
+%[3]s
+
+Flows loaded from %[4]s:
+  %[5]s
 
   health     %s/healthz
   readiness  %[6]s/readyz
   metrics    %[6]s/metrics
 
-Walk an order through 订单履约 with the API (%s):
+Walk an order through 订单履约 with the API (%[7]s):
 
   export CF=%[6]s/api/v1 TOKEN=%[8]s
   # 客服 陈 files an order of ¥6800: over 5000, so the sales director must approve too

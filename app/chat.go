@@ -1,0 +1,185 @@
+package app
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"cardflow/bot"
+	"cardflow/bot/sim"
+	"cardflow/config"
+	"cardflow/flows"
+	"cardflow/queue"
+	redisq "cardflow/storage/redis"
+)
+
+// chat is the chat side of a server: the renderer, the command router and
+// the inbound actions every platform shares, the platforms, and the
+// delivery pipeline that consumes the notify topic.
+type chat struct {
+	pipeline *bot.Pipeline // nil when no platform is configured
+	routes   []func(chi.Router)
+	closers  []func() error
+}
+
+// chatStore is what the chat side needs of the store: the flow store (the
+// org directory among it) and bot's own. Both stores implement it.
+type chatStore interface {
+	flows.Store
+	bot.Store
+}
+
+// platformEntry wires one chat platform: whether the configuration turns
+// it on, and how to build it. Adding a platform is one package and one
+// line here.
+type platformEntry struct {
+	name    string
+	enabled func(cfg *config.Config) bool
+	build   func(c *chatDeps) (bot.Platform, error)
+}
+
+var platformTable = []platformEntry{
+	{name: sim.Name, enabled: func(cfg *config.Config) bool { return cfg.Sim.Enabled }, build: buildSim},
+}
+
+// chatDeps are what platforms are built from.
+type chatDeps struct {
+	cfg     *config.Config
+	opts    RunOptions
+	store   chatStore
+	engine  *flows.Engine
+	inbound bot.Inbound
+	log     *slog.Logger
+	chat    *chat
+}
+
+// newChat builds the chat side. With no platform configured it returns a
+// chat without pipeline, and notifications are logged instead.
+func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flows.Engine, log *slog.Logger) (*chat, error) {
+	c := &chat{}
+	cs, ok := store.(chatStore)
+	if !ok {
+		return nil, errors.New("chat: the store does not keep bot's records")
+	}
+	render := bot.NewCardRenderer(engine, cs, bot.RendererOptions{})
+	router := bot.NewRouter()
+	bot.RegisterCommands(router, engine, render)
+	inbound := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: cs, Render: render, Router: router,
+		Logger: log.With("component", "bot")})
+	d := &chatDeps{cfg: cfg, opts: opts, store: cs, engine: engine, inbound: inbound, log: log, chat: c}
+	platforms := map[string]bot.Platform{}
+	for _, e := range platformTable {
+		if !e.enabled(cfg) {
+			continue
+		}
+		p, err := e.build(d)
+		if err != nil {
+			return nil, fmt.Errorf("chat: %s: %w", e.name, err)
+		}
+		platforms[e.name] = p
+	}
+	if len(platforms) == 0 {
+		return c, nil
+	}
+	limiter, err := newLimiter(cfg, platforms)
+	if err != nil {
+		return nil, err
+	}
+	c.pipeline, err = bot.NewPipeline(bot.PipelineDeps{Platforms: platforms, Store: cs, Directory: cs, Render: render,
+		Limiter: limiter, Logger: log.With("component", "pipeline")})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// limited is a platform that knows its limits (the real chat apps do; the
+// simulator has none).
+type limited interface {
+	Limits() bot.Limits
+}
+
+// newLimiter returns the limiter of the configured platforms' limits:
+// shared through Redis when the queue is on Redis (several instances),
+// in process otherwise.
+func newLimiter(cfg *config.Config, platforms map[string]bot.Platform) (bot.Limiter, error) {
+	limits := map[string]bot.Limits{}
+	for name, p := range platforms {
+		if l, ok := p.(limited); ok {
+			limits[name] = l.Limits()
+		}
+	}
+	if len(limits) == 0 {
+		return nil, nil
+	}
+	if cfg.Queue.RedisURL.IsZero() {
+		return bot.NewMemoryLimiter(limits, nil), nil
+	}
+	client, err := redisq.NewClient(cfg.Queue.RedisURL.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("chat: rate limiter: %w", err)
+	}
+	return redisq.NewLimiter(client, cfg.Queue.KeyPrefix+"rl:", limits), nil
+}
+
+// handler is the notify topic's consumer: the pipeline, or the log when no
+// platform is configured.
+func (c *chat) handler(log *slog.Logger) queue.Handler {
+	if c.pipeline == nil {
+		return logNotifications(log)
+	}
+	return c.pipeline.Handle
+}
+
+func (c *chat) mount(r chi.Router) {
+	for _, m := range c.routes {
+		m(r)
+	}
+}
+
+func (c *chat) close() {
+	for _, f := range c.closers {
+		_ = f()
+	}
+}
+
+func buildSim(d *chatDeps) (bot.Platform, error) {
+	p, err := sim.New(sim.Config{}, sim.Deps{Inbound: d.inbound, Engine: d.engine, Store: d.store,
+		Users: d.store.Users, Log: d.log.With("component", "sim")})
+	if err != nil {
+		return nil, err
+	}
+	h := p.Handler()
+	if !d.opts.OpenSimulator {
+		h = requireAdminToken(d.cfg.Server.AdminTokens, h)
+	}
+	d.chat.routes = append(d.chat.routes, func(r chi.Router) {
+		r.Handle(sim.DefaultPath, h)
+		r.Handle(sim.DefaultPath+"/*", h)
+	})
+	d.chat.closers = append(d.chat.closers, p.Close)
+	return p, nil
+}
+
+// requireAdminToken lets through requests that give an admin token as the
+// password of HTTP Basic authentication, which a browser remembers and
+// sends with the page's fetch and event-stream requests too.
+func requireAdminToken(tokens []config.Secret, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pass, ok := r.BasicAuth()
+		valid := 0
+		for _, t := range tokens {
+			valid |= subtle.ConstantTimeCompare([]byte(pass), []byte(t.Reveal()))
+		}
+		if !ok || pass == "" || valid != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="cardflow simulator", charset="UTF-8"`)
+			http.Error(w, "需要管理员令牌 (admin token required)", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
