@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"cardflow/config"
@@ -14,20 +15,40 @@ import (
 // parsed and checked before anything is opened, so a bad file stops start-up
 // with its file, line and reason.
 type definitions struct {
+	// from says where the flows were read: a directory, or the examples
+	// built into the binary.
+	from  string
 	flows []*flows.Flow
 	org   *flows.Org // nil: keep the stored directory
 }
 
-func readDefinitions(cfg *config.Config) (definitions, error) {
-	all, err := flows.LoadDir(cfg.Flows.Dir)
+// With examples set (cardflow demo, with flows.dir and flows.org_file left
+// at their defaults), a flows directory or org file missing on disk is read
+// from the examples embedded in the binary instead, so the demo runs from
+// any directory.
+func readDefinitions(cfg *config.Config, examples fs.FS) (definitions, error) {
+	var (
+		all []*flows.Flow
+		err error
+	)
+	from := cfg.Flows.Dir
+	if _, statErr := os.Stat(cfg.Flows.Dir); examples != nil && errors.Is(statErr, fs.ErrNotExist) {
+		from = "the examples built into the binary (no " + cfg.Flows.Dir + " here)"
+		all, err = flows.LoadFS(examples, "flows", "(built-in examples) flows")
+	} else {
+		all, err = flows.LoadDir(cfg.Flows.Dir)
+	}
 	if err != nil {
 		return definitions{}, err
 	}
-	d := definitions{flows: all}
+	d := definitions{from: from, flows: all}
 	if cfg.Flows.OrgFile == "" {
 		return d, nil
 	}
 	src, err := os.ReadFile(cfg.Flows.OrgFile)
+	if examples != nil && errors.Is(err, fs.ErrNotExist) {
+		src, err = fs.ReadFile(examples, "org.example.yaml")
+	}
 	if err != nil {
 		return definitions{}, fmt.Errorf("org: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net"
@@ -51,13 +52,18 @@ type RunOptions struct {
 	// OpenSimulator serves the chat simulator without an admin token: for
 	// cardflow demo, on a local address, only.
 	OpenSimulator bool
+	// Examples, when set, stand in for a flows directory or org file that
+	// is missing on disk (see readDefinitions).
+	Examples fs.FS
 }
 
 // Ready describes a started server.
 type Ready struct {
 	Addr net.Addr
-	// Flows are the stored versions of the flows loaded at start-up.
-	Flows []flows.Definition
+	// Flows are the stored versions of the flows loaded at start-up, and
+	// FlowsFrom where they were read.
+	Flows     []flows.Definition
+	FlowsFrom string
 }
 
 // Run reads and checks the flow definitions (and the org file, when
@@ -75,7 +81,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if err := checkSLAScale(opts.SLAScale); err != nil {
 		return err
 	}
-	defs, err := readDefinitions(cfg)
+	defs, err := readDefinitions(cfg, opts.Examples)
 	if err != nil {
 		return err
 	}
@@ -159,7 +165,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	})
 
 	if opts.OnReady != nil {
-		opts.OnReady(Ready{Addr: ln.Addr(), Flows: loaded})
+		opts.OnReady(Ready{Addr: ln.Addr(), Flows: loaded, FlowsFrom: defs.from})
 	}
 	// Open event streams (the simulator's) would hold the HTTP shutdown
 	// until its timeout: end them as soon as shutdown starts.

@@ -3,7 +3,9 @@ package flows
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 )
@@ -13,14 +15,20 @@ import (
 // one *ValidationError; no flow is returned then, because a server must
 // not start with part of its flows.
 func LoadDir(dir string) ([]*Flow, error) {
+	return LoadFS(os.DirFS(dir), ".", dir)
+}
+
+// LoadFS is LoadDir on a file system (the examples embedded in the binary,
+// say); name is what messages call dir.
+func LoadFS(fsys fs.FS, dir, name string) ([]*Flow, error) {
 	// A missing directory must fail: Glob alone would find no files and
 	// the server would run with no flows.
-	if _, err := os.ReadDir(dir); err != nil {
-		return nil, fmt.Errorf("flows: load %s: %w", dir, err)
+	if _, err := fs.ReadDir(fsys, dir); err != nil {
+		return nil, fmt.Errorf("flows: load %s: %w", name, err)
 	}
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	files, err := fs.Glob(fsys, path.Join(dir, "*.yaml"))
 	if err != nil {
-		return nil, fmt.Errorf("flows: load %s: %w", dir, err)
+		return nil, fmt.Errorf("flows: load %s: %w", name, err)
 	}
 	slices.Sort(files)
 	var (
@@ -28,11 +36,12 @@ func LoadDir(dir string) ([]*Flow, error) {
 		all   []Problem
 		seen  = map[string]string{}
 	)
-	for _, file := range files {
-		src, err := os.ReadFile(file)
+	for _, rel := range files {
+		src, err := fs.ReadFile(fsys, rel)
 		if err != nil {
-			return nil, fmt.Errorf("flows: load %s: %w", dir, err)
+			return nil, fmt.Errorf("flows: load %s: %w", name, err)
 		}
+		file := filepath.Join(name, path.Base(rel))
 		f, err := ParseFlow(file, src)
 		var ve *ValidationError
 		switch {

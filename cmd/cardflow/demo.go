@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"cardflow/app"
 	"cardflow/config"
+	"cardflow/configs"
 )
 
 // demoAddr is where the demo listens unless configured otherwise: loopback
@@ -57,6 +59,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return serve(ctx, cfg, stderr, app.RunOptions{
 		SLAScale:      *scale,
 		OpenSimulator: true,
+		Examples:      demoExamples(cfg),
 		OnReady:       func(r app.Ready) { printDemoBanner(stdout, cfg, r, *scale) },
 	})
 }
@@ -165,7 +168,7 @@ Walk an order through 订单履约 with the API (%[7]s):
 Measure it: CARDFLOW_BENCH_TOKEN=$TOKEN cardflow bench --url %[6]s
 
 Stop it with Ctrl-C. Production runs the same binary on PostgreSQL and Redis: see README.md.
-`, listen, cfg.Store.SQLitePath, sla, cfg.Flows.Dir, strings.Join(loaded, "\n  "), base, tokenNote(cfg), tokenValue(cfg))
+`, listen, cfg.Store.SQLitePath, sla, r.FlowsFrom, strings.Join(loaded, "\n  "), base, tokenNote(cfg), tokenValue(cfg))
 }
 
 // tokenNote says where the banner's token comes from; tokenValue is what
@@ -191,4 +194,14 @@ func tokenValue(cfg *config.Config) string {
 // scaled is how long d lasts at SLA scale s.
 func scaled(d time.Duration, s float64) time.Duration {
 	return time.Duration(float64(d) / s).Round(time.Millisecond)
+}
+
+// demoExamples are the examples embedded in the binary, which the demo
+// loads when it finds no configs/ folder where it runs; nil when the flows
+// or the org were configured, which must then exist.
+func demoExamples(cfg *config.Config) fs.FS {
+	if cfg.Source("flows.dir") != "default" || cfg.Source("flows.org_file") != "default" {
+		return nil
+	}
+	return configs.Examples
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -50,9 +51,15 @@ type demo struct {
 // directory until its banner is printed. The environment is the test's.
 func startDemo(t *testing.T, args ...string) demo {
 	t.Helper()
-	t.Setenv("CARDFLOW_STORE_SQLITE_PATH", filepath.Join(t.TempDir(), "demo.db"))
 	t.Setenv("CARDFLOW_FLOWS_DIR", exampleFlows)
 	t.Setenv("CARDFLOW_FLOWS_ORG_FILE", exampleOrg)
+	return launchDemo(t, args...)
+}
+
+// launchDemo runs the demo with the flows and org it finds itself.
+func launchDemo(t *testing.T, args ...string) demo {
+	t.Helper()
+	t.Setenv("CARDFLOW_STORE_SQLITE_PATH", filepath.Join(t.TempDir(), "demo.db"))
 	ctx, cancel := context.WithCancel(context.Background())
 	out, logs := newSyncBuffer(), newSyncBuffer()
 	done := make(chan int, 1)
@@ -158,4 +165,24 @@ func TestDemoRefusesBadSLAScale(t *testing.T) {
 	code, _, errOut := runCmd("demo", "--sla-scale", "fast")
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, `invalid value "fast" for flag -sla-scale`)
+}
+
+// TestDemoRunsFromAnyDirectory: with no configs/ folder where it runs, the
+// demo loads the examples built into the binary and serves the simulator.
+func TestDemoRunsFromAnyDirectory(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("CARDFLOW_SERVER_ADDR", "127.0.0.1:0")
+	t.Setenv("CARDFLOW_LOG_LEVEL", "warn")
+	d := launchDemo(t)
+	require.Contains(t, d.banner, "Flows loaded from the examples built into the binary")
+	require.Contains(t, d.banner, "order_fulfilment     v1  订单履约")
+	require.Contains(t, d.banner, "Chat simulator:  "+d.base+"/sim/")
+	resp, err := http.Get(d.base + "/sim/api/users")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(body), "陈客服主管", "the example org was loaded")
+	require.Equal(t, 0, d.stop())
 }

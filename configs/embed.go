@@ -1,0 +1,12 @@
+// Package configs holds cardflow's example configuration, flows and org
+// directory. They are embedded in the binary, so that cardflow demo runs
+// from any directory: where no configs/ folder is found, the demo loads
+// these.
+package configs
+
+import "embed"
+
+// Examples are flows/*.yaml, org.example.yaml and cardflow.example.yaml.
+//
+//go:embed flows/*.yaml org.example.yaml cardflow.example.yaml
+var Examples embed.FS
