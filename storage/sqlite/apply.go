@@ -21,7 +21,7 @@ func (s *Store) Apply(ctx context.Context, c flows.Change) (flows.Applied, error
 		return err
 	})
 	if err != nil {
-		return flows.Applied{}, fmt.Errorf("sqlite: apply change: %w", err)
+		return flows.Applied{}, s.fail(err, "apply change")
 	}
 	return applied, nil
 }

@@ -72,6 +72,7 @@ func Run(t *testing.T, newStore func(t *testing.T) flows.Store) {
 		{name: "Outbox", tests: outboxTests()},
 		{name: "Timer", tests: timerTests()},
 		{name: "Lease", tests: leaseTests()},
+		{name: "Unavailable", tests: unavailableTests()},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
