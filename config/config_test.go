@@ -32,9 +32,10 @@ func TestLoadGood(t *testing.T) {
 				ShutdownTimeout: 30 * time.Second, ReadHeaderTimeout: 5 * time.Second}
 			c.Log = LogConfig{Level: "debug", Format: "text"}
 			c.Store = StoreConfig{DSN: "postgres://cardflow@db:5432/cardflow?sslmode=disable",
-				SQLitePath: "/var/lib/cardflow/cardflow.db", MaxConns: 20, MigrateOnStart: false}
+				SQLitePath: "/var/lib/cardflow/cardflow.db", MaxConns: 20, MigrateOnStart: false,
+				IdempotencyRetention: 48 * time.Hour, PruneInterval: time.Minute}
 			c.Queue.RedisURL = "redis://redis:6379/2"
-			c.Outbox = OutboxConfig{PollInterval: 200 * time.Millisecond, BatchSize: 64}
+			c.Outbox = OutboxConfig{PollInterval: 200 * time.Millisecond, BatchSize: 64, Retention: 72 * time.Hour}
 			c.Flows = FlowsConfig{Dir: "/etc/cardflow/flows", OrgFile: "/etc/cardflow/org.yaml"}
 		}},
 		{name: "byte count, aliases and an empty section", file: "testdata/good/sizes_and_anchors.yaml", want: func(c *Config) {
@@ -106,6 +107,10 @@ store.sqlite_path: required when store.dsn is empty (the embedded store) (testda
 store.max_conns: must be at least 1, got 0 (testdata/bad/invalid_values.yaml:11)
 outbox.poll_interval: must be positive, got 0s (testdata/bad/invalid_values.yaml:13)
 outbox.batch_size: must be at least 1, got -1 (testdata/bad/invalid_values.yaml:14)`},
+		{name: "retentions and prune interval", file: "prune.yaml", want: `
+store.idempotency_retention: must be positive, got 0s (testdata/bad/prune.yaml:2)
+store.prune_interval: must be positive, got -5m0s (testdata/bad/prune.yaml:3)
+outbox.retention: must be positive, got 0s (testdata/bad/prune.yaml:5)`},
 		{name: "postgres without redis", file: "postgres_without_redis.yaml", want: `
 queue.redis_url: required when store.dsn is set: several instances share work through Redis (store.dsn from testdata/bad/postgres_without_redis.yaml:2)`},
 		{name: "wrong URL schemes", file: "wrong_schemes.yaml", want: `

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cardflow/flows"
+	"cardflow/outbox"
 )
 
 func unavailableTests() []suiteTest {
@@ -25,7 +26,7 @@ type Call struct {
 }
 
 // Calls returns a call of every method of s that reaches the database:
-// every flows.Store method but Close.
+// every flows.Store method but Close, and the outbox.Pruner methods.
 func Calls(s flows.Store) []Call {
 	inst := NewInstance("i-calls")
 	calls := []Call{
@@ -70,6 +71,18 @@ func Calls(s flows.Store) []Call {
 		}},
 		{"ReleaseLease", func(ctx context.Context) error { return s.ReleaseLease(ctx, "l", "h") }},
 		{"Ping", func(ctx context.Context) error { return s.Ping(ctx) }},
+	}
+	if p, ok := s.(outbox.Pruner); ok {
+		calls = append(calls,
+			Call{"PruneSentOutbox", func(ctx context.Context) error {
+				_, err := p.PruneSentOutbox(ctx, BaseTime, 10)
+				return err
+			}},
+			Call{"PruneIdempotency", func(ctx context.Context) error {
+				_, err := p.PruneIdempotency(ctx, BaseTime, 10)
+				return err
+			}},
+		)
 	}
 	return calls
 }
