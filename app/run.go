@@ -109,6 +109,18 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		Logger:       log.With("component", "outbox"),
 		Registerer:   registry,
 	})
+	pruner, ok := store.(outbox.Pruner)
+	if !ok {
+		return fmt.Errorf("app: the %s store cannot prune its outbox and idempotency keys", storeName)
+	}
+	prune := outbox.NewPruneLoop(pruner, outbox.PruneOptions{
+		Holder:               holder,
+		Interval:             cfg.Store.PruneInterval,
+		OutboxRetention:      cfg.Outbox.Retention,
+		IdempotencyRetention: cfg.Store.IdempotencyRetention,
+		Logger:               log.With("component", "prune"),
+		Registerer:           registry,
+	})
 	var engineOpts []flows.Option
 	if opts.SLAScale > 1 {
 		engineOpts = append(engineOpts, flows.WithSLAScale(opts.SLAScale))
@@ -148,6 +160,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	defer stopWork()
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = relay.Run(work) })
+	wg.Go(func() { _ = prune.Run(work) }) // one instance at a time: the store's "prune" lease
 	wg.Go(func() {
 		// Every instance runs the timer worker; the store's lease makes each
 		// due timer fire on one of them only.

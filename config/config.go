@@ -87,6 +87,12 @@ type StoreConfig struct {
 	MaxConns int `yaml:"max_conns"`
 	// MigrateOnStart applies pending schema migrations at start-up.
 	MigrateOnStart bool `yaml:"migrate_on_start"`
+	// IdempotencyRetention is how long an idempotency key is kept: a request
+	// retried within it gets its first answer, a later one is applied anew.
+	IdempotencyRetention time.Duration `yaml:"idempotency_retention"`
+	// PruneInterval is how often one instance deletes sent outbox messages
+	// and idempotency keys older than their retention.
+	PruneInterval time.Duration `yaml:"prune_interval"`
 }
 
 // QueueConfig chooses the work queue.
@@ -109,6 +115,9 @@ type OutboxConfig struct {
 	PollInterval time.Duration `yaml:"poll_interval"`
 	// BatchSize is how many messages one poll relays at most.
 	BatchSize int `yaml:"batch_size"`
+	// Retention is how long a sent message is kept, as the history of what
+	// was notified; unsent messages are never deleted.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // FlowsConfig says where the flow definitions and the org directory are
@@ -144,10 +153,10 @@ func Default() *Config {
 			IdleTimeout:       2 * time.Minute,
 		},
 		Log:    LogConfig{Level: "info", Format: "json"},
-		Store:  StoreConfig{SQLitePath: "./data/cardflow.db", MaxConns: 10, MigrateOnStart: true},
+		Store:  StoreConfig{SQLitePath: "./data/cardflow.db", MaxConns: 10, MigrateOnStart: true, IdempotencyRetention: 7 * 24 * time.Hour, PruneInterval: 10 * time.Minute},
 		Queue:  QueueConfig{KeyPrefix: "cardflow:q:"},
 		Flows:  FlowsConfig{Dir: "configs/flows"},
-		Outbox: OutboxConfig{PollInterval: 50 * time.Millisecond, BatchSize: 256},
+		Outbox: OutboxConfig{PollInterval: 50 * time.Millisecond, BatchSize: 256, Retention: 7 * 24 * time.Hour},
 	}
 }
 

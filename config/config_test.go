@@ -33,10 +33,11 @@ func TestLoadGood(t *testing.T) {
 				ReadTimeout: 20 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 5 * time.Minute}
 			c.Log = LogConfig{Level: "debug", Format: "text"}
 			c.Store = StoreConfig{DSN: "postgres://cardflow@db:5432/cardflow?sslmode=disable",
-				SQLitePath: "/var/lib/cardflow/cardflow.db", MaxConns: 20, MigrateOnStart: false}
+				SQLitePath: "/var/lib/cardflow/cardflow.db", MaxConns: 20, MigrateOnStart: false,
+				IdempotencyRetention: 48 * time.Hour, PruneInterval: time.Minute}
 			c.Queue.RedisURL = "redis://redis:6379/2"
 			c.Queue.RequireAOF = true
-			c.Outbox = OutboxConfig{PollInterval: 200 * time.Millisecond, BatchSize: 64}
+			c.Outbox = OutboxConfig{PollInterval: 200 * time.Millisecond, BatchSize: 64, Retention: 72 * time.Hour}
 			c.Flows = FlowsConfig{Dir: "/etc/cardflow/flows", OrgFile: "/etc/cardflow/org.yaml"}
 		}},
 		{name: "byte count, aliases and an empty section", file: "testdata/good/sizes_and_anchors.yaml", want: func(c *Config) {
@@ -114,6 +115,10 @@ outbox.poll_interval: must be positive, got 0s (testdata/bad/invalid_values.yaml
 outbox.batch_size: must be at least 1, got -1 (testdata/bad/invalid_values.yaml:17)`},
 		{name: "whole-request timeout shorter than the headers'", file: "read_shorter_than_header.yaml", want: `
 server.read_timeout: must not be shorter than server.read_header_timeout (10s): a request's headers are part of it, got 5s (testdata/bad/read_shorter_than_header.yaml:3)`},
+		{name: "retentions and prune interval", file: "prune.yaml", want: `
+store.idempotency_retention: must be positive, got 0s (testdata/bad/prune.yaml:2)
+store.prune_interval: must be positive, got -5m0s (testdata/bad/prune.yaml:3)
+outbox.retention: must be positive, got 0s (testdata/bad/prune.yaml:5)`},
 		{name: "postgres without redis", file: "postgres_without_redis.yaml", want: `
 queue.redis_url: required when store.dsn is set: several instances share work through Redis (store.dsn from testdata/bad/postgres_without_redis.yaml:2)`},
 		{name: "wrong URL schemes", file: "wrong_schemes.yaml", want: `

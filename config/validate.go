@@ -119,6 +119,12 @@ func (s StoreConfig) validate(p *problems) {
 	if s.MaxConns < 1 {
 		p.add("store.max_conns", "must be at least 1, got %d", s.MaxConns)
 	}
+	if s.IdempotencyRetention <= 0 {
+		p.add("store.idempotency_retention", "must be positive, got %s", s.IdempotencyRetention)
+	}
+	if s.PruneInterval <= 0 {
+		p.add("store.prune_interval", "must be positive, got %s", s.PruneInterval)
+	}
 }
 
 func (q QueueConfig) validate(p *problems) {
@@ -140,6 +146,9 @@ func (o OutboxConfig) validate(p *problems) {
 	}
 	if o.BatchSize < 1 {
 		p.add("outbox.batch_size", "must be at least 1, got %d", o.BatchSize)
+	}
+	if o.Retention <= 0 {
+		p.add("outbox.retention", "must be positive, got %s", o.Retention)
 	}
 }
 

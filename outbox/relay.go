@@ -111,7 +111,9 @@ func NewRelay(src Source, pub Publisher, opts Options) *Relay {
 }
 
 // Wake asks the relay to run a pass now rather than at the next poll; the
-// engine calls it after a commit that wrote outbox messages.
+// engine calls it after a commit that wrote outbox messages. A relay backing
+// off after a failure, or not holding the lease, ignores it until its wait
+// is over.
 func (r *Relay) Wake() {
 	select {
 	case r.wake <- struct{}{}:
@@ -139,7 +141,14 @@ func (r *Relay) Run(ctx context.Context) error {
 		if n == r.opts.BatchSize && err == nil {
 			continue // a full batch: more is likely waiting
 		}
-		wait := r.opts.PollInterval
+		wait, wake := r.opts.PollInterval, r.wake
+		if backoff > 0 || r.leaseUntil.IsZero() {
+			// A commit does not mend a failing queue or store, and a relay
+			// without the lease can do nothing but try to take it: either
+			// way a wake would only start a pass early, one per commit under
+			// load. Such a relay waits out its backoff or poll instead.
+			wake = nil
+		}
 		if backoff > 0 {
 			wait = backoff
 		}
@@ -149,9 +158,15 @@ func (r *Relay) Run(ctx context.Context) error {
 			timer.Stop()
 			r.release()
 			return nil
-		case <-r.wake:
+		case <-wake:
 			timer.Stop()
 		case <-timer.C:
+			// The pass about to start reads everything committed so far, so
+			// a wake that came while waiting is answered by it.
+			select {
+			case <-r.wake:
+			default:
+			}
 		}
 	}
 }

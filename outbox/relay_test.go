@@ -5,7 +5,9 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -249,4 +251,99 @@ func TestRunWakesOnSignalAndReleasesLeaseOnStop(t *testing.T) {
 	defer src.mu.Unlock()
 	require.Empty(t, src.holder, "a stopped relay gives its lease up for the next instance")
 	require.True(t, slices.Equal([]string{"notify:k1"}, pub.keys()))
+}
+
+// countingSource counts passes: every pass that holds the lease reads the
+// pending messages once.
+type countingSource struct {
+	*memSource
+	reads atomic.Int64
+}
+
+func (s *countingSource) PendingOutbox(ctx context.Context, limit int) ([]flows.OutboxMessage, error) {
+	s.reads.Add(1)
+	return s.memSource.PendingOutbox(ctx, limit)
+}
+
+// TestWakeDoesNotCutBackoffShort is the regression test for a relay that,
+// with the queue down under load, ran a pass on every commit's wake instead
+// of waiting out its backoff. Time is synctest's: the waits are exact.
+func TestWakeDoesNotCutBackoffShort(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		src := &countingSource{memSource: newMemSource(msg(1, "notify", "i1"))}
+		pub := &recPublisher{failOn: "notify"}
+		r := NewRelay(src, pub, Options{Holder: "a", PollInterval: 50 * time.Millisecond, MaxBackoff: 5 * time.Second})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+
+		// Ten seconds of commits, one every 10ms, each waking the relay.
+		start := time.Now()
+		for time.Since(start) < 10*time.Second {
+			r.Wake()
+			time.Sleep(10 * time.Millisecond)
+		}
+		// Passes start at 0, then after backoffs of 50ms, 100ms, 200ms, ...
+		// capped at 5s: at 0, 0.05, 0.15, 0.35, 0.75, 1.55, 3.15 and 6.35s
+		// (the next is due at 11.35s). Before the fix there was one per wake.
+		synctest.Wait()
+		require.Equal(t, int64(8), src.reads.Load(), "passes in 10s of failures")
+
+		// The queue comes back: the next backoff's pass succeeds, and from
+		// then on a wake starts a pass at once again.
+		pub.mu.Lock()
+		pub.failOn = ""
+		pub.mu.Unlock()
+		time.Sleep(1350 * time.Millisecond) // to the pass due at 11.35s
+		synctest.Wait()
+		require.Equal(t, int64(9), src.reads.Load())
+		require.Zero(t, src.unsent())
+		src.mu.Lock()
+		src.msgs = append(src.msgs, msg(2, "notify", "i1"))
+		src.mu.Unlock()
+		r.Wake()
+		synctest.Wait() // no time passes: only the wake can have run this pass
+		require.Equal(t, int64(10), src.reads.Load())
+		require.Zero(t, src.unsent())
+
+		cancel()
+		require.NoError(t, <-done)
+	})
+}
+
+// TestRelayWithoutLeaseIgnoresWakes checks that an instance whose relay
+// lost the lease to another does not turn each of its commits into a lease
+// attempt: it tries again at its poll interval only.
+func TestRelayWithoutLeaseIgnoresWakes(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		src := &leaseCounter{memSource: newMemSource()}
+		src.holder, src.until = "other", time.Now().Add(time.Hour)
+		r := NewRelay(src, &recPublisher{}, Options{Holder: "a", PollInterval: time.Second})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+
+		start := time.Now()
+		for time.Since(start) < 5*time.Second {
+			r.Wake()
+			time.Sleep(10 * time.Millisecond)
+		}
+		synctest.Wait()
+		require.Equal(t, int64(6), src.attempts.Load(), "attempts at 0s, 1s, ..., 5s: one per poll")
+		cancel()
+		require.NoError(t, <-done)
+	})
+}
+
+// leaseCounter counts lease attempts.
+type leaseCounter struct {
+	*memSource
+	attempts atomic.Int64
+}
+
+func (s *leaseCounter) AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error) {
+	s.attempts.Add(1)
+	return s.memSource.AcquireLease(ctx, name, holder, now, ttl)
 }

@@ -110,9 +110,9 @@ func (s *Store) Apply(ctx context.Context, c flows.Change) (flows.Applied, error
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == codeUniqueViol && pgErr.ConstraintName == constraintIdempotency {
-		result, rerr := s.Idempotent(ctx, c.IdempotencyKey)
+		result, rerr := s.idempotent(ctx, c.IdempotencyKey)
 		if rerr != nil {
-			return flows.Applied{}, fmt.Errorf("postgres: apply change: read answer of replayed key %s: %w", c.IdempotencyKey, rerr)
+			return flows.Applied{}, fail(rerr, "apply change: read the first answer of replayed key %s", c.IdempotencyKey)
 		}
 		return flows.Applied{}, &flows.DuplicateError{Key: c.IdempotencyKey, Result: result}
 	}
@@ -171,7 +171,7 @@ func changeBatch(c flows.Change, applied *flows.Applied) *pgx.Batch {
 func applyError(err error) error {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
-		return fmt.Errorf("postgres: apply change: %w", err)
+		return fail(err, "apply change")
 	}
 	var sentinel error
 	switch {
@@ -186,7 +186,7 @@ func applyError(err error) error {
 		// instance yet) is stale, like any other lost race on the instance.
 		return fmt.Errorf("postgres: apply change: instance already exists: %w", flows.ErrStaleVersion)
 	default:
-		return fmt.Errorf("postgres: apply change: %w", err)
+		return fail(err, "apply change")
 	}
 	return fmt.Errorf("postgres: apply change: %s: %w", pgErr.Message, sentinel)
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -47,7 +46,7 @@ func (s *Store) PutDefinition(ctx context.Context, d flows.Definition) (flows.De
 		return err
 	})
 	if err != nil {
-		return flows.Definition{}, false, fmt.Errorf("postgres: put definition %s: %w", d.FlowID, err)
+		return flows.Definition{}, false, fail(err, "put definition %s", d.FlowID)
 	}
 	return out, created, nil
 }
@@ -58,7 +57,7 @@ func (s *Store) Definition(ctx context.Context, flowID string, version int) (flo
 		WHERE flow_id = $1 AND version = $2`, flowID, version)
 	d, err := pgx.CollectExactlyOneRow(rows, scanDefinition)
 	if err != nil {
-		return flows.Definition{}, fmt.Errorf("postgres: definition %s v%d: %w", flowID, version, notFound(err))
+		return flows.Definition{}, fail(notFound(err), "definition %s v%d", flowID, version)
 	}
 	return d, nil
 }
@@ -70,7 +69,7 @@ func (s *Store) LatestDefinition(ctx context.Context, flowID string) (flows.Defi
 		WHERE flow_id = $1 ORDER BY version DESC LIMIT 1`, flowID)
 	d, err := pgx.CollectExactlyOneRow(rows, scanDefinition)
 	if err != nil {
-		return flows.Definition{}, fmt.Errorf("postgres: latest definition %s: %w", flowID, notFound(err))
+		return flows.Definition{}, fail(notFound(err), "latest definition %s", flowID)
 	}
 	return d, nil
 }
@@ -81,7 +80,7 @@ func (s *Store) Definitions(ctx context.Context) ([]flows.Definition, error) {
 		FROM definitions ORDER BY flow_id, version DESC`)
 	list, err := pgx.CollectRows(rows, scanDefinition)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list definitions: %w", err)
+		return nil, fail(err, "list definitions")
 	}
 	return list, nil
 }

@@ -58,7 +58,7 @@ func (s *Store) ReplaceOrg(ctx context.Context, o flows.Org) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: replace org: %w", err)
+		return fail(err, "replace org")
 	}
 	return nil
 }
@@ -68,7 +68,7 @@ func (s *Store) User(ctx context.Context, id string) (flows.User, error) {
 	rows, _ := s.pool.Query(ctx, userSelect+` WHERE u.id = $1`, id)
 	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
 	if err != nil {
-		return flows.User{}, fmt.Errorf("postgres: user %s: %w", id, notFound(err))
+		return flows.User{}, fail(notFound(err), "user %s", id)
 	}
 	return u, nil
 }
@@ -80,7 +80,7 @@ func (s *Store) UserByPlatformID(ctx context.Context, platform, platformUserID s
 		WHERE platform = $1 AND platform_user_id = $2)`, platform, platformUserID)
 	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
 	if err != nil {
-		return flows.User{}, fmt.Errorf("postgres: %s user %s: %w", platform, platformUserID, notFound(err))
+		return flows.User{}, fail(notFound(err), "%s user %s", platform, platformUserID)
 	}
 	return u, nil
 }
@@ -90,7 +90,7 @@ func (s *Store) UsersWithRole(ctx context.Context, role string) ([]flows.User, e
 	rows, _ := s.pool.Query(ctx, userSelect+` WHERE u.roles @> ARRAY[$1::text] ORDER BY u.id`, role)
 	list, err := pgx.CollectRows(rows, scanUser)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: users with role %s: %w", role, err)
+		return nil, fail(err, "users with role %s", role)
 	}
 	return list, nil
 }
@@ -111,7 +111,7 @@ func (s *Store) Department(ctx context.Context, id string) (flows.Department, er
 	err := s.pool.QueryRow(ctx, `SELECT id, name, parent, head FROM departments WHERE id = $1`, id).
 		Scan(&d.ID, &d.Name, &d.Parent, &d.Head)
 	if err != nil {
-		return flows.Department{}, fmt.Errorf("postgres: department %s: %w", id, notFound(err))
+		return flows.Department{}, fail(notFound(err), "department %s", id)
 	}
 	return d, nil
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,7 +22,7 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]flows.OutboxMes
 		return m, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: pending outbox: %w", err)
+		return nil, fail(err, "pending outbox")
 	}
 	return list, nil
 }
@@ -36,7 +35,7 @@ func (s *Store) MarkOutboxSent(ctx context.Context, seqs []int64) error {
 	}
 	_, err := s.pool.Exec(ctx, `UPDATE outbox SET sent_at = now() WHERE seq = ANY($1) AND sent_at IS NULL`, seqs)
 	if err != nil {
-		return fmt.Errorf("postgres: mark outbox sent: %w", err)
+		return fail(err, "mark outbox sent")
 	}
 	return nil
 }
@@ -51,7 +50,7 @@ func (s *Store) OutboxBacklog(ctx context.Context) (int64, time.Time, error) {
 	err := s.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL`).
 		Scan(&count, &oldest)
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("postgres: outbox backlog: %w", err)
+		return 0, time.Time{}, fail(err, "outbox backlog")
 	}
 	return count, timeOrZero(oldest), nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -28,7 +27,7 @@ func (s *Store) Instance(ctx context.Context, id string) (flows.Instance, error)
 	rows, _ := s.pool.Query(ctx, `SELECT `+instanceColumns+` FROM instances WHERE id = $1`, id)
 	in, err := pgx.CollectExactlyOneRow(rows, scanInstance)
 	if err != nil {
-		return flows.Instance{}, fmt.Errorf("postgres: instance %s: %w", id, notFound(err))
+		return flows.Instance{}, fail(notFound(err), "instance %s", id)
 	}
 	return in, nil
 }
@@ -46,7 +45,7 @@ func (s *Store) Instances(ctx context.Context, f flows.InstanceFilter) ([]flows.
 	rows, _ := s.pool.Query(ctx, q, w.args...)
 	list, err := pgx.CollectRows(rows, scanInstance)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list instances: %w", err)
+		return nil, fail(err, "list instances")
 	}
 	return list, nil
 }
@@ -56,7 +55,7 @@ func (s *Store) Task(ctx context.Context, id string) (flows.Task, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id)
 	t, err := pgx.CollectExactlyOneRow(rows, scanTask)
 	if err != nil {
-		return flows.Task{}, fmt.Errorf("postgres: task %s: %w", id, notFound(err))
+		return flows.Task{}, fail(notFound(err), "task %s", id)
 	}
 	return t, nil
 }
@@ -72,7 +71,7 @@ func (s *Store) Tasks(ctx context.Context, f flows.TaskFilter) ([]flows.Task, er
 	rows, _ := s.pool.Query(ctx, q, w.args...)
 	list, err := pgx.CollectRows(rows, scanTask)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list tasks: %w", err)
+		return nil, fail(err, "list tasks")
 	}
 	return list, nil
 }
@@ -88,7 +87,7 @@ func (s *Store) Audit(ctx context.Context, instanceID string) ([]flows.AuditEntr
 		return a, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: audit of %s: %w", instanceID, err)
+		return nil, fail(err, "audit of %s", instanceID)
 	}
 	return list, nil
 }
@@ -96,12 +95,18 @@ func (s *Store) Audit(ctx context.Context, instanceID string) ([]flows.AuditEntr
 // Idempotent returns the answer stored with an applied idempotency key;
 // flows.ErrNotFound if the key is unknown.
 func (s *Store) Idempotent(ctx context.Context, key string) (json.RawMessage, error) {
-	var result json.RawMessage
-	err := s.pool.QueryRow(ctx, `SELECT result FROM idempotency WHERE key = $1`, key).Scan(&result)
+	result, err := s.idempotent(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: idempotency key %s: %w", key, notFound(err))
+		return nil, fail(err, "idempotency key %s", key)
 	}
 	return result, nil
+}
+
+// idempotent is Idempotent with the error left for its caller to wrap.
+func (s *Store) idempotent(ctx context.Context, key string) (json.RawMessage, error) {
+	var result json.RawMessage
+	err := s.pool.QueryRow(ctx, `SELECT result FROM idempotency WHERE key = $1`, key).Scan(&result)
+	return result, notFound(err)
 }
 
 func scanInstance(row pgx.CollectableRow) (flows.Instance, error) {

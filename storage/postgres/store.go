@@ -96,10 +96,11 @@ func (s *Store) Close() error {
 
 // connectError describes a failed connection by its target (host, port,
 // database, user) and removes the password from the driver's message, so
-// the error can be logged and shown to an operator.
+// the error can be logged and shown to an operator. A database that does not
+// answer makes it wrap flows.ErrUnavailable.
 func connectError(op string, cfg pgconn.Config, err error) error {
-	return fmt.Errorf("postgres: %s: connect to host=%s port=%d database=%s user=%s: %w",
-		op, cfg.Host, cfg.Port, cfg.Database, cfg.User, redact(err, cfg.Password))
+	return fail(redact(err, cfg.Password), "%s: connect to host=%s port=%d database=%s user=%s",
+		op, cfg.Host, cfg.Port, cfg.Database, cfg.User)
 }
 
 // redactedError carries an error whose message had a secret cut out; it

@@ -3,7 +3,11 @@ package postgres
 import (
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
 	"cardflow/flows"
+	"cardflow/outbox"
 	"cardflow/storage/storetest"
 )
 
@@ -11,5 +15,16 @@ import (
 // test on a fresh schema.
 func TestStore(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) flows.Store { return openTestStore(t, Options{MaxConns: 4}) })
+	storetest.Run(t, func(t *testing.T) flows.Store { return openTestStore(t, Options{MaxConns: 4}) }, countRows)
 }
+
+// countRows counts a table of the store's schema.
+func countRows(t *testing.T, s flows.Store, table string) int64 {
+	t.Helper()
+	var n int64
+	err := s.(*Store).pool.QueryRow(t.Context(), "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n)
+	require.NoError(t, err)
+	return n
+}
+
+var _ outbox.Pruner = (*Store)(nil)

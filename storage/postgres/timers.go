@@ -3,7 +3,6 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -39,7 +38,7 @@ func (s *Store) ClaimTimers(ctx context.Context, now time.Time, holder string, l
 		return t, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: claim timers for %s: %w", holder, err)
+		return nil, fail(err, "claim timers for %s", holder)
 	}
 	// UPDATE ... RETURNING does not keep the CTE's order.
 	slices.SortFunc(list, func(a, b flows.Timer) int {
@@ -60,7 +59,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 		WHERE leases.holder = EXCLUDED.holder OR leases.expires_at <= $3`,
 		name, holder, now, now.Add(ttl))
 	if err != nil {
-		return false, fmt.Errorf("postgres: acquire lease %s: %w", name, err)
+		return false, fail(err, "acquire lease %s", name)
 	}
 	return tag.RowsAffected() == 1, nil
 }
@@ -68,7 +67,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 // ReleaseLease gives the lease up if holder holds it.
 func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM leases WHERE name = $1 AND holder = $2`, name, holder); err != nil {
-		return fmt.Errorf("postgres: release lease %s: %w", name, err)
+		return fail(err, "release lease %s", name)
 	}
 	return nil
 }

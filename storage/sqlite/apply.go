@@ -21,7 +21,7 @@ func (s *Store) Apply(ctx context.Context, c flows.Change) (flows.Applied, error
 		return err
 	})
 	if err != nil {
-		return flows.Applied{}, fmt.Errorf("sqlite: apply change: %w", err)
+		return flows.Applied{}, s.fail(err, "apply change")
 	}
 	return applied, nil
 }
@@ -84,7 +84,7 @@ func (w applier) apply(c flows.Change) (flows.Applied, error) {
 	}
 	if c.IdempotencyKey != "" {
 		if _, err := w.exec(qRecordKey,
-			c.IdempotencyKey, jsonArg(c.Result)); err != nil {
+			c.IdempotencyKey, jsonArg(c.Result), w.s.now().UnixMicro()); err != nil {
 			return a, fmt.Errorf("record idempotency key %s: %w", c.IdempotencyKey, err)
 		}
 	}

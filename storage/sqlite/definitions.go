@@ -47,7 +47,7 @@ func (s *Store) PutDefinition(ctx context.Context, d flows.Definition) (flows.De
 		return nil
 	})
 	if err != nil {
-		return flows.Definition{}, false, fmt.Errorf("sqlite: put definition %s: %w", d.FlowID, err)
+		return flows.Definition{}, false, s.fail(err, "put definition %s", d.FlowID)
 	}
 	if created {
 		stored.CreatedAt = storedTime(stored.CreatedAt)
@@ -61,7 +61,7 @@ func (s *Store) Definition(ctx context.Context, flowID string, version int) (flo
 	d, err := scanDefinition(s.read.QueryRowContext(ctx, `SELECT `+definitionColumns+`
 		FROM definitions WHERE flow_id = ? AND version = ?`, flowID, version))
 	if err != nil {
-		return flows.Definition{}, fmt.Errorf("sqlite: definition %s v%d: %w", flowID, version, notFound(err))
+		return flows.Definition{}, s.fail(notFound(err), "definition %s v%d", flowID, version)
 	}
 	return d, nil
 }
@@ -72,7 +72,7 @@ func (s *Store) LatestDefinition(ctx context.Context, flowID string) (flows.Defi
 	d, err := scanDefinition(s.read.QueryRowContext(ctx, `SELECT `+definitionColumns+`
 		FROM definitions WHERE flow_id = ? ORDER BY version DESC LIMIT 1`, flowID))
 	if err != nil {
-		return flows.Definition{}, fmt.Errorf("sqlite: latest definition %s: %w", flowID, notFound(err))
+		return flows.Definition{}, s.fail(notFound(err), "latest definition %s", flowID)
 	}
 	return d, nil
 }
@@ -82,11 +82,11 @@ func (s *Store) Definitions(ctx context.Context) ([]flows.Definition, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+definitionColumns+` FROM definitions d
 		WHERE version = (SELECT MAX(version) FROM definitions WHERE flow_id = d.flow_id) ORDER BY flow_id`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list definitions: %w", err)
+		return nil, s.fail(err, "list definitions")
 	}
 	out, err := collect(rows, scanDefinition)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list definitions: %w", err)
+		return nil, s.fail(err, "list definitions")
 	}
 	return out, nil
 }

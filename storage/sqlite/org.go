@@ -33,7 +33,7 @@ func (s *Store) ReplaceOrg(ctx context.Context, o flows.Org) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("sqlite: replace org: %w", err)
+		return s.fail(err, "replace org")
 	}
 	return nil
 }
@@ -89,7 +89,7 @@ func scanUser(r scanner) (flows.User, error) {
 func (s *Store) User(ctx context.Context, id string) (flows.User, error) {
 	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = ?`, id))
 	if err != nil {
-		return flows.User{}, fmt.Errorf("sqlite: user %s: %w", id, notFound(err))
+		return flows.User{}, s.fail(notFound(err), "user %s", id)
 	}
 	return u, nil
 }
@@ -101,7 +101,7 @@ func (s *Store) UserByPlatformID(ctx context.Context, platform, platformUserID s
 		FROM user_platform_ids p JOIN users u ON u.id = p.user_id
 		WHERE p.platform = ? AND p.platform_user_id = ?`, platform, platformUserID))
 	if err != nil {
-		return flows.User{}, fmt.Errorf("sqlite: %s user %s: %w", platform, platformUserID, notFound(err))
+		return flows.User{}, s.fail(notFound(err), "%s user %s", platform, platformUserID)
 	}
 	return u, nil
 }
@@ -111,11 +111,11 @@ func (s *Store) UsersWithRole(ctx context.Context, role string) ([]flows.User, e
 	rows, err := s.read.QueryContext(ctx, `SELECT `+userColumns+`
 		FROM user_roles r JOIN users u ON u.id = r.user_id WHERE r.role = ? ORDER BY u.id`, role)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: users with role %s: %w", role, err)
+		return nil, s.fail(err, "users with role %s", role)
 	}
 	out, err := collect(rows, scanUser)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: users with role %s: %w", role, err)
+		return nil, s.fail(err, "users with role %s", role)
 	}
 	return out, nil
 }
@@ -139,7 +139,7 @@ func (s *Store) Department(ctx context.Context, id string) (flows.Department, er
 	err := s.read.QueryRowContext(ctx, `SELECT id, name, parent, head FROM departments WHERE id = ?`, id).
 		Scan(&d.ID, &d.Name, &d.Parent, &d.Head)
 	if err != nil {
-		return flows.Department{}, fmt.Errorf("sqlite: department %s: %w", id, notFound(err))
+		return flows.Department{}, s.fail(notFound(err), "department %s", id)
 	}
 	return d, nil
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
 
@@ -21,7 +20,7 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]flows.OutboxMes
 	rows, err := s.read.QueryContext(ctx, `SELECT seq, key, instance_id, topic, payload, created_at
 		FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?`, limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: pending outbox: %w", err)
+		return nil, s.fail(err, "pending outbox")
 	}
 	out, err := collect(rows, func(r scanner) (flows.OutboxMessage, error) {
 		var m flows.OutboxMessage
@@ -29,7 +28,7 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]flows.OutboxMes
 		return m, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: pending outbox: %w", err)
+		return nil, s.fail(err, "pending outbox")
 	}
 	return out, nil
 }
@@ -43,11 +42,11 @@ func (s *Store) MarkOutboxSent(ctx context.Context, seqs []int64) error {
 	}
 	list, err := json.Marshal(seqs)
 	if err != nil {
-		return fmt.Errorf("sqlite: mark outbox sent: %w", err)
+		return s.fail(err, "mark outbox sent")
 	}
 	if _, err := s.write.ExecContext(ctx, `UPDATE outbox SET sent_at = ?
 		WHERE sent_at IS NULL AND seq IN (SELECT value FROM json_each(?))`, s.now().UnixMicro(), string(list)); err != nil {
-		return fmt.Errorf("sqlite: mark outbox sent: %w", err)
+		return s.fail(err, "mark outbox sent")
 	}
 	return nil
 }
@@ -64,7 +63,7 @@ func (s *Store) OutboxBacklog(ctx context.Context) (int64, time.Time, error) {
 		(SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1)
 		FROM outbox WHERE sent_at IS NULL`).Scan(&count, microTime{&oldest})
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("sqlite: outbox backlog: %w", err)
+		return 0, time.Time{}, s.fail(err, "outbox backlog")
 	}
 	return count, oldest, nil
 }
@@ -82,7 +81,7 @@ func (s *Store) ClaimTimers(ctx context.Context, now time.Time, holder string, l
 		RETURNING id, instance_id, task_id, kind, due_at, payload`,
 		holder, now.Add(lease).UnixMicro(), now.UnixMicro(), limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: claim timers for %s: %w", holder, err)
+		return nil, s.fail(err, "claim timers for %s", holder)
 	}
 	out, err := collect(rows, func(r scanner) (flows.Timer, error) {
 		var t flows.Timer
@@ -90,7 +89,7 @@ func (s *Store) ClaimTimers(ctx context.Context, now time.Time, holder string, l
 		return t, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: claim timers for %s: %w", holder, err)
+		return nil, s.fail(err, "claim timers for %s", holder)
 	}
 	// RETURNING gives no order.
 	slices.SortFunc(out, func(a, b flows.Timer) int {
@@ -108,11 +107,11 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 		WHERE leases.holder = excluded.holder OR leases.until <= ?`,
 		name, holder, now.Add(ttl).UnixMicro(), now.UnixMicro())
 	if err != nil {
-		return false, fmt.Errorf("sqlite: acquire lease %s: %w", name, err)
+		return false, s.fail(err, "acquire lease %s", name)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("sqlite: acquire lease %s: %w", name, err)
+		return false, s.fail(err, "acquire lease %s", name)
 	}
 	return n == 1, nil
 }
@@ -120,7 +119,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 // ReleaseLease gives the lease up if holder holds it.
 func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	if _, err := s.write.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder); err != nil {
-		return fmt.Errorf("sqlite: release lease %s: %w", name, err)
+		return s.fail(err, "release lease %s", name)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 
 	"cardflow/flows"
@@ -38,7 +37,7 @@ func scanTask(r scanner) (flows.Task, error) {
 func (s *Store) Instance(ctx context.Context, id string) (flows.Instance, error) {
 	in, err := scanInstance(s.read.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE id = ?`, id))
 	if err != nil {
-		return flows.Instance{}, fmt.Errorf("sqlite: instance %s: %w", id, notFound(err))
+		return flows.Instance{}, s.fail(notFound(err), "instance %s", id)
 	}
 	return in, nil
 }
@@ -52,11 +51,11 @@ func (s *Store) Instances(ctx context.Context, f flows.InstanceFilter) ([]flows.
 	rows, err := s.read.QueryContext(ctx, `SELECT `+instanceColumns+` FROM instances`+w.sql()+
 		` ORDER BY created_at DESC, id DESC LIMIT ?`, append(w.args, limitOr100(f.Limit))...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list instances: %w", err)
+		return nil, s.fail(err, "list instances")
 	}
 	out, err := collect(rows, scanInstance)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list instances: %w", err)
+		return nil, s.fail(err, "list instances")
 	}
 	return out, nil
 }
@@ -65,7 +64,7 @@ func (s *Store) Instances(ctx context.Context, f flows.InstanceFilter) ([]flows.
 func (s *Store) Task(ctx context.Context, id string) (flows.Task, error) {
 	t, err := scanTask(s.read.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = ?`, id))
 	if err != nil {
-		return flows.Task{}, fmt.Errorf("sqlite: task %s: %w", id, notFound(err))
+		return flows.Task{}, s.fail(notFound(err), "task %s", id)
 	}
 	return t, nil
 }
@@ -79,11 +78,11 @@ func (s *Store) Tasks(ctx context.Context, f flows.TaskFilter) ([]flows.Task, er
 	rows, err := s.read.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks`+w.sql()+
 		` ORDER BY created_at, id LIMIT ?`, append(w.args, limitOr100(f.Limit))...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list tasks: %w", err)
+		return nil, s.fail(err, "list tasks")
 	}
 	out, err := collect(rows, scanTask)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list tasks: %w", err)
+		return nil, s.fail(err, "list tasks")
 	}
 	return out, nil
 }
@@ -93,7 +92,7 @@ func (s *Store) Audit(ctx context.Context, instanceID string) ([]flows.AuditEntr
 	rows, err := s.read.QueryContext(ctx, `SELECT seq, instance_id, task_id, actor, on_behalf_of, action, detail, at
 		FROM audit WHERE instance_id = ? ORDER BY seq`, instanceID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: audit of %s: %w", instanceID, err)
+		return nil, s.fail(err, "audit of %s", instanceID)
 	}
 	out, err := collect(rows, func(r scanner) (flows.AuditEntry, error) {
 		var e flows.AuditEntry
@@ -102,7 +101,7 @@ func (s *Store) Audit(ctx context.Context, instanceID string) ([]flows.AuditEntr
 		return e, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: audit of %s: %w", instanceID, err)
+		return nil, s.fail(err, "audit of %s", instanceID)
 	}
 	return out, nil
 }
@@ -113,7 +112,7 @@ func (s *Store) Idempotent(ctx context.Context, key string) (json.RawMessage, er
 	var result json.RawMessage
 	err := s.read.QueryRowContext(ctx, `SELECT result FROM idempotency WHERE key = ?`, key).Scan(rawJSON{&result})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: idempotency key %s: %w", key, notFound(err))
+		return nil, s.fail(notFound(err), "idempotency key %s", key)
 	}
 	return result, nil
 }

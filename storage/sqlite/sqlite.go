@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -49,6 +50,9 @@ type Store struct {
 	write *sql.DB // exactly one connection: SQLite's single writer
 	read  *sql.DB // read-only connections
 	now   func() time.Time
+	// closed is set by Close, so a call racing a shutdown fails as
+	// unavailable rather than as an internal error.
+	closed atomic.Bool
 
 	prepared map[string]*sql.Stmt // Apply's statements on the write connection
 }
@@ -97,6 +101,7 @@ func Migrate(ctx context.Context, path string) error {
 
 // Close releases both pools' connections.
 func (s *Store) Close() error {
+	s.closed.Store(true)
 	if err := errors.Join(s.read.Close(), closeStmts(s.prepared), s.write.Close()); err != nil {
 		return fmt.Errorf("sqlite: close %s: %w", s.path, err)
 	}
@@ -107,7 +112,7 @@ func (s *Store) Close() error {
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("sqlite: ping %s: %w", s.path, err)
+		return s.fail(err, "ping %s", s.path)
 	}
 	return nil
 }

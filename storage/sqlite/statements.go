@@ -44,7 +44,7 @@ const (
 		(instance_id, task_id, actor, on_behalf_of, action, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?)`
 	qInsertOutbox = `INSERT INTO outbox
 		(key, instance_id, topic, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq`
-	qRecordKey = `INSERT INTO idempotency (key, result) VALUES (?, ?)`
+	qRecordKey = `INSERT INTO idempotency (key, result, created_at) VALUES (?, ?, ?)`
 )
 
 var applyQueries = []string{

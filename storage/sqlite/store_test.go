@@ -26,7 +26,12 @@ func newStore(t testing.TB) *sqlite.Store {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) flows.Store { return newStore(t) })
+	storetest.Run(t, func(t *testing.T) flows.Store { return newStore(t) }, func(t *testing.T, s flows.Store, table string) int64 {
+		t.Helper()
+		n, err := s.(*sqlite.Store).CountRows(t.Context(), table)
+		require.NoError(t, err)
+		return n
+	})
 }
 
 func TestOpenRejectsNonDatabase(t *testing.T) {
@@ -183,4 +188,30 @@ func TestMigrateFreshFile(t *testing.T) {
 // goroutines against a store file in a temporary directory.
 func BenchmarkApplyClaimTask(b *testing.B) {
 	storetest.BenchApplyClaimTask(b, newStore(b))
+}
+
+// TestKeysFromBeforeTheUpgradeCountFromIt opens a database whose keys were
+// recorded before the prune migration, which kept no time with them: they
+// must count from the upgrade, not from 1970, so none is pruned sooner than
+// its retention after the upgrade.
+func TestKeysFromBeforeTheUpgradeCountFromIt(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	require.NoError(t, sqlite.MigrateTo(ctx, path, 1,
+		`INSERT INTO idempotency (key, result) VALUES ('feishu:evt-old', '{"n": 1}')`))
+	s, err := sqlite.Open(ctx, path)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+
+	n, err := s.PruneIdempotency(ctx, time.Now().Add(-time.Hour), 10)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	got, err := s.Idempotent(ctx, "feishu:evt-old")
+	require.NoError(t, err)
+	require.JSONEq(t, `{"n": 1}`, string(got))
+
+	n, err = s.PruneIdempotency(ctx, time.Now().Add(time.Hour), 10)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the key is pruned once its retention from the upgrade has passed")
 }

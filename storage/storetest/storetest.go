@@ -54,8 +54,9 @@ func storeTest(name string, fn func(t *testing.T, s flows.Store)) suiteTest {
 }
 
 // Run runs the conformance suite, every test in parallel on its own store
-// from newStore.
-func Run(t *testing.T, newStore func(t *testing.T) flows.Store) {
+// from newStore. Stores must also implement outbox.Pruner; countRows lets
+// the prune tests count the rows of the tables they prune.
+func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountRowsFunc) {
 	t.Helper()
 	groups := []struct {
 		name  string
@@ -74,6 +75,8 @@ func Run(t *testing.T, newStore func(t *testing.T) flows.Store) {
 		{name: "Timer", tests: timerTests()},
 		{name: "Lease", tests: leaseTests()},
 		{name: "Bot", tests: botTests()},
+		{name: "Prune", tests: pruneTests(countRows)},
+		{name: "Unavailable", tests: unavailableTests()},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

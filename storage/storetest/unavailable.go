@@ -1,0 +1,112 @@
+package storetest
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/flows"
+	"cardflow/outbox"
+)
+
+func unavailableTests() []suiteTest {
+	return []suiteTest{
+		storeTest("every method of a closed store", testClosedStore),
+	}
+}
+
+// Call is one call of a store method with fixed arguments, for tests that
+// check how every method fails.
+type Call struct {
+	Name string
+	Do   func(ctx context.Context) error
+}
+
+// Calls returns a call of every method of s that reaches the database:
+// every flows.Store method but Close, and the outbox.Pruner methods.
+func Calls(s flows.Store) []Call {
+	inst := NewInstance("i-calls")
+	calls := []Call{
+		{"Apply", func(ctx context.Context) error {
+			_, err := s.Apply(ctx, StartChange(inst, NewTask(inst.ID, "i-calls-t1", "u-bob")))
+			return err
+		}},
+		{"Instance", func(ctx context.Context) error { _, err := s.Instance(ctx, "i-1"); return err }},
+		{"Instances", func(ctx context.Context) error { _, err := s.Instances(ctx, flows.InstanceFilter{}); return err }},
+		{"Task", func(ctx context.Context) error { _, err := s.Task(ctx, "t-1"); return err }},
+		{"Tasks", func(ctx context.Context) error {
+			_, err := s.Tasks(ctx, flows.TaskFilter{Assignee: "u-bob"})
+			return err
+		}},
+		{"Audit", func(ctx context.Context) error { _, err := s.Audit(ctx, "i-1"); return err }},
+		{"Idempotent", func(ctx context.Context) error { _, err := s.Idempotent(ctx, "k"); return err }},
+		{"PutDefinition", func(ctx context.Context) error {
+			_, _, err := s.PutDefinition(ctx, NewDefinition("f-calls", "steps: []"))
+			return err
+		}},
+		{"Definition", func(ctx context.Context) error { _, err := s.Definition(ctx, "f", 1); return err }},
+		{"LatestDefinition", func(ctx context.Context) error { _, err := s.LatestDefinition(ctx, "f"); return err }},
+		{"Definitions", func(ctx context.Context) error { _, err := s.Definitions(ctx); return err }},
+		{"ReplaceOrg", func(ctx context.Context) error { return s.ReplaceOrg(ctx, SampleOrg()) }},
+		{"User", func(ctx context.Context) error { _, err := s.User(ctx, "u-bob"); return err }},
+		{"UserByPlatformID", func(ctx context.Context) error {
+			_, err := s.UserByPlatformID(ctx, "feishu", "ou_bob")
+			return err
+		}},
+		{"UsersWithRole", func(ctx context.Context) error { _, err := s.UsersWithRole(ctx, "finance"); return err }},
+		{"Department", func(ctx context.Context) error { _, err := s.Department(ctx, "d-fin"); return err }},
+		{"PendingOutbox", func(ctx context.Context) error { _, err := s.PendingOutbox(ctx, 10); return err }},
+		{"MarkOutboxSent", func(ctx context.Context) error { return s.MarkOutboxSent(ctx, []int64{1}) }},
+		{"OutboxBacklog", func(ctx context.Context) error { _, _, err := s.OutboxBacklog(ctx); return err }},
+		{"ClaimTimers", func(ctx context.Context) error {
+			_, err := s.ClaimTimers(ctx, BaseTime, "h", time.Minute, 10)
+			return err
+		}},
+		{"AcquireLease", func(ctx context.Context) error {
+			_, err := s.AcquireLease(ctx, "l", "h", BaseTime, time.Minute)
+			return err
+		}},
+		{"ReleaseLease", func(ctx context.Context) error { return s.ReleaseLease(ctx, "l", "h") }},
+		{"Ping", func(ctx context.Context) error { return s.Ping(ctx) }},
+	}
+	if p, ok := s.(outbox.Pruner); ok {
+		calls = append(calls,
+			Call{"PruneSentOutbox", func(ctx context.Context) error {
+				_, err := p.PruneSentOutbox(ctx, BaseTime, 10)
+				return err
+			}},
+			Call{"PruneIdempotency", func(ctx context.Context) error {
+				_, err := p.PruneIdempotency(ctx, BaseTime, 10)
+				return err
+			}},
+		)
+	}
+	return calls
+}
+
+// testClosedStore checks that a call racing a shutdown, which finds the
+// store closed, fails as unavailable (503, try again) rather than as an
+// internal error, and that each error is wrapped once.
+func testClosedStore(t *testing.T, s flows.Store) {
+	require.NoError(t, s.Close())
+	for _, c := range Calls(s) {
+		err := c.Do(t.Context())
+		require.ErrorIs(t, err, flows.ErrUnavailable, c.Name)
+		RequireWrappedOnce(t, err)
+	}
+}
+
+// RequireWrappedOnce fails when err's text repeats a layer's prefix, as in
+// "postgres: apply change: postgres: idempotency key ...", or says "store
+// unavailable" twice.
+func RequireWrappedOnce(t testing.TB, err error) {
+	t.Helper()
+	msg := err.Error()
+	for _, layer := range []string{": postgres: ", ": sqlite: "} {
+		require.NotContains(t, msg, layer, "a store error wrapped twice")
+	}
+	require.LessOrEqual(t, strings.Count(msg, flows.ErrUnavailable.Error()), 1, "%q says unavailable twice", msg)
+}
