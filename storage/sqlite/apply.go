@@ -13,13 +13,11 @@ import (
 // first, so a replay is answered with the first result even when the
 // instance has moved on since; the key is recorded last, in the same
 // transaction, so a change that fails leaves it unrecorded.
+//
+// Changes are committed in groups (see group.go): under load one commit
+// carries many changes, each in its own savepoint.
 func (s *Store) Apply(ctx context.Context, c flows.Change) (flows.Applied, error) {
-	var applied flows.Applied
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		a, err := applier{s: s, ctx: ctx, tx: tx}.apply(c)
-		applied = a
-		return err
-	})
+	applied, err := s.submit(ctx, c)
 	if err != nil {
 		return flows.Applied{}, s.fail(err, "apply change")
 	}

@@ -55,6 +55,7 @@ type Store struct {
 	closed atomic.Bool
 
 	prepared map[string]*sql.Stmt // Apply's statements on the write connection
+	group    group                // the writer goroutine of Apply
 }
 
 var _ flows.Store = (*Store)(nil)
@@ -102,6 +103,7 @@ func Migrate(ctx context.Context, path string) error {
 // Close releases both pools' connections.
 func (s *Store) Close() error {
 	s.closed.Store(true)
+	s.stopGroups()
 	if err := errors.Join(s.read.Close(), closeStmts(s.prepared), s.write.Close()); err != nil {
 		return fmt.Errorf("sqlite: close %s: %w", s.path, err)
 	}
