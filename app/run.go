@@ -269,7 +269,9 @@ func logNotifications(log *slog.Logger) queue.Handler {
 		if len(m.Payload) == 0 {
 			return queue.Permanent(errors.New("notification without payload"))
 		}
-		log.Info("notification (no chat platform configured)",
+		// Debug, not info: at a thousand decisions a second, eight intents
+		// each, an info line apiece would be most of the log.
+		log.Debug("notification (no chat platform configured)",
 			"id", m.ID, "instance", m.Key, "attempt", m.Attempt, "payload", string(m.Payload))
 		return nil
 	}
