@@ -19,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"cardflow/bot"
 	"cardflow/config"
 	"cardflow/flows"
 	"cardflow/outbox"
@@ -58,6 +59,10 @@ type Ready struct {
 	Addr net.Addr
 	// Flows are the stored versions of the flows loaded at start-up.
 	Flows []flows.Definition
+	// Platforms are the chat platforms cards are delivered to, by name
+	// (sim.Name: a *sim.Platform); empty when none is configured. Tests
+	// and benchmarks watch and steer deliveries through them.
+	Platforms map[string]bot.Platform
 }
 
 // Run reads and checks the flow definitions (and the org file, when
@@ -159,7 +164,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	})
 
 	if opts.OnReady != nil {
-		opts.OnReady(Ready{Addr: ln.Addr(), Flows: loaded})
+		opts.OnReady(Ready{Addr: ln.Addr(), Flows: loaded, Platforms: chat.platforms})
 	}
 	// Open event streams (the simulator's) would hold the HTTP shutdown
 	// until its timeout: end them as soon as shutdown starts.
