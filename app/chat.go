@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -21,9 +22,10 @@ import (
 // the inbound actions every platform shares, the platforms, and the
 // delivery pipeline that consumes the notify topic.
 type chat struct {
-	pipeline *bot.Pipeline // nil when no platform is configured
-	routes   []func(chi.Router)
-	closers  []func() error
+	pipeline  *bot.Pipeline // nil when no platform is configured
+	platforms map[string]bot.Platform
+	routes    []func(chi.Router)
+	closers   []func() error
 }
 
 // chatStore is what the chat side needs of the store: the flow store (the
@@ -85,6 +87,7 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 	if len(platforms) == 0 {
 		return c, nil
 	}
+	c.platforms = platforms
 	limiter, err := newLimiter(cfg, platforms)
 	if err != nil {
 		return nil, err
@@ -132,7 +135,31 @@ func (c *chat) handler(log *slog.Logger) queue.Handler {
 	if c.pipeline == nil {
 		return logNotifications(log)
 	}
-	return c.pipeline.Handle
+	return logDelivery(c.pipeline.Handle, log.With("component", "pipeline"))
+}
+
+// logDelivery logs how each delivery ended, since the queue retries or
+// dead-letters a failed one without a word: a permanent failure as an
+// error (the message is dead-lettered), another failure as a warning (it
+// is retried), a rate limit and a success at debug level (they are the
+// normal course of a busy platform).
+func logDelivery(h queue.Handler, log *slog.Logger) queue.Handler {
+	return func(ctx context.Context, m queue.Message) error {
+		err := h(ctx, m)
+		attrs := []any{"id", m.ID, "instance", m.Key, "attempt", m.Attempt}
+		after, limited := queue.RetryAfter(err)
+		switch {
+		case err == nil:
+			log.Debug("notification handled", attrs...)
+		case queue.IsPermanent(err):
+			log.Error("notification failed for good; dead-lettered", append(attrs, "err", err)...)
+		case limited:
+			log.Debug("notification put off by a rate limit", append(attrs, "retry_after", after, "err", err)...)
+		default:
+			log.Warn("notification failed; retried until its attempts run out", append(attrs, "err", err)...)
+		}
+		return err
+	}
 }
 
 func (c *chat) mount(r chi.Router) {

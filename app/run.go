@@ -20,6 +20,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"cardflow/bot"
 	"cardflow/config"
 	"cardflow/flows"
 	"cardflow/outbox"
@@ -64,6 +65,10 @@ type Ready struct {
 	// FlowsFrom where they were read.
 	Flows     []flows.Definition
 	FlowsFrom string
+	// Platforms are the chat platforms cards are delivered to, by name
+	// (sim.Name: a *sim.Platform); empty when none is configured. Tests
+	// and benchmarks watch and steer deliveries through them.
+	Platforms map[string]bot.Platform
 }
 
 // Run reads and checks the flow definitions (and the org file, when
@@ -178,7 +183,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	})
 
 	if opts.OnReady != nil {
-		opts.OnReady(Ready{Addr: ln.Addr(), Flows: loaded, FlowsFrom: defs.from})
+		opts.OnReady(Ready{Addr: ln.Addr(), Flows: loaded, FlowsFrom: defs.from, Platforms: chat.platforms})
 	}
 	// Open event streams (the simulator's) would hold the HTTP shutdown
 	// until its timeout: end them as soon as shutdown starts.

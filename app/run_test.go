@@ -46,9 +46,10 @@ func (d delivered) Handle(_ context.Context, r slog.Record) error {
 }
 
 type running struct {
-	base string
-	done chan error
-	stop context.CancelFunc
+	base  string
+	ready app.Ready
+	done  chan error
+	stop  context.CancelFunc
 }
 
 // start runs server.Run on a random port and waits until it is ready.
@@ -59,7 +60,7 @@ func start(t *testing.T, cfg *config.Config, log *slog.Logger) *running {
 
 // startWith is start with more options; their Listener and OnReady are
 // the test's.
-func startWith(t *testing.T, cfg *config.Config, opts app.RunOptions) *running {
+func startWith(t testing.TB, cfg *config.Config, opts app.RunOptions) *running {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -67,7 +68,7 @@ func startWith(t *testing.T, cfg *config.Config, opts app.RunOptions) *running {
 	ready := make(chan struct{})
 	r := &running{base: "http://" + ln.Addr().String(), done: make(chan error, 1), stop: cancel}
 	go func() {
-		opts.Listener, opts.OnReady = ln, func(app.Ready) { close(ready) }
+		opts.Listener, opts.OnReady = ln, func(rd app.Ready) { r.ready = rd; close(ready) }
 		r.done <- app.Run(ctx, cfg, opts)
 	}()
 	select {

@@ -63,9 +63,12 @@ type PipelineDeps struct {
 // nothing, and an older state never overwrites a newer one (Store.PutCard
 // refuses it, across server instances). So updates of one card coalesce:
 // of five intents queued for it, the first sends the latest state and the
-// others find nothing left to change.
+// others find nothing left to change. Within a process the deliveries of
+// one card take turns (cardLocks), so this holds too when the queue hands
+// a commit's intents to several handlers at once.
 type Pipeline struct {
-	d PipelineDeps
+	d     PipelineDeps
+	locks cardLocks
 }
 
 // NewPipeline returns a pipeline; Platforms, Store, Directory and Render are
@@ -105,6 +108,10 @@ type target struct {
 	// send says a missing card is sent; otherwise only an existing card is
 	// updated (a task closed that its holder was never shown).
 	send bool
+	// upTo is, for a card refreshed to a commit's state, the version of
+	// that commit: a card recorded at it or later is left as it is,
+	// without rendering it (another intent of the commit got there first).
+	upTo int64
 }
 
 type cardKind int
@@ -191,7 +198,7 @@ func (p *Pipeline) refresh(ctx context.Context, n flows.NotificationIntent, done
 		case isNotice(c.Subject):
 			continue // a comment notice says what it said; nothing to refresh
 		}
-		t := target{subject: c.Subject, kind: kind}
+		t := target{subject: c.Subject, kind: kind, upTo: n.Version}
 		if err := p.deliver(ctx, pl, readerOf(user, user.PlatformIDs[c.Platform]), t, nil); err != nil {
 			errs = append(errs, err)
 		}
@@ -202,12 +209,17 @@ func (p *Pipeline) refresh(ctx context.Context, n flows.NotificationIntent, done
 // deliver renders t for r and sends it, or updates r's card in place.
 func (p *Pipeline) deliver(ctx context.Context, pl Platform, r Reader, t target, n *flows.NotificationIntent) error {
 	key := CardKey{Platform: pl.Name(), Recipient: r.UserID, Subject: t.subject}
+	unlock, err := p.locks.lock(ctx, key)
+	if err != nil {
+		return fmt.Errorf("bot: card %s: %w", key, err)
+	}
+	defer unlock()
 	old, err := p.d.Store.Card(ctx, key)
 	exists := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("bot: card %s: %w", key, err)
 	}
-	if !exists && !t.send {
+	if (!exists && !t.send) || (exists && t.upTo > 0 && old.StateVersion >= t.upTo) {
 		return nil
 	}
 	card, err := p.render(ctx, r, t, n)

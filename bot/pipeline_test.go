@@ -27,16 +27,23 @@ type fakePlatform struct {
 	owner   map[string]string   // message id → reader
 	sends   int
 	updates int
+	updated map[string]int // message id → updates
 	fail    []error
+	// hold, when set, is called by every Send and Update before it acts,
+	// outside the lock: a test blocks in it to keep a call in flight.
+	hold func(to bot.Reader)
 }
 
 func newFakePlatform() *fakePlatform {
-	return &fakePlatform{shown: map[string]bot.Card{}, owner: map[string]string{}}
+	return &fakePlatform{shown: map[string]bot.Card{}, owner: map[string]string{}, updated: map[string]int{}}
 }
 
 func (f *fakePlatform) Name() string { return "sim" }
 
 func (f *fakePlatform) Send(_ context.Context, to bot.Reader, c bot.Card) (bot.Sent, error) {
+	if f.hold != nil {
+		f.hold(to)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.popFail(); err != nil {
@@ -50,6 +57,9 @@ func (f *fakePlatform) Send(_ context.Context, to bot.Reader, c bot.Card) (bot.S
 }
 
 func (f *fakePlatform) Update(_ context.Context, to bot.Reader, m bot.CardMessage, c bot.Card) (bot.Sent, error) {
+	if f.hold != nil {
+		f.hold(to)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.popFail(); err != nil {
@@ -60,6 +70,7 @@ func (f *fakePlatform) Update(_ context.Context, to bot.Reader, m bot.CardMessag
 	}
 	f.shown[m.MessageID] = c
 	f.updates++
+	f.updated[m.MessageID]++
 	return bot.Sent{MessageID: m.MessageID}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"cardflow/flows"
@@ -217,9 +218,27 @@ func ReaderFor(u flows.User, platform string) Reader {
 		r.Locale = LocaleEN
 	}
 	if u.TimeZone != "" {
-		if z, err := time.LoadLocation(u.TimeZone); err == nil {
+		if z, ok := zoneNamed(u.TimeZone); ok {
 			r.Zone = z
 		}
 	}
 	return r
+}
+
+// zones holds the time zones readers were read in, by name: a reader is
+// built for every card and click, and time.LoadLocation parses the zone
+// database again on each call. Only zones that loaded are kept, so it
+// holds at most the database's few hundred.
+var zones sync.Map // name → *time.Location
+
+func zoneNamed(name string) (*time.Location, bool) {
+	if z, ok := zones.Load(name); ok {
+		return z.(*time.Location), true
+	}
+	z, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, false
+	}
+	zones.Store(name, z)
+	return z, true
 }

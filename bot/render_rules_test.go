@@ -231,6 +231,7 @@ func TestReaderFor(t *testing.T) {
 			require.Equal(t, "ou_1", r.PlatformUserID)
 			require.Equal(t, tt.wantLocale, r.Locale)
 			require.Equal(t, tt.wantZone, r.Zone.String())
+			require.Same(t, r.Zone, bot.ReaderFor(tt.user, "feishu").Zone, "the zone is loaded once")
 		})
 	}
 }
