@@ -67,10 +67,11 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 	if !ok {
 		return nil, errors.New("chat: the store does not keep bot's records")
 	}
-	render := bot.NewCardRenderer(engine, cs, bot.RendererOptions{})
+	// The engine is the directory: its cache saves a round trip per name.
+	render := bot.NewCardRenderer(engine, engine, bot.RendererOptions{})
 	router := bot.NewRouter()
 	bot.RegisterCommands(router, engine, render)
-	inbound := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: cs, Render: render, Router: router,
+	inbound := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: engine, Render: render, Router: router,
 		Logger: log.With("component", "bot")})
 	d := &chatDeps{cfg: cfg, opts: opts, store: cs, engine: engine, inbound: inbound, log: log, chat: c}
 	platforms := map[string]bot.Platform{}
@@ -92,7 +93,7 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 	if err != nil {
 		return nil, err
 	}
-	c.pipeline, err = bot.NewPipeline(bot.PipelineDeps{Platforms: platforms, Store: cs, Directory: cs, Render: render,
+	c.pipeline, err = bot.NewPipeline(bot.PipelineDeps{Platforms: platforms, Store: cs, Directory: engine, Render: render,
 		Limiter: limiter, Logger: log.With("component", "pipeline")})
 	if err != nil {
 		return nil, err

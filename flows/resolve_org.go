@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -23,8 +24,10 @@ type orgCache struct {
 	ttl   time.Duration
 	mu    sync.Mutex
 	users map[string]cached[User]
-	roles map[string]cached[[]User]
-	depts map[string]cached[Department]
+	// byPlatform is keyed by platform and platform user id.
+	byPlatform map[string]cached[User]
+	roles      map[string]cached[[]User]
+	depts      map[string]cached[Department]
 }
 
 type cached[T any] struct {
@@ -33,7 +36,7 @@ type cached[T any] struct {
 }
 
 func newOrgCache() *orgCache {
-	return &orgCache{ttl: DefaultOrgTTL, users: map[string]cached[User]{},
+	return &orgCache{ttl: DefaultOrgTTL, users: map[string]cached[User]{}, byPlatform: map[string]cached[User]{},
 		roles: map[string]cached[[]User]{}, depts: map[string]cached[Department]{}}
 }
 
@@ -68,4 +71,28 @@ func (e *Engine) orgRole(ctx context.Context, role string) ([]User, error) {
 
 func (e *Engine) orgDepartment(ctx context.Context, id string) (Department, error) {
 	return lookup(e.org, e.org.depts, id, e.now(), func() (Department, error) { return e.store.Department(ctx, id) })
+}
+
+// User returns a user of the org directory through the engine's directory
+// cache (see WithOrgTTL): the chat side resolves a card's reader and the
+// people it names on every delivery, and a database round trip each would
+// cost more than the card.
+func (e *Engine) User(ctx context.Context, id string) (User, error) {
+	u, err := e.orgUser(ctx, id)
+	if err != nil {
+		return User{}, fmt.Errorf("flows: user %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// UserByPlatformID maps a chat platform's user id to the user, through the
+// same cache.
+func (e *Engine) UserByPlatformID(ctx context.Context, platform, platformUserID string) (User, error) {
+	u, err := lookup(e.org, e.org.byPlatform, platform+"\x00"+platformUserID, e.now(), func() (User, error) {
+		return e.store.UserByPlatformID(ctx, platform, platformUserID)
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("flows: %s user %s: %w", platform, platformUserID, err)
+	}
+	return u, nil
 }
