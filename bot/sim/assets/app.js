@@ -73,18 +73,39 @@ async function loadUsers() {
 function renderLists() {
   const f = $('filter').value.trim().toLowerCase();
   const match = (...s) => !f || s.some((x) => (x || '').toLowerCase().includes(f));
-  $('people').replaceChildren(...state.users.filter((u) => match(u.name, u.department_name, u.sim_id, u.id)).map((u) =>
+  show($('people'), state.users.filter((u) => match(u.name, u.department_name, u.sim_id, u.id)).map((u) =>
     entry('user', u.sim_id, u.name, u.department_name, u.id)));
-  $('chats').replaceChildren(...state.chats.filter((c) => match(c.name, c.id)).map((c) =>
+  show($('chats'), state.chats.filter((c) => match(c.name, c.id)).map((c) =>
     entry('chat', c.id, c.name, t('groupChat'), 'chat:' + c.id)));
   $('chats-head').hidden = state.chats.length === 0;
 }
 
+// show puts entries in a list, keeping the button of an entry on screen
+// and changing it in place: the lists are redrawn whenever a message
+// comes in, and a press and release on two different buttons is no click.
+function show(list, entries) {
+  const shown = new Map([...list.children].map((li) => [li.dataset.key, li]));
+  const lis = entries.map((fresh) => {
+    const li = shown.get(fresh.dataset.key);
+    if (!li) return fresh;
+    const [btn, next] = [li.firstElementChild, fresh.firstElementChild];
+    if (!btn.isEqualNode(next)) {
+      for (const a of [...btn.attributes]) if (!next.hasAttribute(a.name)) btn.removeAttribute(a.name);
+      for (const a of [...next.attributes]) btn.setAttribute(a.name, a.value);
+      btn.replaceChildren(...next.childNodes);
+    }
+    return li;
+  });
+  if (lis.length !== list.children.length || lis.some((li, i) => list.children[i] !== li)) list.replaceChildren(...lis);
+}
+
+// entry is one person's or chat's line; colourKey (the user id, or
+// chat:<id>) names it among the list's lines.
 function entry(kind, id, name, sub, colourKey) {
   const key = inboxKey(kind, id);
   const n = id ? state.unread.get(key) || 0 : 0;
   const selected = state.open?.key === key;
-  return h('li', {},
+  return h('li', { dataset: { key: colourKey } },
     h('button', {
       type: 'button', class: 'entry' + (selected ? ' selected' : ''), disabled: !id,
       'aria-current': selected ? 'true' : null,
@@ -103,6 +124,7 @@ async function openInbox(kind, id) {
   state.events?.close();
   state.events = null;
   state.open = { kind, id, key };
+  $('toasts').replaceChildren(); // what they said was about the conversation left
   if (kind === 'user') state.me = id;
   else state.me ??= state.users.find((u) => u.sim_id)?.sim_id;
   history.replaceState(null, '', '#' + kind + '=' + encodeURIComponent(id));

@@ -3,7 +3,7 @@
 // image, what happened, the buttons, and a button's inputs inline.
 import { h, safeURL, problemText } from './dom.js';
 import { renderMarkdown } from './md.js';
-import { t } from './i18n.js';
+import { t, has } from './i18n.js';
 
 const statuses = ['pending', 'approved', 'rejected', 'returned', 'done', 'info', 'alert', 'alert_warn'];
 
@@ -18,7 +18,7 @@ export function renderCard(card, act) {
       h('div', { class: 'card-title', id: titleID, text: card.title || '' }),
       // A task's or an instance's state is named; a command's answer is
       // only coloured ("no open tasks" is not "approved").
-      card.instance_id ? h('span', { class: 'badge', text: t('status.' + status) }) : null,
+      card.instance_id ? h('span', { class: 'badge', text: badge(card, status) }) : null,
       card.subtitle ? h('div', { class: 'card-sub', text: card.subtitle }) : null),
   );
   const body = h('div', { class: 'card-body' });
@@ -34,6 +34,13 @@ export function renderCard(card, act) {
   if (link) body.append(h('a', { class: 'card-link', href: link, target: '_blank', rel: 'noopener noreferrer', text: t('link') }));
   if (card.note) body.append(h('div', { class: 'note', text: card.note }));
   return el;
+}
+
+// badge names a card's state: a task's (已同意), or, on the card of the
+// whole request, the request's (已通过), as its status line says.
+function badge(card, status) {
+  const whole = 'status.instance.' + status;
+  return card.subject === card.instance_id && has(whole) ? t(whole) : t('status.' + status);
 }
 
 function fields(list) {
@@ -77,7 +84,9 @@ function actions(card, act) {
             open = inputForm(inputsFor(card.inputs, btn), btn, act, busy, () => { open?.remove(); open = null; bar.hidden = false; });
             bar.hidden = true;
             box.append(open);
-            open.querySelector('input, textarea, select')?.focus();
+            // The whole form, its buttons too, comes into view.
+            open.scrollIntoView({ block: 'nearest' });
+            open.querySelector('input, textarea, select')?.focus({ preventScroll: true });
             return;
           }
           busy(true);

@@ -46,6 +46,7 @@ const dict = {
     yes: '是',
     'status.pending': '待处理',
     'status.approved': '已同意',
+    'status.instance.approved': '已通过',
     'status.rejected': '已拒绝',
     'status.returned': '已退回',
     'status.done': '已结束',

@@ -1,0 +1,128 @@
+package sim_test
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"cardflow/internal/testenv"
+)
+
+// deaf makes a tab whose page never hears the event stream, as when an
+// update is still on its way: its cards stay as they were drawn.
+const deaf = `window.EventSource = class {
+  constructor() { this.readyState = 0; }
+  addEventListener() {}
+  close() {}
+};`
+
+// TestBrowserFirstMinute walks the README's first minute in headless
+// Chromium against the app as cardflow demo runs it: 陈 files an order of
+// ¥6,800 through the form, 钱 approves it on her card, 孙's copy closes
+// while she watches, 赵 clicks her copy that never heard of it, 周
+// approves, 郑 completes the pack task, and 陈 sees the finished card and
+// types 待办 and /help. Every step leaves a screenshot.
+func TestBrowserFirstMinute(t *testing.T) {
+	t.Parallel()
+	chromium := testenv.Browser(t)
+	base := startDemo(t)
+	browser := newBrowser(t, chromium)
+	const order = "订单履约 · TM-1001"
+	taskButtons := []string{"同意", "拒绝", "退回申请人"}
+
+	// 陈 (customer service) files the order with 发起审批.
+	main := browser.open("main", base, "")
+	main.pick("陈客服主管")
+	main.click("#new")
+	poll[bool](main, "the form", `() => document.getElementById('start').open`)
+	main.choose(`#start select[aria-label="选择流程"]`, "order_fulfilment")
+	main.do(
+		chromedp.SendKeys(chromedp.CSS(`#start [data-field="order_no"] input`), "TM-1001"),
+		chromedp.SendKeys(chromedp.CSS(`#start [data-field="amount"] input`), "6800"),
+		chromedp.SendKeys(chromedp.CSS(`#start [data-field="items"] [data-key="sku"]`), "SKU-1"),
+		chromedp.SendKeys(chromedp.CSS(`#start [data-field="items"] [data-key="qty"]`), "2"),
+		chromedp.SendKeys(chromedp.CSS(`#start [data-field="items"] [data-key="price"]`), "3400"),
+	)
+	main.choose(`#start [data-field="platform"] select`, "tmall")
+	main.shot("01-chen-new-order")
+	amount, err := chromedp.Run(main.ctx, chromedp.Value(chromedp.CSS(`#start [data-field="amount"] input`)))
+	require.NoError(t, err)
+	require.Equal(t, "6800.00", amount, "money is shown with two decimals once the field is left")
+	main.click(`#start button[type=submit]`)
+	require.Equal(t, "已提交：订单履约", main.toast("success"))
+	poll[bool](main, "the form to close", `() => !document.getElementById('start').open`)
+
+	// Finance is 或签: 钱, 孙 and 赵 each get the task. 孙's tab and 赵's
+	// deaf tab stay open from here on.
+	sun := browser.open("sun", base+"#user=sun", "")
+	require.Equal(t, taskButtons, sun.card(order, "").Buttons)
+	sun.do(chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
+	zhao := browser.open("zhao-deaf", base+"#user=zhao", deaf)
+	require.Equal(t, taskButtons, zhao.card(order, "").Buttons)
+
+	// 钱 approves on her card.
+	main.pick("钱多多")
+	qian := main.card(order, "")
+	require.Equal(t, order+" · ¥6,800.00", qian.Title)
+	require.Equal(t, taskButtons, qian.Buttons)
+	require.Equal(t, map[string]string{"订单号": "TM-1001", "平台": "tmall", "订单金额": "¥6,800.00"}, qian.Fields)
+	main.shot("02-qian-task")
+	main.press("同意", order)
+	require.Equal(t, "已同意", main.toast("success"))
+	require.Regexp(t, `^已同意 · 钱多多 · \d\d:\d\d$`, main.card(order, "已同意 · 钱多多").Status)
+	main.shot("03-qian-approved")
+
+	// 孙's copy closes while she looks at it: the event stream, no reload.
+	sunCopy := sun.card(order, "已由 钱多多 同意")
+	require.Regexp(t, `^已由 钱多多 同意 · \d\d:\d\d$`, sunCopy.Status)
+	reloaded, err := chromedp.Run(sun.ctx, chromedp.Evaluate[bool](`window.notReloaded !== true`))
+	require.NoError(t, err)
+	require.False(t, reloaded, "孙's page was reloaded")
+	sun.shot("04-sun-copy-closed")
+
+	// 赵's tab never heard of it and still offers the buttons: her click
+	// is refused with who decided, and the card refreshes.
+	require.Equal(t, taskButtons, zhao.card(order, "").Buttons)
+	zhao.press("同意", order)
+	said := regexp.MustCompile(`^已由 钱多多 于 (\d\d:\d\d) 同意$`).FindStringSubmatch(zhao.toast("info"))
+	require.NotNil(t, said, "the toast says who decided and when")
+	require.Equal(t, "已由 钱多多 同意 · "+said[1], zhao.card(order, "已由 钱多多 同意").Status)
+	zhao.shot("05-zhao-stale-click")
+
+	// Over ¥5,000, so the sales director approves too.
+	main.pick("周总监")
+	require.Equal(t, order+" · ¥6,800.00", main.card(order, "").Title)
+	main.press("同意", order)
+	require.Equal(t, "已同意", main.toast("success"))
+	main.card(order, "已同意 · 周总监")
+	main.shot("06-zhou-approved")
+
+	// 郑 (warehouse) completes the pack task with a tracking number; the
+	// step hides the amount from him.
+	main.pick("郑仓管")
+	pack := main.card(order, "")
+	require.Equal(t, order, pack.Title)
+	require.Equal(t, "完成", pack.Buttons[0])
+	require.NotContains(t, pack.Fields, "订单金额")
+	main.press("完成", order)
+	main.do(chromedp.SendKeys(chromedp.CSS(`#log form.card-inputs [name="tracking_no"]`), "SF1234567890"))
+	main.choose(`#log form.card-inputs select[name="carrier"]`, "sf")
+	main.shot("07-zheng-pack")
+	main.click(`#log form.card-inputs button[type=submit]`)
+	main.toast("success")
+	main.card(order, "已完成 · 郑仓管")
+
+	// 陈 sees the finished order, then asks the bot.
+	main.pick("陈客服主管")
+	done := main.card(order, "已通过")
+	require.Equal(t, "SF1234567890", done.Fields["运单号"])
+	require.Equal(t, "sf", done.Fields["快递公司"])
+	main.shot("08-chen-finished")
+	main.do(chromedp.SendKeys(chromedp.ID("text"), "待办\n"))
+	require.Equal(t, "你目前没有需要处理的任务。", main.reply("没有待办").Text)
+	main.do(chromedp.SendKeys(chromedp.ID("text"), "/help\n"))
+	require.Contains(t, main.reply("我能做什么").Text, "/todo 或 待办")
+	main.shot("09-chen-commands")
+}
