@@ -100,10 +100,13 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 # Rounds alternate the two sides, so a burst of load from elsewhere hits
 # one round of each rather than one side's whole measurement.
 echo "== $rounds rounds of: pgbench -M prepared -f flow.sql -c 8 -j 2 -T $duration; go test -bench BenchmarkApplyClaimTask -benchtime ${duration}s"
-printf '%-6s %14s %14s %8s\n' round "pgbench tx/s" "Go tx/s" ratio
+# The 1-minute load average before each round says how busy the machine
+# was: with other work on the cores the rates fall and single rounds swing.
+printf '%-6s %6s %14s %14s %8s\n' round load "pgbench tx/s" "Go tx/s" ratio
 : >"$workdir/pg.rates"
 : >"$workdir/go.rates"
 for round in $(seq 1 "$rounds"); do
+	load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?")
 	pg_tps=$(run_pgbench)
 	go_tps=$(run_go)
 	if [[ -z $pg_tps || -z $go_tps ]]; then
@@ -112,7 +115,7 @@ for round in $(seq 1 "$rounds"); do
 	fi
 	echo "$pg_tps" >>"$workdir/pg.rates"
 	echo "$go_tps" >>"$workdir/go.rates"
-	awk -v r="$round" -v p="$pg_tps" -v g="$go_tps" 'BEGIN { printf "%-6s %14.1f %14.1f %7.2fx\n", r, p, g, g / p }'
+	awk -v r="$round" -v l="$load" -v p="$pg_tps" -v g="$go_tps" 'BEGIN { printf "%-6s %6s %14.1f %14.1f %7.2fx\n", r, l, p, g, g / p }'
 done
 
 pg_median=$(median <"$workdir/pg.rates")

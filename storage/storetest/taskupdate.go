@@ -15,6 +15,7 @@ func taskUpdateTests() []suiteTest {
 	return []suiteTest{
 		storeTest("guarded by from status", testTaskUpdates),
 		storeTest("timers cancelled before added", testTimerChanges),
+		storeTest("a change writing a row twice sees its own writes", testRowWrittenTwice),
 	}
 }
 
@@ -176,4 +177,97 @@ func testTimerChanges(t *testing.T, s flows.Store) {
 // reschedules a repeating reminder.
 func rescheduleChange(inst, id string, due time.Time) flows.Change {
 	return flows.Change{CancelTimers: []string{id}, NewTimers: []flows.Timer{NewTimer(inst, id, due)}}
+}
+
+// testRowWrittenTwice applies changes that write one row twice. The contract
+// orders a change's parts (new tasks, then task updates, each update guarded
+// by the status the one before it left), so each write sees the previous
+// one. The engine folds such writes into one, but the store must not rely on
+// it.
+func testRowWrittenTwice(t *testing.T, s flows.Store) {
+	ctx := t.Context()
+	tests := []struct {
+		name    string
+		change  func(inst flows.Instance) flows.Change
+		wantErr error
+		check   func(t *testing.T, inst flows.Instance)
+	}{
+		{
+			name: "a task created and decided",
+			change: func(inst flows.Instance) flows.Change {
+				return flows.Change{NewTasks: []flows.Task{NewTask(inst.ID, inst.ID+"-t2", "u-carol")},
+					TaskUpdates: []flows.TaskUpdate{{ID: inst.ID + "-t2", From: flows.TaskOpen, Status: flows.TaskApproved,
+						Outcome: "approve", DecidedBy: "u-carol", DecidedAt: At(time.Hour)}}}
+			},
+			check: func(t *testing.T, inst flows.Instance) {
+				got, err := s.Task(ctx, inst.ID+"-t2")
+				require.NoError(t, err)
+				want := NewTask(inst.ID, inst.ID+"-t2", "u-carol")
+				want.Status, want.Outcome, want.DecidedBy, want.DecidedAt = flows.TaskApproved, "approve", "u-carol", At(time.Hour)
+				RequireTask(t, want, got)
+			},
+		},
+		{
+			name: "a task updated twice",
+			change: func(inst flows.Instance) flows.Change {
+				return flows.Change{TaskUpdates: []flows.TaskUpdate{
+					{ID: inst.ID + "-t1", From: flows.TaskOpen, Status: flows.TaskWaiting},
+					{ID: inst.ID + "-t1", From: flows.TaskWaiting, Status: flows.TaskOpen, Assignee: "u-carol"},
+				}}
+			},
+			check: func(t *testing.T, inst flows.Instance) {
+				got, err := s.Task(ctx, inst.ID+"-t1")
+				require.NoError(t, err)
+				RequireTask(t, NewTask(inst.ID, inst.ID+"-t1", "u-carol"), got)
+			},
+		},
+		{
+			name: "the second update's guard fails",
+			change: func(inst flows.Instance) flows.Change {
+				return flows.Change{TaskUpdates: []flows.TaskUpdate{
+					{ID: inst.ID + "-t1", From: flows.TaskOpen, Status: flows.TaskWaiting},
+					{ID: inst.ID + "-t1", From: flows.TaskOpen, Status: flows.TaskApproved},
+				}, Audit: []flows.AuditEntry{NewAudit(inst.ID, "approve", "u-bob")}}
+			},
+			wantErr: flows.ErrTaskConflict,
+			check: func(t *testing.T, inst flows.Instance) {
+				got, err := s.Task(ctx, inst.ID+"-t1")
+				require.NoError(t, err)
+				RequireTask(t, NewTask(inst.ID, inst.ID+"-t1", "u-bob"), got)
+				audit, err := s.Audit(ctx, inst.ID)
+				require.NoError(t, err)
+				require.Len(t, audit, 1, "only the start row: the failed change wrote nothing")
+			},
+		},
+		{
+			name: "a timer added twice",
+			change: func(inst flows.Instance) flows.Change {
+				return flows.Change{NewTimers: []flows.Timer{NewTimer(inst.ID, inst.ID+"-tm", At(time.Hour)),
+					NewTimer(inst.ID, inst.ID+"-tm", At(2*time.Hour))}}
+			},
+			check: func(t *testing.T, inst flows.Instance) {
+				got, err := s.ClaimTimers(ctx, At(3*time.Hour), "observer-"+inst.ID, time.Hour, 100)
+				require.NoError(t, err)
+				var mine []flows.Timer
+				for _, tm := range got {
+					if tm.InstanceID == inst.ID {
+						mine = append(mine, tm)
+					}
+				}
+				RequireTimers(t, []flows.Timer{NewTimer(inst.ID, inst.ID+"-tm", At(2*time.Hour))}, mine)
+			},
+		},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			inst := Seed(t, s, fmt.Sprintf("i-twice-%d", i))
+			_, err := s.Apply(ctx, tc.change(inst))
+			if tc.wantErr != nil {
+				require.ErrorIs(t, err, tc.wantErr)
+			} else {
+				require.NoError(t, err)
+			}
+			tc.check(t, inst)
+		})
+	}
 }
