@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 
 	"cardflow/bot"
 	"cardflow/flows"
+	"cardflow/internal/exampletest"
 	"cardflow/queue"
 	"cardflow/storage/sqlite"
 )
@@ -158,20 +157,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := t.Context()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cardflow.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.Close() })
-	all, err := flows.LoadDir("../configs/flows")
-	require.NoError(t, err)
-	src, err := os.ReadFile("../configs/org.example.yaml")
-	require.NoError(t, err)
-	org, err := flows.ParseOrg("org.example.yaml", src)
-	require.NoError(t, err)
-	require.NoError(t, store.ReplaceOrg(ctx, org))
-	engine := flows.NewEngine(store)
-	_, err = engine.Register(ctx, all...)
-	require.NoError(t, err)
+	store, engine := exampletest.World(t)
 	pl := newFakePlatform()
 	render := stateRenderer{engine}
 	p, err := bot.NewPipeline(bot.PipelineDeps{Platforms: map[string]bot.Platform{"sim": pl}, Store: store,

@@ -3,8 +3,6 @@ package bot_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -14,6 +12,7 @@ import (
 
 	"cardflow/bot"
 	"cardflow/flows"
+	"cardflow/internal/exampletest"
 	"cardflow/storage/sqlite"
 )
 
@@ -42,29 +41,17 @@ type world struct {
 
 func newWorld(t *testing.T, editOrg ...func(*flows.Org)) *world {
 	t.Helper()
-	ctx := t.Context()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cardflow.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, store.Close()) })
-	all, err := flows.LoadDir(filepath.Join("..", "configs", "flows"))
-	require.NoError(t, err)
-	src, err := os.ReadFile(filepath.Join("..", "configs", "org.example.yaml"))
-	require.NoError(t, err)
-	org, err := flows.ParseOrg("org.example.yaml", src)
-	require.NoError(t, err)
+	org := exampletest.Org(t)
 	for _, edit := range editOrg {
 		edit(&org)
 	}
-	require.NoError(t, store.ReplaceOrg(ctx, org))
-	require.NoError(t, store.ReplaceProxies(ctx, flows.ProxySourceOrg, org.Proxies))
+	store := exampletest.Store(t, org)
 
 	w := &world{t: t, store: store, now: t0, users: map[string]flows.User{}}
 	for _, u := range org.Users {
 		w.users[u.ID] = u
 	}
-	w.engine = flows.NewEngine(store, flows.WithClock(w.clock), flows.WithIDs(w.newID))
-	_, err = w.engine.Register(ctx, all...)
-	require.NoError(t, err)
+	w.engine = exampletest.Engine(t, store, flows.WithClock(w.clock), flows.WithIDs(w.newID))
 	w.render = bot.NewCardRenderer(w.engine, store, bot.RendererOptions{ConsoleURL: consoleURL, Now: w.clock})
 	return w
 }

@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,8 +18,8 @@ import (
 	"cardflow/bot/sim"
 	"cardflow/config"
 	"cardflow/flows"
+	"cardflow/internal/exampletest"
 	"cardflow/server"
-	"cardflow/storage/sqlite"
 )
 
 // fakeInbound records what the page hands over and answers with the
@@ -78,20 +76,9 @@ var fixedNow = time.Date(2026, 3, 2, 10, 42, 0, 0, time.UTC)
 
 func setup(t *testing.T, cfg sim.Config) *testBundle {
 	t.Helper()
-	ctx := t.Context()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cardflow.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.Close() })
-	all, err := flows.LoadDir("../../configs/flows")
-	require.NoError(t, err)
-	src, err := os.ReadFile("../../configs/org.example.yaml")
-	require.NoError(t, err)
-	org, err := flows.ParseOrg("org.example.yaml", src)
-	require.NoError(t, err)
-	require.NoError(t, store.ReplaceOrg(ctx, org))
-	engine := flows.NewEngine(store)
-	_, err = engine.Register(ctx, all...)
-	require.NoError(t, err)
+	org := exampletest.Org(t)
+	store := exampletest.Store(t, org)
+	engine := exampletest.Engine(t, store)
 
 	in := &fakeInbound{}
 	p, err := sim.New(cfg, sim.Deps{

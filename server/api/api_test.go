@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,9 +13,9 @@ import (
 
 	"cardflow/config"
 	"cardflow/flows"
+	"cardflow/internal/exampletest"
 	"cardflow/server"
 	"cardflow/server/api"
-	"cardflow/storage/sqlite"
 )
 
 const token = "test-token-0123456789abcdef"
@@ -34,21 +32,7 @@ func newServer(t *testing.T, tokens ...config.Secret) *httptest.Server {
 // API does not start (alerts come from events).
 func newServerEngine(t *testing.T, tokens ...config.Secret) (*httptest.Server, *flows.Engine) {
 	t.Helper()
-	ctx := t.Context()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cardflow.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.Close() })
-	all, err := flows.LoadDir("../../configs/flows")
-	require.NoError(t, err)
-	src, err := os.ReadFile("../../configs/org.example.yaml")
-	require.NoError(t, err)
-	org, err := flows.ParseOrg("org.example.yaml", src)
-	require.NoError(t, err)
-	require.NoError(t, store.ReplaceOrg(ctx, org))
-	require.NoError(t, store.ReplaceProxies(ctx, flows.ProxySourceOrg, org.Proxies))
-	engine := flows.NewEngine(store)
-	_, err = engine.Register(ctx, all...)
-	require.NoError(t, err)
+	_, engine := exampletest.World(t)
 
 	cfg := config.Default()
 	cfg.Server.BodyLimit = 4096
