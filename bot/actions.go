@@ -80,6 +80,10 @@ func (a *Actions) Click(ctx context.Context, c Click) (ClickReply, error) {
 		}
 		return ClickReply{Card: card, Toast: Toast{Kind: ToastInfo, Text: a.alreadyText(ctx, r, res)}}, nil
 	}
+	if act.Kind == flows.ActStart {
+		// The form card becomes the new request's card.
+		p = Payload{InstanceID: res.InstanceID}
+	}
 	card, err := a.current(ctx, r, p)
 	if err != nil {
 		return ClickReply{}, err
@@ -91,10 +95,21 @@ func (a *Actions) Click(ctx context.Context, c Click) (ClickReply, error) {
 // comment; the other inputs are the task's result form.
 func clickAction(c Click, p Payload, actor string, now time.Time) (flows.Action, error) {
 	act := flows.Action{Kind: c.Action, Actor: actor, Key: c.Platform + ":" + c.EventID,
-		TaskID: p.TaskID, InstanceID: p.InstanceID, Comment: strings.TrimSpace(c.Values[InputComment])}
+		TaskID: p.TaskID, InstanceID: p.InstanceID, FlowID: p.FlowID, Comment: strings.TrimSpace(c.Values[InputComment])}
 	switch {
-	case p.TaskID != "" && !c.Action.OnTask(), p.InstanceID != "" && !c.Action.OnInstance():
+	case p.TaskID != "" && !c.Action.OnTask(), p.InstanceID != "" && !c.Action.OnInstance(),
+		p.FlowID != "" && !c.Action.OnFlow(), p.FlowID == "" && c.Action.OnFlow():
 		return act, fmt.Errorf("%q on this card: %w", c.Action, flows.ErrUnknownAction)
+	}
+	if c.Action == flows.ActStart {
+		// A start form's inputs are the flow's form; it has no comment.
+		act.Form, act.Comment = map[string]any{}, ""
+		for k, v := range c.Values {
+			if !strings.HasPrefix(k, "_") && strings.TrimSpace(v) != "" {
+				act.Form[k] = v
+			}
+		}
+		return act, nil
 	}
 	act.To = strings.TrimSpace(c.Values[ValueReturnTo])
 	for k, v := range c.Values {
@@ -149,6 +164,9 @@ func (a *Actions) current(ctx context.Context, r Reader, p Payload) (*Card, erro
 		c   Card
 		err error
 	)
+	if p.FlowID != "" {
+		return nil, nil // a start form that was refused stays as it is
+	}
 	if p.TaskID != "" {
 		c, err = a.render.TaskCard(ctx, r, p.TaskID, nil)
 		c.Subject = p.TaskID
@@ -193,6 +211,7 @@ func outcomeWord(l Locale, outcome string) string {
 		"return": {"退回", "returned"}, "transfer": {"转交", "transferred"}, "escalate": {"转交（超时）", "escalated"},
 		"withdraw": {"撤回", "withdrawn"}, "cancel": {"作废", "cancelled"}, "resubmit": {"重新提交", "resubmitted"},
 		"acknowledge": {"认领", "acknowledged"}, "resolve": {"解决", "resolved"}, "remove_signer": {"减签", "removed"},
+		"start": {"提交", "submitted"},
 	}
 	w, ok := words[outcome]
 	if !ok {
@@ -218,6 +237,8 @@ func doneText(l Locale, k flows.ActionKind) string {
 		return "已评论"
 	case flows.ActSnooze:
 		return "已暂停提醒"
+	case flows.ActStart:
+		return "已提交"
 	}
 	return "已" + outcomeWord(l, string(k))
 }

@@ -171,7 +171,9 @@ func (c Card) Digest() string {
 type Payload struct {
 	TaskID     string
 	InstanceID string
-	Version    int64
+	// FlowID is set on a start form's button instead: "f:<flow>:0".
+	FlowID  string
+	Version int64
 }
 
 // String encodes the payload as "t:<task>:<version>" or
@@ -180,6 +182,9 @@ type Payload struct {
 func (p Payload) String() string {
 	if p.TaskID != "" {
 		return "t:" + p.TaskID + ":" + strconv.FormatInt(p.Version, 10)
+	}
+	if p.FlowID != "" {
+		return "f:" + p.FlowID + ":0"
 	}
 	return "i:" + p.InstanceID + ":" + strconv.FormatInt(p.Version, 10)
 }
@@ -201,6 +206,8 @@ func ParsePayload(s string) (Payload, error) {
 		return Payload{TaskID: id, Version: version}, nil
 	case "i":
 		return Payload{InstanceID: id, Version: version}, nil
+	case "f":
+		return Payload{FlowID: id}, nil
 	}
 	return Payload{}, fmt.Errorf("payload %q: %w", truncate(s, 40), ErrInvalid)
 }

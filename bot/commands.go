@@ -22,8 +22,12 @@ func RegisterCommands(r *Router, engine *flows.Engine, render Renderer) {
 			return todo(ctx, engine, render, req.Reader)
 		}})
 	r.Register(Command{Names: []string{"/start", "发起", "/flows"},
-		UsageZH: "/start 或 发起  可以发起的流程", UsageEN: "/start  the flows you can start",
-		Run: func(ctx context.Context, req Request, _ []string) ([]Card, error) {
+		UsageZH: "/start [流程]  可以发起的流程，或发起一个（卡片上填写表单）",
+		UsageEN: "/start [flow]  the flows you can start, or start one (fill in the form on the card)",
+		Run: func(ctx context.Context, req Request, args []string) ([]Card, error) {
+			if len(args) == 1 {
+				return startForm(ctx, engine, req.Reader, args[0])
+			}
 			return startable(ctx, engine, req.Reader)
 		}})
 }
@@ -76,4 +80,54 @@ func startable(ctx context.Context, engine *flows.Engine, r Reader) ([]Card, err
 		title, hint = "Flows you can start", "Use “New request” in the simulator or the console to fill in the form."
 	}
 	return []Card{{Subject: "flows", Status: StatusInfo, Title: title, Text: strings.Join(lines, "\n") + "\n\n" + hint}}, nil
+}
+
+// startForm is the card that asks for a flow's form: one input per field,
+// and a button that starts the flow with what was filled in. A form with a
+// table (order lines) does not fit on a chat card: the card says to use the
+// full form instead.
+func startForm(ctx context.Context, engine *flows.Engine, r Reader, flowID string) ([]Card, error) {
+	f, err := engine.Flow(ctx, flowID, 0)
+	if err != nil {
+		return nil, err
+	}
+	if f.Steps[0].Type == flows.StepAlert {
+		return nil, fmt.Errorf("%s is opened by its events: %w", flowID, flows.ErrNotApplicable)
+	}
+	en := r.Locale == LocaleEN
+	c := Card{Subject: "start-" + f.ID, Status: StatusInfo, Title: f.Name, Text: f.Description}
+	for _, fd := range f.Form {
+		in := Input{Name: fd.Key, Label: fd.Label, Kind: InputText, Required: fd.Required}
+		switch fd.Type {
+		case flows.FieldTable:
+			hint := "这个流程的表单有明细表，卡片放不下：请在模拟器或控制台点击「发起审批」填写完整表单。"
+			if en {
+				hint = "This form has a table that does not fit on a card: use “New request” in the simulator or the console."
+			}
+			return []Card{{Subject: c.Subject, Status: StatusInfo, Title: f.Name, Text: hint}}, nil
+		case flows.FieldNumber, flows.FieldMoney:
+			in.Kind = InputNumber
+		case flows.FieldDate:
+			in.Kind = InputDate
+		case flows.FieldEnum:
+			in.Kind = InputSelect
+			for _, o := range fd.Options {
+				in.Options = append(in.Options, Option{Value: o, Label: o})
+			}
+		case flows.FieldBool:
+			in.Kind = InputSelect
+			in.Options = []Option{{Value: "true", Label: "是"}, {Value: "false", Label: "否"}}
+			if en {
+				in.Options = []Option{{Value: "true", Label: "Yes"}, {Value: "false", Label: "No"}}
+			}
+		}
+		c.Inputs = append(c.Inputs, in)
+	}
+	label := "提交"
+	if en {
+		label = "Submit"
+	}
+	c.Buttons = []Button{{Label: label, Style: StylePrimary, Action: flows.ActStart,
+		Payload: Payload{FlowID: f.ID}.String(), NeedsInput: true}}
+	return []Card{c}, nil
 }

@@ -335,3 +335,45 @@ func TestClickReturnsWhereTheButtonSays(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, bot.ToastSuccess, reply.Toast.Kind, reply.Toast.Text)
 }
+
+func TestStartAFlowFromItsFormCard(t *testing.T) {
+	t.Parallel()
+	x := newFixture(t)
+	ask := func(text string) []bot.Card {
+		cards, err := x.actions.Message(t.Context(), bot.Message{Platform: "sim", EventID: "m-" + text, PlatformUserID: "chu", Text: text})
+		require.NoError(t, err)
+		return cards
+	}
+	form := ask("/start return_exchange")[0]
+	require.NotEmpty(t, form.Inputs, "the card asks for the form")
+	require.Len(t, form.Buttons, 1)
+	require.Equal(t, flows.ActStart, form.Buttons[0].Action)
+	var kind bot.Input
+	for _, in := range form.Inputs {
+		if in.Name == "kind" {
+			kind = in
+		}
+	}
+	require.Equal(t, bot.InputSelect, kind.Kind, "an enum is a select")
+
+	click := func(id string, values map[string]string) bot.ClickReply {
+		reply, err := x.actions.Click(t.Context(), bot.Click{Platform: "sim", EventID: id, PlatformUserID: "chu",
+			Payload: form.Buttons[0].Payload, Action: flows.ActStart, Values: values})
+		require.NoError(t, err)
+		return reply
+	}
+	reply := click("s1", map[string]string{"order_no": "JD-9"})
+	require.Equal(t, bot.ToastError, reply.Toast.Kind)
+	require.Contains(t, reply.Toast.Text, "reason", "the missing fields are named")
+
+	reply = click("s2", map[string]string{"order_no": "JD-9", "kind": "退货", "reason": "破损", "refund_amount": "99.9"})
+	require.Equal(t, bot.ToastSuccess, reply.Toast.Kind, reply.Toast.Text)
+	require.NotNil(t, reply.Card)
+	require.NotEmpty(t, reply.Card.InstanceID, "the form card becomes the request's card")
+	again := click("s2", map[string]string{"order_no": "JD-9", "kind": "退货", "reason": "破损", "refund_amount": "99.9"})
+	require.Equal(t, reply.Card.InstanceID, again.Card.InstanceID, "a retried callback starts nothing new")
+
+	require.Contains(t, ask("/start order_fulfilment")[0].Text, "明细表", "a form with a table points to the full form")
+	require.Equal(t, bot.StatusRejected, ask("/start oversell_alert")[0].Status, "alert flows are opened by their events")
+	require.Equal(t, bot.StatusRejected, ask("/start nope")[0].Status)
+}

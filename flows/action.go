@@ -38,6 +38,10 @@ const (
 	ActUrge     ActionKind = "urge"     // 催办
 )
 
+// ActStart starts a flow (Action.FlowID) with Action.Form, as a person's
+// request: a chat card's form, a simulator's or console's form.
+const ActStart ActionKind = "start"
+
 // TaskActions are the kinds that act on one task, in the order a card or an
 // error message lists them.
 var TaskActions = []ActionKind{ActApprove, ActReject, ActComplete, ActReturn, ActTransfer, ActDelegate,
@@ -48,6 +52,9 @@ var InstanceActions = []ActionKind{ActWithdraw, ActCancel, ActResubmit, ActComme
 
 // OnTask reports whether k can act on a single task.
 func (k ActionKind) OnTask() bool { return slices.Contains(TaskActions, k) }
+
+// OnFlow reports whether k acts on a flow rather than a task or instance.
+func (k ActionKind) OnFlow() bool { return k == ActStart }
 
 // OnInstance reports whether k can act on an instance.
 func (k ActionKind) OnInstance() bool { return slices.Contains(InstanceActions, k) }
@@ -67,6 +74,7 @@ type Action struct {
 
 	TaskID     string
 	InstanceID string
+	FlowID     string // ActStart
 
 	Comment  string
 	To       string
@@ -82,6 +90,12 @@ type Action struct {
 // platforms. An unknown kind, or a kind given the wrong target, is an
 // ErrUnknownAction.
 func (e *Engine) Act(ctx context.Context, a Action) (Result, error) {
+	if a.Kind == ActStart {
+		if a.FlowID == "" || a.TaskID != "" || a.InstanceID != "" {
+			return Result{}, fmt.Errorf("flows: start: %w: name the flow only", ErrInvalidTarget)
+		}
+		return e.Start(ctx, StartRequest{Actor: a.Actor, Key: a.Key, FlowID: a.FlowID, Form: a.Form})
+	}
 	if a.TaskID == "" && a.InstanceID == "" {
 		return Result{}, fmt.Errorf("flows: %s: %w: no task or instance named", a.Kind, ErrInvalidTarget)
 	}

@@ -210,7 +210,7 @@ func (p *Platform) checkClick(w http.ResponseWriter, r *http.Request, req clickR
 		p.fail(w, r, http.StatusBadRequest, "invalid_input", msgBadPayload)
 		return false
 	}
-	if !req.Action.OnTask() && !req.Action.OnInstance() {
+	if !req.Action.OnTask() && !req.Action.OnInstance() && !req.Action.OnFlow() {
 		p.fail(w, r, http.StatusBadRequest, "unknown_action", msgBadAction, string(req.Action))
 		return false
 	}
