@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -145,11 +146,7 @@ func (a *Actions) refused(ctx context.Context, r Reader, p Payload, err error) (
 	}
 	text := info.Text(string(r.Locale))
 	if fe, ok := errors.AsType[*flows.FormError](err); ok {
-		var parts []string
-		for _, pr := range fe.Problems {
-			parts = append(parts, pr.Field+": "+pr.Message)
-		}
-		text += "：" + strings.Join(parts, "；")
+		text += "：" + a.problems(ctx, r, p, fe)
 	}
 	card, cerr := a.current(ctx, r, p)
 	if cerr != nil && !errors.Is(cerr, flows.ErrNotParticipant) && !errors.Is(cerr, flows.ErrNotFound) {
@@ -256,4 +253,46 @@ func (a *Actions) Message(ctx context.Context, m Message) ([]Card, error) {
 		return nil, errors.New("bot: no command router")
 	}
 	return a.router.Handle(ctx, Request{Reader: readerOf(user, m.PlatformUserID), Message: m})
+}
+
+// problemWords say what is wrong with a field, by FieldProblem code, in
+// the reader's language; the engine's own messages are for integrators.
+var problemWords = map[string][2]string{
+	flows.CodeRequired: {"必填", "is required"}, flows.CodeUnknown: {"不是表单中的字段", "is not a field of this form"},
+	flows.CodeType: {"类型不对", "has the wrong kind of value"}, flows.CodeFormat: {"格式不对", "is not written right"},
+	flows.CodePrecision: {"最多两位小数", "takes at most 2 decimals"}, flows.CodeMin: {"太小", "is too small"},
+	flows.CodeMax: {"太大", "is too large"}, flows.CodeMaxLength: {"太长", "is too long"},
+	flows.CodePattern: {"格式不对", "is not written right"}, flows.CodeOption: {"不是可选的值", "is not one of the choices"},
+	flows.CodeMaxRows: {"行数太多", "has too many rows"}, flows.CodeReadOnly: {"不能修改", "may not be changed"},
+	flows.CodeUnknownUser: {"不是通讯录中的人", "is nobody in the directory"},
+}
+
+// problems lists a form's bad fields by the labels the card shows.
+func (a *Actions) problems(ctx context.Context, r Reader, p Payload, fe *flows.FormError) string {
+	labels := map[string]string{}
+	if p.FlowID != "" {
+		if f, err := a.engine.Flow(ctx, p.FlowID, 0); err == nil {
+			for _, fd := range f.Form {
+				labels[fd.Key] = fd.Label
+			}
+		}
+	}
+	var parts []string
+	for _, pr := range fe.Problems {
+		name := cmp.Or(labels[pr.Field], pr.Field)
+		w, ok := problemWords[pr.Code]
+		switch {
+		case !ok:
+			parts = append(parts, name+": "+pr.Message)
+		case r.Locale == LocaleEN:
+			parts = append(parts, name+" "+w[1])
+		default:
+			parts = append(parts, name+w[0])
+		}
+	}
+	sep := "；"
+	if r.Locale == LocaleEN {
+		sep = "; "
+	}
+	return strings.Join(parts, sep)
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"cardflow/flows"
@@ -75,9 +76,9 @@ func startable(ctx context.Context, engine *flows.Engine, r Reader) ([]Card, err
 		}
 		lines = append(lines, fmt.Sprintf("- **%s** `%s`", f.Name, f.ID))
 	}
-	title, hint := "可以发起的流程", "在模拟器或控制台点击「发起审批」填写表单。"
+	title, hint := "可以发起的流程", "发送 /start <流程> 在卡片上填写表单，或在模拟器中点击「发起审批」。"
 	if r.Locale == LocaleEN {
-		title, hint = "Flows you can start", "Use “New request” in the simulator or the console to fill in the form."
+		title, hint = "Flows you can start", "Send /start <flow> to fill in the form on a card, or use “New request” in the simulator."
 	}
 	return []Card{{Subject: "flows", Status: StatusInfo, Title: title, Text: strings.Join(lines, "\n") + "\n\n" + hint}}, nil
 }
@@ -96,33 +97,14 @@ func startForm(ctx context.Context, engine *flows.Engine, r Reader, flowID strin
 	}
 	en := r.Locale == LocaleEN
 	c := Card{Subject: "start-" + f.ID, Status: StatusInfo, Title: f.Name, Text: f.Description}
-	for _, fd := range f.Form {
-		in := Input{Name: fd.Key, Label: fd.Label, Kind: InputText, Required: fd.Required}
-		switch fd.Type {
-		case flows.FieldTable:
-			hint := "这个流程的表单有明细表，卡片放不下：请在模拟器或控制台点击「发起审批」填写完整表单。"
-			if en {
-				hint = "This form has a table that does not fit on a card: use “New request” in the simulator or the console."
-			}
-			return []Card{{Subject: c.Subject, Status: StatusInfo, Title: f.Name, Text: hint}}, nil
-		case flows.FieldNumber, flows.FieldMoney:
-			in.Kind = InputNumber
-		case flows.FieldDate:
-			in.Kind = InputDate
-		case flows.FieldEnum:
-			in.Kind = InputSelect
-			for _, o := range fd.Options {
-				in.Options = append(in.Options, Option{Value: o, Label: o})
-			}
-		case flows.FieldBool:
-			in.Kind = InputSelect
-			in.Options = []Option{{Value: "true", Label: "是"}, {Value: "false", Label: "否"}}
-			if en {
-				in.Options = []Option{{Value: "true", Label: "Yes"}, {Value: "false", Label: "No"}}
-			}
+	if slices.ContainsFunc(f.Form, func(fd *flows.Field) bool { return fd.Type == flows.FieldTable }) {
+		c.Text = "这个流程的表单有明细表，卡片放不下：请在模拟器中点击「发起审批」填写完整表单。"
+		if en {
+			c.Text = "This form has a table that does not fit on a card: use “New request” in the simulator."
 		}
-		c.Inputs = append(c.Inputs, in)
+		return []Card{c}, nil
 	}
+	c.Inputs = formInputs(f.Form, translator(r.Locale))
 	label := "提交"
 	if en {
 		label = "Submit"

@@ -364,7 +364,8 @@ func TestStartAFlowFromItsFormCard(t *testing.T) {
 	}
 	reply := click("s1", map[string]string{"order_no": "JD-9"})
 	require.Equal(t, bot.ToastError, reply.Toast.Kind)
-	require.Contains(t, reply.Toast.Text, "reason", "the missing fields are named")
+	require.Contains(t, reply.Toast.Text, "原因必填", "the missing fields are named by their labels")
+	require.NotContains(t, reply.Toast.Text, "required", "in the reader's language")
 
 	reply = click("s2", map[string]string{"order_no": "JD-9", "kind": "退货", "reason": "破损", "refund_amount": "99.9"})
 	require.Equal(t, bot.ToastSuccess, reply.Toast.Kind, reply.Toast.Text)

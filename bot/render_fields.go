@@ -202,7 +202,12 @@ func toDecimal(v any) (decimal.Decimal, bool) {
 }
 
 // inputs are the boxes of a task's result form.
-func (p *page) inputs(form []*flows.Field) []Input {
+func (p *page) inputs(form []*flows.Field) []Input { return formInputs(form, p.t) }
+
+// formInputs are the boxes of a form: a result form on a task card, a
+// flow's form on a /start card. Tables do not fit on a card; callers leave
+// them out.
+func formInputs(form []*flows.Field, t tr) []Input {
 	out := make([]Input, 0, len(form))
 	for _, fd := range form {
 		in := Input{Name: fd.Key, Label: fd.Label, Kind: InputText, Placeholder: fd.Help, Required: fd.Required}
@@ -218,7 +223,7 @@ func (p *page) inputs(form []*flows.Field) []Input {
 			}
 		case flows.FieldBool:
 			in.Kind = InputSelect
-			in.Options = []Option{{Value: "true", Label: p.t.s(mYes)}, {Value: "false", Label: p.t.s(mNo)}}
+			in.Options = []Option{{Value: "true", Label: t.s(mYes)}, {Value: "false", Label: t.s(mNo)}}
 		}
 		out = append(out, in)
 	}

@@ -49,6 +49,17 @@ func Browser(t testing.TB) string {
 	return ""
 }
 
+// Program returns the path of a program a test runs (redis-server, say);
+// it fails in CI and skips elsewhere when the program is not on PATH.
+func Program(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		missing(t, name+" is not installed", "install "+name)
+	}
+	return path
+}
+
 func lookup(t testing.TB, name string) string {
 	t.Helper()
 	if v := os.Getenv(name); v != "" {

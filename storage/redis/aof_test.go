@@ -98,13 +98,7 @@ func TestAppendOnlyUnreachable(t *testing.T) {
 // skips on a developer machine.
 func startRedisServer(t *testing.T, args ...string) *goredis.Options {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if testenv.ServicesRequired() {
-			t.Fatalf("redis-server is not installed, and CI or %s requires it: run tests through .ci/run", testenv.RequireServicesVar)
-		}
-		t.Skip("redis-server is not installed: skipping a test that needs it (CI fails instead)")
-	}
+	bin := testenv.Program(t, "redis-server")
 	// Not t.TempDir: a unix socket path must stay under ~100 bytes.
 	dir, err := os.MkdirTemp("", "cardflow-redis")
 	require.NoError(t, err)
