@@ -242,7 +242,10 @@ func (e *Engine) mutate(ctx context.Context, op, key, target string, req any, tr
 	if err := checkRequest(req); err != nil {
 		return Result{}, fmt.Errorf("flows: %s: %w", op, err)
 	}
-	fp := fingerprint(op, target, req)
+	var fp string // only a keyed request is compared with an earlier one
+	if key != "" {
+		fp = fingerprint(op, target, req)
+	}
 	var lastErr error
 	tryCtx, cached := e.instances.allow(ctx)
 	for i := 0; i < maxAttempts; i++ {
