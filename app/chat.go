@@ -25,7 +25,10 @@ type chat struct {
 	pipeline  *bot.Pipeline // nil when no platform is configured
 	platforms map[string]bot.Platform
 	routes    []func(chi.Router)
-	closers   []func() error
+	// runners are platforms' long-running loops (a stream connection):
+	// started with the server's background work, stopped with it.
+	runners []func(ctx context.Context) error
+	closers []func() error
 }
 
 // chatStore is what the chat side needs of the store: the flow store (the

@@ -182,6 +182,14 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		}
 	})
 
+	for _, run := range chat.runners {
+		wg.Go(func() {
+			if err := run(work); err != nil && work.Err() == nil {
+				log.Error("chat platform connection stopped", "err", err)
+			}
+		})
+	}
+
 	if opts.OnReady != nil {
 		opts.OnReady(Ready{Addr: ln.Addr(), Flows: loaded, FlowsFrom: defs.from, Platforms: chat.platforms})
 	}

@@ -34,6 +34,10 @@ type Config struct {
 	Flows  FlowsConfig  `yaml:"flows"`
 	Sim    SimConfig    `yaml:"sim"`
 
+	Feishu   FeishuConfig   `yaml:"feishu"`
+	WeCom    WeComConfig    `yaml:"wecom"`
+	DingTalk DingTalkConfig `yaml:"dingtalk"`
+
 	// sources records where each key path got its value ("cardflow.yaml:7"
 	// or "env CARDFLOW_SERVER_ADDR"); keys absent here hold their default.
 	sources map[string]string
@@ -152,11 +156,14 @@ func Default() *Config {
 			WriteTimeout:      30 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 		},
-		Log:    LogConfig{Level: "info", Format: "json"},
-		Store:  StoreConfig{SQLitePath: "./data/cardflow.db", MaxConns: 10, MigrateOnStart: true, IdempotencyRetention: 7 * 24 * time.Hour, PruneInterval: 10 * time.Minute},
-		Queue:  QueueConfig{KeyPrefix: "cardflow:q:"},
-		Flows:  FlowsConfig{Dir: "configs/flows"},
-		Outbox: OutboxConfig{PollInterval: 50 * time.Millisecond, BatchSize: 256, Retention: 7 * 24 * time.Hour},
+		Log:      LogConfig{Level: "info", Format: "json"},
+		Store:    StoreConfig{SQLitePath: "./data/cardflow.db", MaxConns: 10, MigrateOnStart: true, IdempotencyRetention: 7 * 24 * time.Hour, PruneInterval: 10 * time.Minute},
+		Queue:    QueueConfig{KeyPrefix: "cardflow:q:"},
+		Flows:    FlowsConfig{Dir: "configs/flows"},
+		Outbox:   OutboxConfig{PollInterval: 50 * time.Millisecond, BatchSize: 256, Retention: 7 * 24 * time.Hour},
+		Feishu:   FeishuConfig{Mode: ModeWebhook, BaseURL: "https://open.feishu.cn", Timeout: 10 * time.Second},
+		WeCom:    WeComConfig{BaseURL: "https://qyapi.weixin.qq.com", Timeout: 10 * time.Second},
+		DingTalk: DingTalkConfig{Mode: ModeStream, BaseURL: "https://api.dingtalk.com", Timeout: 10 * time.Second},
 	}
 }
 

@@ -119,6 +119,21 @@ server.read_timeout: must not be shorter than server.read_header_timeout (10s): 
 store.idempotency_retention: must be positive, got 0s (testdata/bad/prune.yaml:2)
 store.prune_interval: must be positive, got -5m0s (testdata/bad/prune.yaml:3)
 outbox.retention: must be positive, got 0s (testdata/bad/prune.yaml:5)`},
+		{name: "incomplete platform sections", file: "platforms.yaml", want: `
+feishu.app_id: required: the app's id (cli_…) (feishu.enabled from testdata/bad/platforms.yaml:2)
+feishu.app_secret: required: set it in the environment variable CARDFLOW_FEISHU_APP_SECRET (feishu.enabled from testdata/bad/platforms.yaml:2)
+feishu.verification_token: required: set it in the environment variable CARDFLOW_FEISHU_VERIFICATION_TOKEN (feishu.enabled from testdata/bad/platforms.yaml:2)
+feishu.encrypt_key: required: set it in the environment variable CARDFLOW_FEISHU_ENCRYPT_KEY (feishu.enabled from testdata/bad/platforms.yaml:2)
+feishu.mode: must be webhook or stream, got "websocket" (testdata/bad/platforms.yaml:3)
+wecom.agent_id: required: the app's AgentId, a positive number, got 0 (wecom.enabled from testdata/bad/platforms.yaml:5)
+wecom.secret: required: set it in the environment variable CARDFLOW_WECOM_SECRET (wecom.enabled from testdata/bad/platforms.yaml:5)
+wecom.token: required: set it in the environment variable CARDFLOW_WECOM_TOKEN (wecom.enabled from testdata/bad/platforms.yaml:5)
+wecom.encoding_aes_key: required: set it in the environment variable CARDFLOW_WECOM_ENCODING_AES_KEY (wecom.enabled from testdata/bad/platforms.yaml:5)
+dingtalk.client_id: required: the app's AppKey (dingtalk.enabled from testdata/bad/platforms.yaml:8)
+dingtalk.client_secret: required: set it in the environment variable CARDFLOW_DINGTALK_CLIENT_SECRET (dingtalk.enabled from testdata/bad/platforms.yaml:8)
+dingtalk.robot_code: required: the app robot's code (dingtalk.enabled from testdata/bad/platforms.yaml:8)
+dingtalk.card_template_id: required: the card template's id (….schema) (dingtalk.enabled from testdata/bad/platforms.yaml:8)
+dingtalk.base_url: expected an http(s) URL such as https://api.dingtalk.com, got "api.dingtalk.com" (testdata/bad/platforms.yaml:9)`},
 		{name: "postgres without redis", file: "postgres_without_redis.yaml", want: `
 queue.redis_url: required when store.dsn is set: several instances share work through Redis (store.dsn from testdata/bad/postgres_without_redis.yaml:2)`},
 		{name: "wrong URL schemes", file: "wrong_schemes.yaml", want: `

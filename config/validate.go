@@ -26,6 +26,9 @@ func (c *Config) Validate() error {
 	if c.Flows.Dir == "" {
 		p.add("flows.dir", "required: the directory of flow definitions")
 	}
+	c.Feishu.validate(p)
+	c.WeCom.validate(p)
+	c.DingTalk.validate(p)
 	c.checkCombination(p)
 	return errors.Join(p.errs...)
 }
