@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -45,6 +46,9 @@ type platformEntry struct {
 	name    string
 	enabled func(cfg *config.Config) bool
 	build   func(c *chatDeps) (bot.Platform, error)
+	// limits are the platform's rate limits by limiter platform key (its
+	// name, and e.g. "feishu-robot" for its group robots); nil for none.
+	limits map[string]bot.Limits
 }
 
 var platformTable = []platformEntry{
@@ -58,6 +62,9 @@ type chatDeps struct {
 	store   chatStore
 	engine  *flows.Engine
 	inbound bot.Inbound
+	// limiter is shared by the pipeline and the platforms' own calls (group
+	// robots); nil when no enabled platform has limits.
+	limiter bot.Limiter
 	log     *slog.Logger
 	chat    *chat
 }
@@ -76,7 +83,17 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 	bot.RegisterCommands(router, engine, render)
 	inbound := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: engine, Render: render, Router: router,
 		Logger: log.With("component", "bot")})
-	d := &chatDeps{cfg: cfg, opts: opts, store: cs, engine: engine, inbound: inbound, log: log, chat: c}
+	limits := map[string]bot.Limits{}
+	for _, e := range platformTable {
+		if e.enabled(cfg) {
+			maps.Copy(limits, e.limits)
+		}
+	}
+	limiter, err := newLimiter(cfg, limits)
+	if err != nil {
+		return nil, err
+	}
+	d := &chatDeps{cfg: cfg, opts: opts, store: cs, engine: engine, inbound: inbound, limiter: limiter, log: log, chat: c}
 	platforms := map[string]bot.Platform{}
 	for _, e := range platformTable {
 		if !e.enabled(cfg) {
@@ -92,10 +109,6 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 		return c, nil
 	}
 	c.platforms = platforms
-	limiter, err := newLimiter(cfg, platforms)
-	if err != nil {
-		return nil, err
-	}
 	c.pipeline, err = bot.NewPipeline(bot.PipelineDeps{Platforms: platforms, Store: cs, Directory: engine, Render: render,
 		Limiter: limiter, Logger: log.With("component", "pipeline")})
 	if err != nil {
@@ -104,22 +117,10 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 	return c, nil
 }
 
-// limited is a platform that knows its limits (the real chat apps do; the
-// simulator has none).
-type limited interface {
-	Limits() bot.Limits
-}
-
-// newLimiter returns the limiter of the configured platforms' limits:
-// shared through Redis when the queue is on Redis (several instances),
-// in process otherwise.
-func newLimiter(cfg *config.Config, platforms map[string]bot.Platform) (bot.Limiter, error) {
-	limits := map[string]bot.Limits{}
-	for name, p := range platforms {
-		if l, ok := p.(limited); ok {
-			limits[name] = l.Limits()
-		}
-	}
+// newLimiter returns the limiter of the enabled platforms' limits: shared
+// through Redis when the queue is on Redis (several instances), in process
+// otherwise; nil when there are none (the simulator).
+func newLimiter(cfg *config.Config, limits map[string]bot.Limits) (bot.Limiter, error) {
 	if len(limits) == 0 {
 		return nil, nil
 	}
