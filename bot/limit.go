@@ -59,7 +59,16 @@ func NewMemoryLimiter(limits map[string]Limits, now func() time.Time) *MemoryLim
 
 // Allow takes one call of key ("platform:reader") from both its limits, or
 // neither, and says how long to wait when a limit is used up.
-func (l *MemoryLimiter) Allow(_ context.Context, key string) (bool, time.Duration, error) {
+func (l *MemoryLimiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
+	ok, wait, err := l.Reserve(ctx, key, 0)
+	if ok {
+		wait = 0
+	}
+	return ok, wait, err
+}
+
+// Reserve implements Reserver.
+func (l *MemoryLimiter) Reserve(_ context.Context, key string, maxWait time.Duration) (bool, time.Duration, error) {
 	platform, appKey, readerKey := LimiterKeys(key)
 	lim, ok := l.limits[platform]
 	if !ok {
@@ -70,7 +79,6 @@ func (l *MemoryLimiter) Allow(_ context.Context, key string) (bool, time.Duratio
 	defer l.mu.Unlock()
 	type take struct {
 		key  string
-		rate Rate
 		next time.Time
 	}
 	var takes []take
@@ -88,18 +96,17 @@ func (l *MemoryLimiter) Allow(_ context.Context, key string) (bool, time.Duratio
 		}
 		if allowAt := tat.Add(-c.rate.tolerance()); now.Before(allowAt) {
 			wait = max(wait, allowAt.Sub(now))
-			continue
 		}
-		takes = append(takes, take{c.key, c.rate, tat.Add(c.rate.interval())})
+		takes = append(takes, take{c.key, tat.Add(c.rate.interval())})
 	}
-	if wait > 0 {
+	if wait > maxWait {
 		return false, wait, nil
 	}
 	for _, t := range takes {
 		l.tat[t.key] = t.next
 	}
 	l.forget(now)
-	return true, 0, nil
+	return true, wait, nil
 }
 
 // forget drops keys whose limits are fully recovered, so the map holds only
@@ -122,4 +129,54 @@ func (r Rate) Validate() error {
 		return fmt.Errorf("rate %d per %s (burst %d): count and period go together and are not negative", r.Count, r.Per, r.Burst)
 	}
 	return nil
+}
+
+// MaxLimitWait is how long a call waits in place for its limit to free a
+// slot before it is handed back to the queue as rate limited. A wait this
+// short is the steady pace of an app-wide limit (50/s → 20ms): waiting
+// keeps the pace without a round trip through the queue's retry schedule,
+// which would leave slots unused. A longer wait (one reader's 30/min)
+// gives its queue slot to other work instead.
+const MaxLimitWait = 250 * time.Millisecond
+
+// Reserver is a Limiter that can count a call in a slot that frees within
+// a wait the caller accepts, and say how long to wait for it: callers that
+// wait for a slot each get their own, instead of all asking again at the
+// moment one frees. Both limiters of cardflow are Reservers.
+type Reserver interface {
+	// Reserve reports ok with the wait before the call may go (0: at once),
+	// or, when the wait would exceed maxWait, false with the wait and
+	// nothing counted.
+	Reserve(ctx context.Context, key string, maxWait time.Duration) (ok bool, wait time.Duration, err error)
+}
+
+// Take asks l for one call of key, and when the limit frees a slot within
+// maxWait, waits for it; it reports false with how long to wait when the
+// wait would be longer. A limiter that is not a Reserver is asked again
+// after each wait.
+func Take(ctx context.Context, l Limiter, key string, maxWait time.Duration) (ok bool, retryAfter time.Duration, err error) {
+	for {
+		var wait time.Duration
+		if r, isReserver := l.(Reserver); isReserver {
+			ok, wait, err = r.Reserve(ctx, key, maxWait)
+			if err != nil || !ok || wait <= 0 {
+				return ok, wait, err
+			}
+		} else {
+			ok, wait, err = l.Allow(ctx, key)
+			if err != nil || ok || wait > maxWait {
+				return ok, wait, err
+			}
+		}
+		t := time.NewTimer(max(wait, time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false, wait, ctx.Err()
+		case <-t.C:
+		}
+		if ok {
+			return true, 0, nil // the slot waited for is this call's
+		}
+	}
 }

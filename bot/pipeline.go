@@ -286,8 +286,9 @@ func (p *Pipeline) render(ctx context.Context, r Reader, t target, n *flows.Noti
 	return c, err
 }
 
-// allow asks the limiter for a call to platform for r; a refusal is a
-// rate-limited error the queue retries after the wait.
+// allow asks the limiter for a call to platform for r, waiting in place
+// for a slot that frees soon (see Take); a refusal is a rate-limited error
+// the queue retries after the wait.
 func (p *Pipeline) allow(ctx context.Context, platform string, r Reader) error {
 	if p.d.Limiter == nil {
 		return nil
@@ -296,7 +297,7 @@ func (p *Pipeline) allow(ctx context.Context, platform string, r Reader) error {
 	if r.ChatID != "" {
 		to = "chat:" + r.ChatID
 	}
-	ok, after, err := p.d.Limiter.Allow(ctx, platform+":"+to)
+	ok, after, err := Take(ctx, p.d.Limiter, platform+":"+to, MaxLimitWait)
 	if err != nil {
 		return fmt.Errorf("bot: rate limiter: %w", err)
 	}

@@ -32,12 +32,15 @@ func NewLimiter(client goredis.UniversalClient, prefix string, limits map[string
 
 // gcra takes one call from up to two limits. KEYS are the limits' keys;
 // ARGV holds, per key, the emission interval and the burst tolerance in
-// microseconds (an interval of 0 skips the key). It returns {1, 0} when
-// the call may go, or {0, wait in microseconds}.
+// microseconds (an interval of 0 skips the key), then the longest wait
+// the caller accepts. It returns {1, wait}: the call is counted and may go
+// after wait microseconds (0: at once), or {0, wait}: refused, counted
+// nowhere, come back after wait.
 var gcra = goredis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local wait = 0
+local max_wait = tonumber(ARGV[5] or 0)
 local next = {}
 for i, key in ipairs(KEYS) do
   local interval = tonumber(ARGV[2*i-1])
@@ -46,24 +49,32 @@ for i, key in ipairs(KEYS) do
     local tat = tonumber(redis.call('GET', key) or now)
     if tat < now then tat = now end
     local allow_at = tat - tolerance
-    if now < allow_at then
-      if allow_at - now > wait then wait = allow_at - now end
-    else
-      next[i] = tat + interval
-    end
+    if now < allow_at and allow_at - now > wait then wait = allow_at - now end
+    next[i] = tat + interval
   end
 end
-if wait > 0 then return {0, wait} end
+if wait > max_wait then return {0, wait} end
 for i, key in ipairs(KEYS) do
   if next[i] then
     redis.call('SET', key, next[i], 'PX', math.floor((next[i] - now) / 1000) + 1)
   end
 end
-return {1, 0}
+return {1, wait}
 `)
 
 // Allow implements bot.Limiter.
 func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
+	ok, wait, err := l.Reserve(ctx, key, 0)
+	if ok {
+		wait = 0
+	}
+	return ok, wait, err
+}
+
+// Reserve implements bot.Reserver: a slot within maxWait is counted now
+// and its wait returned, so callers waiting for one slot each get their
+// own instead of all retrying at the same moment.
+func (l *Limiter) Reserve(ctx context.Context, key string, maxWait time.Duration) (bool, time.Duration, error) {
 	platform, appKey, readerKey := bot.LimiterKeys(key)
 	lim, ok := l.limits[platform]
 	if !ok {
@@ -72,15 +83,13 @@ func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration, e
 	// The keys share the platform's hash tag, so the script runs in one
 	// cluster slot.
 	keys := []string{l.prefix + "{" + platform + "}:" + appKey, l.prefix + "{" + platform + "}:" + readerKey}
-	args := []any{micros(lim.App, true), micros(lim.App, false), micros(lim.Reader, true), micros(lim.Reader, false)}
+	args := []any{micros(lim.App, true), micros(lim.App, false), micros(lim.Reader, true), micros(lim.Reader, false),
+		maxWait.Microseconds()}
 	res, err := gcra.Run(ctx, l.client, keys, args...).Int64Slice()
 	if err != nil {
 		return false, 0, fmt.Errorf("redis: rate limit %s: %w", key, err)
 	}
-	if res[0] == 1 {
-		return true, 0, nil
-	}
-	return false, time.Duration(res[1]) * time.Microsecond, nil
+	return res[0] == 1, time.Duration(res[1]) * time.Microsecond, nil
 }
 
 // micros is a rate's emission interval (or burst tolerance) in
