@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -40,4 +41,46 @@ func TestMemoryLimiter(t *testing.T) {
 	require.Equal(t, 49, allowed, "a burst of 50, less the one still counted from 200ms ago (the other two have recovered)")
 	ok, _, _ = l.Allow(ctx, "sim:anyone")
 	require.True(t, ok, "a platform without limits is not limited")
+}
+
+func TestReserveGivesEachWaiterItsOwnSlot(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	l := bot.NewMemoryLimiter(map[string]bot.Limits{"wecom": {App: bot.Rate{Count: 10, Per: time.Second, Burst: 1}}},
+		func() time.Time { return now })
+	ctx := t.Context()
+	var waits []time.Duration
+	for range 3 {
+		ok, wait, err := l.Reserve(ctx, "wecom:u1", 250*time.Millisecond)
+		require.NoError(t, err)
+		require.True(t, ok)
+		waits = append(waits, wait)
+	}
+	require.Equal(t, []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond}, waits,
+		"three callers at one moment get the next three slots, 100ms apart")
+	ok, wait, err := l.Reserve(ctx, "wecom:u1", 250*time.Millisecond)
+	require.NoError(t, err)
+	require.False(t, ok, "the fourth slot is 300ms away: more than the caller waits")
+	require.Equal(t, 300*time.Millisecond, wait)
+	ok, wait, _ = l.Reserve(ctx, "wecom:u1", 300*time.Millisecond)
+	require.True(t, ok, "the refusal counted nothing: the slot is still free")
+	require.Equal(t, 300*time.Millisecond, wait)
+}
+
+func TestTakeWaitsForAReservedSlot(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		l := bot.NewMemoryLimiter(map[string]bot.Limits{"wecom": {App: bot.Rate{Count: 10, Per: time.Second, Burst: 1}}}, nil)
+		start := time.Now()
+		for range 3 {
+			ok, _, err := bot.Take(t.Context(), l, "wecom:u1", bot.MaxLimitWait)
+			require.NoError(t, err)
+			require.True(t, ok)
+		}
+		require.Equal(t, 200*time.Millisecond, time.Since(start), "the third call went out two slots later")
+		ok, after, err := bot.Take(t.Context(), l, "wecom:u1", 50*time.Millisecond)
+		require.NoError(t, err)
+		require.False(t, ok)
+		require.Equal(t, 100*time.Millisecond, after)
+	})
 }

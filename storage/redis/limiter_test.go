@@ -62,3 +62,35 @@ func TestLimiterIsSharedByInstances(t *testing.T) {
 	require.True(t, ok)
 	deleteKeys(t, prefix)
 }
+
+func TestLimiterReservationsAcrossInstances(t *testing.T) {
+	t.Parallel()
+	client := newTestClient(t)
+	prefix := testPrefix()
+	limits := map[string]bot.Limits{"wecom": {App: bot.Rate{Count: 10, Per: time.Second, Burst: 1}}}
+	a, b := redis.NewLimiter(client, prefix, limits), redis.NewLimiter(client, prefix, limits)
+	ctx := t.Context()
+	var waits []time.Duration
+	for i := range 3 {
+		l := a
+		if i == 1 {
+			l = b
+		}
+		ok, wait, err := l.Reserve(ctx, "wecom:u1", 250*time.Millisecond)
+		require.NoError(t, err)
+		require.True(t, ok)
+		waits = append(waits, wait)
+	}
+	// Redis's clock moves between the calls: each wait is a slot later
+	// than the one before, less the time that passed.
+	require.Zero(t, waits[0])
+	require.InDelta(t, 100*time.Millisecond, waits[1], float64(20*time.Millisecond))
+	require.InDelta(t, 200*time.Millisecond, waits[2], float64(20*time.Millisecond))
+	ok, wait, err := b.Reserve(ctx, "wecom:u1", 250*time.Millisecond)
+	require.NoError(t, err)
+	require.False(t, ok, "the fourth slot is about 300ms away")
+	require.Greater(t, wait, 250*time.Millisecond)
+	ok, _, err = a.Allow(ctx, "wecom:u1")
+	require.NoError(t, err)
+	require.False(t, ok, "a refused reservation counted nothing, but the three before it did")
+}
