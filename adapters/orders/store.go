@@ -1,0 +1,115 @@
+package orders
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store is what the orders adapter keeps: the orders as they now stand and
+// every event that moved them, with whether it has been routed to flows.
+// storage/postgres and storage/sqlite implement it; one conformance suite
+// (storage/storetest) runs on both.
+type Store interface {
+	// IngestOrderEvent records e, from source, unless an event with the
+	// same source and ID was recorded before, and in the same transaction
+	// applies it to the stored order with Merge. first reports whether this
+	// call recorded it; order is the order as stored after the call (for a
+	// repeat: as it stands, unchanged by it). Concurrent calls with one id
+	// see exactly one first. An event failing Validate is refused with
+	// ErrInvalid and nothing is written.
+	IngestOrderEvent(ctx context.Context, source string, e Event) (first bool, order Order, err error)
+
+	// OrdersByNo returns the stored orders with this number, on every
+	// platform and shop (numbers may repeat across them), most recently
+	// updated first; none is not an error.
+	OrdersByNo(ctx context.Context, no string) ([]Order, error)
+
+	// UnroutedOrderEvents returns up to limit recorded events not yet
+	// marked routed, oldest recorded first, with the order as it was
+	// stored right after each (StoredEvent.Order).
+	UnroutedOrderEvents(ctx context.Context, limit int) ([]StoredEvent, error)
+
+	// MarkOrderEventRouted records that the event was routed at at; marking
+	// an unknown or already routed event is not an error.
+	MarkOrderEventRouted(ctx context.Context, source, id string, at time.Time) error
+}
+
+// StoredEvent is an event as the store recorded it.
+type StoredEvent struct {
+	Source string
+	Event  Event
+	// Order is the whole order as stored after the event was applied: what
+	// a routing rule reads, even when the event itself was a thin push.
+	Order      Order
+	RecordedAt time.Time
+}
+
+// ErrInvalid is returned by a Store for an event it cannot record.
+var ErrInvalid = errors.New("invalid order event")
+
+// Validate checks an event before it is recorded: an id, a kind, and an
+// order that names its platform and number. A full event's order must be
+// valid as a whole.
+func (e Event) Validate() error {
+	var errs []error
+	if e.ID == "" || len(e.ID) > 512 {
+		errs = append(errs, errors.New("event id: missing or longer than 512 bytes"))
+	}
+	if e.Kind == "" {
+		errs = append(errs, errors.New("event kind: missing"))
+	}
+	if e.Order.No == "" || e.Order.Platform == "" {
+		errs = append(errs, errors.New("order: no number or platform"))
+	}
+	if e.Full {
+		if err := e.Order.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Merge applies an event to the order stored for it (nil when none is):
+//   - a full order replaces the stored one, unless the stored one was
+//     updated later than it (an event delivered late changes nothing);
+//   - a thin push moves the stored order's status and refund to the ones
+//     it reports and fills the paid amount if it gives one; with no stored
+//     order, the thin order is kept as it is until its detail comes.
+func Merge(stored *Order, e Event) Order {
+	if e.Full {
+		if stored != nil && !stored.UpdatedAt.IsZero() && !e.Order.UpdatedAt.IsZero() &&
+			stored.UpdatedAt.After(e.Order.UpdatedAt) {
+			return *stored
+		}
+		return e.Order
+	}
+	if stored == nil {
+		o := e.Order
+		o.Refund = refundOfKind(e.Kind, o.Refund)
+		return o
+	}
+	o := *stored
+	if e.Order.Status != "" {
+		o.Status, o.PlatformStatus = e.Order.Status, e.Order.PlatformStatus
+	}
+	if e.Order.Paid != 0 {
+		o.Paid = e.Order.Paid
+	}
+	o.Refund = refundOfKind(e.Kind, o.Refund)
+	if e.At.After(o.UpdatedAt) {
+		o.UpdatedAt = e.At
+	}
+	return o
+}
+
+// refundOfKind is the refund status after an event of kind.
+func refundOfKind(k EventKind, was RefundStatus) RefundStatus {
+	switch k {
+	case EventRefundRequested:
+		return RefundRequested
+	case EventRefunded:
+		return RefundDone
+	}
+	return was
+}
