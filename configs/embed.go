@@ -6,7 +6,8 @@ package configs
 
 import "embed"
 
-// Examples are flows/*.yaml, org.example.yaml and cardflow.example.yaml.
+// Examples are flows/*.yaml, org.example.yaml, cardflow.example.yaml and
+// order_rules.example.yaml.
 //
-//go:embed flows/*.yaml org.example.yaml cardflow.example.yaml
+//go:embed flows/*.yaml org.example.yaml cardflow.example.yaml order_rules.example.yaml
 var Examples embed.FS

@@ -82,7 +82,7 @@ func DouyinPush(body []byte, now time.Time) ([]Event, error) {
 		MsgID text `json:"msg_id"`
 		// Douyin's documents spell it both ways.
 		MsgIDCamel text `json:"msgId"`
-		Data  text `json:"data"`
+		Data       text `json:"data"`
 	}
 	if err := json.Unmarshal(body, &msgs); err != nil {
 		return nil, fmt.Errorf("douyin push: %w", err)
