@@ -50,6 +50,9 @@ func Generic(raw []byte) (Order, error) {
 	o := Order{Platform: strings.ToLower(g.Platform.String()), Shop: g.Shop.String(), No: g.OrderNo.String(),
 		Status: Status(g.Status.String()), PlatformStatus: g.Status.String(), Refund: RefundStatus(g.Refund.String()),
 		Buyer: maskNick(g.Buyer.String()), Province: g.Province.String(), City: g.City.String()}
+	if o.Status.Label() == "" {
+		p.add(fmt.Errorf("status %q: unknown (expected unpaid, paid, paused, part_shipped, shipped, finished, cancelled or closed)", clip(string(o.Status))))
+	}
 	switch o.Refund {
 	case "", RefundRequested, RefundDone, RefundRefused, RefundClosed:
 	default:

@@ -1,0 +1,139 @@
+package orders
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"cardflow/bot"
+)
+
+// maxOrderCards bounds the cards one look-up answers with (one number on
+// several platforms).
+const maxOrderCards = 5
+
+// RegisterCommands adds /order (查单) to the chat router: an order looked
+// up by number, answered as a card.
+func RegisterCommands(r *bot.Router, store Store) {
+	cmd := bot.Command{Names: []string{"/order", "查单", "订单"},
+		UsageZH: "/order <订单号> 或 查单 <订单号>  查询订单", UsageEN: "/order <order no.>  look an order up"}
+	cmd.Run = func(ctx context.Context, req bot.Request, args []string) ([]bot.Card, error) {
+		if len(args) != 1 || len(args[0]) > 64 {
+			return []bot.Card{bot.UsageCard(req.Reader.Locale, cmd)}, nil
+		}
+		found, err := store.OrdersByNo(ctx, args[0])
+		if err != nil {
+			return nil, fmt.Errorf("orders: look up %s: %w", clip(args[0]), err)
+		}
+		en := req.Reader.Locale == bot.LocaleEN
+		if len(found) == 0 {
+			c := bot.Card{Subject: "order-" + args[0], Status: bot.StatusInfo, Title: "没有找到订单 " + args[0],
+				Text: "请核对订单号；刚付款的订单可能要几秒后才能查到。"}
+			if en {
+				c.Title, c.Text = "No order "+args[0], "Check the number; an order just paid may take a few seconds to show."
+			}
+			return []bot.Card{c}, nil
+		}
+		var cards []bot.Card
+		for _, o := range found[:min(len(found), maxOrderCards)] {
+			cards = append(cards, OrderCard(o, req.Reader))
+		}
+		return cards, nil
+	}
+	r.Register(cmd)
+}
+
+// platformNames are the shop platforms as people call them.
+var platformNames = map[string][2]string{"taobao": {"淘宝/天猫", "Taobao/Tmall"}, "jd": {"京东", "JD"},
+	"pdd": {"拼多多", "Pinduoduo"}, "douyin": {"抖店", "Douyin Shop"}}
+
+var statusEN = map[Status]string{StatusUnpaid: "Awaiting payment", StatusPaid: "To ship", StatusPaused: "Shipping paused",
+	StatusPartShipped: "Partly shipped", StatusShipped: "Shipped", StatusFinished: "Completed",
+	StatusCancelled: "Cancelled", StatusClosed: "Closed"}
+
+var refundWords = map[RefundStatus][2]string{RefundRequested: {"退款处理中", "Refund in progress"},
+	RefundDone: {"已退款", "Refunded"}, RefundRefused: {"退款被拒绝", "Refund refused"}, RefundClosed: {"退款已关闭", "Refund closed"}}
+
+// OrderCard shows an order to a reader: in their language, its times in
+// their zone.
+func OrderCard(o Order, r bot.Reader) bot.Card {
+	en := r.Locale == bot.LocaleEN
+	pick := func(zh, english string) string {
+		if en {
+			return english
+		}
+		return zh
+	}
+	platform := o.Platform
+	if n, ok := platformNames[o.Platform]; ok {
+		platform = pick(n[0], n[1])
+	}
+	status := o.Status.Label()
+	if en {
+		status = statusEN[o.Status]
+	}
+	zone := r.Zone
+	if zone == nil {
+		zone = china
+	}
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(zone).Format("2006-01-02 15:04")
+	}
+	c := bot.Card{Subject: "order-" + o.Platform + "-" + o.No, Status: bot.StatusInfo,
+		Title:    pick("订单 ", "Order ") + o.No + " · " + o.Paid.String(),
+		Subtitle: strings.Join(nonEmpty(platform, o.Shop, status), " · ")}
+	add := func(zh, english, value string, short bool) {
+		if value != "" {
+			c.Fields = append(c.Fields, bot.Field{Label: pick(zh, english), Value: value, Short: short})
+		}
+	}
+	add("状态", "Status", status, true)
+	if w, ok := refundWords[o.Refund]; ok {
+		add("退款", "Refund", pick(w[0], w[1]), true)
+		if o.Refund == RefundRequested {
+			c.Status = bot.StatusReturned
+		}
+	}
+	add("实付", "Paid", o.Paid.String(), true)
+	if o.Total != 0 {
+		add("商品金额", "Goods", o.Total.String(), true)
+	}
+	if o.Postage != 0 {
+		add("运费", "Postage", o.Postage.String(), true)
+	}
+	if o.Discount != 0 {
+		add("优惠", "Discount", o.Discount.String(), true)
+	}
+	add("买家", "Buyer", o.Buyer, true)
+	add("收货地区", "Ship to", strings.Join(nonEmpty(o.Province, o.City), " "), true)
+	add("下单时间", "Placed", when(o.CreatedAt), true)
+	add("付款时间", "Paid at", when(o.PaidAt), true)
+	add("发货时间", "Shipped", when(o.ShippedAt), true)
+	if len(o.Lines) > 0 {
+		t := bot.Table{Columns: []string{"SKU", pick("商品", "Item"), pick("数量", "Qty"), pick("单价", "Price")}}
+		for _, l := range o.Lines {
+			sku := l.OuterSKU
+			if sku == "" {
+				sku = l.SKU
+			}
+			t.Rows = append(t.Rows, []string{sku, l.Title, strconv.FormatInt(l.Qty, 10), l.Price.String()})
+		}
+		c.Tables = []bot.Table{t}
+	}
+	return c
+}
+
+func nonEmpty(s ...string) []string {
+	out := s[:0:0]
+	for _, x := range s {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}

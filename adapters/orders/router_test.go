@@ -1,0 +1,107 @@
+package orders_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/adapters/orders"
+	"cardflow/bot"
+	"cardflow/bot/bottest"
+	"cardflow/flows"
+	"cardflow/internal/exampletest"
+)
+
+func TestRouterStartsFlowsOnceAndSkipsRefusals(t *testing.T) {
+	t.Parallel()
+	_, engine := exampletest.World(t)
+	store := newMemStore()
+	log := bottest.NewLog()
+	r := orders.NewRouter(store, exampleRules(t), engine, log.Logger, nil)
+	ctx := t.Context()
+	now := time.Now()
+
+	tb, err := orders.Taobao(sample(t, "taobao_fullinfo.json"))
+	require.NoError(t, err)
+	erp, err := orders.Generic(sample(t, "generic.json")) // platform erp: not among the flow's platforms
+	require.NoError(t, err)
+	for _, e := range []orders.Event{orders.OrderEvent("erp", erp, now), orders.OrderEvent("tmall-main", tb, now)} {
+		_, _, err := store.IngestOrderEvent(ctx, e.Order.Platform, e)
+		require.NoError(t, err)
+	}
+	n, err := r.RouteOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	left, err := store.UnroutedOrderEvents(ctx, 10)
+	require.NoError(t, err)
+	require.Empty(t, left, "a start the flow refuses is logged, not retried for ever")
+	require.Contains(t, log.String(), "order event could not start its flow")
+	require.Contains(t, log.String(), `"flow":"order_fulfilment"`)
+
+	views, err := engine.Tasks(ctx, flows.TaskQuery{Status: flows.TaskOpen, Limit: 10})
+	require.NoError(t, err)
+	require.NotEmpty(t, views, "the Taobao order waits for finance")
+	instance := views[0].Task.InstanceID
+	for _, v := range views {
+		require.Equal(t, instance, v.Task.InstanceID, "one instance for the one order that could start")
+	}
+}
+
+type downEngine struct{ calls int }
+
+func (d *downEngine) Start(context.Context, flows.StartRequest) (flows.Result, error) {
+	d.calls++
+	return flows.Result{}, fmt.Errorf("start: %w", flows.ErrUnavailable)
+}
+
+func TestRouterKeepsEventsWhileTheStoreIsDown(t *testing.T) {
+	t.Parallel()
+	store := newMemStore()
+	down := &downEngine{}
+	r := orders.NewRouter(store, exampleRules(t), down, bottest.NewLog().Logger, nil)
+	tb, err := orders.Taobao(sample(t, "taobao_fullinfo.json"))
+	require.NoError(t, err)
+	_, _, err = store.IngestOrderEvent(t.Context(), "tmall-main", orders.OrderEvent("tmall-main", tb, time.Now()))
+	require.NoError(t, err)
+	_, err = r.RouteOnce(t.Context())
+	require.ErrorIs(t, err, flows.ErrUnavailable)
+	left, err := store.UnroutedOrderEvents(t.Context(), 10)
+	require.NoError(t, err)
+	require.Len(t, left, 1, "kept for the next round")
+	require.Equal(t, 1, down.calls)
+}
+
+func TestOrderCommand(t *testing.T) {
+	t.Parallel()
+	store := newMemStore()
+	tb, err := orders.Taobao(sample(t, "taobao_fullinfo.json"))
+	require.NoError(t, err)
+	_, _, err = store.IngestOrderEvent(t.Context(), "tmall-main", orders.OrderEvent("tmall-main", tb, time.Now()))
+	require.NoError(t, err)
+	router := bot.NewRouter()
+	orders.RegisterCommands(router, store)
+	reader := bot.Reader{UserID: "chen", Locale: bot.LocaleZH, Zone: time.FixedZone("CST", 8*3600)}
+	ask := func(text string) []bot.Card {
+		cards, err := router.Handle(t.Context(), bot.Request{Reader: reader, Message: bot.Message{Text: text}})
+		require.NoError(t, err)
+		return cards
+	}
+	cards := ask("查单 4012345678901234567")
+	require.Len(t, cards, 1)
+	c := cards[0]
+	require.Equal(t, "订单 4012345678901234567 · ¥188.00", c.Title)
+	require.Equal(t, "淘宝/天猫 · 云栖旗舰店 · 待发货", c.Subtitle)
+	require.Contains(t, c.Fields, bot.Field{Label: "付款时间", Value: "2024-06-18 20:15", Short: true})
+	require.Contains(t, c.Fields, bot.Field{Label: "优惠", Value: "¥10.00", Short: true})
+	require.Equal(t, [][]string{{"TS-BLK-L", "纯棉T恤 黑 L", "2", "¥99.00"}}, c.Tables[0].Rows)
+
+	reader.Locale, reader.Zone = bot.LocaleEN, time.UTC
+	c = ask("/order 4012345678901234567")[0]
+	require.Equal(t, "Order 4012345678901234567 · ¥188.00", c.Title)
+	require.Contains(t, c.Fields, bot.Field{Label: "Paid at", Value: "2024-06-18 12:15", Short: true}, "in the reader's zone")
+	require.Equal(t, "No order 999", ask("/order 999")[0].Title)
+	require.Equal(t, "Usage", ask("/order")[0].Title)
+}
