@@ -85,7 +85,7 @@ func ParseRules(file string, data []byte) (*Rules, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s:%d: expected a mapping with rules:", file, root.Line)
+		return nil, fmt.Errorf("%s:%d: expected a mapping with a list of rules", file, root.Line)
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
