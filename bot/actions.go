@@ -97,6 +97,11 @@ func (a *Actions) Click(ctx context.Context, c Click) (ClickReply, error) {
 func clickAction(c Click, p Payload, actor string, now time.Time) (flows.Action, error) {
 	act := flows.Action{Kind: c.Action, Actor: actor, Key: c.Platform + ":" + c.EventID,
 		TaskID: p.TaskID, InstanceID: p.InstanceID, FlowID: p.FlowID, Comment: strings.TrimSpace(c.Values[InputComment])}
+	if c.Action != flows.ActComment && c.Action != flows.ActUrge {
+		// A decision is taken on what the card showed; a comment or a
+		// reminder to act may come from any copy.
+		act.Seen = p.Version
+	}
 	switch {
 	case p.TaskID != "" && !c.Action.OnTask(), p.InstanceID != "" && !c.Action.OnInstance(),
 		p.FlowID != "" && !c.Action.OnFlow(), p.FlowID == "" && c.Action.OnFlow():

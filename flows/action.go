@@ -84,12 +84,21 @@ type Action struct {
 	Edits    map[string]any
 	Form     map[string]any
 	Until    time.Time
+	// Seen is the instance version the actor's card showed (a button's
+	// payload carries it). An action on an instance that has moved past it
+	// is refused with ErrOutdated, after a task already decided is
+	// answered as such, and after a replayed key gets its first answer. 0
+	// skips the check (the API, which reads no card).
+	Seen int64
 }
 
 // Act runs an action: the one dispatch behind the API and the chat
 // platforms. An unknown kind, or a kind given the wrong target, is an
 // ErrUnknownAction.
 func (e *Engine) Act(ctx context.Context, a Action) (Result, error) {
+	if a.Seen > 0 {
+		ctx = context.WithValue(ctx, seenKey{}, a.Seen)
+	}
 	if a.Kind == ActStart {
 		if a.FlowID == "" || a.TaskID != "" || a.InstanceID != "" {
 			return Result{}, fmt.Errorf("flows: start: %w: name the flow only", ErrInvalidTarget)
@@ -158,4 +167,26 @@ func (e *Engine) actOnInstance(ctx context.Context, a Action) (Result, error) {
 		return e.Urge(ctx, UrgeRequest{Actor: a.Actor, Key: a.Key, InstanceID: id, TaskID: a.TaskID, Comment: a.Comment})
 	}
 	return Result{}, fmt.Errorf("flows: %q on an instance: %w", a.Kind, ErrUnknownAction)
+}
+
+// seenKey carries Action.Seen through an operation's context to where the
+// instance is read.
+type seenKey struct{}
+
+// checkSeen refuses to act on inst when the card the action came from
+// showed an older version of it.
+func checkSeen(ctx context.Context, inst Instance) error {
+	seen, ok := ctx.Value(seenKey{}).(int64)
+	if ok && inst.Version > seen {
+		return fmt.Errorf("instance %s is at version %d, the card showed %d: %w", inst.ID, inst.Version, seen, ErrOutdated)
+	}
+	return nil
+}
+
+// unseen is ctx without the seen version, for a read whose check comes later.
+func unseen(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(seenKey{}).(int64); !ok {
+		return ctx
+	}
+	return context.WithValue(ctx, seenKey{}, nil)
 }

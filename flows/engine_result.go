@@ -29,6 +29,10 @@ var (
 	ErrUnknownUser      = errors.New("unknown user")
 	ErrNotSupported     = errors.New("not supported by the engine yet")
 	ErrUnknownAction    = errors.New("unknown action")
+	// ErrOutdated refuses an action taken from a card that showed an older
+	// version of the instance than it has now (Action.Seen): the person
+	// decided on what they saw, and it has changed since.
+	ErrOutdated = errors.New("the card is out of date: the request changed since it was shown")
 )
 
 // OpError is an operation's error: which operation on what, and why. The

@@ -74,6 +74,9 @@ func (e *Engine) load(ctx context.Context, instanceID, actor string) (*run, erro
 			return nil, fmt.Errorf("instance %s: %w", instanceID, err)
 		}
 	}
+	if err := checkSeen(ctx, inst); err != nil {
+		return nil, err
+	}
 	f, err := e.flow(ctx, inst.FlowID, inst.FlowVersion)
 	if err != nil {
 		return nil, err

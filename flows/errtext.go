@@ -38,6 +38,8 @@ var errorInfos = []struct {
 	{ErrNotParticipant, ErrorInfo{"not_participant", "你没有参与这个流程", "You do not take part in this request"}},
 	{ErrAlreadyDecided, ErrorInfo{"already_decided", "这个任务已经处理过了", "This task was already handled"}},
 	{ErrTaskNotOpen, ErrorInfo{"task_not_open", "还没轮到你处理", "It is not your turn yet"}},
+	{ErrOutdated, ErrorInfo{"outdated", "这张卡片已过期：流程刚有变化，请在更新后的卡片上再操作一次",
+		"This card is out of date: the request just changed; act again on the updated card"}},
 	{ErrInstanceFinished, ErrorInfo{"instance_finished", "流程已经结束", "The request is already finished"}},
 	{ErrNotApplicable, ErrorInfo{"not_applicable", "这个操作在当前状态下不可用", "This is not possible at this point"}},
 	{ErrStaleVersion, ErrorInfo{"conflict", "有人同时处理了这个流程，请刷新后重试", "Someone else changed this request at the same time; please retry"}},

@@ -29,7 +29,9 @@ type taskCtx struct {
 // its decision (decided != nil); a task waiting for its turn or for its
 // delegate is ErrTaskNotOpen.
 func (e *Engine) openTask(ctx context.Context, actor, id string) (tc *taskCtx, decided *Result, err error) {
-	r, err := e.loadForTask(ctx, id, actor)
+	// A task decided since the card was shown is answered with its
+	// decision, which says more than that the card is out of date.
+	r, err := e.loadForTask(unseen(ctx), id, actor)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -37,6 +39,9 @@ func (e *Engine) openTask(ctx context.Context, actor, id string) (tc *taskCtx, d
 	if a == nil || (!delegated && !s.undecided()) {
 		res, err := r.decidedTask(id)
 		return nil, res, err
+	}
+	if err := checkSeen(ctx, r.inst); err != nil {
+		return nil, nil, err
 	}
 	t := Task{ID: id, InstanceID: r.inst.ID, StepID: a.Step, Assignee: s.User, Status: s.Status,
 		Kind: TaskKindResubmit, Seq: slices.Index(a.Seats, s) + 1}

@@ -1,0 +1,59 @@
+package bot_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/bot"
+	"cardflow/flows"
+	"cardflow/internal/exampletest"
+)
+
+// TestClickOnAnOutdatedCardIsRefused: a decision taken from a card that
+// showed an older version of the instance is refused with the card as it
+// now stands; the same click on the current card goes through, and a
+// comment may come from any copy.
+func TestClickOnAnOutdatedCardIsRefused(t *testing.T) {
+	t.Parallel()
+	_, engine := exampletest.World(t)
+	ctx := t.Context()
+	render := bot.NewCardRenderer(engine, engine, bot.RendererOptions{})
+	actions := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: engine, Render: render})
+	res, err := engine.Start(ctx, flows.StartRequest{Actor: "u_chen", FlowID: "order_fulfilment", Form: map[string]any{
+		"order_no": "TM-7", "platform": "tmall", "amount": "100.00",
+		"items": []any{map[string]any{"sku": "A", "qty": "1", "price": "100.00"}}}})
+	require.NoError(t, err)
+	views, err := engine.Tasks(ctx, flows.TaskQuery{Assignee: "u_qian", Status: flows.TaskOpen, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, views, 1)
+	task := views[0].Task.ID
+	shown := res.Version
+
+	_, err = engine.Comment(ctx, flows.CommentRequest{Actor: "u_chen", InstanceID: res.InstanceID, Text: "加急"})
+	require.NoError(t, err)
+
+	stale := bot.Payload{TaskID: task, Version: shown}.String()
+	reply, err := actions.Click(ctx, bot.Click{Platform: "sim", EventID: "e1", PlatformUserID: "qian", Payload: stale,
+		Action: flows.ActApprove})
+	require.NoError(t, err)
+	require.Equal(t, bot.ToastError, reply.Toast.Kind)
+	require.Contains(t, reply.Toast.Text, "卡片已过期")
+	require.NotNil(t, reply.Card, "the answer is the card as it stands")
+	require.Greater(t, reply.Card.Version, shown)
+
+	reply, err = actions.Click(ctx, bot.Click{Platform: "sim", EventID: "e2", PlatformUserID: "qian", Payload: stale,
+		Action: flows.ActComment, Values: map[string]string{bot.InputComment: "收到"}})
+	require.NoError(t, err)
+	require.Equal(t, bot.ToastSuccess, reply.Toast.Kind, "a comment from an older copy is fine")
+
+	current := bot.Payload{TaskID: task, Version: reply.Card.Version}.String()
+	reply, err = actions.Click(ctx, bot.Click{Platform: "sim", EventID: "e3", PlatformUserID: "qian", Payload: current,
+		Action: flows.ActApprove})
+	require.NoError(t, err)
+	require.Equal(t, bot.ToastSuccess, reply.Toast.Kind, reply.Toast.Text)
+	again, err := actions.Click(ctx, bot.Click{Platform: "sim", EventID: "e3", PlatformUserID: "qian", Payload: current,
+		Action: flows.ActApprove})
+	require.NoError(t, err)
+	require.Equal(t, reply.Toast, again.Toast, "a retried click gets its first answer, though the card it came from is now old")
+}
