@@ -16,9 +16,10 @@ import (
 	"cardflow/queue"
 )
 
-// CountRowsFunc counts the rows of one table ("outbox", "idempotency") of a
-// store from newStore. The prune tests use it to see rows the contract has
-// no method to read: sent outbox messages, and how many keys are kept.
+// CountRowsFunc counts the rows of one table ("outbox", "order_events") of a
+// store from newStore. The prune and order tests use it to see rows the
+// contract has no method to read: sent outbox messages, how many keys are
+// kept, and that a refused order event wrote nothing.
 type CountRowsFunc func(t *testing.T, s flows.Store, table string) int64
 
 func pruneTests(count CountRowsFunc) []suiteTest {

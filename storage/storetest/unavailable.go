@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"cardflow/adapters/orders"
 	"cardflow/flows"
 	"cardflow/outbox"
 )
@@ -26,7 +27,8 @@ type Call struct {
 }
 
 // Calls returns a call of every method of s that reaches the database:
-// every flows.Store method but Close, and the outbox.Pruner methods.
+// every flows.Store method but Close, and the outbox.Pruner and
+// orders.Store methods.
 func Calls(s flows.Store) []Call {
 	inst := NewInstance("i-calls")
 	calls := []Call{
@@ -81,6 +83,23 @@ func Calls(s flows.Store) []Call {
 			Call{"PruneIdempotency", func(ctx context.Context) error {
 				_, err := p.PruneIdempotency(ctx, BaseTime, 10)
 				return err
+			}},
+		)
+	}
+	if o, ok := s.(orders.Store); ok {
+		e := orders.OrderEvent("erp", NewOrder("jd", "v-1", "5001", BaseTime), BaseTime)
+		calls = append(calls,
+			Call{"IngestOrderEvent", func(ctx context.Context) error {
+				_, _, err := o.IngestOrderEvent(ctx, "erp", e)
+				return err
+			}},
+			Call{"OrdersByNo", func(ctx context.Context) error { _, err := o.OrdersByNo(ctx, "5001"); return err }},
+			Call{"UnroutedOrderEvents", func(ctx context.Context) error {
+				_, err := o.UnroutedOrderEvents(ctx, 10)
+				return err
+			}},
+			Call{"MarkOrderEventRouted", func(ctx context.Context) error {
+				return o.MarkOrderEventRouted(ctx, "erp", e.ID, BaseTime)
 			}},
 		)
 	}

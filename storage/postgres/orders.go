@@ -1,0 +1,188 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"cardflow/adapters/orders"
+	"cardflow/storage/internal/orderdoc"
+)
+
+var _ orders.Store = (*Store)(nil)
+
+// IngestOrderEvent records e unless source already recorded its id, and
+// applies it to the stored order in the same transaction (see
+// orders.Store).
+//
+// The event's insert comes first: a racing insert of the same id waits for
+// the first to commit and then skips the row, so exactly one call is first,
+// and the read that follows (a new statement, hence a new snapshot) sees
+// the order the winner wrote. The order row is then locked (FOR UPDATE), so
+// concurrent events on one order are merged one after the other and none is
+// lost; an order not stored yet is inserted, and an insert that loses the
+// race for it merges again over the winner's row.
+func (s *Store) IngestOrderEvent(ctx context.Context, source string, e orders.Event) (bool, orders.Order, error) {
+	p, err := orderdoc.Prepare(source, e)
+	if err != nil {
+		return false, orders.Order{}, fmt.Errorf("postgres: ingest order event %s/%s: %w", source, e.ID, err)
+	}
+	e = p.Event
+	var (
+		first bool
+		after orders.Order
+	)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var seq int64
+		err := tx.QueryRow(ctx, `INSERT INTO order_events (source, event_id, kind, platform, shop, no, event, recorded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+			ON CONFLICT (source, event_id) DO NOTHING RETURNING seq`,
+			source, e.ID, e.Kind, e.Order.Platform, e.Order.Shop, e.Order.No, p.Doc).Scan(&seq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Recorded before: the order it was applied to, as it stands.
+			var doc []byte
+			err := tx.QueryRow(ctx, `SELECT o.doc FROM order_events e
+				JOIN orders o ON o.platform = e.platform AND o.shop = e.shop AND o.no = e.no
+				WHERE e.source = $1 AND e.event_id = $2`, source, e.ID).Scan(&doc)
+			if err != nil {
+				return fmt.Errorf("read the order of the recorded event: %w", err)
+			}
+			after, err = orderdoc.DecodeOrder(doc)
+			return err
+		}
+		if err != nil {
+			return fmt.Errorf("record: %w", err)
+		}
+		first = true
+		doc, merged, err := mergeOrder(ctx, tx, e)
+		if err != nil {
+			return err
+		}
+		after = merged
+		if _, err := tx.Exec(ctx, `UPDATE order_events SET order_after = $2 WHERE seq = $1`, seq, doc); err != nil {
+			return fmt.Errorf("keep the order after: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, orders.Order{}, fail(err, "ingest order event %s/%s", source, e.ID)
+	}
+	return first, after, nil
+}
+
+// mergeOrder applies e to its order under the order's row lock and returns
+// the order as written, and its document.
+func mergeOrder(ctx context.Context, tx pgx.Tx, e orders.Event) (json.RawMessage, orders.Order, error) {
+	k := e.Order
+	// Twice at most: an insert that loses the race for a new order finds
+	// the winner's row locked and committed on the second round, and rows
+	// are never deleted.
+	for range 2 {
+		var stored *orders.Order
+		var doc []byte
+		err := tx.QueryRow(ctx, `SELECT doc FROM orders WHERE platform = $1 AND shop = $2 AND no = $3 FOR UPDATE`,
+			k.Platform, k.Shop, k.No).Scan(&doc)
+		switch {
+		case err == nil:
+			o, err := orderdoc.DecodeOrder(doc)
+			if err != nil {
+				return nil, orders.Order{}, err
+			}
+			stored = &o
+		case !errors.Is(err, pgx.ErrNoRows):
+			return nil, orders.Order{}, fmt.Errorf("read the order: %w", err)
+		}
+		newDoc, merged, err := orderdoc.EncodeOrder(orders.Merge(stored, e))
+		if err != nil {
+			return nil, orders.Order{}, err
+		}
+		args := []any{k.Platform, k.Shop, k.No, merged.Status, merged.Refund, int64(merged.Paid),
+			nullTime(merged.UpdatedAt), newDoc}
+		if stored != nil {
+			_, err := tx.Exec(ctx, `UPDATE orders SET status = $4, refund = $5, paid_fen = $6, updated_at = $7, doc = $8
+				WHERE platform = $1 AND shop = $2 AND no = $3`, args...)
+			if err != nil {
+				return nil, orders.Order{}, fmt.Errorf("update the order: %w", err)
+			}
+			return newDoc, merged, nil
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO orders (platform, shop, no, status, refund, paid_fen, updated_at, doc)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (platform, shop, no) DO NOTHING`, args...)
+		if err != nil {
+			return nil, orders.Order{}, fmt.Errorf("insert the order: %w", err)
+		}
+		if tag.RowsAffected() == 1 {
+			return newDoc, merged, nil
+		}
+	}
+	return nil, orders.Order{}, fmt.Errorf("order %s/%s/%s: inserted by another event yet not found", k.Platform, k.Shop, k.No)
+}
+
+// OrdersByNo returns the orders with this number on every platform and
+// shop, most recently updated (Order.UpdatedAt) first, those without an
+// update time last, ties by platform and shop in byte order.
+func (s *Store) OrdersByNo(ctx context.Context, no string) ([]orders.Order, error) {
+	if !orderdoc.Storable(no) {
+		return nil, nil // never stored
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT doc FROM orders WHERE no = $1
+		ORDER BY updated_at DESC NULLS LAST, platform COLLATE "C", shop COLLATE "C"`, no)
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (orders.Order, error) {
+		var doc []byte
+		if err := row.Scan(&doc); err != nil {
+			return orders.Order{}, err
+		}
+		return orderdoc.DecodeOrder(doc)
+	})
+	if err != nil {
+		return nil, fail(err, "orders numbered %s", no)
+	}
+	return list, nil
+}
+
+// UnroutedOrderEvents returns up to limit events not yet routed, in the
+// order they were recorded (seq); a limit of 0 or less returns none.
+func (s *Store) UnroutedOrderEvents(ctx context.Context, limit int) ([]orders.StoredEvent, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT source, event, order_after, recorded_at FROM order_events
+		WHERE routed_at IS NULL ORDER BY seq LIMIT $1`, limit)
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (orders.StoredEvent, error) {
+		var se orders.StoredEvent
+		var event, after []byte
+		if err := row.Scan(&se.Source, &event, &after, &se.RecordedAt); err != nil {
+			return se, err
+		}
+		var err error
+		if se.Event, err = orderdoc.DecodeEvent(event); err != nil {
+			return se, err
+		}
+		se.Order, err = orderdoc.DecodeOrder(after)
+		return se, err
+	})
+	if err != nil {
+		return nil, fail(err, "unrouted order events")
+	}
+	return list, nil
+}
+
+// MarkOrderEventRouted records that the event was routed at at, unless it
+// was marked before (the first time stays). An unknown event is skipped.
+func (s *Store) MarkOrderEventRouted(ctx context.Context, source, id string, at time.Time) error {
+	if !orderdoc.Storable(source, id) {
+		return nil // never recorded
+	}
+	// at is stored as given, the zero time too, so that it still marks the
+	// event routed (NULL is unrouted).
+	_, err := s.pool.Exec(ctx, `UPDATE order_events SET routed_at = $3
+		WHERE source = $1 AND event_id = $2 AND routed_at IS NULL`, source, id, at)
+	if err != nil {
+		return fail(err, "mark order event %s/%s routed", source, id)
+	}
+	return nil
+}
