@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"cardflow/adapters/orders"
 	"cardflow/bot"
 	"cardflow/bot/sim"
 	"cardflow/config"
@@ -71,7 +72,8 @@ type chatDeps struct {
 
 // newChat builds the chat side. With no platform configured it returns a
 // chat without pipeline, and notifications are logged instead.
-func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flows.Engine, log *slog.Logger) (*chat, error) {
+func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flows.Engine, orderStore orders.Store,
+	log *slog.Logger) (*chat, error) {
 	c := &chat{}
 	cs, ok := store.(chatStore)
 	if !ok {
@@ -81,6 +83,7 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 	render := bot.NewCardRenderer(engine, engine, bot.RendererOptions{})
 	router := bot.NewRouter()
 	bot.RegisterCommands(router, engine, render)
+	orders.RegisterCommands(router, orderStore)
 	inbound := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: engine, Render: render, Router: router,
 		Logger: log.With("component", "bot")})
 	limits := map[string]bot.Limits{}

@@ -56,6 +56,12 @@ type chatServer struct {
 // dropped. The server logs to watch; nil discards its log (benchmarks).
 func startChat(t testing.TB, watch *logWatch) *chatServer {
 	t.Helper()
+	return startChatWith(t, watch, nil)
+}
+
+// startChatWith is startChat with the configuration changed by edit first.
+func startChatWith(t testing.TB, watch *logWatch, edit func(cfg *config.Config)) *chatServer {
+	t.Helper()
 	dsn := pgtest.SchemaDSN(t)
 	redisURL := testenv.RedisURL(t)
 	prefix := "cardflow-test:" + queue.NewID()[:12] + ":"
@@ -71,6 +77,9 @@ func startChat(t testing.TB, watch *logWatch) *chatServer {
 	cfg.Server.AdminTokens = []config.Secret{chatAdminToken}
 	cfg.Server.APITokens = []config.Secret{chatAPIToken}
 	cfg.Server.ShutdownTimeout = 5 * time.Second
+	if edit != nil {
+		edit(cfg)
+	}
 	require.NoError(t, cfg.Validate())
 
 	log := slog.New(slog.DiscardHandler)

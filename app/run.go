@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -136,7 +137,11 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
-	chat, err := newChat(cfg, opts, store, engine, log)
+	orderSide, err := newOrders(cfg, opts.Examples, store, defs.flows, engine, log)
+	if err != nil {
+		return err
+	}
+	chat, err := newChat(cfg, opts, store, engine, orderSide.store, log)
 	if err != nil {
 		return err
 	}
@@ -149,6 +154,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		Routes: func(r chi.Router) {
 			api.New(engine, cfg.Server.APITokens, log.With("component", "api")).WithAdminTokens(cfg.Server.AdminTokens).Routes(r)
 			chat.mount(r)
+			r.Method(http.MethodPost, "/webhooks/orders/{source}", orderSide.webhook)
 		},
 	})
 
@@ -182,6 +188,9 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		}
 	})
 
+	if orderSide.route {
+		wg.Go(func() { _ = orderSide.router.Run(work, cfg.Orders.RouteInterval) })
+	}
 	for _, run := range chat.runners {
 		wg.Go(func() {
 			if err := run(work); err != nil && work.Err() == nil {

@@ -38,6 +38,8 @@ type Config struct {
 	WeCom    WeComConfig    `yaml:"wecom"`
 	DingTalk DingTalkConfig `yaml:"dingtalk"`
 
+	Orders OrdersConfig `yaml:"orders"`
+
 	// sources records where each key path got its value ("cardflow.yaml:7"
 	// or "env CARDFLOW_SERVER_ADDR"); keys absent here hold their default.
 	sources map[string]string
@@ -164,6 +166,7 @@ func Default() *Config {
 		Feishu:   FeishuConfig{Mode: ModeWebhook, BaseURL: "https://open.feishu.cn", Timeout: 10 * time.Second},
 		WeCom:    WeComConfig{BaseURL: "https://qyapi.weixin.qq.com", Timeout: 10 * time.Second},
 		DingTalk: DingTalkConfig{Mode: ModeStream, BaseURL: "https://api.dingtalk.com", Timeout: 10 * time.Second},
+		Orders:   OrdersConfig{RouteInterval: 5 * time.Second},
 	}
 }
 

@@ -29,6 +29,7 @@ func (c *Config) Validate() error {
 	c.Feishu.validate(p)
 	c.WeCom.validate(p)
 	c.DingTalk.validate(p)
+	c.Orders.validate(p)
 	c.checkCombination(p)
 	return errors.Join(p.errs...)
 }

@@ -56,10 +56,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return invalidConfig(fs, stderr, err)
 	}
+	examples := demoExamples(cfg)
+	if examples != nil && cfg.Source("orders.rules_file") == "default" {
+		// The example flows come with the example order rules; other flows
+		// would not have the fields these rules fill.
+		cfg.Orders.RulesFile = "configs/order_rules.example.yaml"
+	}
 	return serve(ctx, cfg, stderr, app.RunOptions{
 		SLAScale:      *scale,
 		OpenSimulator: true,
-		Examples:      demoExamples(cfg),
+		Examples:      examples,
 		OnReady:       func(r app.Ready) { printDemoBanner(stdout, cfg, r, *scale) },
 	})
 }

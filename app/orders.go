@@ -1,0 +1,69 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+
+	"cardflow/adapters/orders"
+	"cardflow/config"
+	"cardflow/flows"
+)
+
+// orderSide is the orders adapter of a server: the webhook sources post to,
+// and the router that starts flows from what they posted.
+type orderSide struct {
+	store   orders.Store
+	webhook *orders.Webhook
+	router  *orders.Router
+	// route says the rules start anything, so the router runs.
+	route bool
+}
+
+// newOrders builds the orders adapter on store. The rules are read (from
+// the examples embedded in the binary when the demo's file is missing) and
+// checked against the flows loaded, so a rule naming a missing flow or form
+// field stops start-up with its file and line.
+func newOrders(cfg *config.Config, examples fs.FS, store flows.Store, loaded []*flows.Flow, engine *flows.Engine,
+	log *slog.Logger) (*orderSide, error) {
+	os, ok := store.(orders.Store)
+	if !ok {
+		return nil, errors.New("orders: the store does not keep orders")
+	}
+	sources, err := orders.ParseSources(cfg.Orders.Sources)
+	if err != nil {
+		return nil, fmt.Errorf("orders.sources: %w", err)
+	}
+	rules, err := readRules(cfg.Orders.RulesFile, examples)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*flows.Flow{}
+	for _, f := range loaded {
+		byID[f.ID] = f
+	}
+	if err := rules.Check(func(id string) (*flows.Flow, bool) { f, ok := byID[id]; return f, ok }); err != nil {
+		return nil, err
+	}
+	log = log.With("component", "orders")
+	router := orders.NewRouter(os, rules, engine, log, nil)
+	return &orderSide{store: os, router: router, route: len(rules.Rules) > 0,
+		webhook: orders.NewWebhook(sources, os, log, nil, router.Wake)}, nil
+}
+
+// readRules reads the rules file; none configured is no rules.
+func readRules(path string, examples fs.FS) (*orders.Rules, error) {
+	if path == "" {
+		return &orders.Rules{}, nil
+	}
+	data, err := os.ReadFile(path)
+	if examples != nil && errors.Is(err, fs.ErrNotExist) {
+		data, err = fs.ReadFile(examples, "order_rules.example.yaml")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("orders: rules: %w", err)
+	}
+	return orders.ParseRules(path, data)
+}

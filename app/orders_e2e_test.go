@@ -1,0 +1,68 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/adapters/orders"
+	"cardflow/bot"
+	"cardflow/bot/sim"
+	"cardflow/config"
+)
+
+const orderSecret = "whsec-e2e-0123456789"
+
+// postOrder posts a signed order payload to /webhooks/orders/{source}.
+func (c *chatServer) postOrder(t testing.TB, source string, body []byte) int {
+	t.Helper()
+	ts := time.Now().Unix()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, c.base+"/webhooks/orders/"+source,
+		bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set(orders.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(orders.HeaderSignature, orders.Sign([]byte(orderSecret), ts, body))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestOrderWebhookToCard: a paid order posted by a shop's system starts the
+// fulfilment flow (the example rules), whose card reaches finance in the
+// simulator; the same post again starts nothing more; and /order answers
+// with the stored order.
+func TestOrderWebhookToCard(t *testing.T) {
+	t.Parallel()
+	c := startChatWith(t, nil, func(cfg *config.Config) {
+		cfg.Orders.Sources = []config.Secret{"tmall-main=taobao:" + orderSecret}
+		cfg.Orders.RulesFile = "../configs/order_rules.example.yaml"
+	})
+	body := []byte(`{"trade_fullinfo_get_response":{"trade":{"tid":4012345678901234567,"status":"WAIT_SELLER_SEND_GOODS","seller_nick":"云栖旗舰店","payment":"6800.00","total_fee":"6800.00","created":"2026-11-30 09:00:00","pay_time":"2026-11-30 09:01:00","modified":"2026-11-30 09:01:00","orders":[{"sku_id":"512","outer_sku_id":"COAT-1","title":"羊毛大衣","num":2,"price":"3400.00","refund_status":"NO_REFUND"}]}}}`)
+	require.Equal(t, http.StatusAccepted, c.postOrder(t, "tmall-main", body))
+	card := c.waitCard(t, "qian", func(card bot.Card) bool { return strings.Contains(card.Title, "4012345678901234567") && len(card.Buttons) > 0 })
+	require.Equal(t, bot.StatusPending, card.Card.Status)
+
+	require.Equal(t, http.StatusAccepted, c.postOrder(t, "tmall-main", body), "a resent post is a duplicate")
+	var tasks struct {
+		Tasks []struct {
+			InstanceID string `json:"instance_id"`
+		} `json:"tasks"`
+	}
+	require.Equal(t, http.StatusOK, c.do(t, http.MethodGet, "/api/v1/tasks?assignee=u_qian&status=open", nil, &tasks))
+	require.Len(t, tasks.Tasks, 1, "one instance for the one order")
+
+	var said struct {
+		Replies []sim.Message `json:"replies"`
+	}
+	require.Equal(t, http.StatusOK, c.do(t, http.MethodPost, "/sim/api/message",
+		map[string]any{"user": "chen", "text": "查单 4012345678901234567"}, &said))
+	require.Len(t, said.Replies, 1)
+	require.Equal(t, "订单 4012345678901234567 · ¥6,800.00", said.Replies[0].Card.Title)
+}
