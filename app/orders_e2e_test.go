@@ -46,7 +46,9 @@ func TestOrderWebhookToCard(t *testing.T) {
 	})
 	body := []byte(`{"trade_fullinfo_get_response":{"trade":{"tid":4012345678901234567,"status":"WAIT_SELLER_SEND_GOODS","seller_nick":"云栖旗舰店","payment":"6800.00","total_fee":"6800.00","created":"2026-11-30 09:00:00","pay_time":"2026-11-30 09:01:00","modified":"2026-11-30 09:01:00","orders":[{"sku_id":"512","outer_sku_id":"COAT-1","title":"羊毛大衣","num":2,"price":"3400.00","refund_status":"NO_REFUND"}]}}}`)
 	require.Equal(t, http.StatusAccepted, c.postOrder(t, "tmall-main", body))
-	card := c.waitCard(t, "qian", func(card bot.Card) bool { return strings.Contains(card.Title, "4012345678901234567") && len(card.Buttons) > 0 })
+	card := c.waitCard(t, "qian", func(card bot.Card) bool {
+		return strings.Contains(card.Title, "4012345678901234567") && len(card.Buttons) > 0
+	})
 	require.Equal(t, bot.StatusPending, card.Card.Status)
 
 	require.Equal(t, http.StatusAccepted, c.postOrder(t, "tmall-main", body), "a resent post is a duplicate")
