@@ -13,6 +13,7 @@ import (
 
 	"cardflow/bot"
 	"cardflow/bot/sim"
+	"cardflow/bot/wecom"
 	"cardflow/config"
 	"cardflow/flows"
 	"cardflow/queue"
@@ -53,6 +54,7 @@ type platformEntry struct {
 
 var platformTable = []platformEntry{
 	{name: sim.Name, enabled: func(cfg *config.Config) bool { return cfg.Sim.Enabled }, build: buildSim},
+	{name: wecom.Name, enabled: func(cfg *config.Config) bool { return cfg.WeCom.Enabled }, build: buildWeCom, limits: wecom.Limits},
 }
 
 // chatDeps are what platforms are built from.

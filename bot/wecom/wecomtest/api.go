@@ -144,3 +144,11 @@ func (s *Server) OpenCodes(taskID string) int {
 	}
 	return n
 }
+
+// Spent reports whether an update spent the response code.
+func (s *Server) Spent(responseCode string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.codes[responseCode]
+	return c != nil && c.used
+}
