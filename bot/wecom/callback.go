@@ -185,7 +185,7 @@ func (p *Platform) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	var reply []byte
 	switch {
-	case ev.MsgType == "event" && ev.Event == "template_card_event":
+	case ev.MsgType == "event" && (ev.Event == "template_card_event" || ev.Event == "template_card_menu_event"):
 		reply, err = p.click(ctx, ev)
 	case ev.MsgType == "text":
 		err = p.message(ctx, ev)
@@ -199,12 +199,12 @@ func (p *Platform) callback(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
-	p.passive(w, reply, ev.FromUserName)
+	p.passive(w, reply)
 }
 
 // passive answers a callback: an empty 200, or reply (a plaintext passive
 // reply XML) encrypted in its envelope.
-func (p *Platform) passive(w http.ResponseWriter, reply []byte, _ string) {
+func (p *Platform) passive(w http.ResponseWriter, reply []byte) {
 	if len(reply) == 0 {
 		w.WriteHeader(http.StatusOK)
 		return

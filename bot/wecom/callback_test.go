@@ -314,3 +314,29 @@ func TestClickByUnknownUserKeepsNoCode(t *testing.T) {
 	clicks, _ := b.in.got()
 	require.Equal(t, "Stranger", clicks[0].PlatformUserID, "Inbound answers a stranger (the directory refuses)")
 }
+
+func TestTodoChoiceSendsTheListAndKeepsTheCode(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	decided := approvalCard("i1.t1")
+	decided.Buttons = nil
+	m := b.sendRecorded(t, decided)
+	card := b.fake.Messages()[0].Card
+	require.Len(t, card.ButtonList, 1)
+	b.in.cards = []bot.Card{approvalCard("i2.t1")}
+	ev := b.fake.Click("QianDuoduo", m.MessageID, card.ButtonList[0].Key)
+	reply, err := b.fake.Fire(t.Context(), b.serve(t), ev)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, reply.Status)
+	require.Nil(t, reply.Plain)
+	list, err := b.fake.WaitMessage(waitCtx(t), func(m wecomtest.Message) bool {
+		return m.Card.ButtonList[0].Key == "a=approve&p=t%3Ai2.t1%3A1"
+	})
+	require.NoError(t, err)
+	require.Equal(t, "QianDuoduo", list.User)
+	_, msgs := b.in.got()
+	require.Equal(t, "/todo", msgs[0].Text)
+	stored, err := b.store.Card(t.Context(), m.CardKey)
+	require.NoError(t, err)
+	require.Equal(t, ev.ResponseCode, stored.UpdateToken, "the click's code is kept for the card")
+}

@@ -16,6 +16,9 @@ type TemplateCard struct {
 	HorizontalContentList []HorizontalContent `json:"horizontal_content_list,omitempty"`
 	JumpList              []Jump              `json:"jump_list,omitempty"`
 	CardAction            *CardAction         `json:"card_action,omitempty"`
+	// ActionMenu is the menu at the top right: it makes a text_notice card
+	// one WeCom lets the app update.
+	ActionMenu *ActionMenu `json:"action_menu,omitempty"`
 	// TaskID names the card message: unique per app, at most 128 bytes of
 	// [0-9A-Za-z_-@]. A click's callback carries it back.
 	TaskID     string           `json:"task_id,omitempty"`
@@ -64,6 +67,19 @@ type Jump struct {
 type CardAction struct {
 	Type int    `json:"type"`
 	URL  string `json:"url,omitempty"`
+}
+
+// ActionMenu is a card's menu; a choice comes back as a
+// template_card_menu_event with the item's key.
+type ActionMenu struct {
+	Desc       string       `json:"desc,omitempty"`
+	ActionList []MenuAction `json:"action_list"`
+}
+
+// MenuAction is one item of a card's menu.
+type MenuAction struct {
+	Text string `json:"text"`
+	Key  string `json:"key"`
 }
 
 // TemplateButton is a button; Key comes back in the click's EventKey.

@@ -33,11 +33,20 @@ func clickID(ev Event) string {
 // response_code the click brought), the reason as a text message when it
 // did not.
 func (p *Platform) click(ctx context.Context, ev Event) ([]byte, error) {
+	if cmd, subject, ok := parseCommandKey(ev.EventKey); ok {
+		return nil, p.command(ctx, ev, cmd, subject)
+	}
 	action, payload, values, kerr := ParseButtonKey(ev.EventKey)
 	if kerr != nil {
 		p.log.Info("click on a button cardflow does not know", "err", kerr)
-	} else if err := p.keepCode(ctx, ev, payload); err != nil {
-		return nil, err
+	} else if pl, err := bot.ParsePayload(payload); err == nil {
+		subject := pl.TaskID
+		if subject == "" {
+			subject = pl.InstanceID
+		}
+		if err := p.keepCode(ctx, ev, subject); err != nil {
+			return nil, err
+		}
 	}
 	id := clickID(ev)
 	out, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, id, p.now(), func(ctx context.Context) ([]byte, error) {
@@ -60,29 +69,18 @@ func (p *Platform) click(ctx context.Context, ev Event) ([]byte, error) {
 }
 
 // keepCode records the response_code a click brings as the update code of
-// the clicker's card, before the click acts, so that the update its
-// decision causes finds it. A card not on record (a command's answer)
-// keeps none.
-func (p *Platform) keepCode(ctx context.Context, ev Event, payload string) error {
-	if ev.ResponseCode == "" || !validTaskID(ev.TaskID) {
+// the clicker's card about subject, before the click acts, so that the
+// update its decision causes finds it. A card not on record (a command's
+// answer) keeps none.
+func (p *Platform) keepCode(ctx context.Context, ev Event, subject string) error {
+	if ev.ResponseCode == "" || !validTaskID(ev.TaskID) || subject == "" {
 		return nil
-	}
-	pl, err := bot.ParsePayload(payload)
-	if err != nil {
-		return nil // Inbound answers it
 	}
 	u, err := p.deps.Directory.UserByPlatformID(ctx, Name, ev.FromUserName)
 	if errors.Is(err, flows.ErrNotFound) {
 		return nil // Inbound answers it
 	} else if err != nil {
 		return fmt.Errorf("wecom: click by %s: %w", ev.FromUserName, err)
-	}
-	subject := pl.TaskID
-	if subject == "" {
-		subject = pl.InstanceID
-	}
-	if subject == "" {
-		return nil
 	}
 	key := bot.CardKey{Platform: Name, Recipient: u.ID, Subject: subject}
 	ok, err := p.deps.Store.SetCardToken(ctx, key, ev.TaskID, ev.ResponseCode, p.now().Add(updateCodeLife))
@@ -107,6 +105,37 @@ func (p *Platform) textReply(to, text string) ([]byte, error) {
 	}
 	return xml.Marshal(reply{ToUserName: cdata{to}, FromUserName: cdata{p.cfg.CorpID}, CreateTime: p.now().Unix(),
 		MsgType: cdata{"text"}, Content: cdata{text}})
+}
+
+// command runs the command of a card's choice ("my to-dos") as if the
+// clicker had sent it, once per click, and sends the answer cards after
+// the callback is answered.
+func (p *Platform) command(ctx context.Context, ev Event, cmd, subject string) error {
+	if err := p.keepCode(ctx, ev, subject); err != nil {
+		return err
+	}
+	if cmd != cmdTodo {
+		p.log.Info("card choice cardflow does not know", "cmd", cut(cmd, 32))
+		return nil
+	}
+	id := clickID(ev)
+	var cards []bot.Card
+	_, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, id, p.now(), func(ctx context.Context) ([]byte, error) {
+		var err error
+		cards, err = p.deps.Inbound.Message(ctx, bot.Message{Platform: Name, EventID: id,
+			PlatformUserID: ev.FromUserName, Text: "/todo"})
+		if err != nil {
+			return nil, fmt.Errorf("wecom: card choice %s: %w", cmd, err)
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return err
+	}
+	if first && len(cards) > 0 {
+		p.replyLater(ev.FromUserName, cards)
+	}
+	return nil
 }
 
 // message hands a message to the app (a 1:1 chat) to Inbound once per

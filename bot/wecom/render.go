@@ -17,8 +17,12 @@ import (
 var ErrCard = errors.New("wecom: card")
 
 // Render renders a neutral card to a template card for a reader in locale
-// l, as message taskID. A card with buttons becomes button_interaction,
-// one without text_notice (a tap opens the card's link).
+// l, as message taskID. A card with buttons becomes button_interaction.
+// One without gets a "my to-dos" choice, so that WeCom lets the app update
+// it later (it updates only cards that call back): a text_notice whose tap
+// opens the card's link, with the choice in its menu, when the card has a
+// link (WeCom requires a text_notice to open one); otherwise a
+// button_interaction whose one button is the choice.
 //
 // A template card has no text inputs, so a button that needs the card's
 // input (a rejection's reason, a task's result form, a start form) is left
@@ -88,10 +92,44 @@ func Render(c bot.Card, l bot.Locale, taskID string) (TemplateCard, error) {
 	if c.Image != nil && c.Image.URL != "" {
 		out.JumpList = append(out.JumpList, Jump{Type: 1, Title: cut(cmpOr(c.Image.Alt, w.image), 13), URL: c.Image.URL})
 	}
+	if len(out.ButtonList) == 0 {
+		todo := commandKey(cmdTodo, c.Subject)
+		if c.Link != "" {
+			out.ActionMenu = &ActionMenu{ActionList: []MenuAction{{Text: w.todo, Key: todo}}}
+		} else {
+			out.ButtonList = []TemplateButton{{Text: w.todo, Style: 2, Key: todo}}
+		}
+	}
 	if len(out.ButtonList) > 0 {
 		out.CardType = CardButtons
 	}
 	return out, nil
+}
+
+// cmdTodo is the command of the "my to-dos" choice.
+const cmdTodo = "todo"
+
+// commandKey is the key of a choice that runs a command rather than an
+// action; it names the card's subject, so the click's response_code can
+// be kept for the card.
+func commandKey(cmd, subject string) string {
+	v := url.Values{"cmd": {cmd}}
+	if len(subject) <= bot.MaxIDLen {
+		v.Set("s", subject)
+	}
+	return v.Encode()
+}
+
+// parseCommandKey decodes a key commandKey made.
+func parseCommandKey(key string) (cmd, subject string, ok bool) {
+	if len(key) > maxKeyBytes {
+		return "", "", false
+	}
+	v, err := url.ParseQuery(key)
+	if err != nil || v.Get("cmd") == "" {
+		return "", "", false
+	}
+	return v.Get("cmd"), v.Get("s"), true
 }
 
 // ButtonKey encodes what a click on b must bring back (its action,

@@ -74,15 +74,38 @@ func checkLimits(t *testing.T, c bot.Card, tc wecom.TemplateCard) {
 			require.Contains(t, tc.SubTitleText, b.Label, "a left-out button is named")
 		}
 	}
-	require.Len(t, tc.ButtonList, len(c.Buttons)-needs)
+	actions := 0
 	for _, b := range tc.ButtonList {
 		require.LessOrEqual(t, len(b.Key), 1024)
+		if strings.HasPrefix(b.Key, "cmd=") {
+			continue
+		}
+		actions++
 		action, payload, _, err := wecom.ParseButtonKey(b.Key)
 		require.NoError(t, err)
 		_, err = bot.ParsePayload(payload)
 		require.NoError(t, err)
 		require.NotEmpty(t, action)
 	}
+	require.Equal(t, len(c.Buttons)-needs, actions)
+	// Every card calls back, so WeCom lets it be updated, and a
+	// text_notice opens a link, as WeCom requires.
+	if tc.CardType == wecom.CardNotice {
+		require.NotNil(t, tc.CardAction)
+		require.NotNil(t, tc.ActionMenu)
+	}
+	if actions == 0 && tc.CardType == wecom.CardButtons {
+		require.Len(t, tc.ButtonList, 1)
+		require.True(t, strings.HasPrefix(tc.ButtonList[0].Key, "cmd=todo"))
+	}
+}
+
+func TestCardWithoutButtonsOrLinkStillCallsBack(t *testing.T) {
+	t.Parallel()
+	tc, err := wecom.Render(bot.Card{Subject: "i1", Title: "订单履约 · TM-1", Status: bot.StatusApproved}, bot.LocaleZH, "cf-1")
+	require.NoError(t, err)
+	require.Equal(t, wecom.CardButtons, tc.CardType)
+	require.Equal(t, []wecom.TemplateButton{{Text: "我的待办", Style: 2, Key: "cmd=todo&s=i1"}}, tc.ButtonList)
 }
 
 func TestButtonKeyRoundTrip(t *testing.T) {

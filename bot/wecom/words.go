@@ -12,13 +12,14 @@ type wording struct {
 	en    bool
 	open  string
 	image string
+	todo  string
 }
 
 func words(l bot.Locale) wording {
 	if l == bot.LocaleEN {
-		return wording{en: true, open: "Open details", image: "Chart"}
+		return wording{en: true, open: "Open details", image: "Chart", todo: "My to-dos"}
 	}
-	return wording{open: "查看详情", image: "图表"}
+	return wording{open: "查看详情", image: "图表", todo: "我的待办"}
 }
 
 func (w wording) status(s bot.Status) string {
