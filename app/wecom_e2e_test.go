@@ -200,13 +200,18 @@ func TestWeComOrderEndToEnd(t *testing.T) {
 		{name: "a user unknown to the org", user: "Stranger", taskID: director.TaskID,
 			key: keyOf(t, director.Card, flows.ActApprove), want: "你不在组织通讯录中"},
 	} {
+		told := len(c.fake.Texts(tc.user))
 		r, err := c.fake.FireClick(t.Context(), c.callback, tc.user, tc.taskID, tc.key)
 		require.NoError(t, err, tc.name)
 		require.Equal(t, http.StatusOK, r.Status, tc.name)
-		t.Logf("%s: %q", tc.name, r.Text)
-		require.NotEmpty(t, r.Text, "%s: the clicker is told why", tc.name)
-		require.Contains(t, r.Text, tc.want, tc.name)
 		require.Equal(t, after, c.version(t, inst), "%s: nothing changes", tc.name)
+		ctx, cancel := context.WithTimeout(t.Context(), patience)
+		require.NoError(t, c.fake.Wait(ctx, func() bool { return len(c.fake.Texts(tc.user)) > told }),
+			"%s: the clicker is told why", tc.name)
+		cancel()
+		got := c.fake.Texts(tc.user)[told]
+		t.Logf("%s: %q", tc.name, got)
+		require.Contains(t, got, tc.want, tc.name)
 	}
 	require.Equal(t, int64(1), c.version(t, second), "the other order is untouched")
 

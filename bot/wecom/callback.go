@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -183,10 +182,9 @@ func (p *Platform) callback(w http.ResponseWriter, r *http.Request) {
 		p.refuse(w, http.StatusBadRequest, "event for another app", fmt.Errorf("agent %s", cut(ev.AgentID, 20)))
 		return
 	}
-	var reply []byte
 	switch {
 	case ev.MsgType == "event" && (ev.Event == "template_card_event" || ev.Event == "template_card_menu_event"):
-		reply, err = p.click(ctx, ev)
+		err = p.click(ctx, ev)
 	case ev.MsgType == "text":
 		err = p.message(ctx, ev)
 	default:
@@ -199,46 +197,7 @@ func (p *Platform) callback(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
-	p.passive(w, reply)
-}
-
-// passive answers a callback: an empty 200, or reply (a plaintext passive
-// reply XML) encrypted in its envelope.
-func (p *Platform) passive(w http.ResponseWriter, reply []byte) {
-	if len(reply) == 0 {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	out, err := p.seal(p.crypto, reply)
-	if err != nil {
-		p.log.Error("wecom passive reply not sealed", "err", err)
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-	_, _ = w.Write(out)
-}
-
-// sealed is an encrypted passive reply.
-type sealed struct {
-	XMLName      xml.Name `xml:"xml"`
-	Encrypt      cdata    `xml:"Encrypt"`
-	MsgSignature cdata    `xml:"MsgSignature"`
-	TimeStamp    int64    `xml:"TimeStamp"`
-	Nonce        cdata    `xml:"Nonce"`
-}
-
-type cdata struct {
-	Text string `xml:",cdata"`
-}
-
-func (p *Platform) seal(c *Crypto, plain []byte) ([]byte, error) {
-	enc, err := c.Encrypt(nil, plain)
-	if err != nil {
-		return nil, err
-	}
-	ts := p.now().Unix()
-	nonce := strings.TrimPrefix(newTaskID(), "cf-")[:10]
-	sig := c.Signature(strconv.FormatInt(ts, 10), nonce, enc)
-	return xml.Marshal(sealed{Encrypt: cdata{enc}, MsgSignature: cdata{sig}, TimeStamp: ts, Nonce: cdata{nonce}})
+	// An empty 200 tells WeCom the callback is taken; answers go out as
+	// card updates and app messages.
+	w.WriteHeader(http.StatusOK)
 }

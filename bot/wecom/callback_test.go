@@ -132,7 +132,15 @@ func TestClickKeepsItsCodeThenActs(t *testing.T) {
 	require.Equal(t, 1, b.fake.OpenCodes(taskID), "the send's code is left; the click's was spent")
 }
 
-func TestRefusedClickAnsweredWithText(t *testing.T) {
+// texts waits until user got n text messages from the app, and returns
+// them.
+func texts(t *testing.T, f *wecomtest.Server, user string, n int) []string {
+	t.Helper()
+	require.NoError(t, f.Wait(waitCtx(t), func() bool { return len(f.Texts(user)) >= n }))
+	return f.Texts(user)
+}
+
+func TestRefusedClickToldInATextMessage(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	b.sendRecorded(t, approvalCard("i1.t1"))
@@ -141,7 +149,8 @@ func TestRefusedClickAnsweredWithText(t *testing.T) {
 	reply, err := b.fake.FireClick(t.Context(), b.serve(t), "QianDuoduo", taskID, key)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, reply.Status)
-	require.Equal(t, "你不是这个任务的处理人", reply.Text)
+	require.Empty(t, reply.Body)
+	require.Equal(t, []string{"你不是这个任务的处理人"}, texts(t, b.fake, "QianDuoduo", 1))
 }
 
 func TestRetriedClickAnsweredAlike(t *testing.T) {
@@ -159,7 +168,10 @@ func TestRetriedClickAnsweredAlike(t *testing.T) {
 	b.in.reply = bot.ClickReply{Toast: bot.Toast{Kind: bot.ToastError, Text: "a second answer"}}
 	again, err := b.fake.Post(t.Context(), u, sealed)
 	require.NoError(t, err)
-	require.Equal(t, first.Text, again.Text, "a retried callback gets the first answer")
+	require.Equal(t, http.StatusOK, first.Status)
+	require.Equal(t, first, again, "a retried callback gets the first answer")
+	require.NoError(t, b.p.Close()) // waits for replies being sent
+	require.Equal(t, []string{"已由 钱多多 于 10:42 同意"}, b.fake.Texts("QianDuoduo"), "told once, the first answer")
 	clicks, _ := b.in.got()
 	require.Len(t, clicks, 2)
 	require.Equal(t, clicks[0].EventID, clicks[1].EventID, "the engine dedupes on the one event id")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"strconv"
@@ -28,13 +27,15 @@ func clickID(ev Event) string {
 }
 
 // click hands a template card click to Inbound, once per click however
-// often WeCom delivers it, and answers with a passive reply: nothing when
-// it went through (the card is updated by the pipeline, with the fresh
-// response_code the click brought), the reason as a text message when it
-// did not.
-func (p *Platform) click(ctx context.Context, ev Event) ([]byte, error) {
+// often WeCom delivers it. The callback's answer is empty: a click that
+// went through shows in the card, which the pipeline updates with the
+// fresh response_code the click brought; one that did not is told why in
+// a text message from the app, sent once after the callback is answered
+// (an app message is sure to arrive, where a passive reply to a card
+// event may not be shown).
+func (p *Platform) click(ctx context.Context, ev Event) error {
 	if cmd, subject, ok := parseCommandKey(ev.EventKey); ok {
-		return nil, p.command(ctx, ev, cmd, subject)
+		return p.command(ctx, ev, cmd, subject)
 	}
 	action, payload, values, kerr := ParseButtonKey(ev.EventKey)
 	if kerr != nil {
@@ -45,7 +46,7 @@ func (p *Platform) click(ctx context.Context, ev Event) ([]byte, error) {
 			subject = pl.InstanceID
 		}
 		if err := p.keepCode(ctx, ev, subject); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	id := clickID(ev)
@@ -60,12 +61,17 @@ func (p *Platform) click(ctx context.Context, ev Event) ([]byte, error) {
 		if reply.Toast.Kind == bot.ToastSuccess || reply.Toast.Text == "" {
 			return nil, nil
 		}
-		return p.textReply(ev.FromUserName, reply.Toast.Text)
+		return []byte(reply.Toast.Text), nil
 	})
-	if err == nil && !first {
+	switch {
+	case err != nil:
+		return err
+	case !first:
 		p.log.Debug("repeated click answered as before", "task_id", ev.TaskID)
+	case len(out) > 0:
+		p.replyLater(ev.FromUserName, nil, string(out))
 	}
-	return out, err
+	return nil
 }
 
 // keepCode records the response_code a click brings as the update code of
@@ -91,20 +97,6 @@ func (p *Platform) keepCode(ctx context.Context, ev Event, subject string) error
 		p.log.Debug("click on a card message not on record", "card", key.String())
 	}
 	return nil
-}
-
-// textReply is a passive reply: a text message to the user.
-func (p *Platform) textReply(to, text string) ([]byte, error) {
-	type reply struct {
-		XMLName      xml.Name `xml:"xml"`
-		ToUserName   cdata    `xml:"ToUserName"`
-		FromUserName cdata    `xml:"FromUserName"`
-		CreateTime   int64    `xml:"CreateTime"`
-		MsgType      cdata    `xml:"MsgType"`
-		Content      cdata    `xml:"Content"`
-	}
-	return xml.Marshal(reply{ToUserName: cdata{to}, FromUserName: cdata{p.cfg.CorpID}, CreateTime: p.now().Unix(),
-		MsgType: cdata{"text"}, Content: cdata{text}})
 }
 
 // command runs the command of a card's choice ("my to-dos") as if the
@@ -133,7 +125,7 @@ func (p *Platform) command(ctx context.Context, ev Event, cmd, subject string) e
 		return err
 	}
 	if first && len(cards) > 0 {
-		p.replyLater(ev.FromUserName, cards)
+		p.replyLater(ev.FromUserName, cards, "")
 	}
 	return nil
 }
@@ -161,14 +153,14 @@ func (p *Platform) message(ctx context.Context, ev Event) error {
 		return err
 	}
 	if first && len(cards) > 0 {
-		p.replyLater(ev.FromUserName, cards)
+		p.replyLater(ev.FromUserName, cards, "")
 	}
 	return nil
 }
 
-// replyLater sends cards to a user in the background, within the
-// limiter's per-member limit, so the callback is answered in time.
-func (p *Platform) replyLater(userID string, cards []bot.Card) {
+// replyLater sends cards, or a text, to a user in the background, within
+// the limiter's per-member limit, so the callback is answered in time.
+func (p *Platform) replyLater(userID string, cards []bot.Card, text string) {
 	p.background.Add(1)
 	go func() {
 		defer p.background.Done()
@@ -181,16 +173,22 @@ func (p *Platform) replyLater(userID string, cards []bot.Card) {
 			case <-ctx.Done():
 			}
 		}()
+		if text != "" {
+			if err := p.allowReply(ctx, userID); err != nil {
+				p.log.Warn("wecom reply text dropped", "user", userID, "err", err)
+			} else if err := p.sendText(ctx, userID, text); err != nil {
+				p.log.Error("wecom reply text not sent", "user", userID, "err", err)
+			}
+			return
+		}
 		r := bot.Reader{PlatformUserID: userID, Locale: bot.LocaleZH}
 		if u, err := p.deps.Directory.UserByPlatformID(ctx, Name, userID); err == nil {
 			r = bot.ReaderFor(u, Name)
 		}
 		for _, c := range cards {
-			if l := p.deps.Limiter; l != nil {
-				if ok, _, err := l.Allow(ctx, Name+":"+userID); err != nil || !ok {
-					p.log.Warn("wecom reply cards dropped by the rate limit", "user", userID, "left", len(cards), "err", err)
-					return
-				}
+			if err := p.allowReply(ctx, userID); err != nil {
+				p.log.Warn("wecom reply cards dropped", "user", userID, "left", len(cards), "err", err)
+				return
 			}
 			if _, err := p.Send(ctx, r, c); err != nil {
 				p.log.Error("wecom reply card not sent", "user", userID, "err", err)
@@ -199,4 +197,31 @@ func (p *Platform) replyLater(userID string, cards []bot.Card) {
 			cards = cards[1:]
 		}
 	}()
+}
+
+// allowReply asks the limiter for a message to userID: WeCom drops what
+// exceeds a member's limit without a word.
+func (p *Platform) allowReply(ctx context.Context, userID string) error {
+	if p.deps.Limiter == nil {
+		return nil
+	}
+	ok, after, err := p.deps.Limiter.Allow(ctx, Name+":"+userID)
+	switch {
+	case err != nil:
+		return fmt.Errorf("rate limiter: %w", err)
+	case !ok:
+		return fmt.Errorf("rate limit: next in %s", after.Round(time.Second))
+	}
+	return nil
+}
+
+// sendText sends a text message from the app to one user.
+func (p *Platform) sendText(ctx context.Context, userID, text string) error {
+	body := map[string]any{"touser": userID, "msgtype": "text", "agentid": p.cfg.AgentID,
+		"text": map[string]string{"content": cut(text, 600)}}
+	var out sendReply
+	if err := p.api.call(ctx, "/cgi-bin/message/send", body, &out); err != nil {
+		return fmt.Errorf("wecom: send text to %s: %w", userID, err)
+	}
+	return nil
 }

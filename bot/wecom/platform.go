@@ -122,10 +122,24 @@ func (p *Platform) Name() string { return Name }
 // connection to keep.
 func (p *Platform) Run(context.Context) error { return nil }
 
-// Close waits for replies still being sent.
+// closeGrace is how long Close lets replies being sent finish before it
+// cancels them.
+const closeGrace = 5 * time.Second
+
+// Close waits for replies still being sent, cancelling those not done
+// within a few seconds.
 func (p *Platform) Close() error {
-	p.closeOnce.Do(func() { close(p.closing) })
-	p.background.Wait()
+	done := make(chan struct{})
+	go func() {
+		p.background.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeGrace):
+		p.closeOnce.Do(func() { close(p.closing) })
+		<-done
+	}
 	return nil
 }
 

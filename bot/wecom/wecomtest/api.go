@@ -23,6 +23,9 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		MsgType      string             `json:"msgtype"`
 		AgentID      int                `json:"agentid"`
 		TemplateCard wecom.TemplateCard `json:"template_card"`
+		Text         struct {
+			Content string `json:"content"`
+		} `json:"text"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		errcode(w, 40058, "bad json")
@@ -31,6 +34,11 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case req.AgentID != AgentID:
 		errcode(w, 40056, "invalid agentid")
+		return
+	case req.MsgType == "text" && req.ToUser != "" && req.Text.Content != "":
+		s.texts[req.ToUser] = append(s.texts[req.ToUser], req.Text.Content)
+		s.notify()
+		writeJSON(w, http.StatusOK, map[string]any{"errcode": 0, "errmsg": "ok", "msgid": "t" + strconv.Itoa(len(s.texts))})
 		return
 	case req.MsgType != "template_card" || req.ToUser == "":
 		errcode(w, 40008, "invalid message type or no touser")
@@ -151,4 +159,11 @@ func (s *Server) Spent(responseCode string) bool {
 	defer s.mu.Unlock()
 	c := s.codes[responseCode]
 	return c != nil && c.used
+}
+
+// Texts returns the text messages the app sent to user, in order.
+func (s *Server) Texts(user string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.texts[user]...)
 }

@@ -1,6 +1,6 @@
 // Package wecomtest is a local fake of WeCom for tests: an httptest server
 // speaking WeCom's wire format (gettoken, message/send with template
-// cards, update_template_card with single-use response codes, group robot
+// cards and texts, update_template_card with single-use response codes, group robot
 // webhooks), recording what it got, failing on demand, and firing signed
 // and encrypted callbacks (clicks, messages, the URL check, smart robot
 // messages) at a server the way WeCom does.
@@ -59,6 +59,7 @@ type Server struct {
 	fetches  int
 	messages map[string]*Message
 	order    []string
+	texts    map[string][]string
 	codes    map[string]*code
 	robots   map[string][]robotPost
 	failures map[string][]Failure
@@ -85,7 +86,7 @@ type Failure struct {
 
 // New starts a fake, stopped at the test's end.
 func New(t testing.TB) *Server {
-	s := &Server{now: time.Now, expired: map[string]bool{}, messages: map[string]*Message{}, codes: map[string]*code{},
+	s := &Server{now: time.Now, expired: map[string]bool{}, messages: map[string]*Message{}, texts: map[string][]string{}, codes: map[string]*code{},
 		robots: map[string][]robotPost{}, failures: map[string][]Failure{}, changed: make(chan struct{})}
 	var err error
 	if s.crypto, err = wecom.NewCrypto(Token, EncodingAESKey, CorpID); err != nil {
