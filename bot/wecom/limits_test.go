@@ -18,8 +18,8 @@ import (
 func TestLimitsStayUnderWeCom(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name              string
-		key               string
+		name               string
+		key                string
 		perMinute, perHour int
 	}{
 		{name: "a member", key: wecom.Name + ":QianDuoduo", perMinute: 30, perHour: 1000},
