@@ -76,10 +76,10 @@ func (c *client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		ExpiresIn   int    `json:"expires_in"`
 	}
 	if err := c.do(ctx, http.MethodGet, "/cgi-bin/gettoken?"+q.Encode(), nil, &out); err != nil {
-		return "", 0, fmt.Errorf("wecom: get access token: %w", err)
+		return "", 0, fmt.Errorf("get access token: %w", err)
 	}
 	if err := out.err(); err != nil {
-		return "", 0, fmt.Errorf("wecom: get access token: %w", classify(err))
+		return "", 0, fmt.Errorf("get access token: %w", classify(err))
 	}
 	return out.AccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
 }

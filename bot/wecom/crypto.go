@@ -27,7 +27,7 @@ type Crypto struct {
 
 // ErrCrypto is what a callback that fails its signature, its decryption or
 // its receive id check wraps.
-var ErrCrypto = errors.New("wecom: message crypto")
+var ErrCrypto = errors.New("message crypto")
 
 // blockSize is the PKCS#7 block WeCom pads to: 32 bytes, not AES's 16.
 const blockSize = 32

@@ -2,6 +2,7 @@ package wecom_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -232,5 +233,28 @@ func TestRobotRateLimitedByWeCom(t *testing.T) {
 	b.fake.FailNext("/cgi-bin/webhook/send", wecomtest.Failure{Status: http.StatusBadGateway})
 	err = r.Send(t.Context(), bot.Card{Title: "x"})
 	require.Error(t, err)
+	bottest.AssertNoLeak(t, b.secrets(), err, b.log.String())
+}
+
+// TestUnreachableWeComLeaksNothing points the app and a robot at a closed
+// port: the transport's error names the URL, whose query (the corp secret,
+// the robot's key) must not show.
+func TestUnreachableWeComLeaksNothing(t *testing.T) {
+	t.Parallel()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	b := setup(t, func(c *config.WeComConfig) {
+		c.BaseURL = closed.URL
+		c.Robots = []config.Secret{config.Secret("alerts=" + closed.URL + "/cgi-bin/webhook/send?key=robot-key-0123456789")}
+	})
+	_, err := b.p.Send(t.Context(), qian, approvalCard("i1.t1"))
+	require.Error(t, err)
+	require.False(t, queue.IsPermanent(err), "a transport failure may pass")
+	require.Contains(t, err.Error(), "/cgi-bin/gettoken")
+	bottest.AssertNoLeak(t, b.secrets(), err, b.log.String())
+	r, _ := b.p.Robot("alerts")
+	err = r.Send(t.Context(), bot.Card{Title: "x"})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "/cgi-bin/webhook/send")
 	bottest.AssertNoLeak(t, b.secrets(), err, b.log.String())
 }

@@ -14,7 +14,7 @@ import (
 
 // ErrCard is what a card WeCom cannot take wraps (a button key or task id
 // beyond WeCom's limits): sending it again will not help.
-var ErrCard = errors.New("wecom: card")
+var ErrCard = errors.New("card beyond what WeCom takes")
 
 // Render renders a neutral card to a template card for a reader in locale
 // l, as message taskID. A card with buttons becomes button_interaction.
