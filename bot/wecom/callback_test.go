@@ -55,6 +55,13 @@ func TestURLCheckWithPublishedVector(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Equal(t, v.Plaintext, rec.Body.String(), "the bare plaintext: no quotes, BOM or newline")
 
+	late, err := strconv.ParseInt(v.Timestamp, 10, 64)
+	require.NoError(t, err)
+	stale := vectorPlatform(t, strconv.FormatInt(late+6*60, 10), &inbound{})
+	rec = httptest.NewRecorder()
+	stale.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/callbacks/wecom?"+q.Encode(), nil))
+	require.Equal(t, http.StatusBadRequest, rec.Code, "six minutes late")
+
 	q.Set("msg_signature", strings.Repeat("0", 40))
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/callbacks/wecom?"+q.Encode(), nil))
