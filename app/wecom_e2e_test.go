@@ -224,4 +224,5 @@ func TestWeComOrderEndToEnd(t *testing.T) {
 		return m.TaskID != director.TaskID && hasButtons(m) && m.Card.MainTitle.Title == director.Card.MainTitle.Title
 	})
 	require.Equal(t, keyOf(t, director.Card, flows.ActApprove), keyOf(t, todo.Card, flows.ActApprove))
+	require.Zero(t, c.fake.RefusedCodes(), "no update ever came with a spent or unknown code")
 }

@@ -258,3 +258,29 @@ func TestUnreachableWeComLeaksNothing(t *testing.T) {
 	require.Contains(t, err.Error(), "/cgi-bin/webhook/send")
 	bottest.AssertNoLeak(t, b.secrets(), err, b.log.String())
 }
+
+// TestTwoServersSpendACodeOnce updates one card from two server instances
+// at once: the store hands the single-use code to one of them; the other
+// leaves the closed card as it is rather than spend a used code.
+func TestTwoServersSpendACodeOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	other, err := wecom.New(b.cfg, wecom.Deps{Inbound: b.in, Store: b.store, Directory: newDirectory(), Log: b.log.Logger})
+	require.NoError(t, err)
+	m := b.sendRecorded(t, approvalCard("i1.t1"))
+	decided := approvalCard("i1.t1")
+	decided.Version, decided.Buttons = 2, nil
+	var wg sync.WaitGroup
+	for _, p := range []*wecom.Platform{b.p, other} {
+		wg.Go(func() {
+			_, err := p.Update(t.Context(), qian, m, decided)
+			require.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	msgs := b.fake.Messages()
+	require.Len(t, msgs, 1)
+	require.Len(t, msgs[0].Updates, 1, "one update spent the code")
+	require.Zero(t, b.fake.RefusedCodes(), "the other never tried the spent code")
+	require.Contains(t, b.log.String(), "card left as it was")
+}

@@ -74,6 +74,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 		errcode(w, 40056, "invalid agentid")
 		return
 	case c == nil || c.used || !s.now().Before(c.expires):
+		s.refused++
 		errcode(w, 40058, "response_code invalid, used or expired")
 		return
 	}
@@ -166,4 +167,12 @@ func (s *Server) Texts(user string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.texts[user]...)
+}
+
+// RefusedCodes says how many updates came with a response code that was
+// unknown, spent or expired.
+func (s *Server) RefusedCodes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
 }

@@ -61,6 +61,7 @@ type Server struct {
 	order    []string
 	texts    map[string][]string
 	codes    map[string]*code
+	refused  int
 	robots   map[string][]robotPost
 	failures map[string][]Failure
 	changed  chan struct{}
