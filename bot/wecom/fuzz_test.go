@@ -2,6 +2,7 @@ package wecom_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"cardflow/bot"
 	"cardflow/bot/wecom"
 	"cardflow/bot/wecom/wecomtest"
 )
@@ -83,5 +85,29 @@ func FuzzCallback(f *testing.F) {
 		require.True(t, rec.Code == http.StatusOK || rec.Code == http.StatusServiceUnavailable ||
 			(rec.Code >= 400 && rec.Code < 500), "status %d", rec.Code)
 		require.False(t, strings.Contains(rec.Body.String(), "panic"))
+	})
+}
+
+// FuzzRobotCallback feeds decrypted smart robot events, correctly
+// encrypted and signed with the robot's key, to the callback handler.
+func FuzzRobotCallback(f *testing.F) {
+	f.Add([]byte(`{"msgid":"m1","aibotid":"a","chatid":"c1","chattype":"group","from":{"userid":"QianDuoduo"},"msgtype":"text","text":{"content":"@助手 /todo"}}`))
+	f.Add([]byte(`{"msgid":"m2","chattype":"single","from":{"userid":"QianDuoduo"},"msgtype":"event"}`))
+	f.Add([]byte(`{"msgid":`))
+	f.Add([]byte(`{"msgid":"m3","from":{"userid":""},"msgtype":"text","text":{"content":"@"}}`))
+	b := setup(f, nil)
+	b.in.cards = []bot.Card{{Subject: "todo", Title: "没有待办"}}
+	robot, err := wecom.NewCrypto(wecomtest.BotToken, wecomtest.BotEncodingAESKey, "")
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, event []byte) {
+		enc, err := robot.Encrypt(nil, event)
+		require.NoError(t, err)
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		body, _ := json.Marshal(map[string]string{"encrypt": enc})
+		target := "/callbacks/wecom?timestamp=" + ts + "&nonce=n&msg_signature=" + robot.Signature(ts, "n", enc)
+		rec := httptest.NewRecorder()
+		b.p.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, target, bytes.NewReader(body)))
+		require.True(t, rec.Code == http.StatusOK || rec.Code == http.StatusServiceUnavailable ||
+			(rec.Code >= 400 && rec.Code < 500), "status %d", rec.Code)
 	})
 }
