@@ -199,20 +199,32 @@ func (p *Platform) replyLater(userID string, cards []bot.Card, text string) {
 	}()
 }
 
-// allowReply asks the limiter for a message to userID: WeCom drops what
-// exceeds a member's limit without a word.
+// allowReply asks the limiter for a message to userID, waiting while it
+// says to (WeCom drops what exceeds a member's limit without a word), as
+// long as ctx lets it.
 func (p *Platform) allowReply(ctx context.Context, userID string) error {
 	if p.deps.Limiter == nil {
 		return nil
 	}
-	ok, after, err := p.deps.Limiter.Allow(ctx, Name+":"+userID)
-	switch {
-	case err != nil:
-		return fmt.Errorf("rate limiter: %w", err)
-	case !ok:
-		return fmt.Errorf("rate limit: next in %s", after.Round(time.Second))
+	for {
+		ok, after, err := p.deps.Limiter.Allow(ctx, Name+":"+userID)
+		switch {
+		case err != nil:
+			return fmt.Errorf("rate limiter: %w", err)
+		case ok:
+			return nil
+		}
+		if dl, has := ctx.Deadline(); has && time.Until(dl) < after {
+			return fmt.Errorf("rate limit: next in %s, after this reply's time is up", after.Round(time.Second))
+		}
+		t := time.NewTimer(after)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
 	}
-	return nil
 }
 
 // sendText sends a text message from the app to one user.
