@@ -14,6 +14,7 @@ import (
 	"cardflow/adapters/orders"
 	"cardflow/bot"
 	"cardflow/bot/sim"
+	"cardflow/bot/wecom"
 	"cardflow/config"
 	"cardflow/flows"
 	"cardflow/queue"
@@ -54,6 +55,7 @@ type platformEntry struct {
 
 var platformTable = []platformEntry{
 	{name: sim.Name, enabled: func(cfg *config.Config) bool { return cfg.Sim.Enabled }, build: buildSim},
+	{name: wecom.Name, enabled: func(cfg *config.Config) bool { return cfg.WeCom.Enabled }, build: buildWeCom, limits: wecom.Limits},
 }
 
 // chatDeps are what platforms are built from.
