@@ -57,9 +57,6 @@ func decodeFrame(raw []byte) (*payload.DataFrame, error) {
 	if df.Headers == nil || !validID(df.GetMessageId()) {
 		return nil, refuse("frame without a valid message id")
 	}
-	if len(df.Data) > maxData {
-		return nil, refuse("frame data over %d bytes", maxData)
-	}
 	return &df, nil
 }
 
@@ -84,10 +81,12 @@ func (p *Platform) handleFrame(ctx context.Context, df *payload.DataFrame, timeo
 	defer cancel()
 	var data []byte
 	var err error
-	switch df.GetTopic() {
-	case TopicCardCallback:
+	switch topic := df.GetTopic(); {
+	case len(df.Data) > maxData:
+		err = refuse("frame data over %d bytes", maxData)
+	case topic == TopicCardCallback:
 		data, err = p.onCard(ctx, df.GetMessageId(), []byte(df.Data))
-	case TopicBotMessage:
+	case topic == TopicBotMessage:
 		data, err = p.onBotMessage(ctx, []byte(df.Data))
 	default:
 		err = refuse("no handler for the topic")
