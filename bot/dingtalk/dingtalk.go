@@ -65,6 +65,9 @@ type Platform struct {
 	base   string
 	tokens *token.Source
 	robots map[string]*Robot
+	// crypt opens the HTTP event subscription's events; nil without a
+	// token and aes_key.
+	crypt *crypter
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -100,6 +103,11 @@ func New(cfg config.DingTalkConfig, deps Deps) (*Platform, error) {
 	}
 	if p.http == nil {
 		p.http = &http.Client{Timeout: cfg.Timeout}
+	}
+	if !cfg.Token.IsZero() && !cfg.AESKey.IsZero() {
+		if p.crypt, err = newCrypter(cfg.Token.Reveal(), cfg.AESKey.Reveal(), cfg.ClientID); err != nil {
+			return nil, fmt.Errorf("dingtalk: %w", err)
+		}
 	}
 	p.tokens = token.New(p.fetchToken, token.Options{Now: p.now})
 	robots, err := config.ParseRobots(cfg.Robots)

@@ -26,6 +26,9 @@ const (
 	templateID   = "cardflow-test.schema"
 	robotToken   = "robot-access-token-0123456789"
 	robotSecret  = "SECrobot0123456789abcdef"
+	// The event subscription's token and aes_key (webhook mode).
+	eventToken  = "dt-event-token-0123"
+	eventAESKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 )
 
 // patience bounds every wait for a signal.
@@ -71,6 +74,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	log := bottest.NewLog()
 	cfg := config.DingTalkConfig{Enabled: true, ClientID: clientID, ClientSecret: clientSecret, RobotCode: robotCode,
 		CardTemplateID: templateID, Mode: o.mode, BaseURL: fake.URL, Timeout: 5 * time.Second,
+		Token: eventToken, AESKey: eventAESKey,
 		Robots: []config.Secret{config.Secret("ops=" + fake.URL + "/robot/send?access_token=" + robotToken + "#" + robotSecret)}}
 	p, err := dingtalk.New(cfg, dingtalk.Deps{Inbound: inbound, Store: store, Directory: engine, Limiter: o.limiter,
 		Log: log.Logger, Now: o.now, Stream: o.stream})

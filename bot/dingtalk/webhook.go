@@ -52,9 +52,11 @@ func (p *Platform) checkSign(ts, sign string) error {
 	return nil
 }
 
-// Handler takes robot messages DingTalk posts in webhook mode, signed
-// with the timestamp and sign headers. In stream mode everything arrives
-// on the stream and it answers 404.
+// Handler serves /callbacks/dingtalk in webhook mode: robot messages,
+// signed with the timestamp and sign headers, and the HTTP event
+// subscription's encrypted events (signature, timestamp and nonce in the
+// query), of which it answers the URL check. In stream mode everything
+// arrives on the stream and it answers 404.
 func (p *Platform) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p.cfg.Mode != config.ModeWebhook {
@@ -70,6 +72,10 @@ func (p *Platform) Handler() http.Handler {
 		if err != nil {
 			p.log.Warn("callback refused", "reason", "body over the size limit or unreadable")
 			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		if p.crypt != nil && (r.URL.Query().Has("signature") || r.URL.Query().Has("msg_signature")) {
+			p.encryptedEvent(w, r, raw)
 			return
 		}
 		if err := p.checkSign(r.Header.Get("timestamp"), r.Header.Get("sign")); err != nil {

@@ -105,3 +105,49 @@ func TestWebhookOffInStreamMode(t *testing.T) {
 	wh.platform.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/callbacks/dingtalk", nil))
 	require.Equal(t, http.StatusMethodNotAllowed, rec.Code)
 }
+
+// TestEncryptedEvents: the HTTP event subscription's URL check is answered
+// with an encrypted "success"; forged, stale and undecryptable events are
+// refused.
+func TestEncryptedEvents(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	w := newWorld(t, worldOptions{mode: config.ModeWebhook, now: func() time.Time { return now }})
+	srv := httptest.NewServer(w.platform.Handler())
+	t.Cleanup(srv.Close)
+	check := map[string]string{"EventType": "check_url"}
+
+	ans, err := w.fake.FireEvent(t.Context(), srv.URL, eventToken, eventAESKey, check, now)
+	require.NoError(t, err)
+	require.Equal(t, 200, ans.Status)
+	require.Equal(t, "success", ans.Plain)
+	ans, err = w.fake.FireEvent(t.Context(), srv.URL, eventToken, eventAESKey, map[string]any{"EventType": "user_add_org"}, now.Add(-4*time.Minute))
+	require.NoError(t, err)
+	require.Equal(t, "success", ans.Plain)
+
+	for _, tc := range []struct {
+		name   string
+		token  string
+		key    string
+		at     time.Time
+		status int
+		reason string
+	}{
+		{name: "wrong token", token: "other-token", key: eventAESKey, at: now, status: 401, reason: "signature does not match"},
+		{name: "stale", token: eventToken, key: eventAESKey, at: now.Add(-6 * time.Minute), status: 400, reason: "timestamp outside"},
+		{name: "future", token: eventToken, key: eventAESKey, at: now.Add(6 * time.Minute), status: 400, reason: "timestamp outside"},
+		{name: "another key: bad padding or garbage", token: eventToken, key: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", at: now, status: 400},
+	} {
+		ans, err := w.fake.FireEvent(t.Context(), srv.URL, tc.token, tc.key, check, tc.at)
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.status, ans.Status, tc.name)
+		require.Contains(t, w.log.String(), tc.reason, tc.name)
+	}
+	// A body that is not the envelope.
+	resp, err := http.Post(srv.URL+"?signature=x&timestamp="+strconv.FormatInt(now.UnixMilli(), 10)+"&nonce=n",
+		"application/json", strings.NewReader(`{"nope":1}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 400, resp.StatusCode)
+	bottest.AssertNoLeak(t, []string{clientSecret, eventToken, eventAESKey}, nil, w.log.String())
+}

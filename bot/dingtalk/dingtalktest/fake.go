@@ -406,22 +406,6 @@ func (c *Card) apply(params map[string]string, byKey bool) {
 	}
 }
 
-func (s *Server) robotAPICall(w http.ResponseWriter, r *http.Request) {
-	var in map[string]any
-	if !decode(w, r, &in) {
-		return
-	}
-	if in["robotCode"] != s.opts.RobotCode || in["msgKey"] == nil || in["msgParam"] == nil {
-		badRequest(w, "robotCode, msgKey and msgParam are required")
-		return
-	}
-	s.mu.Lock()
-	s.robotAPI = append(s.robotAPI, in)
-	s.notify()
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]string{"processQueryKey": "k-" + randomHex(4)})
-}
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)

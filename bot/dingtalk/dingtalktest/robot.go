@@ -66,3 +66,21 @@ func (s *Server) robotSend(w http.ResponseWriter, r *http.Request) {
 	s.notify()
 	writeJSON(w, http.StatusOK, map[string]any{"errcode": 0, "errmsg": "ok"})
 }
+
+// robotAPICall is the app robot's message APIs (oToMessages/batchSend,
+// groupMessages/send): recorded, answered with a process query key.
+func (s *Server) robotAPICall(w http.ResponseWriter, r *http.Request) {
+	var in map[string]any
+	if !decode(w, r, &in) {
+		return
+	}
+	if in["robotCode"] != s.opts.RobotCode || in["msgKey"] == nil || in["msgParam"] == nil {
+		badRequest(w, "robotCode, msgKey and msgParam are required")
+		return
+	}
+	s.mu.Lock()
+	s.robotAPI = append(s.robotAPI, in)
+	s.notify()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]string{"processQueryKey": "k-" + randomHex(4)})
+}
