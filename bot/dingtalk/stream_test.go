@@ -1,15 +1,19 @@
 package dingtalk_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"cardflow/bot"
+	"cardflow/bot/bottest"
 	"cardflow/bot/dingtalk"
 	"cardflow/bot/dingtalk/dingtalktest"
+	"cardflow/config"
 	"cardflow/flows"
 )
 
@@ -143,4 +147,34 @@ func mustJSON(t *testing.T, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// TestStreamRetriesAndLeaksNoSecret: a refused or failing endpoint request
+// is retried with backoff; what is logged of it shows no secret.
+func TestStreamRetriesAndLeaksNoSecret(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{})
+	w.fake.Fail("/v1.0/gateway/connections/open", dingtalktest.ServerError)
+	w.fake.Fail("/v1.0/gateway/connections/open", dingtalktest.TokenInvalid)
+	w.run(t)
+	require.GreaterOrEqual(t, w.fake.Opens(), 3)
+	require.Contains(t, w.log.String(), "stream connection lost; reconnecting")
+	bottest.AssertNoLeak(t, []string{clientSecret}, nil, w.log.String())
+
+	// Wrong credentials: refused every time, never shown.
+	log := bottest.NewLog()
+	p, err := dingtalk.New(config.DingTalkConfig{ClientID: clientID, ClientSecret: "wrong-stream-secret-0123",
+		RobotCode: robotCode, CardTemplateID: templateID, Mode: config.ModeStream, BaseURL: w.fake.URL, Timeout: time.Second},
+		dingtalk.Deps{Inbound: bot.NewActions(bot.ActionsDeps{Engine: w.engine, Directory: w.engine, Render: w.render}),
+			Store: w.store, Log: log.Logger, Stream: dingtalk.StreamOptions{MinBackoff: time.Millisecond}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	opens := w.fake.Opens()
+	go func() { done <- p.Run(ctx) }()
+	w.waitFor(t, "two refused attempts", func() bool { return w.fake.Opens() >= opens+2 })
+	cancel()
+	require.NoError(t, <-done)
+	require.Contains(t, log.String(), "invalidClientSecret")
+	bottest.AssertNoLeak(t, []string{"wrong-stream-secret-0123", clientSecret}, nil, log.String())
 }

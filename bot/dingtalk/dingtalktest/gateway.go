@@ -28,6 +28,7 @@ type gateway struct {
 	tickets     map[string]bool
 	conn        *wsConn
 	connections int
+	opens       int
 	connected   chan struct{} // closed and replaced on each new connection
 	pending     map[string]chan payload.DataFrameResponse
 	deliveries  map[string]int
@@ -65,6 +66,15 @@ func (g *gateway) closeAll() {
 }
 
 func (s *Server) openConnection(w http.ResponseWriter, r *http.Request) {
+	s.gw.mu.Lock()
+	s.gw.opens++
+	s.gw.mu.Unlock()
+	s.mu.Lock()
+	s.notify()
+	s.mu.Unlock()
+	if s.failure(w, r) {
+		return
+	}
 	var in payload.ConnectionEndpointRequest
 	if !decode(w, r, &in) {
 		return
@@ -162,6 +172,13 @@ func (s *Server) Connections() int {
 	s.gw.mu.Lock()
 	defer s.gw.mu.Unlock()
 	return s.gw.connections
+}
+
+// Opens is how many times a stream endpoint was asked for, refused or not.
+func (s *Server) Opens() int {
+	s.gw.mu.Lock()
+	defer s.gw.mu.Unlock()
+	return s.gw.opens
 }
 
 // Subscriptions are the type and topic of each subscription the last
