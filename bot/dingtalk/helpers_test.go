@@ -56,7 +56,7 @@ type worldOptions struct {
 func newWorld(t *testing.T, o worldOptions) *world {
 	t.Helper()
 	fake := dingtalktest.New(t, dingtalktest.Options{ClientID: clientID, ClientSecret: clientSecret, RobotCode: robotCode,
-		Robots: map[string]string{robotToken: robotSecret}, AckTimeout: 300 * time.Millisecond, Now: o.now})
+		Robots: map[string]string{robotToken: robotSecret}, AckTimeout: 2 * time.Second, Now: o.now})
 	store, engine := exampletest.World(t)
 	render := bot.NewCardRenderer(engine, engine, bot.RendererOptions{})
 	router := bot.NewRouter()

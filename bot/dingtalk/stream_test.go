@@ -96,7 +96,7 @@ func TestLateAckRedeliveryAnsweredOnce(t *testing.T) {
 	w.fake.DropAcks(1)
 	ans, err := w.fake.ClickButton(t.Context(), id, "0202", "同意", nil)
 	require.NoError(t, err)
-	require.Equal(t, 2, w.fake.Deliveries(ans.MessageID), "the frame was redelivered")
+	require.GreaterOrEqual(t, w.fake.Deliveries(ans.MessageID), 2, "the frame was redelivered")
 	require.Equal(t, string(bot.ToastSuccess), ans.Response.UserPrivateData.CardParamMap[dingtalk.ParamToastKind],
 		"the redelivery is answered as the first delivery was, not as a second click")
 	audit, err := w.store.Audit(t.Context(), inst)
