@@ -71,8 +71,11 @@ type Platform struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
-	// bg runs the answers to robot messages, sent after the ack.
-	bg sync.WaitGroup
+	// bg runs the answers to robot messages, sent after the ack; once
+	// stopped (by Close) no more start, so that Close can wait for them.
+	bgMu    sync.Mutex
+	stopped bool
+	bg      sync.WaitGroup
 }
 
 // New returns the platform for cfg, which config has validated.
@@ -132,6 +135,9 @@ func (p *Platform) Tokens() *token.Source { return p.tokens }
 // answers to robot messages still being sent.
 func (p *Platform) Close() error {
 	p.closeOnce.Do(func() { close(p.closed) })
+	p.bgMu.Lock()
+	p.stopped = true
+	p.bgMu.Unlock()
 	p.bg.Wait()
 	return nil
 }

@@ -300,6 +300,12 @@ func (p *Platform) reply(to bot.Reader, cards []bot.Card) {
 	if len(cards) == 0 {
 		return
 	}
+	p.bgMu.Lock()
+	defer p.bgMu.Unlock()
+	if p.stopped {
+		p.log.Warn("answer cards not sent: shutting down", "cards", len(cards))
+		return
+	}
 	p.bg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*p.cfg.Timeout)
 		defer cancel()
