@@ -13,6 +13,7 @@ import (
 
 	"cardflow/adapters/orders"
 	"cardflow/bot"
+	"cardflow/bot/dingtalk"
 	"cardflow/bot/sim"
 	"cardflow/bot/wecom"
 	"cardflow/config"
@@ -56,6 +57,7 @@ type platformEntry struct {
 var platformTable = []platformEntry{
 	{name: sim.Name, enabled: func(cfg *config.Config) bool { return cfg.Sim.Enabled }, build: buildSim},
 	{name: wecom.Name, enabled: func(cfg *config.Config) bool { return cfg.WeCom.Enabled }, build: buildWeCom, limits: wecom.Limits},
+	{name: dingtalk.Name, enabled: func(cfg *config.Config) bool { return cfg.DingTalk.Enabled }, build: buildDingTalk, limits: dingtalk.Limits},
 }
 
 // chatDeps are what platforms are built from.
