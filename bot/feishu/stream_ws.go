@@ -1,0 +1,8 @@
+package feishu
+
+import "context"
+
+func (p *Platform) runStream(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
