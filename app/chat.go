@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"cardflow/bot"
+	"cardflow/bot/feishu"
 	"cardflow/bot/sim"
 	"cardflow/config"
 	"cardflow/flows"
@@ -53,6 +54,7 @@ type platformEntry struct {
 
 var platformTable = []platformEntry{
 	{name: sim.Name, enabled: func(cfg *config.Config) bool { return cfg.Sim.Enabled }, build: buildSim},
+	{name: feishu.Name, enabled: func(cfg *config.Config) bool { return cfg.Feishu.Enabled }, build: buildFeishu, limits: feishu.Limits},
 }
 
 // chatDeps are what platforms are built from.
