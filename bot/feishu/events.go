@@ -43,6 +43,8 @@ type rawCard struct {
 // onCard runs a card click: the actor is the operator Feishu signed, the
 // button's value says only what and on what.
 func (p *Platform) onCard(ctx context.Context, ev *callback.CardActionTriggerEvent) (*callback.CardActionTriggerResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, answerWithin)
+	defer cancel()
 	click, err := decodeClick(ev)
 	if err != nil {
 		return nil, err

@@ -165,3 +165,13 @@ func (l sdkLogger) Warn(ctx context.Context, args ...any) {
 func (l sdkLogger) Error(ctx context.Context, args ...any) {
 	l.log.WarnContext(ctx, "feishu sdk", "msg", fmt.Sprint(args...))
 }
+
+// Run keeps the long connection to Feishu open in stream mode, taking
+// clicks and messages through it, until ctx ends. In webhook mode it
+// returns at once: callbacks come to Handler.
+func (p *Platform) Run(ctx context.Context) error {
+	if p.cfg.Mode != config.ModeStream {
+		return nil
+	}
+	return p.runStream(ctx)
+}

@@ -23,6 +23,8 @@ func larkeventLogger(p *Platform) larkevent.OptionFunc { return larkevent.WithLo
 // answer cards are sent as replies after the callback is answered, since
 // Feishu wants its answer within 3 s.
 func (p *Platform) onMessage(ctx context.Context, ev *larkim.P2MessageReceiveV1) error {
+	ctx, cancel := context.WithTimeout(ctx, answerWithin)
+	defer cancel()
 	m, ok, err := p.decodeMessage(ctx, ev)
 	if err != nil || !ok {
 		return err
