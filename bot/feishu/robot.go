@@ -44,6 +44,8 @@ func (r *Robot) Send(ctx context.Context, c bot.Card) error {
 			return queue.RateLimited(fmt.Errorf("feishu: robot %s: over its rate limit", r.name), after)
 		}
 	}
+	// A group bot's card cannot be clicked: buttons would only fail.
+	c.Buttons, c.Inputs = nil, nil
 	content, err := Render(c, bot.LocaleZH)
 	if err != nil {
 		return queue.Permanent(err)
