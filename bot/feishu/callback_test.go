@@ -197,3 +197,28 @@ func badPadding(key string) string {
 	raw, _ := base64Decode(enc)
 	return base64Encode(raw[:len(raw)-16])
 }
+
+// TestStaleCardClick: a click on a card whose task another finance user
+// decided meanwhile is told so, gets the current card, and changes
+// nothing.
+func TestStaleCardClick(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	inst := b.order("TM-3101")
+	m := b.sendTask("u_qian", b.task(inst, "u_qian").ID)
+	value, err := feishutest.ButtonValue(m.Card, "同意")
+	require.NoError(t, err)
+	zhao := b.task(inst, "u_zhao")
+	_, err = b.engine.Act(t.Context(), flows.Action{Kind: flows.ActApprove, Actor: "u_zhao", TaskID: zhao.ID, Key: "test:zhao"})
+	require.NoError(t, err)
+	before := b.audit(inst)
+
+	ans, err := b.fake.FireClick(t.Context(), b.srv.URL, feishutest.Click{OpenID: "ou_qian0003", MessageID: m.ID, Value: value})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, ans.Status)
+	require.Equal(t, "info", ans.Toast.Type, ans.Toast.Content)
+	require.Contains(t, ans.Toast.Content, "赵")
+	_, err = feishutest.ButtonValue(ans.Card, "同意")
+	require.Error(t, err, "the current card has nothing to click")
+	require.Equal(t, before, b.audit(inst))
+}

@@ -40,11 +40,14 @@ func (b *bundle) clock() time.Time {
 	return b.now
 }
 
-// config returns a Feishu section pointed at the fake.
-func fakeConfig(fake *feishutest.Server) config.FeishuConfig {
-	return config.FeishuConfig{Enabled: true, AppID: fake.Keys.AppID, AppSecret: config.Secret(fake.Keys.AppSecret),
-		VerificationToken: config.Secret(fake.Keys.VerificationToken), EncryptKey: config.Secret(fake.Keys.EncryptKey),
-		Mode: config.ModeWebhook, BaseURL: fake.URL, Timeout: 5 * time.Second}
+// fakeConfig returns a Feishu section pointed at the fake.
+func fakeConfig(fake *feishutest.Server) config.FeishuConfig { return keysConfig(fake.Keys, fake.URL) }
+
+// keysConfig returns a Feishu section with keys, pointed at base.
+func keysConfig(k feishutest.Keys, base string) config.FeishuConfig {
+	return config.FeishuConfig{Enabled: true, AppID: k.AppID, AppSecret: config.Secret(k.AppSecret),
+		VerificationToken: config.Secret(k.VerificationToken), EncryptKey: config.Secret(k.EncryptKey),
+		Mode: config.ModeWebhook, BaseURL: base, Timeout: 5 * time.Second}
 }
 
 func setup(t testing.TB, edit ...func(*config.FeishuConfig, *feishu.Deps)) *bundle {

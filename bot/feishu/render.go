@@ -29,8 +29,13 @@ type card struct {
 type cardConfig struct {
 	// UpdateMulti makes the card shared: one card for every viewer, which
 	// PATCH and a click's answer can replace. Schema 2.0 requires it.
-	UpdateMulti bool       `json:"update_multi"`
-	Summary     *plainText `json:"summary,omitempty"`
+	UpdateMulti bool `json:"update_multi"`
+	// Summary is what the chat list shows for the card.
+	Summary *summary `json:"summary,omitempty"`
+}
+
+type summary struct {
+	Content string `json:"content"`
 }
 
 type cardHeader struct {
@@ -141,7 +146,7 @@ func build(c bot.Card, loc bot.Locale, rows, textLen int) card {
 	}
 	out := card{
 		Schema: "2.0",
-		Config: cardConfig{UpdateMulti: true, Summary: textPtr(c.Title)},
+		Config: cardConfig{UpdateMulti: true, Summary: &summary{Content: c.Title}},
 		Header: cardHeader{Title: text(c.Title), Subtitle: textPtr(c.Subtitle), Template: colour},
 	}
 	el := []any{}
