@@ -49,7 +49,9 @@ func (s *events) RememberEvent(_ context.Context, e bot.Event) (bool, bot.Event,
 
 type nobody struct{}
 
-func (nobody) User(context.Context, string) (flows.User, error) { return flows.User{}, flows.ErrNotFound }
+func (nobody) User(context.Context, string) (flows.User, error) {
+	return flows.User{}, flows.ErrNotFound
+}
 func (nobody) UserByPlatformID(context.Context, string, string) (flows.User, error) {
 	return flows.User{}, flows.ErrNotFound
 }
