@@ -21,7 +21,7 @@ import (
 // startFeishuChat is startChat with Feishu on, pointed at a fake Feishu,
 // and the simulator off: every card goes to the fake, every click comes
 // from it, signed and encrypted.
-func startFeishuChat(t testing.TB) (*running, *feishutest.Server) {
+func startFeishuChat(t testing.TB, mode string) (*running, *feishutest.Server) {
 	t.Helper()
 	dsn := pgtest.SchemaDSN(t)
 	redisURL := testenv.RedisURL(t)
@@ -39,7 +39,7 @@ func startFeishuChat(t testing.TB) (*running, *feishutest.Server) {
 	cfg.Server.ShutdownTimeout = 5 * time.Second
 	cfg.Feishu = config.FeishuConfig{Enabled: true, AppID: fake.Keys.AppID, AppSecret: config.Secret(fake.Keys.AppSecret),
 		VerificationToken: config.Secret(fake.Keys.VerificationToken), EncryptKey: config.Secret(fake.Keys.EncryptKey),
-		Mode: config.ModeWebhook, BaseURL: fake.URL, Timeout: 5 * time.Second}
+		Mode: mode, BaseURL: fake.URL, Timeout: 5 * time.Second}
 	require.NoError(t, cfg.Validate())
 
 	r := startWith(t, cfg, app.RunOptions{Logger: slog.New(slog.DiscardHandler)})
@@ -57,11 +57,21 @@ func startFeishuChat(t testing.TB) (*running, *feishutest.Server) {
 }
 
 // TestFeishuOrderEndToEnd: an order started through the API reaches the
-// finance users as Feishu cards; 钱多多's signed click approves it; every
-// finance copy is updated in place, and the sales director's card is sent.
+// finance users as Feishu cards; 钱多多's click (a signed callback, or an
+// event on the long connection) approves it; every finance copy is
+// updated in place, and the sales director's card is sent.
 func TestFeishuOrderEndToEnd(t *testing.T) {
 	t.Parallel()
-	r, fake := startFeishuChat(t)
+	for _, mode := range []string{config.ModeWebhook, config.ModeStream} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			feishuOrder(t, mode)
+		})
+	}
+}
+
+func feishuOrder(t *testing.T, mode string) {
+	r, fake := startFeishuChat(t, mode)
 	c := &chatServer{running: r}
 	var started struct {
 		Instance struct {
@@ -90,8 +100,15 @@ func TestFeishuOrderEndToEnd(t *testing.T) {
 
 	value, err := feishutest.ButtonValue(cards["ou_qian0003"].Card, "同意")
 	require.NoError(t, err)
-	ans, err := fake.FireClick(ctx, r.base+"/callbacks/feishu", feishutest.Click{OpenID: "ou_qian0003",
-		MessageID: cards["ou_qian0003"].ID, Value: value, FormValue: map[string]any{"comment": ""}})
+	click := feishutest.Click{OpenID: "ou_qian0003", MessageID: cards["ou_qian0003"].ID, Value: value,
+		FormValue: map[string]any{"comment": ""}}
+	var ans feishutest.Answer
+	if mode == config.ModeStream {
+		require.NoError(t, fake.WaitConnected(ctx, 1))
+		ans, err = fake.StreamClick(ctx, click)
+	} else {
+		ans, err = fake.FireClick(ctx, r.base+"/callbacks/feishu", click)
+	}
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, ans.Status, string(ans.Body))
 	require.Equal(t, "success", ans.Toast.Type, ans.Toast.Content)
