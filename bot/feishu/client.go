@@ -208,13 +208,13 @@ func (p *Platform) reply(ctx context.Context, messageID string, i int, content [
 // @-mention of itself in a group.
 const botOpenIDPath = "/open-apis/bot/v3/info"
 
-// selfOpenID returns the bot's open_id, asked of Feishu once.
+// selfOpenID returns the bot's open_id, asked of Feishu once (callers
+// wait for the first asker).
 func (p *Platform) selfOpenID(ctx context.Context) (string, error) {
 	p.botMu.Lock()
-	id := p.botOpenID
-	p.botMu.Unlock()
-	if id != "" {
-		return id, nil
+	defer p.botMu.Unlock()
+	if p.botOpenID != "" {
+		return p.botOpenID, nil
 	}
 	resp, err := p.call(ctx, "bot info", func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, error) {
 		return p.client.Get(ctx, botOpenIDPath, nil, larkcore.AccessTokenTypeTenant, opt)
@@ -230,8 +230,6 @@ func (p *Platform) selfOpenID(ctx context.Context) (string, error) {
 	if err := json.Unmarshal(resp.RawBody, &out); err != nil || out.Bot.OpenID == "" {
 		return "", errors.New("feishu: bot info: no open_id in the answer")
 	}
-	p.botMu.Lock()
 	p.botOpenID = out.Bot.OpenID
-	p.botMu.Unlock()
-	return out.Bot.OpenID, nil
+	return p.botOpenID, nil
 }

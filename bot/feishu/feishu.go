@@ -74,10 +74,11 @@ type Platform struct {
 	botMu     sync.Mutex
 	botOpenID string
 
-	// replies are the answers to messages being sent; Close waits for them.
+	// replies are the answers to messages being sent; Close waits for
+	// them. closed (under replyMu) stops new ones being added meanwhile.
+	replyMu sync.Mutex
+	closed  bool
 	replies sync.WaitGroup
-	closing chan struct{}
-	once    sync.Once
 }
 
 // New returns the platform for cfg. cfg is validated by the config
@@ -106,7 +107,7 @@ func New(cfg config.FeishuConfig, deps Deps) (*Platform, error) {
 		cfg.Mode = config.ModeWebhook
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	p := &Platform{cfg: cfg, deps: deps, log: deps.Log, now: deps.Now, http: deps.HTTP, closing: make(chan struct{})}
+	p := &Platform{cfg: cfg, deps: deps, log: deps.Log, now: deps.Now, http: deps.HTTP}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -143,7 +144,9 @@ func (p *Platform) TokenFetches() int { return p.tokens.Fetches() }
 
 // Close waits for the answers to messages still being sent.
 func (p *Platform) Close() error {
-	p.once.Do(func() { close(p.closing) })
+	p.replyMu.Lock()
+	p.closed = true
+	p.replyMu.Unlock()
 	p.replies.Wait()
 	return nil
 }

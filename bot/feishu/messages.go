@@ -62,13 +62,14 @@ func (p *Platform) onMessage(ctx context.Context, ev *larkim.P2MessageReceiveV1)
 // sendReplies sends the answer cards in the background, bounded by the
 // platform's timeout; Close waits for them.
 func (p *Platform) sendReplies(ctx context.Context, messageID string, cards []json.RawMessage) {
-	select {
-	case <-p.closing:
+	p.replyMu.Lock()
+	if p.closed {
+		p.replyMu.Unlock()
 		p.log.WarnContext(ctx, "feishu: closing; message not answered", "message", messageID)
 		return
-	default:
 	}
 	p.replies.Add(1)
+	p.replyMu.Unlock()
 	go func() {
 		defer p.replies.Done()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*p.cfg.Timeout)

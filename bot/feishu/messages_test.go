@@ -76,3 +76,23 @@ func TestAMessageDeliveredTwiceIsAnsweredOnce(t *testing.T) {
 	}
 	require.Len(t, b.replies("om_in_twice"), 1)
 }
+
+// TestBotAsksItsOpenIDOnce: the bot's own open_id, to tell an @ of itself
+// in a group, is asked of Feishu once.
+func TestBotAsksItsOpenIDOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var ids []string
+	for range 3 {
+		msg := feishutest.Msg{MessageID: "om_in_" + feishutest.NewEventID()[:8], OpenID: "ou_qian0003", ChatID: "oc_ops",
+			Mentions: []string{feishutest.BotOpenID}, Text: "@_user_1 /todo"}
+		ans, err := b.fake.FireMessage(t.Context(), b.srv.URL, msg)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, ans.Status)
+		ids = append(ids, msg.MessageID)
+	}
+	for _, id := range ids {
+		require.Len(t, b.replies(id), 1)
+	}
+	require.Equal(t, 1, b.fake.Calls(feishutest.OpBotInfo))
+}
