@@ -173,5 +173,10 @@ func eventType(env envelope) string {
 	return env.Type
 }
 
-// errBadCallback is a callback whose content cannot be acted on.
-var errBadCallback = errors.New("feishu: callback content not understood")
+// Errors handed to the SDK, which writes them into the answer to Feishu.
+var (
+	// errBadCallback is a callback whose content cannot be acted on.
+	errBadCallback = errors.New("feishu: callback content not understood")
+	// errNotHandled is a callback whose work failed; Feishu retries it.
+	errNotHandled = errors.New("feishu: callback not handled; try again")
+)

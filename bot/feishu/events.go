@@ -54,7 +54,10 @@ func (p *Platform) onCard(ctx context.Context, ev *callback.CardActionTriggerEve
 		if err != nil {
 			return nil, err
 		}
-		ans := clickAnswer{Toast: &callback.Toast{Type: string(reply.Toast.Kind), Content: reply.Toast.Text}}
+		var ans clickAnswer
+		if reply.Toast.Text != "" {
+			ans.Toast = &callback.Toast{Type: string(reply.Toast.Kind), Content: reply.Toast.Text}
+		}
 		if reply.Card != nil {
 			content, err := Render(*reply.Card, p.locale(ctx, click.PlatformUserID))
 			if err != nil {
@@ -65,7 +68,10 @@ func (p *Platform) onCard(ctx context.Context, ev *callback.CardActionTriggerEve
 		return json.Marshal(ans)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("feishu: click %s: %w", click.EventID, err)
+		// The SDK writes the error into the answer to Feishu: say little
+		// there, all here.
+		p.log.WarnContext(ctx, "feishu: click not answered", "event", click.EventID, "err", err)
+		return nil, errNotHandled
 	}
 	var ans clickAnswer
 	if err := json.Unmarshal(out, &ans); err != nil {

@@ -46,7 +46,8 @@ func (p *Platform) onMessage(ctx context.Context, ev *larkim.P2MessageReceiveV1)
 		return json.Marshal(rendered)
 	})
 	if err != nil {
-		return fmt.Errorf("feishu: message %s: %w", m.EventID, err)
+		p.log.WarnContext(ctx, "feishu: message not answered", "message", m.EventID, "err", err)
+		return errNotHandled
 	}
 	if !first {
 		return nil
