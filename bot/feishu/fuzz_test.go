@@ -62,3 +62,18 @@ func FuzzCallback(f *testing.F) {
 		require.NotZero(t, w.Code)
 	})
 }
+
+// FuzzStreamEvent: any event on the long connection (no signature there:
+// the connection is authenticated) is handled or refused, never panics.
+func FuzzStreamEvent(f *testing.F) {
+	keys := feishutest.DefaultKeys
+	f.Add(feishutest.ClickEvent(keys, feishutest.Click{EventID: "s1", OpenID: "ou_qian0003", Value: map[string]any{"a": "approve", "p": "t:x:1"}}))
+	f.Add(feishutest.ClickEvent(keys, feishutest.Click{EventID: "s2", OpenID: "", Value: nil}))
+	f.Add(feishutest.MessageEvent(keys, feishutest.Msg{OpenID: "ou_qian0003", Text: "/todo"}))
+	f.Add([]byte(`{"schema":"2.0","header":{"event_type":"im.message.receive_v1","event_id":"x"},"event":{"message":{"content":"{"}}}`))
+	f.Add([]byte(`{"header":{"event_type":"card.action.trigger"},"event":{"action":{"value":{"a":[1],"v":"x"},"form_value":{"k":{}}}}}`))
+	p := setup(f).p
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		_, _ = p.Dispatch(t.Context(), payload)
+	})
+}
