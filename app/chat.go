@@ -14,6 +14,7 @@ import (
 	"cardflow/adapters/orders"
 	"cardflow/bot"
 	"cardflow/bot/dingtalk"
+	"cardflow/bot/feishu"
 	"cardflow/bot/sim"
 	"cardflow/bot/wecom"
 	"cardflow/config"
@@ -58,6 +59,7 @@ var platformTable = []platformEntry{
 	{name: sim.Name, enabled: func(cfg *config.Config) bool { return cfg.Sim.Enabled }, build: buildSim},
 	{name: wecom.Name, enabled: func(cfg *config.Config) bool { return cfg.WeCom.Enabled }, build: buildWeCom, limits: wecom.Limits},
 	{name: dingtalk.Name, enabled: func(cfg *config.Config) bool { return cfg.DingTalk.Enabled }, build: buildDingTalk, limits: dingtalk.Limits},
+	{name: feishu.Name, enabled: func(cfg *config.Config) bool { return cfg.Feishu.Enabled }, build: buildFeishu, limits: feishu.Limits},
 }
 
 // chatDeps are what platforms are built from.
