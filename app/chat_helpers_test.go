@@ -59,7 +59,8 @@ func startChat(t testing.TB, watch *logWatch) *chatServer {
 	return startChatWith(t, watch, nil)
 }
 
-// startChatWith is startChat with the configuration changed by edit first.
+// startChatWith is startChat with the configuration changed by edit first
+// (a real platform turned on against its fake, the simulator off).
 func startChatWith(t testing.TB, watch *logWatch, edit func(cfg *config.Config)) *chatServer {
 	t.Helper()
 	dsn := pgtest.SchemaDSN(t)
@@ -96,7 +97,7 @@ func startChatWith(t testing.TB, watch *logWatch, edit func(cfg *config.Config))
 		}
 	})
 	p, ok := r.ready.Platforms[sim.Name].(*sim.Platform)
-	require.True(t, ok, "the simulator is among the platforms: %v", r.ready.Platforms)
+	require.Equal(t, cfg.Sim.Enabled, ok, "the simulator is among the platforms when on: %v", r.ready.Platforms)
 	q, err := redisq.Open(redisURL, redisq.QueueOptions{Prefix: prefix, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = q.Close() })

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,13 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"cardflow/app"
 	"cardflow/bot/dingtalk"
 	"cardflow/bot/dingtalk/dingtalktest"
 	"cardflow/config"
-	"cardflow/internal/testenv"
-	"cardflow/queue"
-	"cardflow/storage/postgres/pgtest"
 )
 
 // The DingTalk app of the end-to-end test, as the fake knows it.
@@ -33,38 +28,17 @@ func startDingTalk(t *testing.T) (*chatServer, *dingtalktest.Server) {
 	t.Helper()
 	fake := dingtalktest.New(t, dingtalktest.Options{ClientID: dtClientID, ClientSecret: dtClientSecret,
 		RobotCode: dtClientID, AckTimeout: 3 * time.Second})
-	dsn := pgtest.SchemaDSN(t)
-	redisURL := testenv.RedisURL(t)
-	prefix := "cardflow-test:" + queue.NewID()[:12] + ":"
-	t.Cleanup(func() { deleteRedisKeys(t, redisURL, prefix) })
-
-	cfg := config.Default()
-	cfg.Flows.Dir = "../configs/flows"
-	cfg.Flows.OrgFile = "../configs/org.example.yaml"
-	cfg.Store.DSN = config.DSN(dsn)
-	cfg.Queue.RedisURL = config.DSN(redisURL)
-	cfg.Queue.KeyPrefix = prefix
-	cfg.Server.APITokens = []config.Secret{chatAPIToken}
-	cfg.Server.ShutdownTimeout = 5 * time.Second
-	cfg.DingTalk = config.DingTalkConfig{Enabled: true, ClientID: dtClientID, ClientSecret: dtClientSecret,
-		RobotCode: dtClientID, CardTemplateID: dtTemplate, Mode: config.ModeStream, BaseURL: fake.URL, Timeout: 5 * time.Second}
-	require.NoError(t, cfg.Validate())
-
-	r := startWith(t, cfg, app.RunOptions{Logger: slog.New(slog.DiscardHandler)})
-	t.Cleanup(func() {
-		r.stop()
-		select {
-		case <-r.done:
-		case <-time.After(patience):
-			t.Error("app.Run did not return after cancel")
-		}
+	c := startChatWith(t, nil, func(cfg *config.Config) {
+		cfg.Sim.Enabled = false
+		cfg.DingTalk = config.DingTalkConfig{Enabled: true, ClientID: dtClientID, ClientSecret: dtClientSecret,
+			RobotCode: dtClientID, CardTemplateID: dtTemplate, Mode: config.ModeStream, BaseURL: fake.URL, Timeout: 5 * time.Second}
 	})
-	_, ok := r.ready.Platforms[dingtalk.Name].(*dingtalk.Platform)
-	require.True(t, ok, "dingtalk is among the platforms: %v", r.ready.Platforms)
+	_, ok := c.ready.Platforms[dingtalk.Name].(*dingtalk.Platform)
+	require.True(t, ok, "dingtalk is among the platforms: %v", c.ready.Platforms)
 	ctx, cancel := context.WithTimeout(t.Context(), patience)
 	defer cancel()
 	require.NoError(t, fake.Wait(ctx, func() bool { return fake.Connections() >= 1 }), "the stream connection")
-	return &chatServer{running: r, dsn: dsn}, fake
+	return c, fake
 }
 
 // waitDT waits until the fake holds a 1:1 card for dtID for which ok

@@ -2,20 +2,15 @@ package app_test
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"cardflow/app"
 	"cardflow/bot/feishu"
 	"cardflow/bot/feishu/feishutest"
 	"cardflow/config"
-	"cardflow/internal/testenv"
-	"cardflow/queue"
-	"cardflow/storage/postgres/pgtest"
 )
 
 // startFeishuChat is startChat with Feishu on, pointed at a fake Feishu,
@@ -23,37 +18,16 @@ import (
 // from it, signed and encrypted.
 func startFeishuChat(t testing.TB, mode string) (*running, *feishutest.Server) {
 	t.Helper()
-	dsn := pgtest.SchemaDSN(t)
-	redisURL := testenv.RedisURL(t)
-	prefix := "cardflow-test:" + queue.NewID()[:12] + ":"
-	t.Cleanup(func() { deleteRedisKeys(t, redisURL, prefix) })
 	fake := feishutest.New(t)
-
-	cfg := config.Default()
-	cfg.Flows.Dir = "../configs/flows"
-	cfg.Flows.OrgFile = "../configs/org.example.yaml"
-	cfg.Store.DSN = config.DSN(dsn)
-	cfg.Queue.RedisURL = config.DSN(redisURL)
-	cfg.Queue.KeyPrefix = prefix
-	cfg.Server.APITokens = []config.Secret{chatAPIToken}
-	cfg.Server.ShutdownTimeout = 5 * time.Second
-	cfg.Feishu = config.FeishuConfig{Enabled: true, AppID: fake.Keys.AppID, AppSecret: config.Secret(fake.Keys.AppSecret),
-		VerificationToken: config.Secret(fake.Keys.VerificationToken), EncryptKey: config.Secret(fake.Keys.EncryptKey),
-		Mode: mode, BaseURL: fake.URL, Timeout: 5 * time.Second}
-	require.NoError(t, cfg.Validate())
-
-	r := startWith(t, cfg, app.RunOptions{Logger: slog.New(slog.DiscardHandler)})
-	t.Cleanup(func() {
-		r.stop()
-		select {
-		case <-r.done:
-		case <-time.After(patience):
-			t.Error("app.Run did not return after cancel")
-		}
+	c := startChatWith(t, nil, func(cfg *config.Config) {
+		cfg.Sim.Enabled = false
+		cfg.Feishu = config.FeishuConfig{Enabled: true, AppID: fake.Keys.AppID, AppSecret: config.Secret(fake.Keys.AppSecret),
+			VerificationToken: config.Secret(fake.Keys.VerificationToken), EncryptKey: config.Secret(fake.Keys.EncryptKey),
+			Mode: mode, BaseURL: fake.URL, Timeout: 5 * time.Second}
 	})
-	_, ok := r.ready.Platforms[feishu.Name].(*feishu.Platform)
-	require.True(t, ok, "feishu is among the platforms: %v", r.ready.Platforms)
-	return r, fake
+	_, ok := c.ready.Platforms[feishu.Name].(*feishu.Platform)
+	require.True(t, ok, "feishu is among the platforms: %v", c.ready.Platforms)
+	return c.running, fake
 }
 
 // TestFeishuOrderEndToEnd: an order started through the API reaches the

@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"encoding/xml"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,14 +10,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"cardflow/app"
 	"cardflow/bot/wecom"
 	"cardflow/bot/wecom/wecomtest"
 	"cardflow/config"
 	"cardflow/flows"
-	"cardflow/internal/testenv"
-	"cardflow/queue"
-	"cardflow/storage/postgres/pgtest"
 )
 
 // weComServer is app.Run on PostgreSQL and Redis with WeCom on, pointed at
@@ -33,36 +28,15 @@ type weComServer struct {
 func startWeCom(t *testing.T) *weComServer {
 	t.Helper()
 	fake := wecomtest.New(t)
-	dsn := pgtest.SchemaDSN(t)
-	redisURL := testenv.RedisURL(t)
-	prefix := "cardflow-test:" + queue.NewID()[:12] + ":"
-	t.Cleanup(func() { deleteRedisKeys(t, redisURL, prefix) })
-
-	cfg := config.Default()
-	cfg.Flows.Dir = "../configs/flows"
-	cfg.Flows.OrgFile = "../configs/org.example.yaml"
-	cfg.Store.DSN = config.DSN(dsn)
-	cfg.Queue.RedisURL = config.DSN(redisURL)
-	cfg.Queue.KeyPrefix = prefix
-	cfg.Server.APITokens = []config.Secret{chatAPIToken}
-	cfg.Server.ShutdownTimeout = 5 * time.Second
-	cfg.WeCom = config.WeComConfig{Enabled: true, CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID,
-		Secret: wecomtest.Secret, Token: wecomtest.Token, EncodingAESKey: wecomtest.EncodingAESKey,
-		BaseURL: fake.URL, Timeout: 5 * time.Second}
-	require.NoError(t, cfg.Validate())
-
-	r := startWith(t, cfg, app.RunOptions{Logger: slog.New(slog.DiscardHandler)})
-	t.Cleanup(func() {
-		r.stop()
-		select {
-		case <-r.done:
-		case <-time.After(patience):
-			t.Error("app.Run did not return after cancel")
-		}
+	c := startChatWith(t, nil, func(cfg *config.Config) {
+		cfg.Sim.Enabled = false
+		cfg.WeCom = config.WeComConfig{Enabled: true, CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID,
+			Secret: wecomtest.Secret, Token: wecomtest.Token, EncodingAESKey: wecomtest.EncodingAESKey,
+			BaseURL: fake.URL, Timeout: 5 * time.Second}
 	})
-	_, ok := r.ready.Platforms[wecom.Name].(*wecom.Platform)
-	require.True(t, ok, "wecom is among the platforms: %v", r.ready.Platforms)
-	return &weComServer{chatServer: &chatServer{running: r, dsn: dsn}, fake: fake, callback: r.base + "/callbacks/wecom"}
+	_, ok := c.ready.Platforms[wecom.Name].(*wecom.Platform)
+	require.True(t, ok, "wecom is among the platforms: %v", c.ready.Platforms)
+	return &weComServer{chatServer: c, fake: fake, callback: c.base + "/callbacks/wecom"}
 }
 
 // startOrderAPI starts an order for 陈客服主管 through the API and returns
