@@ -3,14 +3,13 @@ package dingtalk_test
 import (
 	"encoding/json"
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"cardflow/bot"
+	"cardflow/bot/bottest"
 	"cardflow/bot/dingtalk"
 	"cardflow/flows"
 )
@@ -22,34 +21,13 @@ var update = flag.Bool("update", false, "rewrite testdata/golden with the cards 
 // testdata/golden/<same name>.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	names, err := filepath.Glob("../testdata/golden/*.json")
-	require.NoError(t, err)
-	require.Len(t, names, 34)
-	for _, path := range names {
-		name := filepath.Base(path)
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			raw, err := os.ReadFile(path)
-			require.NoError(t, err)
-			var c bot.Card
-			require.NoError(t, json.Unmarshal(raw, &c))
-			locale := bot.LocaleZH
-			if strings.HasSuffix(name, ".en.json") {
-				locale = bot.LocaleEN
-			}
-			got, err := json.MarshalIndent(map[string]any{"cardParamMap": dingtalk.Render(c, locale)}, "", "  ")
-			require.NoError(t, err)
-			got = append(got, '\n')
-			want := filepath.Join("testdata", "golden", name)
-			if *update {
-				require.NoError(t, os.WriteFile(want, got, 0o644))
-			}
-			exp, err := os.ReadFile(want)
-			require.NoError(t, err, "run go test ./bot/dingtalk -run TestGolden -update")
-			require.Equal(t, string(exp), string(got))
-			checkRendered(t, c, dingtalk.Render(c, locale))
-		})
-	}
+	bottest.Golden(t, *update, func(t *testing.T, c bot.Card, l bot.Locale) []byte {
+		params := dingtalk.Render(c, l)
+		checkRendered(t, c, params)
+		got, err := json.MarshalIndent(map[string]any{"cardParamMap": params}, "", "  ")
+		require.NoError(t, err)
+		return append(got, '\n')
+	})
 }
 
 // checkRendered holds what every rendered card must: all variables set,

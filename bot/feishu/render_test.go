@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"cardflow/bot"
+	"cardflow/bot/bottest"
 	"cardflow/bot/feishu"
 	"cardflow/bot/feishu/feishutest"
 )
@@ -23,46 +22,15 @@ var update = flag.Bool("update", false, "rewrite testdata/golden with the cards 
 // Feishu card and compares it with testdata/golden/<same name>.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	neutral, err := filepath.Glob("../testdata/golden/*.json")
-	require.NoError(t, err)
-	require.Len(t, neutral, 34, "the neutral goldens the platforms render")
-	if *update {
-		old, _ := filepath.Glob("testdata/golden/*.json")
-		for _, f := range old {
-			require.NoError(t, os.Remove(f))
-		}
-		require.NoError(t, os.MkdirAll("testdata/golden", 0o755))
-	}
-	for _, src := range neutral {
-		name := filepath.Base(src)
-		t.Run(name, func(t *testing.T) {
-			raw, err := os.ReadFile(src)
-			require.NoError(t, err)
-			var c bot.Card
-			require.NoError(t, json.Unmarshal(raw, &c))
-			loc := bot.LocaleZH
-			if strings.HasSuffix(name, ".en.json") {
-				loc = bot.LocaleEN
-			}
-			out, err := feishu.Render(c, loc)
-			require.NoError(t, err)
-			checkCard(t, c, out)
-			var pretty bytes.Buffer
-			require.NoError(t, json.Indent(&pretty, out, "", "  "))
-			pretty.WriteByte('\n')
-			golden := filepath.Join("testdata/golden", name)
-			if *update {
-				require.NoError(t, os.WriteFile(golden, pretty.Bytes(), 0o644))
-				return
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test ./bot/feishu -run TestGolden -update")
-			require.Equal(t, string(want), pretty.String())
-		})
-	}
-	got, err := filepath.Glob("testdata/golden/*.json")
-	require.NoError(t, err)
-	require.Len(t, got, len(neutral), "one Feishu golden per neutral golden, none left over")
+	bottest.Golden(t, *update, func(t *testing.T, c bot.Card, l bot.Locale) []byte {
+		out, err := feishu.Render(c, l)
+		require.NoError(t, err)
+		checkCard(t, c, out)
+		var pretty bytes.Buffer
+		require.NoError(t, json.Indent(&pretty, out, "", "  "))
+		pretty.WriteByte('\n')
+		return pretty.Bytes()
+	})
 }
 
 // checkCard checks what Feishu requires of a card and what the reader must

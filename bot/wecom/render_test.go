@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"cardflow/bot"
+	"cardflow/bot/bottest"
 	"cardflow/bot/wecom"
 	"cardflow/flows"
 )
@@ -23,40 +22,17 @@ var update = flag.Bool("update", false, "rewrite testdata/golden from the neutra
 // them.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob("../testdata/golden/*.json")
-	require.NoError(t, err)
-	require.Len(t, files, 34)
-	for _, f := range files {
-		name := filepath.Base(f)
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			raw, err := os.ReadFile(f)
-			require.NoError(t, err)
-			var c bot.Card
-			require.NoError(t, json.Unmarshal(raw, &c))
-			l := bot.LocaleZH
-			if strings.HasSuffix(name, ".en.json") {
-				l = bot.LocaleEN
-			}
-			tc, err := wecom.Render(c, l, "cf-golden")
-			require.NoError(t, err)
-			var buf bytes.Buffer
-			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(false)
-			enc.SetIndent("", "  ")
-			require.NoError(t, enc.Encode(tc))
-			golden := filepath.Join("testdata", "golden", name)
-			if *update {
-				require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
-				require.NoError(t, os.WriteFile(golden, buf.Bytes(), 0o644))
-				return
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test ./bot/wecom -run TestGolden -update")
-			require.Equal(t, string(want), buf.String())
-			checkLimits(t, c, tc)
-		})
-	}
+	bottest.Golden(t, *update, func(t *testing.T, c bot.Card, l bot.Locale) []byte {
+		tc, err := wecom.Render(c, l, "cf-golden")
+		require.NoError(t, err)
+		checkLimits(t, c, tc)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		require.NoError(t, enc.Encode(tc))
+		return buf.Bytes()
+	})
 }
 
 // checkLimits holds every rendered card to WeCom's limits and to the
