@@ -79,6 +79,7 @@ func (l *sendLog) wait(b *testing.B) {
 type started struct {
 	Instance struct {
 		ID        string    `json:"id"`
+		Version   int64     `json:"version"`
 		CreatedAt time.Time `json:"created_at"`
 		Tasks     []struct {
 			ID       string `json:"id"`
@@ -206,12 +207,18 @@ func BenchmarkChatClick(b *testing.B) {
 }
 
 // reportLatency reports the median and 99th percentile of d in ms.
-func reportLatency(b *testing.B, d []time.Duration) {
+func reportLatency(b *testing.B, d []time.Duration) { reportLatencyAs(b, "", d) }
+
+// reportLatencyAs is reportLatency with the metrics' names prefixed.
+func reportLatencyAs(b *testing.B, prefix string, d []time.Duration) {
+	if prefix != "" {
+		prefix += "-"
+	}
 	slices.Sort(d)
 	at := func(q float64) float64 {
 		i := max(int(math.Ceil(q*float64(len(d))))-1, 0) // nearest rank
 		return float64(d[i]) / float64(time.Millisecond)
 	}
-	b.ReportMetric(at(0.50), "p50-ms")
-	b.ReportMetric(at(0.99), "p99-ms")
+	b.ReportMetric(at(0.50), prefix+"p50-ms")
+	b.ReportMetric(at(0.99), prefix+"p99-ms")
 }

@@ -189,7 +189,9 @@ func (p Payload) String() string {
 	return "i:" + p.InstanceID + ":" + strconv.FormatInt(p.Version, 10)
 }
 
-// ParsePayload decodes a button payload; ErrInvalid for anything else.
+// ParsePayload decodes a button payload; ErrInvalid for anything else. A
+// task's or instance's payload names the version its card showed, at least
+// 1: a version of 0 would skip the check of an outdated card.
 func ParsePayload(s string) (Payload, error) {
 	kind, rest, ok := strings.Cut(s, ":")
 	i := strings.LastIndexByte(rest, ':')
@@ -201,12 +203,12 @@ func ParsePayload(s string) (Payload, error) {
 	if err != nil || version < 0 || flows.CheckText("payload", id, MaxIDLen) != nil {
 		return Payload{}, fmt.Errorf("payload %q: %w", truncate(s, 40), ErrInvalid)
 	}
-	switch kind {
-	case "t":
+	switch {
+	case kind == "t" && version > 0:
 		return Payload{TaskID: id, Version: version}, nil
-	case "i":
+	case kind == "i" && version > 0:
 		return Payload{InstanceID: id, Version: version}, nil
-	case "f":
+	case kind == "f":
 		return Payload{FlowID: id}, nil
 	}
 	return Payload{}, fmt.Errorf("payload %q: %w", truncate(s, 40), ErrInvalid)

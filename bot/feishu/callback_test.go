@@ -2,6 +2,8 @@ package feishu_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"cardflow/bot"
 	"cardflow/bot/bottest"
 	"cardflow/bot/feishu"
 	"cardflow/bot/feishu/feishutest"
@@ -80,11 +83,13 @@ func TestCallbackSecurity(t *testing.T) {
 		return feishutest.SignedRequest(e.b.srv.URL, e.b.fake.Keys, feishutest.ClickEvent(e.b.fake.Keys, c), ts)
 	}
 	tests := []struct {
-		name   string
-		req    func(e env) *http.Request
-		status int
-		toast  string // the toast type of a click answered but refused
-		reason string // what the log says
+		name string
+		// prepare changes the instance after its card was sent.
+		prepare func(b *bundle, inst string)
+		req     func(e env) *http.Request
+		status  int
+		toast   string // the toast type of a click answered but refused
+		reason  string // what the log says
 	}{
 		{name: "forged signature", status: 401, reason: "signature does not match", req: func(e env) *http.Request {
 			r := signed(e, click(e, "ou_qian0003"), time.Now())
@@ -140,6 +145,23 @@ func TestCallbackSecurity(t *testing.T) {
 			c.Value = map[string]any{"a": "approve", "p": "t:" + task.ID + ":1"}
 			return signed(e, c, time.Now())
 		}},
+		{name: "a card older than the instance", status: 200, toast: "error",
+			prepare: func(b *bundle, inst string) {
+				_, err := b.engine.Comment(context.Background(), flows.CommentRequest{Actor: "u_chen", InstanceID: inst, Text: "加急"})
+				if err != nil {
+					panic(err)
+				}
+			},
+			req: func(e env) *http.Request { return signed(e, click(e, "ou_qian0003"), time.Now()) }},
+		{name: "a payload with no version", status: 200, toast: "error", req: func(e env) *http.Request {
+			p, err := bot.ParsePayload(e.value["p"].(string))
+			if err != nil {
+				panic(fmt.Sprintf("the card's payload %v: %v", e.value["p"], err))
+			}
+			c := click(e, "ou_qian0003")
+			c.Value = map[string]any{"a": "approve", "p": "t:" + p.TaskID + ":0"}
+			return signed(e, c, time.Now())
+		}},
 		{name: "button value not ours", status: 200, toast: "error", req: func(e env) *http.Request {
 			c := click(e, "ou_qian0003")
 			c.Value = map[string]any{"a": "approve", "p": "../../etc"}
@@ -158,6 +180,9 @@ func TestCallbackSecurity(t *testing.T) {
 			m := b.sendTask("u_qian", task.ID)
 			value, err := feishutest.ButtonValue(m.Card, "同意")
 			require.NoError(t, err)
+			if tt.prepare != nil {
+				tt.prepare(b, inst)
+			}
 			before := b.audit(inst)
 			ans, err := feishutest.Do(t.Context(), http.DefaultClient, tt.req(env{b: b, inst: inst, msg: m, value: value}))
 			require.NoError(t, err)

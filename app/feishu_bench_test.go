@@ -1,0 +1,132 @@
+package app_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"cardflow/bot"
+	"cardflow/bot/feishu/feishutest"
+	"cardflow/config"
+)
+
+// BenchmarkFeishuClick: b.N approvals as signed, encrypted Feishu card
+// clicks over HTTP (/callbacks/feishu: signature, decryption, the event's
+// dedupe, the engine's committed decision, the answer card), next to b.N
+// approvals through /api/v1 in the same run, on the same server (PostgreSQL
+// and Redis), each by 64 clients at once. Each approval is 钱多多's on a
+// fresh ¥500 order; the deliveries each decision causes run meanwhile, as
+// they would. Latency is from sending the request to reading the answer.
+//
+//	go test ./app -run '^$' -bench FeishuClick -benchtime 2000x -count 3
+func BenchmarkFeishuClick(b *testing.B) {
+	r, _ := startFeishuChat(b, config.ModeWebhook)
+	c := &chatServer{running: r}
+	clicks := ordersForQian(b, c, b.N)
+	api := ordersForQian(b, c, b.N)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClickers}}
+
+	// Requests are built (encrypted, signed) before the clock starts: the
+	// sender's work is Feishu's, not cardflow's.
+	reqs := make([]*http.Request, b.N)
+	for i, t := range clicks {
+		payload := bot.Payload{TaskID: t.task, Version: t.version}.String()
+		reqs[i] = feishutest.ClickRequest(c.base+"/callbacks/feishu", feishutest.DefaultKeys,
+			feishutest.Click{OpenID: "ou_qian0003", Value: map[string]any{"a": "approve", "p": payload}})
+	}
+	b.ResetTimer()
+	start := time.Now()
+	feishuLat := run64(b, b.N, func(i int) error {
+		resp, err := client.Do(reqs[i])
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var answer struct {
+			Toast struct {
+				Type string `json:"type"`
+			} `json:"toast"`
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		if err := json.Unmarshal(raw, &answer); err != nil || resp.StatusCode != http.StatusOK || answer.Toast.Type != "success" {
+			return fmt.Errorf("click %s: %d %s", clicks[i].task, resp.StatusCode, raw)
+		}
+		return nil
+	})
+	feishuTook := time.Since(start)
+	start = time.Now()
+	apiLat := run64(b, b.N, func(i int) error {
+		status, err := c.send(b.Context(), http.MethodPost, "/api/v1/tasks/"+api[i].task+"/decision",
+			map[string]any{"actor": "u_qian", "action": "approve"}, nil)
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("decision %s: %d", api[i].task, status)
+		}
+		return err
+	})
+	apiTook := time.Since(start)
+	b.StopTimer()
+
+	b.ReportMetric(float64(b.N)/feishuTook.Seconds(), "clicks/s")
+	b.ReportMetric(float64(b.N)/apiTook.Seconds(), "api/s")
+	reportLatencyAs(b, "click", feishuLat)
+	reportLatencyAs(b, "api", apiLat)
+}
+
+// qianTask is a finance task of 钱多多's and the instance version its card
+// shows.
+type qianTask struct {
+	task    string
+	version int64
+}
+
+// ordersForQian starts n orders through the API and returns 钱多多's task
+// of each.
+func ordersForQian(b *testing.B, c *chatServer, n int) []qianTask {
+	b.Helper()
+	list, err := c.startOrders(b.Context(), n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := make([]qianTask, 0, n)
+	for _, o := range list {
+		for _, t := range o.Instance.Tasks {
+			if t.Assignee == "u_qian" {
+				out = append(out, qianTask{task: t.ID, version: o.Instance.Version})
+			}
+		}
+	}
+	if len(out) != n {
+		b.Fatalf("%d of %d orders have a task of 钱多多's", len(out), n)
+	}
+	return out
+}
+
+// run64 calls do for 0…n-1 from benchClickers goroutines and returns each
+// call's latency.
+func run64(b *testing.B, n int, do func(i int) error) []time.Duration {
+	lat := make([]time.Duration, n)
+	var next atomic.Int64
+	var g errgroup.Group
+	for range benchClickers {
+		g.Go(func() error {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				t0 := time.Now()
+				if err := do(i); err != nil {
+					return err
+				}
+				lat[i] = time.Since(t0)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	return lat
+}
