@@ -138,6 +138,18 @@ func (s *Store) TakeCardToken(ctx context.Context, k bot.CardKey, messageID stri
 	return token, nil
 }
 
+// sqlRememberEvent records an event with an asynchronous commit: the row
+// is an answer kept for a platform's retries, and the state change a
+// click causes is made once by the engine's idempotency key, which commits
+// durably with the change itself. A crash may lose the last rows written
+// (a retry of their events is then answered afresh, changing nothing);
+// not waiting for the log flush spares every click one. set_config(…,
+// true) holds for this statement's transaction only.
+const sqlRememberEvent = `
+INSERT INTO bot_events (platform, event_id, answer, at)
+SELECT $1, $2, $3, $4 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async
+ON CONFLICT (platform, event_id) DO NOTHING RETURNING at`
+
 // RememberEvent records e unless its id was recorded before, and returns
 // the event as first recorded. The insert waits for a racing insert of the
 // same id to commit before it skips the row, so the read that follows (a
@@ -155,8 +167,7 @@ func (s *Store) RememberEvent(ctx context.Context, e bot.Event) (bool, bot.Event
 	// pruner deletes this very id once more in between.
 	for range 3 {
 		var at time.Time
-		err := s.pool.QueryRow(ctx, `INSERT INTO bot_events (platform, event_id, answer, at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (platform, event_id) DO NOTHING RETURNING at`, e.Platform, e.ID, answer, e.At).Scan(&at)
+		err := s.pool.QueryRow(ctx, sqlRememberEvent, e.Platform, e.ID, answer, e.At).Scan(&at)
 		switch {
 		case err == nil:
 			return true, bot.Event{Platform: e.Platform, ID: e.ID, Answer: answer, At: at}, nil
