@@ -242,6 +242,24 @@ type wakingStore struct {
 	wake func()
 }
 
+// InstanceView passes the store's one-round-trip view read on, when it has
+// one, so the engine keeps using it through this wrapper.
+func (s wakingStore) InstanceView(ctx context.Context, id string, taskLimit int) (flows.Instance, []flows.Task, []flows.AuditEntry, error) {
+	if vr, ok := s.Store.(flows.ViewReader); ok {
+		return vr.InstanceView(ctx, id, taskLimit)
+	}
+	inst, err := s.Store.Instance(ctx, id)
+	if err != nil {
+		return flows.Instance{}, nil, nil, err
+	}
+	tasks, err := s.Store.Tasks(ctx, flows.TaskFilter{InstanceID: id, Limit: taskLimit})
+	if err != nil {
+		return flows.Instance{}, nil, nil, err
+	}
+	audit, err := s.Store.Audit(ctx, id)
+	return inst, tasks, audit, err
+}
+
 func (s wakingStore) Apply(ctx context.Context, c flows.Change) (flows.Applied, error) {
 	a, err := s.Store.Apply(ctx, c)
 	if err == nil && len(c.Outbox) > 0 {

@@ -74,6 +74,11 @@ func (e *Engine) load(ctx context.Context, instanceID, actor string) (*run, erro
 			return nil, fmt.Errorf("instance %s: %w", instanceID, err)
 		}
 	}
+	return e.runOf(ctx, inst, actor)
+}
+
+// runOf makes a run of an instance read already.
+func (e *Engine) runOf(ctx context.Context, inst Instance, actor string) (*run, error) {
 	if err := checkSeen(ctx, inst); err != nil {
 		return nil, err
 	}
@@ -83,7 +88,7 @@ func (e *Engine) load(ctx context.Context, instanceID, actor string) (*run, erro
 	}
 	st, err := decodeState(inst.State)
 	if err != nil {
-		return nil, fmt.Errorf("instance %s: %w", instanceID, err)
+		return nil, fmt.Errorf("instance %s: %w", inst.ID, err)
 	}
 	return &run{e: e, ctx: ctx, f: f, inst: inst, st: st, now: e.now(),
 		expect: inst.Version, version: inst.Version + 1, actor: actor,

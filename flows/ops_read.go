@@ -71,11 +71,7 @@ type TaskView struct {
 // admin role, everyone who has or had a task in it (and their proxies) and
 // everyone it was copied to may view it; others get ErrNotParticipant.
 func (e *Engine) Instance(ctx context.Context, viewer, instanceID string) (InstanceView, error) {
-	r, err := e.load(ctx, instanceID, viewer)
-	if err != nil {
-		return InstanceView{}, fmt.Errorf("flows: view %s: %w", instanceID, err)
-	}
-	tasks, err := r.tasks()
+	r, tasks, audit, err := e.readView(ctx, viewer, instanceID)
 	if err != nil {
 		return InstanceView{}, fmt.Errorf("flows: view %s: %w", instanceID, err)
 	}
@@ -90,10 +86,6 @@ func (e *Engine) Instance(ctx context.Context, viewer, instanceID string) (Insta
 	fields, err := r.f.FormView(step, form)
 	if err != nil {
 		return InstanceView{}, fmt.Errorf("flows: view %s: %w", instanceID, err)
-	}
-	audit, err := e.store.Audit(ctx, instanceID)
-	if err != nil {
-		return InstanceView{}, fmt.Errorf("flows: view %s: audit: %w", instanceID, err)
 	}
 	v := InstanceView{Instance: r.inst, FlowName: r.f.Name, ViewedAs: step, Form: fields,
 		Results: r.st.Results, Tasks: tasks, Audit: r.f.visibleAudit(step, audit)}
@@ -118,6 +110,47 @@ func (e *Engine) Instance(ctx context.Context, viewer, instanceID string) (Insta
 		v.Current = append(v.Current, sv)
 	}
 	return v, nil
+}
+
+// ViewReader is a Store that reads an instance with its tasks (oldest
+// first, at most taskLimit) and its audit trail at once, in one round trip
+// to the database; Engine.Instance uses it when the store offers it (a
+// card rendered after every click reads all three). The instance is
+// ErrNotFound as Store.Instance has it.
+type ViewReader interface {
+	InstanceView(ctx context.Context, id string, taskLimit int) (Instance, []Task, []AuditEntry, error)
+}
+
+// readView reads what a view of an instance shows: the instance as a run
+// for viewer, its tasks and its audit trail.
+func (e *Engine) readView(ctx context.Context, viewer, instanceID string) (*run, []Task, []AuditEntry, error) {
+	vr, ok := e.store.(ViewReader)
+	if !ok {
+		r, err := e.load(ctx, instanceID, viewer)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		tasks, err := r.tasks()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		audit, err := e.store.Audit(ctx, instanceID)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("audit: %w", err)
+		}
+		return r, tasks, audit, nil
+	}
+	if viewer != "" {
+		if err := e.knownActor(ctx, viewer); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	inst, tasks, audit, err := vr.InstanceView(ctx, instanceID, maxInstanceTasks)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("instance %s: %w", instanceID, err)
+	}
+	r, err := e.runOf(ctx, inst, viewer)
+	return r, tasks, audit, err
 }
 
 // viewAs returns the step whose field access viewer sees the instance

@@ -76,16 +76,49 @@ func (s *Store) Tasks(ctx context.Context, f flows.TaskFilter) ([]flows.Task, er
 	return list, nil
 }
 
+var _ flows.ViewReader = (*Store)(nil)
+
+// InstanceView reads an instance, its tasks (oldest first, at most
+// taskLimit) and its audit trail in one batch: one round trip.
+func (s *Store) InstanceView(ctx context.Context, id string, taskLimit int) (flows.Instance, []flows.Task, []flows.AuditEntry, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+instanceColumns+` FROM instances WHERE id = $1`, id)
+	b.Queue(`SELECT `+taskColumns+` FROM tasks WHERE instance_id = $1 ORDER BY created_at, id LIMIT $2`, id, limit(taskLimit))
+	b.Queue(sqlAudit, id)
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+	rows, _ := br.Query()
+	inst, err := pgx.CollectExactlyOneRow(rows, scanInstance)
+	if err != nil {
+		return flows.Instance{}, nil, nil, fail(notFound(err), "instance %s", id)
+	}
+	rows, _ = br.Query()
+	tasks, err := pgx.CollectRows(rows, scanTask)
+	if err != nil {
+		return flows.Instance{}, nil, nil, fail(err, "tasks of %s", id)
+	}
+	rows, _ = br.Query()
+	audit, err := pgx.CollectRows(rows, scanAudit)
+	if err != nil {
+		return flows.Instance{}, nil, nil, fail(err, "audit of %s", id)
+	}
+	return inst, tasks, audit, nil
+}
+
+const sqlAudit = `
+		SELECT seq, instance_id, task_id, actor, on_behalf_of, action, detail, at
+		FROM audit WHERE instance_id = $1 ORDER BY seq`
+
+func scanAudit(row pgx.CollectableRow) (flows.AuditEntry, error) {
+	var a flows.AuditEntry
+	err := row.Scan(&a.Seq, &a.InstanceID, &a.TaskID, &a.Actor, &a.OnBehalfOf, &a.Action, &a.Detail, &a.At)
+	return a, err
+}
+
 // Audit returns an instance's audit trail in the order it was written.
 func (s *Store) Audit(ctx context.Context, instanceID string) ([]flows.AuditEntry, error) {
-	rows, _ := s.pool.Query(ctx, `
-		SELECT seq, instance_id, task_id, actor, on_behalf_of, action, detail, at
-		FROM audit WHERE instance_id = $1 ORDER BY seq`, instanceID)
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (flows.AuditEntry, error) {
-		var a flows.AuditEntry
-		err := row.Scan(&a.Seq, &a.InstanceID, &a.TaskID, &a.Actor, &a.OnBehalfOf, &a.Action, &a.Detail, &a.At)
-		return a, err
-	})
+	rows, _ := s.pool.Query(ctx, sqlAudit, instanceID)
+	list, err := pgx.CollectRows(rows, scanAudit)
 	if err != nil {
 		return nil, fail(err, "audit of %s", instanceID)
 	}

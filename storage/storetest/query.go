@@ -17,7 +17,41 @@ func queryTests() []suiteTest {
 		storeTest("tasks filtered oldest first", testTasksFilter),
 		storeTest("tasks default limit", testTasksDefaultLimit),
 		storeTest("not found", testNotFound),
+		storeTest("one-read view agrees with the single reads", testInstanceView),
 	}
+}
+
+// testInstanceView checks a store's flows.ViewReader, when it has one (the
+// PostgreSQL store does), against its Instance, Tasks and Audit.
+func testInstanceView(t *testing.T, s flows.Store) {
+	vr, ok := s.(flows.ViewReader)
+	if !ok {
+		return // an optional capability: the engine reads one by one
+	}
+	ctx := t.Context()
+	_, _, _, err := vr.InstanceView(ctx, "i-none", 10)
+	require.ErrorIs(t, err, flows.ErrNotFound)
+	MustApply(t, s, StartChange(NewInstance("i-1")))
+	MustApply(t, s, StartChange(NewInstance("i-2")))
+	a, b, other := NewTask("i-1", "t-a", "u-bob"), NewTask("i-1", "t-b", "u-carol"), NewTask("i-2", "t-c", "u-bob")
+	b.CreatedAt = a.CreatedAt.Add(time.Minute)
+	MustApply(t, s, flows.Change{NewTasks: []flows.Task{b, other, a},
+		Audit: []flows.AuditEntry{NewAudit("i-1", "approve", "u-bob"), NewAudit("i-2", "approve", "u-bob")}})
+	inst, tasks, audit, err := vr.InstanceView(ctx, "i-1", 10)
+	require.NoError(t, err)
+	one, err := s.Instance(ctx, "i-1")
+	require.NoError(t, err)
+	RequireInstance(t, one, inst)
+	wantTasks, err := s.Tasks(ctx, flows.TaskFilter{InstanceID: "i-1", Limit: 10})
+	require.NoError(t, err)
+	require.Equal(t, []string{"t-a", "t-b"}, ids(tasks, func(x flows.Task) string { return x.ID }))
+	require.Equal(t, len(wantTasks), len(tasks))
+	wantAudit, err := s.Audit(ctx, "i-1")
+	require.NoError(t, err)
+	RequireAudit(t, wantAudit, audit)
+	_, tasks, _, err = vr.InstanceView(ctx, "i-1", 1)
+	require.NoError(t, err)
+	require.Len(t, tasks, 1, "at most taskLimit tasks")
 }
 
 func testInstancesFilter(t *testing.T, s flows.Store) {
