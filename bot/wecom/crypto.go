@@ -1,26 +1,30 @@
 package wecom
 
 import (
-	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
+
+	"github.com/silenceper/wechat/v2/util"
 )
 
 // Crypto is WeCom's message crypto (WXBizMsgCrypt) for one callback: the
 // sorted-SHA1 signature over the token, timestamp, nonce and ciphertext,
 // and AES-256-CBC over rand16 ‖ uint32 length ‖ message ‖ receive id.
+//
+// The signature and the encryption are silenceper/wechat's (util). The
+// decryption is ours: the SDK's DecryptMsg refuses a message whose receive
+// id is empty, which is every smart robot's, and checks only the last
+// padding byte, where a callback must be refused unless all are right.
 type Crypto struct {
 	token     string
+	aesKey    string // the EncodingAESKey, as the SDK takes it
 	key       []byte
 	receiveID string
 }
@@ -40,16 +44,13 @@ func NewCrypto(token, encodingAESKey, receiveID string) (*Crypto, error) {
 	if err != nil || len(key) != 32 || token == "" {
 		return nil, fmt.Errorf("%w: the token is empty or the EncodingAESKey is not 43 base64 characters", ErrCrypto)
 	}
-	return &Crypto{token: token, key: key, receiveID: receiveID}, nil
+	return &Crypto{token: token, aesKey: encodingAESKey, key: key, receiveID: receiveID}, nil
 }
 
 // Signature is sha1_hex of the token, timestamp, nonce and ciphertext,
 // sorted and joined.
 func (c *Crypto) Signature(timestamp, nonce, encrypted string) string {
-	parts := []string{c.token, timestamp, nonce, encrypted}
-	slices.Sort(parts)
-	sum := sha1.Sum([]byte(strings.Join(parts, "")))
-	return hex.EncodeToString(sum[:])
+	return util.Signature(c.token, timestamp, nonce, encrypted)
 }
 
 // Verify reports whether signature signs the ciphertext, in constant time.
@@ -68,17 +69,11 @@ func (c *Crypto) Encrypt(random, msg []byte) (string, error) {
 	if len(random) != 16 {
 		return "", fmt.Errorf("%w: the random prefix is %d bytes, not 16", ErrCrypto, len(random))
 	}
-	plain := make([]byte, 0, 20+len(msg)+len(c.receiveID)+blockSize)
-	plain = append(plain, random...)
-	plain = binary.BigEndian.AppendUint32(plain, uint32(len(msg)))
-	plain = append(plain, msg...)
-	plain = append(plain, c.receiveID...)
-	pad := blockSize - len(plain)%blockSize
-	plain = append(plain, bytes.Repeat([]byte{byte(pad)}, pad)...)
-	block, _ := aes.NewCipher(c.key) // a 32-byte key: checked in NewCrypto
-	out := make([]byte, len(plain))
-	cipher.NewCBCEncrypter(block, c.key[:16]).CryptBlocks(out, plain)
-	return base64.StdEncoding.EncodeToString(out), nil
+	out, err := util.EncryptMsg(random, msg, c.receiveID, c.aesKey)
+	if err != nil {
+		return "", fmt.Errorf("%w: encrypt: %v", ErrCrypto, err)
+	}
+	return string(out), nil
 }
 
 // Decrypt decrypts a ciphertext and returns the message, after checking
