@@ -62,6 +62,9 @@ func (a *Actions) Click(ctx context.Context, c Click) (ClickReply, error) {
 		return ClickReply{}, fmt.Errorf("bot: click by %s user %s: %w", c.Platform, c.PlatformUserID, err)
 	}
 	r := readerOf(user, c.PlatformUserID)
+	if strings.HasPrefix(c.Payload, batchMark) {
+		return a.batch(ctx, c, r, user.ID)
+	}
 	p, err := ParsePayload(c.Payload)
 	if err != nil || c.EventID == "" {
 		return toastOnly(ToastError, r.Locale, "这张卡片无法识别，请在待办中重新打开", "This card cannot be read; open it again from /todo"), nil

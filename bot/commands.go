@@ -53,6 +53,9 @@ func todo(ctx context.Context, engine *flows.Engine, render Renderer, r Reader) 
 		c.Subject = v.Task.ID
 		cards = append(cards, c)
 	}
+	if b := batchCard(cards, r.Locale); b != nil {
+		cards = append(cards, *b)
+	}
 	if rest := len(views) - maxTodoCards; rest > 0 {
 		text := fmt.Sprintf("还有 %d 个待办没有列出，请先处理上面的任务。", rest)
 		if r.Locale == LocaleEN {
