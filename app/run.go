@@ -119,7 +119,15 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if !ok {
 		return fmt.Errorf("app: the %s store cannot prune its outbox and idempotency keys", storeName)
 	}
+	var pruneTables []outbox.PruneTable
+	if bs, ok := store.(bot.Store); ok {
+		// A platform retries a callback for hours at most: a week of
+		// answered events outlasts every retry, like the idempotency keys.
+		pruneTables = append(pruneTables, outbox.PruneTable{Name: "bot_events",
+			Retention: cfg.Store.IdempotencyRetention, Prune: bs.PruneEvents})
+	}
 	prune := outbox.NewPruneLoop(pruner, outbox.PruneOptions{
+		Tables:               pruneTables,
 		Holder:               holder,
 		Interval:             cfg.Store.PruneInterval,
 		OutboxRetention:      cfg.Outbox.Retention,

@@ -40,7 +40,11 @@ type PruneOptions struct {
 	IdempotencyRetention time.Duration
 	// BatchSize bounds the rows one statement deletes, and so how long it
 	// holds its locks and how much WAL one commit writes; default 1000.
-	BatchSize  int
+	BatchSize int
+	// Tables are further tables pruned by age in the same pass, under the
+	// same lease: what other packages' stores add a row to per event (the
+	// chat platforms' answered callbacks).
+	Tables     []PruneTable
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // optional
 	Now        func() time.Time
@@ -49,10 +53,20 @@ type PruneOptions struct {
 	OnPass func(PruneResult, error)
 }
 
+// PruneTable is a table pruned by age: Prune deletes up to limit rows older
+// than before and says how many it deleted (fewer than limit: none left).
+type PruneTable struct {
+	Name      string
+	Retention time.Duration
+	Prune     func(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
 // PruneResult is what one pass deleted.
 type PruneResult struct {
 	Outbox      int // sent outbox messages
 	Idempotency int // idempotency keys
+	// Tables counts the rows deleted from each of PruneOptions.Tables.
+	Tables map[string]int
 	// Skipped is true when another instance holds the lease.
 	Skipped bool
 }
@@ -114,6 +128,9 @@ func NewPruneLoop(store Pruner, opts PruneOptions) *PruneLoop {
 	// than nothing before the first deletion.
 	l.pruned.WithLabelValues("outbox")
 	l.pruned.WithLabelValues("idempotency")
+	for _, t := range opts.Tables {
+		l.pruned.WithLabelValues(t.Name)
+	}
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(l.pruned, l.failures)
 	}
@@ -158,6 +175,15 @@ func (l *PruneLoop) Prune(ctx context.Context) (PruneResult, error) {
 		return res, err
 	}
 	res.Idempotency, err = l.drain(ctx, "idempotency", l.store.PruneIdempotency, now.Add(-l.opts.IdempotencyRetention))
+	for _, t := range l.opts.Tables {
+		if err != nil {
+			break
+		}
+		if res.Tables == nil {
+			res.Tables = map[string]int{}
+		}
+		res.Tables[t.Name], err = l.drain(ctx, t.Name, t.Prune, now.Add(-t.Retention))
+	}
 	return res, err
 }
 
@@ -197,8 +223,8 @@ func (l *PruneLoop) report(res PruneResult, err error) {
 			"retry_in", l.opts.Interval)
 	case res.Skipped:
 		log.Debug("prune pass skipped: another instance holds the lease")
-	case res.Outbox+res.Idempotency > 0:
-		log.Info("pruned", "outbox_rows", res.Outbox, "idempotency_keys", res.Idempotency,
+	case res.Outbox+res.Idempotency+sum(res.Tables) > 0:
+		log.Info("pruned", "outbox_rows", res.Outbox, "idempotency_keys", res.Idempotency, "other_tables", res.Tables,
 			"outbox_retention", l.opts.OutboxRetention, "idempotency_retention", l.opts.IdempotencyRetention)
 	default:
 		log.Debug("prune pass found nothing to delete")
@@ -236,4 +262,12 @@ func (l *PruneLoop) release() {
 		l.opts.Logger.Warn("prune: release lease", "err", err)
 	}
 	l.leaseUntil = time.Time{}
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

@@ -183,3 +183,24 @@ func TestPruneLoopRunsEveryIntervalAndRetriesAfterFailure(t *testing.T) {
 		require.Empty(t, f.memSource.holder, "a stopped loop gives its lease up")
 	})
 }
+
+func TestPruneTablesOfOtherPackages(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	f := newFakePruner()
+	var events []time.Time
+	for i := range 12 {
+		events = append(events, now.Add(-time.Duration(i)*24*time.Hour)) // 0 to 11 days old
+	}
+	l := NewPruneLoop(f, PruneOptions{Holder: "a", BatchSize: 2, Now: func() time.Time { return now },
+		Tables: []PruneTable{{Name: "bot_events", Retention: 7 * 24 * time.Hour,
+			Prune: func(ctx context.Context, before time.Time, limit int) (int, error) {
+				return f.prune("bot_events", &events, before, limit)
+			}}}})
+	res, err := l.Prune(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"bot_events": 4}, res.Tables, "the 8 to 11 days old")
+	require.Len(t, events, 8)
+	require.InDelta(t, 4, testutil.ToFloat64(l.pruned.WithLabelValues("bot_events")), 0)
+	require.Equal(t, pruneCall{"bot_events", now.Add(-7 * 24 * time.Hour), 2}, f.calls[len(f.calls)-1])
+}
