@@ -17,11 +17,13 @@ type memStore struct {
 	events []orders.StoredEvent
 	seen   map[string]bool
 	routed map[string]bool
+	cursor map[string]string
 	fail   error
 }
 
 func newMemStore() *memStore {
-	return &memStore{orders: map[string]orders.Order{}, seen: map[string]bool{}, routed: map[string]bool{}}
+	return &memStore{orders: map[string]orders.Order{}, seen: map[string]bool{}, routed: map[string]bool{},
+		cursor: map[string]string{}}
 }
 
 func (s *memStore) IngestOrderEvent(_ context.Context, source string, e orders.Event) (bool, orders.Order, error) {
@@ -80,5 +82,24 @@ func (s *memStore) MarkOrderEventRouted(_ context.Context, source, id string, _ 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.routed[source+"/"+id] = true
+	return nil
+}
+
+func (s *memStore) OrderCursor(_ context.Context, source, shop string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cursor[source+"/"+shop], s.fail
+}
+
+func (s *memStore) SetOrderCursor(_ context.Context, source, shop, cursor string, _ time.Time) error {
+	if err := orders.CheckCursor(source, shop, cursor); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return s.fail
+	}
+	s.cursor[source+"/"+shop] = cursor
 	return nil
 }

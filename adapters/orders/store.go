@@ -3,7 +3,10 @@ package orders
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Store is what the orders adapter keeps: the orders as they now stand and
@@ -33,6 +36,25 @@ type Store interface {
 	// MarkOrderEventRouted records that the event was routed at at; marking
 	// an unknown or already routed event is not an error.
 	MarkOrderEventRouted(ctx context.Context, source, id string, at time.Time) error
+
+	// OrderCursor returns where a poller of source stopped in shop's
+	// orders, "" when it never polled there.
+	OrderCursor(ctx context.Context, source, shop string) (string, error)
+
+	// SetOrderCursor records where a poller of source stopped in shop's
+	// orders. A source, shop or cursor that is empty, longer than 512 bytes,
+	// not UTF-8 or holding NUL is refused with ErrInvalid.
+	SetOrderCursor(ctx context.Context, source, shop, cursor string, at time.Time) error
+}
+
+// CheckCursor is the check SetOrderCursor makes of its arguments.
+func CheckCursor(source, shop, cursor string) error {
+	for _, v := range []string{source, shop, cursor} {
+		if v == "" || len(v) > 512 || !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return fmt.Errorf("cursor %q/%q: %w", clip(source), clip(shop), ErrInvalid)
+		}
+	}
+	return nil
 }
 
 // StoredEvent is an event as the store recorded it.

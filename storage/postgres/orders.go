@@ -186,3 +186,33 @@ func (s *Store) MarkOrderEventRouted(ctx context.Context, source, id string, at 
 	}
 	return nil
 }
+
+// OrderCursor returns the poller's cursor of source in shop; "" for none.
+func (s *Store) OrderCursor(ctx context.Context, source, shop string) (string, error) {
+	if !orderdoc.Storable(source, shop) {
+		return "", nil // never recorded
+	}
+	var cursor string
+	err := s.pool.QueryRow(ctx, `SELECT cursor FROM order_cursors WHERE source = $1 AND shop = $2`, source, shop).Scan(&cursor)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fail(err, "order cursor %s/%s", source, shop)
+	}
+	return cursor, nil
+}
+
+// SetOrderCursor records the poller's cursor of source in shop.
+func (s *Store) SetOrderCursor(ctx context.Context, source, shop, cursor string, at time.Time) error {
+	if err := orders.CheckCursor(source, shop, cursor); err != nil {
+		return fmt.Errorf("postgres: set order cursor: %w", err)
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO order_cursors (source, shop, cursor, updated_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (source, shop) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
+		source, shop, cursor, at)
+	if err != nil {
+		return fail(err, "set order cursor %s/%s", source, shop)
+	}
+	return nil
+}

@@ -160,3 +160,30 @@ func (s *Store) MarkOrderEventRouted(ctx context.Context, source, id string, at 
 	}
 	return nil
 }
+
+// OrderCursor returns the poller's cursor of source in shop; "" for none.
+func (s *Store) OrderCursor(ctx context.Context, source, shop string) (string, error) {
+	var cursor string
+	err := s.read.QueryRowContext(ctx, `SELECT cursor FROM order_cursors WHERE source = ? AND shop = ?`, source, shop).Scan(&cursor)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", s.fail(err, "order cursor %s/%s", source, shop)
+	}
+	return cursor, nil
+}
+
+// SetOrderCursor records the poller's cursor of source in shop.
+func (s *Store) SetOrderCursor(ctx context.Context, source, shop, cursor string, at time.Time) error {
+	if err := orders.CheckCursor(source, shop, cursor); err != nil {
+		return fmt.Errorf("sqlite: set order cursor: %w", err)
+	}
+	_, err := s.write.ExecContext(ctx, `INSERT INTO order_cursors (source, shop, cursor, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (source, shop) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
+		source, shop, cursor, at.UnixMicro())
+	if err != nil {
+		return s.fail(err, "set order cursor %s/%s", source, shop)
+	}
+	return nil
+}

@@ -56,6 +56,31 @@ func ordersTests(count CountRowsFunc) []suiteTest {
 			testOrderEventRace(t, asOrderStore(t, s), func(table string) int64 { return count(t, s, table) })
 		}},
 		ordersTest("race: concurrent events on one order are all applied", testOrderMergeRace),
+		ordersTest("pollers' cursors per source and shop", testOrderCursors),
+	}
+}
+
+func testOrderCursors(t *testing.T, s orders.Store) {
+	ctx := t.Context()
+	got, err := s.OrderCursor(ctx, "jd-pop", "10012345")
+	require.NoError(t, err)
+	require.Empty(t, got, "never polled")
+	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	require.NoError(t, s.SetOrderCursor(ctx, "jd-pop", "10012345", "2026-11-30T09:00:00+08:00|1", at))
+	require.NoError(t, s.SetOrderCursor(ctx, "jd-pop", "other", "x", at))
+	require.NoError(t, s.SetOrderCursor(ctx, "jd-pop", "10012345", "2026-11-30T10:00:00+08:00|3", at.Add(time.Hour)))
+	got, err = s.OrderCursor(ctx, "jd-pop", "10012345")
+	require.NoError(t, err)
+	require.Equal(t, "2026-11-30T10:00:00+08:00|3", got, "the latest cursor")
+	got, err = s.OrderCursor(ctx, "jd-pop", "other")
+	require.NoError(t, err)
+	require.Equal(t, "x", got, "one per shop")
+	got, err = s.OrderCursor(ctx, "taobao-tmc", "10012345")
+	require.NoError(t, err)
+	require.Empty(t, got, "one per source")
+	for _, bad := range [][3]string{{"", "s", "c"}, {"src", "", "c"}, {"src", "s", ""}, {"src", "s\x00", "c"},
+		{"src", "s", strings.Repeat("c", 513)}} {
+		require.ErrorIs(t, s.SetOrderCursor(ctx, bad[0], bad[1], bad[2], at), orders.ErrInvalid, "%q", bad)
 	}
 }
 
