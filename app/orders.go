@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 
 	"cardflow/adapters/orders"
 	"cardflow/config"
@@ -20,6 +21,8 @@ type orderSide struct {
 	router  *orders.Router
 	// route says the rules start anything, so the router runs.
 	route bool
+	// polls are the pollers of platforms that are asked for orders.
+	polls []*orders.PollLoop
 }
 
 // newOrders builds the orders adapter on store. The rules are read (from
@@ -28,7 +31,7 @@ type orderSide struct {
 // field stops start-up with its file and line.
 func newOrders(cfg *config.Config, examples fs.FS, store flows.Store, loaded []*flows.Flow, engine *flows.Engine,
 	log *slog.Logger) (*orderSide, error) {
-	os, ok := store.(orders.Store)
+	orderStore, ok := store.(orders.Store)
 	if !ok {
 		return nil, errors.New("orders: the store does not keep orders")
 	}
@@ -48,9 +51,20 @@ func newOrders(cfg *config.Config, examples fs.FS, store flows.Store, loaded []*
 		return nil, err
 	}
 	log = log.With("component", "orders")
-	router := orders.NewRouter(os, rules, engine, log, nil)
-	return &orderSide{store: os, router: router, route: len(rules.Rules) > 0,
-		webhook: orders.NewWebhook(sources, os, log, nil, router.Wake)}, nil
+	router := orders.NewRouter(orderStore, rules, engine, log, nil)
+	side := &orderSide{store: orderStore, router: router, route: len(rules.Rules) > 0,
+		webhook: orders.NewWebhook(sources, orderStore, log, nil, router.Wake)}
+	if jd := cfg.Orders.JD; strings.TrimSpace(jd.Shops) != "" {
+		var shops []string
+		for _, s := range strings.Split(jd.Shops, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				shops = append(shops, s)
+			}
+		}
+		p := &orders.JDPoller{BaseURL: jd.BaseURL, AppKey: jd.AppKey, AppSecret: jd.AppSecret, AccessToken: jd.AccessToken}
+		side.polls = append(side.polls, orders.NewPollLoop(jd.Source, shops, p, orderStore, log, nil, router.Wake))
+	}
+	return side, nil
 }
 
 // readRules reads the rules file; none configured is no rules.

@@ -199,6 +199,9 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if orderSide.route {
 		wg.Go(func() { _ = orderSide.router.Run(work, cfg.Orders.RouteInterval) })
 	}
+	for _, poll := range orderSide.polls {
+		wg.Go(func() { _ = poll.Run(work, cfg.Orders.PollInterval) })
+	}
 	for _, run := range chat.runners {
 		wg.Go(func() {
 			if err := run(work); err != nil && work.Err() == nil {

@@ -166,7 +166,8 @@ func Default() *Config {
 		Feishu:   FeishuConfig{Mode: ModeWebhook, BaseURL: "https://open.feishu.cn", Timeout: 10 * time.Second},
 		WeCom:    WeComConfig{BaseURL: "https://qyapi.weixin.qq.com", Timeout: 10 * time.Second},
 		DingTalk: DingTalkConfig{Mode: ModeStream, BaseURL: "https://api.dingtalk.com", Timeout: 10 * time.Second},
-		Orders:   OrdersConfig{RouteInterval: 5 * time.Second},
+		Orders: OrdersConfig{RouteInterval: 5 * time.Second, PollInterval: time.Minute,
+			JD: JDPollConfig{Source: "jd", BaseURL: "https://api.jd.com/routerjson"}},
 	}
 }
 

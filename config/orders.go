@@ -22,13 +22,56 @@ type OrdersConfig struct {
 	// instance has routed yet (another instance stored them, or a crash
 	// came between storing and routing); a webhook wakes the router at once.
 	RouteInterval time.Duration `yaml:"route_interval"`
+	// PollInterval is how often pollers ask their platform for changed
+	// orders.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// JD polls JD shops' orders (京东 has no order push for most apps).
+	JD JDPollConfig `yaml:"jd"`
 }
+
+// JDPollConfig is the JD order poller: jingdong.pop.order.enSearch through
+// the JOS router, for the shops of one app.
+type JDPollConfig struct {
+	// Shops are the venderIds polled, comma separated; empty turns the
+	// poller off.
+	Shops string `yaml:"shops"`
+	// Source is the name the polled orders are recorded under.
+	Source string `yaml:"source"`
+	// AppKey is the JOS app's key; AppSecret and AccessToken (the shop's
+	// authorisation) are environment only.
+	AppKey      string `yaml:"app_key"`
+	AppSecret   Secret `yaml:"app_secret"`
+	AccessToken Secret `yaml:"access_token"`
+	// BaseURL is the JOS router (in 京东云鼎 for order APIs).
+	BaseURL string `yaml:"base_url"`
+}
+
+var sourceName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 
 var orderSource = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}=(generic|taobao|jd|pdd|douyin):.{16,}`)
 
 func (o OrdersConfig) validate(p *problems) {
 	if o.RouteInterval <= 0 {
 		p.add("orders.route_interval", "must be positive, got %s", o.RouteInterval)
+	}
+	if o.PollInterval < 10*time.Second {
+		p.add("orders.poll_interval", "must be at least 10s (the platforms throttle), got %s", o.PollInterval)
+	}
+	if jd := o.JD; strings.TrimSpace(jd.Shops) != "" {
+		from := func(key, format string, args ...any) { p.addFrom(key, "orders.jd.shops", format, args...) }
+		if jd.AppKey == "" {
+			from("orders.jd.app_key", "required when orders.jd.shops is set")
+		}
+		if jd.AppSecret.IsZero() {
+			from("orders.jd.app_secret", "required: set it in the environment variable %s", EnvVar("orders.jd.app_secret"))
+		}
+		if jd.AccessToken.IsZero() {
+			from("orders.jd.access_token", "required: set it in the environment variable %s", EnvVar("orders.jd.access_token"))
+		}
+		if !sourceName.MatchString(jd.Source) {
+			p.add("orders.jd.source", "expected a name of lower-case letters, digits, - and _, got %q", jd.Source)
+		}
+		checkBase(p, "orders.jd.base_url", jd.BaseURL, "https://api.jd.com/routerjson")
 	}
 	for i, s := range o.Sources {
 		// The value is never shown: it holds the source's secret.

@@ -76,13 +76,13 @@ func runOrdersImport(ctx context.Context, args []string, stdout, stderr io.Write
 		return 1
 	}
 	defer store.Close()
-	os, ok := store.(orders.Store)
+	orderStore, ok := store.(orders.Store)
 	if !ok {
 		fmt.Fprintf(stderr, "cardflow orders import: the %s store keeps no orders\n", name)
 		return 1
 	}
 	bar := newProgressBar(stderr, size)
-	sum, err := orders.Import(ctx, f, format, *source, os, time.Now(), bar.show)
+	sum, err := orders.Import(ctx, f, format, *source, orderStore, time.Now(), bar.show)
 	bar.done()
 	fmt.Fprintf(stdout, "%s: %d orders read: %d imported, %d already stored, %d refused\n",
 		file, sum.Orders, sum.Imported, sum.Duplicates, len(sum.Refused))
