@@ -89,7 +89,15 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 	render := bot.NewCardRenderer(engine, engine, bot.RendererOptions{})
 	router := bot.NewRouter()
 	bot.RegisterCommands(router, engine, render)
-	orders.RegisterCommands(router, orderStore)
+	var returnFlow *flows.Flow
+	if id := cfg.Orders.ReturnFlow; id != "" {
+		f, err := engine.Flow(context.Background(), id, 0)
+		if err != nil {
+			return nil, fmt.Errorf("orders.return_flow: %s: %w", id, err)
+		}
+		returnFlow = f
+	}
+	orders.RegisterCommands(router, orderStore, orders.CommandOptions{ReturnFlow: returnFlow})
 	inbound := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: engine, Render: render, Router: router,
 		Logger: log.With("component", "bot")})
 	limits := map[string]bot.Limits{}

@@ -207,6 +207,11 @@ func (p *page) inputs(form []*flows.Field) []Input { return formInputs(form, p.t
 // formInputs are the boxes of a form: a result form on a task card, a
 // flow's form on a /start card. Tables do not fit on a card; callers leave
 // them out.
+// FormInputs are the inputs a card asks a form's fields with, in the
+// reader's language: what /start's form card shows, and what an adapter's
+// card asks of a flow it offers to start.
+func FormInputs(form []*flows.Field, l Locale) []Input { return formInputs(form, translator(l)) }
+
 func formInputs(form []*flows.Field, t tr) []Input {
 	out := make([]Input, 0, len(form))
 	for _, fd := range form {

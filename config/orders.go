@@ -22,6 +22,10 @@ type OrdersConfig struct {
 	// instance has routed yet (another instance stored them, or a crash
 	// came between storing and routing); a webhook wakes the router at once.
 	RouteInterval time.Duration `yaml:"route_interval"`
+	// ReturnFlow is the flow an order card (/order) offers to start for the
+	// order (退换货), filling its order_no and refund_amount; empty offers
+	// none. It must be one of the loaded flows.
+	ReturnFlow string `yaml:"return_flow"`
 	// PollInterval is how often pollers ask their platform for changed
 	// orders.
 	PollInterval time.Duration `yaml:"poll_interval"`

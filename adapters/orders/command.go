@@ -8,15 +8,24 @@ import (
 	"time"
 
 	"cardflow/bot"
+	"cardflow/flows"
 )
 
 // maxOrderCards bounds the cards one look-up answers with (one number on
 // several platforms).
 const maxOrderCards = 5
 
+// CommandOptions tune the order commands.
+type CommandOptions struct {
+	// ReturnFlow, when set, is the flow an order card offers to start
+	// (退换货): the order's number and paid amount fill its order_no and
+	// refund_amount fields, the card asks for the others.
+	ReturnFlow *flows.Flow
+}
+
 // RegisterCommands adds /order (查单) to the chat router: an order looked
 // up by number, answered as a card.
-func RegisterCommands(r *bot.Router, store Store) {
+func RegisterCommands(r *bot.Router, store Store, opts CommandOptions) {
 	cmd := bot.Command{Names: []string{"/order", "查单", "订单"},
 		UsageZH: "/order <订单号> 或 查单 <订单号>  查询订单", UsageEN: "/order <order no.>  look an order up"}
 	cmd.Run = func(ctx context.Context, req bot.Request, args []string) ([]bot.Card, error) {
@@ -38,7 +47,9 @@ func RegisterCommands(r *bot.Router, store Store) {
 		}
 		var cards []bot.Card
 		for _, o := range found[:min(len(found), maxOrderCards)] {
-			cards = append(cards, OrderCard(o, req.Reader))
+			c := OrderCard(o, req.Reader)
+			offerReturn(&c, o, opts.ReturnFlow, req.Reader.Locale)
+			cards = append(cards, c)
 		}
 		return cards, nil
 	}
@@ -136,4 +147,46 @@ func nonEmpty(s ...string) []string {
 		}
 	}
 	return out
+}
+
+// Fields of a return flow an order card fills in itself.
+const (
+	returnOrderNo = "order_no"
+	returnAmount  = "refund_amount"
+)
+
+// offerReturn adds to an order card the inputs and the button that start
+// the return flow for it, when the flow takes the order's number and a
+// refund amount; the card asks for the flow's other fields (what kind of
+// return, why). A field of a kind a card cannot take (attachments) is left
+// to the full form.
+func offerReturn(c *bot.Card, o Order, f *flows.Flow, l bot.Locale) {
+	if f == nil || o.Status == StatusUnpaid || o.Status == StatusCancelled {
+		return
+	}
+	var ask []*flows.Field
+	has := map[string]bool{}
+	for _, fd := range f.Form {
+		has[fd.Key] = true
+		switch {
+		case fd.Key == returnOrderNo || fd.Key == returnAmount:
+		case fd.Type == flows.FieldAttachment || fd.Type == flows.FieldTable:
+			if fd.Required {
+				return // the card cannot take it
+			}
+		default:
+			ask = append(ask, fd)
+		}
+	}
+	if !has[returnOrderNo] || !has[returnAmount] {
+		return
+	}
+	label := "申请" + f.Name
+	if l == bot.LocaleEN {
+		label = "Start " + f.Name
+	}
+	c.Inputs = bot.FormInputs(ask, l)
+	c.Buttons = []bot.Button{{Label: label, Style: bot.StyleDefault, Action: flows.ActStart,
+		Payload: bot.Payload{FlowID: f.ID}.String(), NeedsInput: len(ask) > 0,
+		Values: map[string]string{returnOrderNo: o.No, returnAmount: o.Paid.Decimal().StringFixed(2)}}}
 }

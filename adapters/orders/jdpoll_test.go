@@ -30,7 +30,7 @@ func (f *fakeJD) add(no string, modified time.Time) {
 	defer f.mu.Unlock()
 	f.orders = append(f.orders, map[string]any{"orderId": no, "venderId": "10012345", "orderState": "WAIT_SELLER_STOCK_OUT",
 		"orderPayment": "25.00", "orderStartTime": modified.In(china).Format(time.DateTime),
-		"modified": modified.In(china).Format(time.DateTime),
+		"modified":     modified.In(china).Format(time.DateTime),
 		"itemInfoList": []any{map[string]any{"skuId": "1", "outerSkuId": "MUG-350", "jdPrice": "25.00", "itemTotal": "1"}}})
 }
 

@@ -82,7 +82,7 @@ func TestOrderCommand(t *testing.T) {
 	_, _, err = store.IngestOrderEvent(t.Context(), "tmall-main", orders.OrderEvent("tmall-main", tb, time.Now()))
 	require.NoError(t, err)
 	router := bot.NewRouter()
-	orders.RegisterCommands(router, store)
+	orders.RegisterCommands(router, store, orders.CommandOptions{})
 	reader := bot.Reader{UserID: "chen", Locale: bot.LocaleZH, Zone: time.FixedZone("CST", 8*3600)}
 	ask := func(text string) []bot.Card {
 		cards, err := router.Handle(t.Context(), bot.Request{Reader: reader, Message: bot.Message{Text: text}})
@@ -104,4 +104,47 @@ func TestOrderCommand(t *testing.T) {
 	require.Contains(t, c.Fields, bot.Field{Label: "Paid at", Value: "2024-06-18 12:15", Short: true}, "in the reader's zone")
 	require.Equal(t, "No order 999", ask("/order 999")[0].Title)
 	require.Equal(t, "Usage", ask("/order")[0].Title)
+}
+
+// TestOrderCardStartsAReturn: the order card offers the return flow, filled
+// with the order's number and paid amount; customer service picks the kind
+// and gives the reason on the card, and the click starts the flow.
+func TestOrderCardStartsAReturn(t *testing.T) {
+	t.Parallel()
+	_, engine := exampletest.World(t)
+	store := newMemStore()
+	tb, err := orders.Taobao(sample(t, "taobao_fullinfo.json"))
+	require.NoError(t, err)
+	_, _, err = store.IngestOrderEvent(t.Context(), "tmall-main", orders.OrderEvent("tmall-main", tb, time.Now()))
+	require.NoError(t, err)
+	returns, err := engine.Flow(t.Context(), "return_exchange", 0)
+	require.NoError(t, err)
+	router := bot.NewRouter()
+	orders.RegisterCommands(router, store, orders.CommandOptions{ReturnFlow: returns})
+	render := bot.NewCardRenderer(engine, engine, bot.RendererOptions{})
+	actions := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: engine, Render: render, Router: router})
+
+	cards, err := actions.Message(t.Context(), bot.Message{Platform: "sim", EventID: "m1", PlatformUserID: "chen",
+		Text: "查单 4012345678901234567"})
+	require.NoError(t, err)
+	c := cards[0]
+	require.Len(t, c.Buttons, 1)
+	b := c.Buttons[0]
+	require.Equal(t, "申请退换货", b.Label)
+	require.True(t, b.NeedsInput)
+	var asked []string
+	for _, in := range c.Inputs {
+		asked = append(asked, in.Name)
+	}
+	require.Equal(t, []string{"kind", "reason"}, asked, "the card asks what it cannot fill; photos wait for the full form")
+
+	values := map[string]string{"kind": "退货", "reason": "尺码不合适"}
+	for k, v := range b.Values {
+		values[k] = v
+	}
+	reply, err := actions.Click(t.Context(), bot.Click{Platform: "sim", EventID: "c1", PlatformUserID: "chen",
+		Payload: b.Payload, Action: b.Action, Values: values})
+	require.NoError(t, err)
+	require.Equal(t, bot.ToastSuccess, reply.Toast.Kind, reply.Toast.Text)
+	require.Equal(t, "退货 · 4012345678901234567 · ¥188.00", reply.Card.Title)
 }

@@ -62,6 +62,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// would not have the fields these rules fill.
 		cfg.Orders.RulesFile = "configs/order_rules.example.yaml"
 	}
+	if examples != nil && cfg.Source("orders.return_flow") == "default" {
+		cfg.Orders.ReturnFlow = "return_exchange"
+	}
 	return serve(ctx, cfg, stderr, app.RunOptions{
 		SLAScale:      *scale,
 		OpenSimulator: true,
