@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"time"
 
@@ -22,6 +23,11 @@ type Alerter interface {
 const (
 	EventOversell = "stock.oversell"
 	EventRestored = "stock.restored"
+	// EventLow fires when a SKU's sellable stock falls to its low-stock
+	// threshold, and resolves (Resolving) when it rises above it again.
+	// No example flow is triggered by it yet: until one is, the engine
+	// routes it nowhere.
+	EventLow = "stock.low"
 	// alertSource is the AlertEvent source, in the audit trail.
 	alertSource = "stock"
 )
@@ -39,6 +45,10 @@ type Config struct {
 	// list (a WMS count, an ERP's own orders): the flow requires one of
 	// tmall, jd, douyin, pdd, shopify; "tmall" when empty.
 	Platform string
+	// LowStock is the low-stock threshold of each SKU that has one: a
+	// stock.low alert fires when the SKU's sellable stock in a warehouse
+	// falls to it or below.
+	LowStock map[string]int64
 }
 
 // Ledger applies movements to the store and raises the alerts they call
@@ -61,6 +71,15 @@ func NewLedger(store Store, alerts Alerter, cfg Config, log *slog.Logger, now fu
 	}
 	if !slices.Contains(alertPlatforms, cfg.Platform) {
 		return nil, fmt.Errorf("stock: platform %q: not one of tmall, jd, douyin, pdd, shopify", clip(cfg.Platform))
+	}
+	var errs []error
+	for _, sku := range slices.Sorted(maps.Keys(cfg.LowStock)) {
+		if th := cfg.LowStock[sku]; th < 0 || th > MaxQty {
+			errs = append(errs, fmt.Errorf("stock: low stock of %s: threshold %d is not 0 to %d", clip(sku), th, MaxQty))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	if now == nil {
 		now = time.Now
@@ -89,12 +108,36 @@ func (l *Ledger) Apply(ctx context.Context, m Movement) (Record, bool, error) {
 
 // alert fires the oversell alert when now (the row after rec) is
 // oversold, and resolves it when rec brought the row back from an
-// oversell.
+// oversell; and fires or resolves the low-stock alert when rec crossed the
+// SKU's threshold. Every event is sent, then the first failure to retry is
+// returned.
 func (l *Ledger) alert(ctx context.Context, rec Record, now Level) error {
 	if l.alerts == nil {
 		return nil
 	}
-	var ev flows.AlertEvent
+	var retry []error
+	for _, ev := range l.alertEvents(rec, now) {
+		res, err := l.alerts.Alert(ctx, ev)
+		switch {
+		case err == nil:
+			for _, r := range res {
+				l.log.Info("stock alert", "event", ev.Event, "resolving", ev.Resolving, "sku", now.SKU,
+					"warehouse", now.Warehouse, "flow", r.Target, "outcome", r.Outcome, "instance", r.InstanceID)
+			}
+		case retryable(err):
+			retry = append(retry, err)
+		default:
+			l.log.Error("stock alert refused", "event", ev.Event, "sku", now.SKU, "warehouse", now.Warehouse, "err", err)
+		}
+	}
+	return errors.Join(retry...)
+}
+
+// alertEvents are the alert events a movement calls for.
+func (l *Ledger) alertEvents(rec Record, now Level) []flows.AlertEvent {
+	var out []flows.AlertEvent
+	key := rec.Source + "/" + rec.EventID
+	before := rec.Before().Sellable()
 	switch {
 	case now.Sellable() < 0:
 		platform := channel(rec.Platform)
@@ -106,29 +149,25 @@ func (l *Ledger) alert(ctx context.Context, rec Record, now Level) error {
 		if rec.OrderNo != "" {
 			form["order_no"] = rec.OrderNo
 		}
-		ev = flows.AlertEvent{Source: alertSource, Event: EventOversell, Form: form, At: rec.At,
-			IdempotencyKey: "stock:" + rec.Source + "/" + rec.EventID}
-	case rec.Before().Sellable() < 0:
-		ev = flows.AlertEvent{Source: alertSource, Event: EventRestored, At: rec.At,
+		out = append(out, flows.AlertEvent{Source: alertSource, Event: EventOversell, Form: form, At: rec.At,
+			IdempotencyKey: "stock:" + key})
+	case before < 0:
+		out = append(out, flows.AlertEvent{Source: alertSource, Event: EventRestored, At: rec.At,
 			Form:           map[string]any{"sku": now.SKU, "warehouse": now.Warehouse},
-			IdempotencyKey: "stock-restored:" + rec.Source + "/" + rec.EventID}
-	default:
-		return nil
+			IdempotencyKey: "stock-restored:" + key})
 	}
-	res, err := l.alerts.Alert(ctx, ev)
-	switch {
-	case err == nil:
-		for _, r := range res {
-			l.log.Info("stock alert", "event", ev.Event, "sku", now.SKU, "warehouse", now.Warehouse,
-				"flow", r.Target, "outcome", r.Outcome, "instance", r.InstanceID)
+	if th, ok := l.cfg.LowStock[now.SKU]; ok {
+		form := map[string]any{"sku": now.SKU, "warehouse": now.Warehouse, "sellable": now.Sellable(), "threshold": th}
+		switch {
+		case before > th && now.Sellable() <= th:
+			out = append(out, flows.AlertEvent{Source: alertSource, Event: EventLow, Form: form, At: rec.At,
+				IdempotencyKey: "stock-low:" + key})
+		case before <= th && now.Sellable() > th:
+			out = append(out, flows.AlertEvent{Source: alertSource, Event: EventLow, Form: form, At: rec.At,
+				Resolving: true, IdempotencyKey: "stock-low-resolved:" + key})
 		}
-		return nil
-	case retryable(err):
-		return err
-	default:
-		l.log.Error("stock alert refused", "event", ev.Event, "sku", now.SKU, "warehouse", now.Warehouse, "err", err)
-		return nil
 	}
+	return out
 }
 
 // retryable says an alert failed for a reason that may pass: the store

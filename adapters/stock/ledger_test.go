@@ -159,6 +159,8 @@ func TestNewLedgerRefusesBadConfig(t *testing.T) {
 	}{
 		{name: "a platform the flow does not list", cfg: stock.Config{Platform: "taobao"}, want: `platform "taobao": not one of`},
 		{name: "a warehouse with NUL", cfg: stock.Config{Warehouse: "a\x00"}, want: "holds NUL"},
+		{name: "a negative low-stock threshold", cfg: stock.Config{LowStock: map[string]int64{"CUP-01": -1}},
+			want: "low stock of CUP-01: threshold -1 is not 0 to"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -173,8 +175,12 @@ func TestNewLedgerRefusesBadConfig(t *testing.T) {
 // same SKU and warehouse is counted into it, and the restock resolves it.
 func TestOversellOnTheEngine(t *testing.T) {
 	t.Parallel()
-	_, engine := exampletest.World(t)
+	store, engine := exampletest.World(t)
 	b := newLedger(t, stock.Config{Warehouse: "hz-1"}, engine)
+	// The ledger on the same SQLite store as the engine, as cardflow runs.
+	var err error
+	b.ledger, err = stock.NewLedger(store, b.alerts, stock.Config{Warehouse: "hz-1"}, b.log.Logger, nil)
+	require.NoError(t, err)
 	ctx := t.Context()
 	paid := func(id, no string, qty int64) orders.StoredEvent {
 		o := orders.Order{Platform: "jd", Shop: "v-1", No: no, Status: orders.StatusPaid,
@@ -183,6 +189,12 @@ func TestOversellOnTheEngine(t *testing.T) {
 	}
 	b.apply(t, stock.Movement{Source: "wms", EventID: "count-1", SKU: "MUG-350", Warehouse: "hz-1", Kind: stock.KindSet, Qty: 1, At: at}, true)
 	require.NoError(t, b.ledger.ApplyOrderEvent(ctx, paid("jd/1", "JD-1", 3)))
+	paging, err := engine.Tasks(ctx, flows.TaskQuery{Status: flows.TaskOpen, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, paging, 2, "the warehouse on call are paged")
+	for _, v := range paging {
+		require.Equal(t, "page", v.Task.StepID)
+	}
 	require.NoError(t, b.ledger.ApplyOrderEvent(ctx, paid("jd/1", "JD-1", 3)), "a repeat")
 	require.NoError(t, b.ledger.ApplyOrderEvent(ctx, paid("jd/2", "JD-2", 1)))
 	b.apply(t, stock.Movement{Source: "wms", EventID: "in-1", SKU: "MUG-350", Warehouse: "hz-1", Kind: stock.KindReceive, Qty: 10, At: at}, true)
@@ -193,7 +205,10 @@ func TestOversellOnTheEngine(t *testing.T) {
 		"stock.oversell:deduped",          // a second order on the oversold SKU: counted into the open alert
 		"stock.restored:resolved",
 	}, b.alerts.outcomes)
-	require.Equal(t, int64(7), b.store.level("MUG-350", "hz-1").Sellable())
+	levels, err := store.StockOf(ctx, "MUG-350")
+	require.NoError(t, err)
+	require.Len(t, levels, 1)
+	require.Equal(t, [2]int64{11, 4}, [2]int64{levels[0].OnHand, levels[0].Reserved})
 
 	views, err := engine.Tasks(ctx, flows.TaskQuery{Status: flows.TaskOpen, Limit: 10})
 	require.NoError(t, err)
@@ -201,4 +216,31 @@ func TestOversellOnTheEngine(t *testing.T) {
 	for _, v := range views {
 		require.Equal(t, "handle", v.Task.StepID, "resolved: the alert step is over, purchasing handles it")
 	}
+}
+
+func TestLedgerLowStock(t *testing.T) {
+	t.Parallel()
+	b := newLedger(t, stock.Config{LowStock: map[string]int64{"TEA-LJ-250": 3}}, nil)
+	low := func(sellable int64, resolving bool, key string) flows.AlertEvent {
+		return flows.AlertEvent{Source: "stock", Event: stock.EventLow, At: at, Resolving: resolving, IdempotencyKey: key,
+			Form: map[string]any{"sku": "TEA-LJ-250", "warehouse": "hz-1", "sellable": sellable, "threshold": int64(3)}}
+	}
+	b.apply(t, move("in-1", stock.KindReceive, 10), true)
+	sent := b.alerts.sent()
+	require.Equal(t, []flows.AlertEvent{low(10, true, "stock-low-resolved:wms/in-1")}, sent,
+		"a first receive rises above the threshold: a resolve the engine ignores when nothing is open")
+	b.apply(t, move("out-1", stock.KindShip, 6), true)
+	require.Len(t, b.alerts.sent(), 1, "4 is above 3")
+	b.apply(t, move("out-2", stock.KindShip, 1), true)
+	require.Equal(t, low(3, false, "stock-low:wms/out-2"), b.alerts.sent()[1], "at the threshold: low")
+	b.apply(t, move("out-3", stock.KindShip, 1), true)
+	require.Len(t, b.alerts.sent(), 2, "still low: once per crossing")
+	b.apply(t, move("in-2", stock.KindReceive, 5), true)
+	require.Equal(t, low(7, true, "stock-low-resolved:wms/in-2"), b.alerts.sent()[2], "above it again: resolved")
+
+	other := move("out-9", stock.KindShip, 1)
+	other.SKU = "CUP-01"
+	b.apply(t, other, true)
+	require.Equal(t, stock.EventOversell, b.alerts.sent()[3].Event, "a SKU without a threshold: only its oversell")
+	require.Len(t, b.alerts.sent(), 4)
 }

@@ -127,9 +127,10 @@ func Decode(source string, body []byte, now time.Time) ([]Movement, error) {
 		return nil, err
 	}
 	trimmed := bytes.TrimSpace(body)
+	array := len(trimmed) > 0 && trimmed[0] == '['
 	var items []json.RawMessage
 	switch {
-	case len(trimmed) > 0 && trimmed[0] == '[':
+	case array:
 		if err := json.Unmarshal(trimmed, &items); err != nil {
 			return nil, fmt.Errorf("payload: not a JSON array of movements: %w", err)
 		}
@@ -145,7 +146,7 @@ func Decode(source string, body []byte, now time.Time) ([]Movement, error) {
 		m, err := decodeOne(source, raw, now)
 		if err != nil {
 			prefix := ""
-			if len(items) > 1 || trimmed[0] == '[' {
+			if array {
 				prefix = fmt.Sprintf("[%d] ", i)
 			}
 			for _, line := range strings.Split(err.Error(), "\n") {
