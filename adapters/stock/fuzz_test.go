@@ -36,7 +36,7 @@ func FuzzDecode(f *testing.F) {
 			default:
 				t.Fatalf("accepted kind %q from a WMS", m.Kind)
 			}
-			if m.Source != "wms" || m.Reserved {
+			if m.Source != "wms" || m.FromReserved {
 				t.Fatalf("a movement not of its source: %+v", m)
 			}
 		}

@@ -67,7 +67,7 @@ func (l *Ledger) ApplyOrderEvent(ctx context.Context, se orders.StoredEvent) err
 			step = "reserve"
 		}
 		m := Movement{Source: OrderSource, SKU: sku, Warehouse: l.cfg.Warehouse, Kind: kind, Qty: line.Qty,
-			Reserved: kind == KindShip, At: se.Event.At, OrderNo: o.No, Platform: o.Platform,
+			FromReserved: kind == KindShip, At: se.Event.At, OrderNo: o.No, Platform: o.Platform,
 			EventID: strings.Join([]string{o.Platform, o.Shop, o.No, strconv.Itoa(i + 1), step}, "/")}
 		if m.At.IsZero() {
 			m.At = l.now()

@@ -28,8 +28,8 @@ const (
 	KindSet Kind = "set"
 	// KindReceive adds Qty (> 0) to on hand: goods in.
 	KindReceive Kind = "receive"
-	// KindShip takes Qty (> 0) off on hand: goods out. With Reserved it
-	// also takes it off reserved: an order shipped what it had reserved.
+	// KindShip takes Qty (> 0) off on hand: goods out. With FromReserved
+	// it also takes it off reserved: an order shipped what it had reserved.
 	KindShip Kind = "ship"
 	// KindAdjust adds Qty (≠ 0, either sign) to on hand: a correction
 	// (damage, loss, found).
@@ -57,14 +57,16 @@ const (
 type Movement struct {
 	// Source and EventID identify the movement: the same pair is applied
 	// once, however often it is sent.
-	Source    string    `json:"source"`
-	EventID   string    `json:"event_id"`
-	SKU       string    `json:"sku"`
-	Warehouse string    `json:"warehouse"`
-	Kind      Kind      `json:"kind"`
-	Qty       int64     `json:"qty"`
-	Reserved  bool      `json:"reserved,omitempty"`
-	At        time.Time `json:"at"`
+	Source    string `json:"source"`
+	EventID   string `json:"event_id"`
+	SKU       string `json:"sku"`
+	Warehouse string `json:"warehouse"`
+	Kind      Kind   `json:"kind"`
+	Qty       int64  `json:"qty"`
+	// FromReserved, on a ship only, takes the quantity off reserved as
+	// well.
+	FromReserved bool      `json:"from_reserved,omitempty"`
+	At           time.Time `json:"at"`
 	// OrderNo and Platform name the order a movement came from, when one
 	// did: an oversell alert says which order oversold.
 	OrderNo  string `json:"order_no,omitempty"`
@@ -158,8 +160,8 @@ func Prepare(m Movement) (Movement, error) {
 	if err := checkQty(m); err != nil {
 		errs = append(errs, err)
 	}
-	if m.Reserved && m.Kind != KindShip {
-		errs = append(errs, fmt.Errorf("reserved: only a ship takes from the reservation, not %s", m.Kind))
+	if m.FromReserved && m.Kind != KindShip {
+		errs = append(errs, fmt.Errorf("from_reserved: only a ship takes from the reservation, not %s", m.Kind))
 	}
 	if m.At.IsZero() || m.At.Year() < 1970 || m.At.Year() > 9999 {
 		errs = append(errs, errors.New("at: missing or outside the years 1970 to 9999"))
@@ -216,7 +218,7 @@ func Apply(row Level, m Movement) (Record, error) {
 		rec.OnHandDelta = m.Qty
 	case KindShip:
 		rec.OnHandDelta = -m.Qty
-		if m.Reserved {
+		if m.FromReserved {
 			rec.ReservedDelta = -min(m.Qty, max(row.Reserved, 0))
 		}
 	case KindReserve:

@@ -20,9 +20,9 @@ func TestApply(t *testing.T) {
 	t.Parallel()
 	row := stock.Level{SKU: "TEA-LJ-250", Warehouse: "hz-1", OnHand: 10, Reserved: 4, UpdatedAt: at.Add(-time.Hour)}
 	shipReserved := move("e", stock.KindShip, 3)
-	shipReserved.Reserved = true
+	shipReserved.FromReserved = true
 	bigShip := move("e", stock.KindShip, 9)
-	bigShip.Reserved = true
+	bigShip.FromReserved = true
 	tests := []struct {
 		name             string
 		m                stock.Movement
@@ -85,7 +85,7 @@ func TestPrepare(t *testing.T) {
 		{name: "a negative set", edit: func(m *stock.Movement) { m.Qty = -1 }, want: "a set needs 0 to"},
 		{name: "an adjust of nothing", edit: func(m *stock.Movement) { m.Kind, m.Qty = stock.KindAdjust, 0 }, want: "non-zero"},
 		{name: "a huge quantity", edit: func(m *stock.Movement) { m.Qty = stock.MaxQty + 1 }, want: "a set needs 0 to"},
-		{name: "a reserved receive", edit: func(m *stock.Movement) { m.Kind, m.Reserved = stock.KindReceive, true }, want: "only a ship"},
+		{name: "a reserved receive", edit: func(m *stock.Movement) { m.Kind, m.FromReserved = stock.KindReceive, true }, want: "only a ship"},
 		{name: "no time", edit: func(m *stock.Movement) { m.At = time.Time{} }, want: "at: missing"},
 		{name: "a time past 9999", edit: func(m *stock.Movement) { m.At = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, want: "at: missing or outside"},
 	}

@@ -77,7 +77,7 @@ func (s *Store) applyMovement(ctx context.Context, m stock.Movement) (rec stock.
 				order_no, platform, on_hand_delta, reserved_delta, on_hand_after, reserved_after, updated_after, recorded_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now())
 			ON CONFLICT (source, event_id) DO NOTHING RETURNING recorded_at`,
-			m.Source, m.EventID, m.SKU, m.Warehouse, string(m.Kind), m.Qty, m.Reserved, m.At, m.OrderNo, m.Platform,
+			m.Source, m.EventID, m.SKU, m.Warehouse, string(m.Kind), m.Qty, m.FromReserved, m.At, m.OrderNo, m.Platform,
 			rec.OnHandDelta, rec.ReservedDelta, a.OnHand, a.Reserved, a.UpdatedAt).Scan(&rec.RecordedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errRacedRepeat
@@ -105,7 +105,7 @@ func readMovement(ctx context.Context, tx pgx.Tx, source, id string) (stock.Reco
 	err := tx.QueryRow(ctx, `SELECT sku, warehouse, kind, qty, from_reserved, at, order_no, platform,
 			on_hand_delta, reserved_delta, on_hand_after, reserved_after, updated_after, recorded_at
 		FROM stock_movements WHERE source = $1 AND event_id = $2`, source, id).Scan(
-		&r.SKU, &r.Warehouse, &kind, &r.Qty, &r.Reserved, &r.At, &r.OrderNo, &r.Platform,
+		&r.SKU, &r.Warehouse, &kind, &r.Qty, &r.FromReserved, &r.At, &r.OrderNo, &r.Platform,
 		&r.OnHandDelta, &r.ReservedDelta, &r.After.OnHand, &r.After.Reserved, &r.After.UpdatedAt, &r.RecordedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return stock.Record{}, false, nil

@@ -52,7 +52,7 @@ func (s *Store) ApplyMovement(ctx context.Context, m stock.Movement) (stock.Reco
 				from_reserved, at, order_no, platform, on_hand_delta, reserved_delta, on_hand_after, reserved_after,
 				updated_after, recorded_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.Source, m.EventID, m.SKU, m.Warehouse, string(m.Kind), m.Qty, m.Reserved, m.At.UnixMicro(), m.OrderNo,
+			m.Source, m.EventID, m.SKU, m.Warehouse, string(m.Kind), m.Qty, m.FromReserved, m.At.UnixMicro(), m.OrderNo,
 			m.Platform, rec.OnHandDelta, rec.ReservedDelta, a.OnHand, a.Reserved, a.UpdatedAt.UnixMicro(),
 			rec.RecordedAt.UnixMicro()); err != nil {
 			return fmt.Errorf("record: %w", err)
@@ -83,7 +83,7 @@ func (s *Store) readMovement(ctx context.Context, tx *sql.Tx, source, id string)
 	err := tx.QueryRowContext(ctx, `SELECT sku, warehouse, kind, qty, from_reserved, at, order_no, platform,
 			on_hand_delta, reserved_delta, on_hand_after, reserved_after, updated_after, recorded_at
 		FROM stock_movements WHERE source = ? AND event_id = ?`, source, id).Scan(
-		&r.SKU, &r.Warehouse, &kind, &r.Qty, &r.Reserved, microTime{&r.At}, &r.OrderNo, &r.Platform,
+		&r.SKU, &r.Warehouse, &kind, &r.Qty, &r.FromReserved, microTime{&r.At}, &r.OrderNo, &r.Platform,
 		&r.OnHandDelta, &r.ReservedDelta, &r.After.OnHand, &r.After.Reserved, microTime{&r.After.UpdatedAt},
 		microTime{&r.RecordedAt})
 	if errors.Is(err, sql.ErrNoRows) {

@@ -123,7 +123,7 @@ func testStockRoundTrip(t *testing.T, s stock.Store) {
 	// A shipped order takes its reservation; an older movement does not
 	// move the row's time back.
 	ship := NewMovement("o-2", stock.KindShip, 7, -time.Hour)
-	ship.Source, ship.Reserved = "orders", true
+	ship.Source, ship.FromReserved = "orders", true
 	rec, _ = applyOK(t, s, ship, true)
 	hz = level("TEA-LJ-250", "hz-1", 5, 0, reserve.At)
 	RequireRecord(t, ship, -7, -5, hz, rec)
