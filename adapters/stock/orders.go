@@ -22,8 +22,9 @@ const OrderSource = "orders"
 //     reserved both fall);
 //   - cancelled, closed or refunded: release the reservation.
 //
-// A movement's id is the order's and the line's, not the event's: a
-// platform's push and an ERP's detail of one paid order reserve once. Ship
+// A movement's id is the order's and the line's (its number and SKU), not
+// the event's: a platform's push and an ERP's detail of one paid order
+// reserve once. Ship
 // and release share one id (the line's settlement), so whichever comes
 // first settles the reservation and the other is a repeat: a refund after
 // shipping releases nothing, and a refund before it stops the shipment
@@ -68,7 +69,7 @@ func (l *Ledger) ApplyOrderEvent(ctx context.Context, se orders.StoredEvent) err
 		}
 		m := Movement{Source: OrderSource, SKU: sku, Warehouse: l.cfg.Warehouse, Kind: kind, Qty: line.Qty,
 			FromReserved: kind == KindShip, At: se.Event.At, OrderNo: o.No, Platform: o.Platform,
-			EventID: strings.Join([]string{o.Platform, o.Shop, o.No, strconv.Itoa(i + 1), step}, "/")}
+			EventID: strings.Join([]string{o.Platform, o.Shop, o.No, strconv.Itoa(i + 1), sku, step}, "/")}
 		if m.At.IsZero() {
 			m.At = l.now()
 		}

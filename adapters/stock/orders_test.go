@@ -86,6 +86,10 @@ func TestApplyOrderEventSkipsRefusedLines(t *testing.T) {
 	require.NoError(t, b.ledger.ApplyOrderEvent(t.Context(), e), "a line refused for good is not retried")
 	require.Contains(t, b.log.String(), "order line moves no stock")
 	require.Equal(t, int64(2), b.store.level("CUP-01", "main").Reserved)
+	rec := b.store.order[len(b.store.order)-1]
+	require.Equal(t, stock.Movement{Source: stock.OrderSource, EventID: "taobao/s-1/TB-9/2/CUP-01/reserve", SKU: "CUP-01",
+		Warehouse: "main", Kind: stock.KindReserve, Qty: 2, At: at, OrderNo: "TB-9", Platform: "taobao"}, rec.Movement,
+		"keyed by the order's line, not the event")
 
 	b.store.fail = errStoreDown
 	require.ErrorIs(t, b.ledger.ApplyOrderEvent(t.Context(), orderEvent("tb/ship", orders.EventShipped, orders.StatusShipped,
