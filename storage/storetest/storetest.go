@@ -54,9 +54,9 @@ func storeTest(name string, fn func(t *testing.T, s flows.Store)) suiteTest {
 }
 
 // Run runs the conformance suite, every test in parallel on its own store
-// from newStore. Stores must also implement outbox.Pruner, bot.Store and
-// orders.Store; countRows lets the prune and order tests count the rows of
-// the tables they write.
+// from newStore. Stores must also implement outbox.Pruner, bot.Store,
+// orders.Store and stock.Store; countRows lets the prune, order and stock
+// tests count the rows of the tables they write.
 func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountRowsFunc) {
 	t.Helper()
 	groups := []struct {
@@ -77,6 +77,7 @@ func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountR
 		{name: "Lease", tests: leaseTests()},
 		{name: "Bot", tests: botTests()},
 		{name: "Orders", tests: ordersTests(countRows)},
+		{name: "Stock", tests: stockTests(countRows)},
 		{name: "Prune", tests: pruneTests(countRows)},
 		{name: "Unavailable", tests: unavailableTests()},
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cardflow/adapters/orders"
+	"cardflow/adapters/stock"
 	"cardflow/flows"
 	"cardflow/outbox"
 )
@@ -27,8 +28,8 @@ type Call struct {
 }
 
 // Calls returns a call of every method of s that reaches the database:
-// every flows.Store method but Close, and the outbox.Pruner and
-// orders.Store methods.
+// every flows.Store method but Close, and the outbox.Pruner, orders.Store
+// and stock.Store methods.
 func Calls(s flows.Store) []Call {
 	inst := NewInstance("i-calls")
 	calls := []Call{
@@ -101,6 +102,15 @@ func Calls(s flows.Store) []Call {
 			Call{"MarkOrderEventRouted", func(ctx context.Context) error {
 				return o.MarkOrderEventRouted(ctx, "erp", e.ID, BaseTime)
 			}},
+		)
+	}
+	if st, ok := s.(stock.Store); ok {
+		calls = append(calls,
+			Call{"ApplyMovement", func(ctx context.Context) error {
+				_, _, _, err := st.ApplyMovement(ctx, NewMovement("wms-calls", stock.KindReceive, 1, 0))
+				return err
+			}},
+			Call{"StockOf", func(ctx context.Context) error { _, err := st.StockOf(ctx, "TEA-LJ-250"); return err }},
 		)
 	}
 	return calls
