@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"cardflow/adapters/orders"
+	"cardflow/adapters/stock"
 	"cardflow/bot"
 	"cardflow/bot/dingtalk"
 	"cardflow/bot/feishu"
@@ -78,7 +79,7 @@ type chatDeps struct {
 
 // newChat builds the chat side. With no platform configured it returns a
 // chat without pipeline, and notifications are logged instead.
-func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flows.Engine, orderStore orders.Store,
+func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flows.Engine, shop *orderSide,
 	log *slog.Logger) (*chat, error) {
 	c := &chat{}
 	cs, ok := store.(chatStore)
@@ -97,7 +98,8 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 		}
 		returnFlow = f
 	}
-	orders.RegisterCommands(router, orderStore, orders.CommandOptions{ReturnFlow: returnFlow})
+	orders.RegisterCommands(router, shop.store, orders.CommandOptions{ReturnFlow: returnFlow})
+	stock.RegisterCommands(router, shop.stockStore)
 	inbound := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: engine, Render: render, Router: router,
 		Logger: log.With("component", "bot")})
 	limits := map[string]bot.Limits{}

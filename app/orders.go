@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"cardflow/adapters/orders"
+	"cardflow/adapters/stock"
 	"cardflow/config"
 	"cardflow/flows"
 )
@@ -18,7 +19,10 @@ import (
 type orderSide struct {
 	store   orders.Store
 	webhook *orders.Webhook
-	router  *orders.Router
+	// stockHook takes stock movements; stockStore answers /stock.
+	stockHook  *stock.Webhook
+	stockStore stock.Store
+	router     *orders.Router
 	// route says the rules start anything, so the router runs.
 	route bool
 	// polls are the pollers of platforms that are asked for orders.
@@ -52,8 +56,11 @@ func newOrders(cfg *config.Config, examples fs.FS, store flows.Store, loaded []*
 	}
 	log = log.With("component", "orders")
 	router := orders.NewRouter(orderStore, rules, engine, log, nil)
-	side := &orderSide{store: orderStore, router: router, route: len(rules.Rules) > 0,
+	side := &orderSide{store: orderStore, router: router, route: true,
 		webhook: orders.NewWebhook(sources, orderStore, log, nil, router.Wake)}
+	if err := side.withStock(cfg, store, engine, log); err != nil {
+		return nil, err
+	}
 	if jd := cfg.Orders.JD; strings.TrimSpace(jd.Shops) != "" {
 		var shops []string
 		for _, s := range strings.Split(jd.Shops, ",") {
@@ -80,4 +87,27 @@ func readRules(path string, examples fs.FS) (*orders.Rules, error) {
 		return nil, fmt.Errorf("orders: rules: %w", err)
 	}
 	return orders.ParseRules(path, data)
+}
+
+// withStock adds the stock ledger: its webhook, and its reservations from
+// the order events the router hands it (so the router runs even without
+// rules).
+func (o *orderSide) withStock(cfg *config.Config, store flows.Store, engine *flows.Engine, log *slog.Logger) error {
+	st, ok := store.(stock.Store)
+	if !ok {
+		return errors.New("stock: the store does not keep stock")
+	}
+	sources, err := stock.ParseSources(cfg.Stock.Sources)
+	if err != nil {
+		return fmt.Errorf("stock.sources: %w", err)
+	}
+	log = log.With("component", "stock")
+	ledger, err := stock.NewLedger(st, engine, stock.Config{Warehouse: cfg.Stock.Warehouse,
+		Platform: cfg.Stock.AlertPlatform, LowStock: cfg.Stock.LowStockThresholds()}, log, nil)
+	if err != nil {
+		return fmt.Errorf("stock: %w", err)
+	}
+	o.router.Listen(ledger.ApplyOrderEvent)
+	o.stockHook, o.stockStore = stock.NewWebhook(sources, ledger, log, nil), st
+	return nil
 }

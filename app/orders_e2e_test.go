@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,4 +68,64 @@ func TestOrderWebhookToCard(t *testing.T) {
 		map[string]any{"user": "chen", "text": "查单 4012345678901234567"}, &said))
 	require.Len(t, said.Replies, 1)
 	require.Equal(t, "订单 4012345678901234567 · ¥6,800.00", said.Replies[0].Card.Title)
+}
+
+// postSigned posts a signed body to a webhook path with secret.
+func (c *chatServer) postSigned(t testing.TB, path, secret string, body []byte) int {
+	t.Helper()
+	ts := time.Now().Unix()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, c.base+path, bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set(orders.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(orders.HeaderSignature, orders.Sign([]byte(secret), ts, body))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestPaidOrderOversellsStock: the warehouse counts one coat, a paid order
+// for two reserves them, and the oversell alert opens for the warehouse's
+// on-call people; /stock shows the ledger; a delivery restores the stock
+// and resolves the alert.
+func TestPaidOrderOversellsStock(t *testing.T) {
+	t.Parallel()
+	const stockSecret = "whsec-stock-0123456789"
+	c := startChatWith(t, nil, func(cfg *config.Config) {
+		cfg.Orders.Sources = []config.Secret{"tmall-main=taobao:" + orderSecret}
+		cfg.Orders.RulesFile = "../configs/order_rules.example.yaml"
+		cfg.Stock.Sources = []config.Secret{"wms=generic:" + stockSecret}
+	})
+	require.Equal(t, http.StatusAccepted, c.postSigned(t, "/webhooks/stock/wms", stockSecret,
+		[]byte(`{"event_id":"count-1","sku":"COAT-1","warehouse":"main","kind":"set","qty":1}`)))
+	order := []byte(`{"trade":{"tid":4012345678901234999,"status":"WAIT_SELLER_SEND_GOODS","seller_nick":"云栖旗舰店","payment":"6800.00","orders":[{"sku_id":"512","outer_sku_id":"COAT-1","title":"羊毛大衣","num":2,"price":"3400.00"}]}}`)
+	require.Equal(t, http.StatusAccepted, c.postSigned(t, "/webhooks/orders/tmall-main", orderSecret, order))
+
+	var tasks struct {
+		Tasks []struct {
+			FlowID string `json:"flow_id"`
+			Title  string `json:"title"`
+		} `json:"tasks"`
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), patience)
+	defer cancel()
+	require.NoError(t, c.sim.Wait(ctx, func() bool {
+		c.do(t, http.MethodGet, "/api/v1/tasks?assignee=u_zheng&status=open", nil, &tasks)
+		return slices.ContainsFunc(tasks.Tasks, func(x struct {
+			FlowID string `json:"flow_id"`
+			Title  string `json:"title"`
+		}) bool {
+			return x.FlowID == "oversell_alert"
+		})
+	}), "the warehouse on call gets the oversell alert: %+v", tasks)
+
+	var said struct {
+		Replies []sim.Message `json:"replies"`
+	}
+	require.Equal(t, http.StatusOK, c.do(t, http.MethodPost, "/sim/api/message",
+		map[string]any{"user": "zheng", "text": "库存 COAT-1"}, &said))
+	require.Len(t, said.Replies, 1)
+	card := said.Replies[0].Card
+	require.Equal(t, bot.StatusAlert, card.Status, "oversold: %+v", card)
+	require.Equal(t, [][]string{{"main", "1", "2", "-1"}}, card.Tables[0].Rows)
 }

@@ -149,7 +149,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
-	chat, err := newChat(cfg, opts, store, engine, orderSide.store, log)
+	chat, err := newChat(cfg, opts, store, engine, orderSide, log)
 	if err != nil {
 		return err
 	}
@@ -163,6 +163,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 			api.New(engine, cfg.Server.APITokens, log.With("component", "api")).WithAdminTokens(cfg.Server.AdminTokens).Routes(r)
 			chat.mount(r)
 			r.Method(http.MethodPost, "/webhooks/orders/{source}", orderSide.webhook)
+			r.Method(http.MethodPost, "/webhooks/stock/{source}", orderSide.stockHook)
 		},
 	})
 

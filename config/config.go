@@ -39,6 +39,7 @@ type Config struct {
 	DingTalk DingTalkConfig `yaml:"dingtalk"`
 
 	Orders OrdersConfig `yaml:"orders"`
+	Stock  StockConfig  `yaml:"stock"`
 
 	// sources records where each key path got its value ("cardflow.yaml:7"
 	// or "env CARDFLOW_SERVER_ADDR"); keys absent here hold their default.
@@ -168,6 +169,7 @@ func Default() *Config {
 		DingTalk: DingTalkConfig{Mode: ModeStream, BaseURL: "https://api.dingtalk.com", Timeout: 10 * time.Second},
 		Orders: OrdersConfig{RouteInterval: 5 * time.Second, PollInterval: time.Minute,
 			JD: JDPollConfig{Source: "jd", BaseURL: "https://api.jd.com/routerjson"}},
+		Stock: StockConfig{Warehouse: "main", AlertPlatform: "tmall"},
 	}
 }
 

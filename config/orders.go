@@ -87,3 +87,58 @@ func (o OrdersConfig) validate(p *problems) {
 		}
 	}
 }
+
+// StockConfig is the stock ledger: the systems that post stock movements to
+// /webhooks/stock/{source}, and where order events reserve and ship.
+type StockConfig struct {
+	// Sources are the WMS or ERP systems that post stock movements, each
+	// "name=generic:secret" (signed like orders); environment only.
+	Sources []Secret `yaml:"sources"`
+	// Warehouse is where order events reserve and ship stock, since a shop
+	// order does not say which warehouse serves it.
+	Warehouse string `yaml:"warehouse"`
+	// AlertPlatform is the oversell alert's platform when the movement came
+	// from no shop order (a warehouse count): one of the alert flow's.
+	AlertPlatform string `yaml:"alert_platform"`
+	// LowStock are low-stock thresholds, "SKU=N" comma separated: a
+	// stock.low alert fires when a SKU's sellable stock in a warehouse falls
+	// to N or below.
+	LowStock string `yaml:"low_stock"`
+}
+
+var lowStockItem = regexp.MustCompile(`^\s*[^=,\s][^=,]{0,127}=\d{1,9}\s*$`)
+
+func (s StockConfig) validate(p *problems) {
+	if strings.TrimSpace(s.Warehouse) == "" {
+		p.add("stock.warehouse", "required: where order events reserve and ship")
+	}
+	for i, e := range s.Sources {
+		if !orderSource.MatchString(e.Reveal()) || !strings.Contains(e.Reveal(), "=generic:") {
+			p.addFrom(fmt.Sprintf("stock.sources[%d]", i), "stock.sources",
+				"expected name=generic:secret with a secret of at least 16 characters")
+		}
+	}
+	if strings.TrimSpace(s.LowStock) != "" {
+		for _, item := range strings.Split(s.LowStock, ",") {
+			if !lowStockItem.MatchString(item) {
+				p.add("stock.low_stock", "expected SKU=N, comma separated, got %q", strings.TrimSpace(item))
+			}
+		}
+	}
+}
+
+// LowStockThresholds reads stock.low_stock (checked by Validate).
+func (s StockConfig) LowStockThresholds() map[string]int64 {
+	out := map[string]int64{}
+	for _, item := range strings.Split(s.LowStock, ",") {
+		sku, n, ok := strings.Cut(strings.TrimSpace(item), "=")
+		if !ok {
+			continue
+		}
+		var v int64
+		if _, err := fmt.Sscan(n, &v); err == nil {
+			out[strings.TrimSpace(sku)] = v
+		}
+	}
+	return out
+}

@@ -30,6 +30,7 @@ func (c *Config) Validate() error {
 	c.WeCom.validate(p)
 	c.DingTalk.validate(p)
 	c.Orders.validate(p)
+	c.Stock.validate(p)
 	c.checkCombination(p)
 	return errors.Join(p.errs...)
 }

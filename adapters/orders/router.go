@@ -3,6 +3,7 @@ package orders
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -26,6 +27,9 @@ type Router struct {
 	log    *slog.Logger
 	now    func() time.Time
 	wake   chan struct{}
+	// listeners are told every event before it is marked routed (the stock
+	// ledger's reservations).
+	listeners []func(ctx context.Context, se StoredEvent) error
 }
 
 // NewRouter returns a router of rules; now may be nil.
@@ -34,6 +38,14 @@ func NewRouter(store Store, rules *Rules, engine Starter, log *slog.Logger, now 
 		now = time.Now
 	}
 	return &Router{store: store, rules: rules, engine: engine, log: log, now: now, wake: make(chan struct{}, 1)}
+}
+
+// Listen adds fn to what every stored event is handed to before it is
+// marked routed: an error leaves the event unrouted, and it is handed over
+// again in a later round, so fn must be idempotent per event. Call it
+// before Run.
+func (r *Router) Listen(fn func(ctx context.Context, se StoredEvent) error) {
+	r.listeners = append(r.listeners, fn)
 }
 
 // Wake makes the router look for events at once.
@@ -82,6 +94,11 @@ func (r *Router) RouteOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	for i, se := range events {
+		for _, fn := range r.listeners {
+			if err := fn(ctx, se); err != nil {
+				return i, fmt.Errorf("orders: event %s/%s: %w", se.Source, se.Event.ID, err)
+			}
+		}
 		starts, ruleErr := r.rules.Starts(se)
 		if ruleErr != nil {
 			r.log.Error("order rule failed on an event", "source", se.Source, "event", se.Event.ID, "err", ruleErr)
