@@ -23,16 +23,7 @@ const orderSecret = "whsec-e2e-0123456789"
 // postOrder posts a signed order payload to /webhooks/orders/{source}.
 func (c *chatServer) postOrder(t testing.TB, source string, body []byte) int {
 	t.Helper()
-	ts := time.Now().Unix()
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, c.base+"/webhooks/orders/"+source,
-		bytes.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set(orders.HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(orders.HeaderSignature, orders.Sign([]byte(orderSecret), ts, body))
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	return resp.StatusCode
+	return c.postSigned(t, "/webhooks/orders/"+source, orderSecret, body)
 }
 
 // TestOrderWebhookToCard: a paid order posted by a shop's system starts the
