@@ -100,7 +100,8 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 	}
 	orders.RegisterCommands(router, shop.store, orders.CommandOptions{ReturnFlow: returnFlow})
 	stock.RegisterCommands(router, shop.stockStore)
-	inbound := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: engine, Render: render, Router: router,
+	locks := bot.NewCardLocks()
+	inbound := bot.NewActions(bot.ActionsDeps{Engine: engine, Store: cs, Locks: locks, Directory: engine, Render: render, Router: router,
 		Logger: log.With("component", "bot")})
 	limits := map[string]bot.Limits{}
 	for _, e := range platformTable {
@@ -129,7 +130,7 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 	}
 	c.platforms = platforms
 	c.pipeline, err = bot.NewPipeline(bot.PipelineDeps{Platforms: platforms, Store: cs, Directory: engine, Render: render,
-		Limiter: limiter, Logger: log.With("component", "pipeline")})
+		Limiter: limiter, Locks: locks, Logger: log.With("component", "pipeline")})
 	if err != nil {
 		return nil, err
 	}

@@ -304,3 +304,32 @@ func TestChatPermanentFailureIsDeadLettered(t *testing.T) {
 	require.Equal(t, "u_qian", n.Recipient)
 	require.Empty(t, c.inbox(t, "qian"))
 }
+
+// TestChatClickAnswerIsNotSentAgain: the answer to 钱多多's click replaces
+// her card in place; the pipeline, delivering the approval's intents,
+// finds her card showing that state already and sends her no update, while
+// the other signers' copies are updated.
+func TestChatClickAnswerIsNotSentAgain(t *testing.T) {
+	t.Parallel()
+	watch := newLogWatch()
+	c := startChat(t, watch)
+	inst, tasks := c.startOrder(t, "TM-0501", "500.00")
+	qian := c.waitCard(t, "qian", about(tasks, actionable))
+	c.waitCard(t, "sun", about(tasks, actionable))
+	reply := c.click(t, "qian", qian, button(t, qian.Card, flows.ActApprove), nil)
+	require.Equal(t, bot.ToastSuccess, reply.Reply.Toast.Kind)
+	var keys []string
+	for _, row := range c.outboxOf(t, inst) {
+		keys = append(keys, row.key)
+	}
+	watch.await(t, logHandled, keys...)
+	updates := map[string]int{}
+	for _, call := range c.sim.Calls() {
+		if call.Op == sim.OpUpdate && call.Err == nil {
+			updates[call.To.UserID+"/"+call.Card.Subject]++
+		}
+	}
+	require.Zero(t, updates["u_qian/"+qian.Card.Subject], "her card shows the answer already: %v", updates)
+	require.Equal(t, 1, updates["u_sun/"+c.waitCard(t, "sun", about(tasks, closed)).Card.Subject],
+		"孙会计's copy is updated once: %v", updates)
+}

@@ -17,6 +17,8 @@ import (
 // a message goes to the command router.
 type Actions struct {
 	engine *flows.Engine
+	store  Store
+	locks  *CardLocks
 	dir    Directory
 	render Renderer
 	router *Router
@@ -26,7 +28,12 @@ type Actions struct {
 
 // ActionsDeps are what Actions works with.
 type ActionsDeps struct {
-	Engine    *flows.Engine
+	Engine *flows.Engine
+	// Store, when set, records the card a click's answer shows (see
+	// Click.MessageID); Locks, shared with the pipeline, keep its delivery
+	// of the same decision from overtaking the record.
+	Store     Store
+	Locks     *CardLocks
 	Directory Directory
 	Render    Renderer
 	Router    *Router
@@ -42,7 +49,7 @@ func NewActions(d ActionsDeps) *Actions {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Actions{engine: d.Engine, dir: d.Directory, render: d.Render, router: d.Router, log: d.Logger, now: d.Now}
+	return &Actions{engine: d.Engine, store: d.Store, locks: d.Locks, dir: d.Directory, render: d.Render, router: d.Router, log: d.Logger, now: d.Now}
 }
 
 var _ Inbound = (*Actions)(nil)
@@ -73,6 +80,13 @@ func (a *Actions) Click(ctx context.Context, c Click) (ClickReply, error) {
 	if err != nil {
 		return a.refused(ctx, r, p, err)
 	}
+	if subject := cmp.Or(p.TaskID, p.InstanceID); a.locks != nil && a.store != nil && c.MessageID != "" && subject != "" {
+		unlock, err := a.locks.l.lock(ctx, CardKey{Platform: c.Platform, Recipient: user.ID, Subject: subject})
+		if err != nil {
+			return ClickReply{}, fmt.Errorf("bot: click: %w", err)
+		}
+		defer unlock()
+	}
 	res, err := a.engine.Act(ctx, act)
 	switch {
 	case err != nil:
@@ -92,7 +106,28 @@ func (a *Actions) Click(ctx context.Context, c Click) (ClickReply, error) {
 	if err != nil {
 		return ClickReply{}, err
 	}
+	a.answered(ctx, c, user.ID, card)
 	return ClickReply{Card: card, Toast: Toast{Kind: ToastSuccess, Text: doneText(r.Locale, act.Kind)}}, nil
+}
+
+// answered records that the clicked message now shows card, when the
+// platform's answer replaces it and the message is the one recorded for
+// the card: the pipeline, delivering the same state, then finds it shown
+// and sends nothing. Failing to record costs only that update.
+func (a *Actions) answered(ctx context.Context, c Click, userID string, card *Card) {
+	if a.store == nil || c.MessageID == "" || card == nil {
+		return
+	}
+	key := CardKey{Platform: c.Platform, Recipient: userID, Subject: card.Subject}
+	old, err := a.store.Card(ctx, key)
+	if err != nil || old.MessageID != c.MessageID || old.StateVersion > card.Version {
+		return
+	}
+	rec := old
+	rec.StateVersion, rec.Digest, rec.UpdatedAt = card.Version, card.Digest(), a.now()
+	if _, err := a.store.PutCard(ctx, rec); err != nil {
+		a.log.Warn("answered card not recorded; the pipeline will update it again", "card", key.String(), "err", err)
+	}
 }
 
 // clickAction builds the engine action of a click: the comment box is the

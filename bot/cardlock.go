@@ -59,3 +59,13 @@ func (l *cardLocks) lock(ctx context.Context, k CardKey) (unlock func(), err err
 		return nil, ctx.Err()
 	}
 }
+
+// CardLocks are the per-card locks of one process, shared by the pipeline
+// and the inbound actions: a click whose answer replaces its card holds the
+// card's lock from the decision until the answered state is recorded, so
+// the pipeline's delivery of that decision to the same card waits, then
+// finds it shown and sends nothing.
+type CardLocks struct{ l cardLocks }
+
+// NewCardLocks returns an empty set of card locks.
+func NewCardLocks() *CardLocks { return &CardLocks{} }

@@ -31,6 +31,11 @@ type Click struct {
 	// Values are the card's inputs as submitted: InputComment and the
 	// result-form fields.
 	Values map[string]string
+	// MessageID is the message clicked, set by a platform whose answer to a
+	// click replaces that message's card (Feishu, DingTalk, the
+	// simulator): the card recorded for it is brought to the answered
+	// state, so the delivery of the same state does not send it again.
+	MessageID string
 }
 
 // ClickReply is what the clicker sees at once.

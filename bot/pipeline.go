@@ -46,8 +46,11 @@ type PipelineDeps struct {
 	Render    Renderer
 	// Limiter may be nil: no limit (the simulator).
 	Limiter Limiter
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Locks are shared with the inbound actions (see CardLocks); nil: the
+	// pipeline's own.
+	Locks  *CardLocks
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Pipeline delivers notification intents as cards: for the intent's
@@ -68,7 +71,7 @@ type PipelineDeps struct {
 // a commit's intents to several handlers at once.
 type Pipeline struct {
 	d     PipelineDeps
-	locks cardLocks
+	locks *cardLocks
 }
 
 // NewPipeline returns a pipeline; Platforms, Store, Directory and Render are
@@ -86,7 +89,10 @@ func NewPipeline(d PipelineDeps) (*Pipeline, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Pipeline{d: d}, nil
+	if d.Locks == nil {
+		d.Locks = NewCardLocks()
+	}
+	return &Pipeline{d: d, locks: &d.Locks.l}, nil
 }
 
 // Handle is the queue handler of flows.NotifyTopic.

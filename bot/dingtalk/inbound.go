@@ -115,8 +115,10 @@ func (p *Platform) handleFrame(ctx context.Context, df *payload.DataFrame, timeo
 // click is a decoded card click.
 type click struct {
 	userID, payload string
-	action          flows.ActionKind
-	values          map[string]string
+	// outTrackID is the card instance clicked, which the answer updates.
+	outTrackID string
+	action     flows.ActionKind
+	values     map[string]string
 }
 
 // decodeClick reads a card callback: the actor is its userId, which
@@ -156,7 +158,11 @@ func decodeClick(data []byte) (click, error) {
 		}
 		values[k] = s
 	}
-	return click{userID: req.UserId, action: action, payload: pl, values: values}, nil
+	c := click{userID: req.UserId, action: action, payload: pl, values: values}
+	if validID(req.OutTrackId) {
+		c.outTrackID = req.OutTrackId
+	}
+	return c, nil
 }
 
 // inputValue reads an input's value: a string, or a number or a switch a
@@ -185,7 +191,7 @@ func (p *Platform) onCard(ctx context.Context, frameID string, data []byte) ([]b
 	}
 	out, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, frameID, p.now(), func(ctx context.Context) ([]byte, error) {
 		reply, err := p.deps.Inbound.Click(ctx, bot.Click{Platform: Name, EventID: frameID, PlatformUserID: c.userID,
-			Payload: c.payload, Action: c.action, Values: c.values})
+			Payload: c.payload, Action: c.action, Values: c.values, MessageID: c.outTrackID})
 		if err != nil {
 			return nil, err
 		}

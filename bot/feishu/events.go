@@ -94,6 +94,10 @@ func decodeClick(ev *callback.CardActionTriggerEvent) (bot.Click, error) {
 		return bot.Click{}, errBadCallback
 	}
 	c := bot.Click{Platform: Name, EventID: ev.EventV2Base.Header.EventID, PlatformUserID: ev.Event.Operator.OpenID, Values: map[string]string{}}
+	if ev.Event.Context != nil && len(ev.Event.Context.OpenMessageID) <= 128 {
+		// The answer's card replaces this message's (see bot.Click).
+		c.MessageID = ev.Event.Context.OpenMessageID
+	}
 	if c.EventID == "" || c.PlatformUserID == "" || len(c.PlatformUserID) > 128 {
 		return bot.Click{}, errBadCallback
 	}

@@ -176,7 +176,7 @@ func (p *Platform) click(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply, err := p.deps.Inbound.Click(r.Context(), bot.Click{Platform: Name, EventID: newEventID(),
-		PlatformUserID: req.User, Payload: req.Payload, Action: req.Action, Values: req.Values})
+		PlatformUserID: req.User, Payload: req.Payload, Action: req.Action, Values: req.Values, MessageID: req.MessageID})
 	if err != nil {
 		p.failErr(w, r, "click", err)
 		return
