@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cardflow/adapters/orders"
+	"cardflow/adapters/orders/orderstest"
 	"cardflow/bot"
 	"cardflow/bot/sim"
 	"cardflow/config"
@@ -119,4 +121,23 @@ func TestPaidOrderOversellsStock(t *testing.T) {
 	card := said.Replies[0].Card
 	require.Equal(t, bot.StatusAlert, card.Status, "oversold: %+v", card)
 	require.Equal(t, [][]string{{"main", "1", "2", "-1"}}, card.Tables[0].Rows)
+}
+
+// TestJDPollerToCard: the server polls a JD shop (a local fake of the JOS
+// router); the paid order it finds starts the fulfilment flow, whose card
+// reaches finance in the simulator.
+func TestJDPollerToCard(t *testing.T) {
+	t.Parallel()
+	jd := orderstest.NewJD("jd-secret-0123456789")
+	srv := httptest.NewServer(jd)
+	t.Cleanup(srv.Close)
+	jd.Add("J-7001", time.Now().Add(-5*time.Minute))
+	c := startChatWith(t, nil, func(cfg *config.Config) {
+		cfg.Orders.RulesFile = "../configs/order_rules.example.yaml"
+		cfg.Orders.JD = config.JDPollConfig{Shops: "10012345", Source: "jd", AppKey: "jd-app",
+			AppSecret: "jd-secret-0123456789", AccessToken: "jd-token-abcdef", BaseURL: srv.URL}
+	})
+	card := c.waitCard(t, "qian", func(card bot.Card) bool { return strings.Contains(card.Title, "J-7001") && len(card.Buttons) > 0 })
+	require.Equal(t, "订单履约 · J-7001 · ¥25.00", card.Card.Title)
+	require.Positive(t, jd.Calls())
 }

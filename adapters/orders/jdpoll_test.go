@@ -1,11 +1,8 @@
 package orders_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -13,69 +10,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cardflow/adapters/orders"
+	"cardflow/adapters/orders/orderstest"
 	"cardflow/bot/bottest"
 )
 
-// fakeJD is JD's JOS router for jingdong.pop.order.enSearch: it checks
-// the signature, and pages through its orders modified in the window.
-type fakeJD struct {
-	mu     sync.Mutex
-	orders []map[string]any // orderInfo objects, each with "modified"
-	calls  int
-	fail   bool
-}
-
-func (f *fakeJD) add(no string, modified time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.orders = append(f.orders, map[string]any{"orderId": no, "venderId": "10012345", "orderState": "WAIT_SELLER_STOCK_OUT",
-		"orderPayment": "25.00", "orderStartTime": modified.In(china).Format(time.DateTime),
-		"modified":     modified.In(china).Format(time.DateTime),
-		"itemInfoList": []any{map[string]any{"skuId": "1", "outerSkuId": "MUG-350", "jdPrice": "25.00", "itemTotal": "1"}}})
-}
-
-func (f *fakeJD) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls++
-	w.Header().Set("Content-Type", "application/json")
-	_ = r.ParseForm()
-	if f.fail {
-		w.WriteHeader(http.StatusBadGateway)
-		return
-	}
-	if r.PostForm.Get("sign") != orders.JOSSign("jd-secret-0123456789", r.PostForm) {
-		fmt.Fprint(w, `{"error_response":{"code":"19","zh_desc":"签名错误"}}`)
-		return
-	}
-	var q map[string]string
-	_ = json.Unmarshal([]byte(r.PostForm.Get("360buy_param_json")), &q)
-	start, _ := time.ParseInLocation(time.DateTime, q["start_date"], china)
-	end, _ := time.ParseInLocation(time.DateTime, q["end_date"], china)
-	page, _ := strconv.Atoi(q["page"])
-	size, _ := strconv.Atoi(q["page_size"])
-	var in []map[string]any
-	for _, o := range f.orders {
-		m, _ := time.ParseInLocation(time.DateTime, o["modified"].(string), china)
-		if !m.Before(start) && m.Before(end) {
-			in = append(in, o)
-		}
-	}
-	from, to := min((page-1)*size, len(in)), min(page*size, len(in))
-	_ = json.NewEncoder(w).Encode(map[string]any{"jingdong_pop_order_enSearch_responce": map[string]any{"code": "0",
-		"searchorderinfo_result": map[string]any{"orderTotal": len(in), "orderInfoList": in[from:to]}}})
-}
-
 func TestJDPollLoop(t *testing.T) {
 	t.Parallel()
-	jd := &fakeJD{}
+	jd := orderstest.NewJD("jd-secret-0123456789")
 	srv := httptest.NewServer(jd)
 	t.Cleanup(srv.Close)
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, china)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	for i := range 5 { // 5 orders over the last 3 hours, 2 in the last hour
-		jd.add(fmt.Sprintf("J-%d", i), now.Add(-3*time.Hour+time.Duration(i)*35*time.Minute))
+		jd.Add(fmt.Sprintf("J-%d", i), now.Add(-3*time.Hour+time.Duration(i)*35*time.Minute))
 	}
 	poller := &orders.JDPoller{BaseURL: srv.URL, AppKey: "jd-app", AppSecret: "jd-secret-0123456789",
 		AccessToken: "jd-token-abcdef", Now: clock, Since: 4 * time.Hour, PageSize: 2}
@@ -101,7 +49,7 @@ func TestJDPollLoop(t *testing.T) {
 	mu.Lock()
 	now = now.Add(10 * time.Minute)
 	mu.Unlock()
-	jd.add("J-9", now.Add(-5*time.Minute))
+	jd.Add("J-9", now.Add(-5*time.Minute))
 	again := orders.NewPollLoop("jd-pop", []string{"10012345"}, poller, store, bottest.NewLog().Logger, clock, nil)
 	n, err = again.PollOnce(t.Context())
 	require.NoError(t, err)
@@ -118,9 +66,7 @@ func TestJDPollLoop(t *testing.T) {
 		Now: clock}
 	_, err = orders.NewPollLoop("jd-pop", []string{"10012345"}, bad, store, log.Logger, clock, nil).PollOnce(t.Context())
 	require.ErrorContains(t, err, "jd: enSearch refused: code 19: 签名错误")
-	jd.mu.Lock()
-	jd.fail = true
-	jd.mu.Unlock()
+	jd.Fail(true)
 	_, err = again.PollOnce(t.Context())
 	require.ErrorContains(t, err, "HTTP 502")
 	after, err := store.OrderCursor(t.Context(), "jd-pop", "10012345")
