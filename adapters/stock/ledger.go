@@ -103,7 +103,40 @@ func (l *Ledger) Apply(ctx context.Context, m Movement) (Record, bool, error) {
 	if err := l.alert(ctx, rec, now); err != nil {
 		return rec, first, fmt.Errorf("stock: alert after %s/%s: %w", m.Source, m.EventID, err)
 	}
+	if now.Sellable() < 0 {
+		if err := l.recheck(ctx, rec, now); err != nil {
+			return rec, first, fmt.Errorf("stock: alert after %s/%s: %w", m.Source, m.EventID, err)
+		}
+	}
 	return rec, first, nil
+}
+
+// recheck resolves the oversell alert just fired when the stock has come
+// back meanwhile: alerts are sent after the movements commit, so the
+// restock that followed an oversell may have sent its resolving event
+// first (finding no alert open to resolve), and the alert fired after it
+// would stay open though nothing is oversold. Reading the row again after
+// firing closes that window, within a process and across instances.
+func (l *Ledger) recheck(ctx context.Context, rec Record, fired Level) error {
+	if l.alerts == nil {
+		return nil
+	}
+	levels, err := l.store.StockOf(ctx, fired.SKU)
+	if err != nil {
+		return err
+	}
+	for _, lv := range levels {
+		if lv.Warehouse != fired.Warehouse || lv.Sellable() < 0 {
+			continue
+		}
+		ev := flows.AlertEvent{Source: alertSource, Event: EventRestored, At: l.now(),
+			Form:           map[string]any{"sku": lv.SKU, "warehouse": lv.Warehouse},
+			IdempotencyKey: "stock-recheck:" + rec.Source + "/" + rec.EventID}
+		if _, err := l.alerts.Alert(ctx, ev); err != nil && retryable(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 // alert fires the oversell alert when now (the row after rec) is

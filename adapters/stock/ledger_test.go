@@ -244,3 +244,53 @@ func TestLedgerLowStock(t *testing.T) {
 	require.Equal(t, stock.EventOversell, b.alerts.sent()[3].Event, "a SKU without a threshold: only its oversell")
 	require.Len(t, b.alerts.sent(), 4)
 }
+
+// overtaking is an Alerter that, at the first oversell it is sent, first
+// runs restock (a delivery that committed after the oversell's movement
+// but sends its alert before it), then passes the oversell on.
+type overtaking struct {
+	next    stock.Alerter
+	restock func()
+	once    sync.Once
+}
+
+func (o *overtaking) Alert(ctx context.Context, ev flows.AlertEvent) ([]flows.Result, error) {
+	if ev.Event == stock.EventOversell {
+		o.once.Do(o.restock)
+	}
+	return o.next.Alert(ctx, ev)
+}
+
+// TestRestockOvertakingItsOversell: a restock commits after an oversell
+// but its resolving event reaches the engine first, finding nothing open;
+// the oversell, fired after, is resolved at once by the re-read of the
+// stock, so no alert stays open on stock that is not oversold.
+func TestRestockOvertakingItsOversell(t *testing.T) {
+	t.Parallel()
+	store, engine := exampletest.World(t)
+	rec := &alerts{next: engine}
+	wrap := &overtaking{next: rec}
+	log := bottest.NewLog()
+	ledger, err := stock.NewLedger(store, wrap, stock.Config{Warehouse: "hz-1"}, log.Logger, nil)
+	require.NoError(t, err)
+	ctx := t.Context()
+	wrap.restock = func() {
+		_, _, err := ledger.Apply(ctx, stock.Movement{Source: "wms", EventID: "in-1", SKU: "MUG-350", Warehouse: "hz-1",
+			Kind: stock.KindReceive, Qty: 10, At: at})
+		require.NoError(t, err)
+	}
+	_, _, err = ledger.Apply(ctx, stock.Movement{Source: "wms", EventID: "count-1", SKU: "MUG-350", Warehouse: "hz-1",
+		Kind: stock.KindSet, Qty: 1, At: at})
+	require.NoError(t, err)
+	o := orders.Order{Platform: "jd", Shop: "v-1", No: "JD-9", Status: orders.StatusPaid,
+		Lines: []orders.Line{{SKU: "1", OuterSKU: "MUG-350", Qty: 3}}}
+	require.NoError(t, ledger.ApplyOrderEvent(ctx, orders.StoredEvent{Source: "jd",
+		Event: orders.Event{ID: "jd/9", Kind: orders.EventPaid, Order: o, Full: true, At: at}, Order: o}))
+
+	require.Equal(t, []string{"stock.restored:ignored", "stock.oversell:fired", "stock.restored:resolved"}, rec.outcomes)
+	open, err := engine.Tasks(ctx, flows.TaskQuery{Status: flows.TaskOpen, Limit: 10})
+	require.NoError(t, err)
+	for _, v := range open {
+		require.NotEqual(t, "page", v.Task.StepID, "no one is paged for stock that is not oversold")
+	}
+}
