@@ -23,12 +23,16 @@ type weComServer struct {
 	fake *wecomtest.Server
 	// callback is the server's /callbacks/wecom.
 	callback string
+	// watch sees the pipeline finish a delivery: a card is recorded (with
+	// the code its send brought) only after the fake has it.
+	watch *logWatch
 }
 
 func startWeCom(t *testing.T) *weComServer {
 	t.Helper()
 	fake := wecomtest.New(t)
-	c := startChatWith(t, nil, func(cfg *config.Config) {
+	watch := newLogWatch()
+	c := startChatWith(t, watch, func(cfg *config.Config) {
 		cfg.Sim.Enabled = false
 		cfg.WeCom = config.WeComConfig{Enabled: true, CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID,
 			Secret: wecomtest.Secret, Token: wecomtest.Token, EncodingAESKey: wecomtest.EncodingAESKey,
@@ -36,7 +40,7 @@ func startWeCom(t *testing.T) *weComServer {
 	})
 	_, ok := c.ready.Platforms[wecom.Name].(*wecom.Platform)
 	require.True(t, ok, "wecom is among the platforms: %v", c.ready.Platforms)
-	return &weComServer{chatServer: c, fake: fake, callback: c.base + "/callbacks/wecom"}
+	return &weComServer{chatServer: c, fake: fake, callback: c.base + "/callbacks/wecom", watch: watch}
 }
 
 // startOrderAPI starts an order for 陈客服主管 through the API and returns
@@ -116,6 +120,15 @@ func TestWeComOrderEndToEnd(t *testing.T) {
 		require.Equal(t, "订单履约 · TM-6800 · ¥6,800.00", cards[u].Card.MainTitle.Title)
 		require.Contains(t, cards[u].Card.SubTitleText, "「拒绝」", "the reject button needs a reason: named, not offered")
 	}
+
+	// The cards are recorded once their deliveries end: a click sooner
+	// than that (no person is that quick) would find no card to keep its
+	// code on.
+	var keys []string
+	for _, row := range c.outboxOf(t, inst) {
+		keys = append(keys, row.key)
+	}
+	c.watch.await(t, logHandled, keys...)
 
 	// 钱多多 approves: an empty answer, the instance moves on.
 	before := c.version(t, inst)

@@ -50,8 +50,6 @@ type JDPollConfig struct {
 	BaseURL string `yaml:"base_url"`
 }
 
-var sourceName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
-
 var orderSource = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}=(generic|taobao|jd|pdd|douyin):.{16,}`)
 
 func (o OrdersConfig) validate(p *problems) {
@@ -72,7 +70,7 @@ func (o OrdersConfig) validate(p *problems) {
 		if jd.AccessToken.IsZero() {
 			from("orders.jd.access_token", "required: set it in the environment variable %s", EnvVar("orders.jd.access_token"))
 		}
-		if !sourceName.MatchString(jd.Source) {
+		if !robotName.MatchString(jd.Source) {
 			p.add("orders.jd.source", "expected a name of lower-case letters, digits, - and _, got %q", jd.Source)
 		}
 		checkBase(p, "orders.jd.base_url", jd.BaseURL, "https://api.jd.com/routerjson")

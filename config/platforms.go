@@ -106,6 +106,8 @@ const (
 	ModeStream  = "stream"
 )
 
+// robotName is the shape of the names configuration gives robots, order
+// sources and pollers.
 var robotName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 
 // ParseRobots reads a platform's robots entries ("name=URL#secret").

@@ -32,11 +32,7 @@ type OrderEnv struct {
 
 // EnvOf is the rule environment of o.
 func EnvOf(o Order) Env {
-	channel := o.Platform
-	if channel == "taobao" {
-		channel = "tmall"
-	}
-	e := OrderEnv{No: o.No, Platform: o.Platform, Channel: channel, Shop: o.Shop, Status: string(o.Status),
+	e := OrderEnv{No: o.No, Platform: o.Platform, Channel: Channel(o.Platform), Shop: o.Shop, Status: string(o.Status),
 		Refund: string(o.Refund), Paid: o.Paid.Decimal().StringFixed(2), Total: o.Total.Decimal().StringFixed(2),
 		PaidYuan: o.Paid.Decimal().InexactFloat64(), Buyer: o.Buyer, Province: o.Province, City: o.City, Lines: len(o.Lines)}
 	for _, l := range o.Lines {
@@ -47,4 +43,13 @@ func EnvOf(o Order) Env {
 		e.Items = append(e.Items, map[string]any{"sku": sku, "qty": l.Qty, "price": l.Price.Decimal().StringFixed(2)})
 	}
 	return Env{Order: e}
+}
+
+// Channel is a shop platform as the example flows' platform enums name it:
+// tmall for taobao, the others as they are.
+func Channel(platform string) string {
+	if platform == "taobao" {
+		return "tmall"
+	}
+	return platform
 }

@@ -93,26 +93,15 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		server.WriteError(w, http.StatusNotFound, server.CodeNotFound, "no such order source")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		server.WriteError(w, http.StatusRequestEntityTooLarge, server.CodeBodyTooLarge, "the payload is larger than 1 MiB")
-		return
-	}
 	now := h.now()
-	if src.Format == "douyin" {
-		err = VerifyDouyin(r.Header, body, src.AppKey, src.Secret.Reveal())
-	} else {
-		err = Verify(r.Header, body, []byte(src.Secret.Reveal()), now)
-	}
-	if err != nil {
-		h.log.Warn("order webhook refused", "source", name, "reason", err.Error())
-		server.WriteError(w, http.StatusUnauthorized, "bad_signature", "signature refused: "+err.Error())
+	body, ok := ReadSigned(w, r, src, now, h.log)
+	if !ok {
 		return
 	}
 	events, err := decode(src, body, now)
 	if err != nil {
 		h.log.Info("order payload refused", "source", name, "err", err)
-		writeProblems(w, err)
+		WriteProblems(w, "invalid_order", "the order payload was refused", err)
 		return
 	}
 	accepted, dup := 0, 0
@@ -120,7 +109,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		first, _, err := h.store.IngestOrderEvent(r.Context(), name, e)
 		switch {
 		case errors.Is(err, ErrInvalid):
-			writeProblems(w, err)
+			WriteProblems(w, "invalid_order", "the order payload was refused", err)
 			return
 		case err != nil:
 			// Events stored before this one stay stored; the sender's retry
@@ -159,8 +148,33 @@ func decode(src Source, body []byte, now time.Time) ([]Event, error) {
 	return []Event{OrderEvent(src.Name, o, now)}, nil
 }
 
-// writeProblems answers 400 with every reason the payload was refused.
-func writeProblems(w http.ResponseWriter, err error) {
+// ReadSigned reads a webhook's body (at most 1 MiB) and checks it was
+// signed by src (Douyin's event-sign for a douyin source, Verify for the
+// others), answering 413 or 401 itself when not: the orders and the stock
+// webhooks share it.
+func ReadSigned(w http.ResponseWriter, r *http.Request, src Source, now time.Time, log *slog.Logger) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		server.WriteError(w, http.StatusRequestEntityTooLarge, server.CodeBodyTooLarge, "the payload is larger than 1 MiB")
+		return nil, false
+	}
+	if src.Format == "douyin" {
+		err = VerifyDouyin(r.Header, body, src.AppKey, src.Secret.Reveal())
+	} else {
+		err = Verify(r.Header, body, []byte(src.Secret.Reveal()), now)
+	}
+	if err != nil {
+		log.Warn("webhook refused", "path", r.URL.Path, "source", src.Name, "reason", err.Error())
+		server.WriteError(w, http.StatusUnauthorized, "bad_signature", "signature refused: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+// WriteProblems answers 400 with code, message and every reason err
+// lists (one per line), as the orders and the stock webhooks refuse a
+// payload.
+func WriteProblems(w http.ResponseWriter, code, message string, err error) {
 	var problems []string
 	for _, line := range strings.Split(err.Error(), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
@@ -168,5 +182,5 @@ func writeProblems(w http.ResponseWriter, err error) {
 		}
 	}
 	server.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{
-		"code": "invalid_order", "message": "the order payload was refused", "problems": problems}})
+		"code": code, "message": message, "problems": problems}})
 }

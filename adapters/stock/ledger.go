@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"cardflow/adapters/orders"
 	"cardflow/flows"
 )
 
@@ -173,7 +174,7 @@ func (l *Ledger) alertEvents(rec Record, now Level) []flows.AlertEvent {
 	before := rec.Before().Sellable()
 	switch {
 	case now.Sellable() < 0:
-		platform := channel(rec.Platform)
+		platform := orders.Channel(rec.Platform)
 		if !slices.Contains(alertPlatforms, platform) {
 			platform = l.cfg.Platform
 		}
@@ -210,13 +211,4 @@ func retryable(err error) bool {
 	_, known := flows.Describe(err)
 	return !known || errors.Is(err, flows.ErrUnavailable) || errors.Is(err, context.Canceled) ||
 		errors.Is(err, context.DeadlineExceeded)
-}
-
-// channel is a shop platform as the example flows' enums name it: tmall
-// for taobao, the others as they are.
-func channel(platform string) string {
-	if platform == "taobao" {
-		return "tmall"
-	}
-	return platform
 }

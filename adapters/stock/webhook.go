@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -72,21 +71,15 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		server.WriteError(w, http.StatusNotFound, server.CodeNotFound, "no such stock source")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		server.WriteError(w, http.StatusRequestEntityTooLarge, server.CodeBodyTooLarge, "the payload is larger than 1 MiB")
-		return
-	}
 	now := h.now()
-	if err := orders.Verify(r.Header, body, []byte(src.Secret.Reveal()), now); err != nil {
-		h.log.Warn("stock webhook refused", "source", name, "reason", err.Error())
-		server.WriteError(w, http.StatusUnauthorized, "bad_signature", "signature refused: "+err.Error())
+	body, ok := orders.ReadSigned(w, r, src, now, h.log)
+	if !ok {
 		return
 	}
 	moves, err := Decode(name, body, now)
 	if err != nil {
 		h.log.Info("stock payload refused", "source", name, "err", err)
-		writeProblems(w, err)
+		orders.WriteProblems(w, "invalid_stock", "the stock payload was refused", err)
 		return
 	}
 	accepted, dup := 0, 0
@@ -96,7 +89,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, ErrInvalid):
 			// Decode prepared every movement; only a row pushed beyond the
 			// ledger's bounds gets here, and it is refused alone.
-			writeProblems(w, err)
+			orders.WriteProblems(w, "invalid_stock", "the stock payload was refused", err)
 			return
 		case err != nil:
 			// Movements applied before this one stay; the sender's retry
@@ -219,16 +212,4 @@ func unwrapInvalid(err error) error {
 		return nil
 	}
 	return errors.New(strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
-}
-
-// writeProblems answers 400 with every reason the payload was refused.
-func writeProblems(w http.ResponseWriter, err error) {
-	var problems []string
-	for _, line := range strings.Split(err.Error(), "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			problems = append(problems, line)
-		}
-	}
-	server.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{
-		"code": "invalid_stock", "message": "the stock payload was refused", "problems": problems}})
 }
