@@ -25,9 +25,8 @@ const (
 	EventOversell = "stock.oversell"
 	EventRestored = "stock.restored"
 	// EventLow fires when a SKU's sellable stock falls to its low-stock
-	// threshold, and resolves (Resolving) when it rises above it again.
-	// No example flow is triggered by it yet: until one is, the engine
-	// routes it nowhere.
+	// threshold, and resolves (Resolving) when it rises above it again:
+	// the trigger of configs/flows/low_stock_alert.yaml.
 	EventLow = "stock.low"
 	// alertSource is the AlertEvent source, in the audit trail.
 	alertSource = "stock"
@@ -47,7 +46,7 @@ type Config struct {
 	// tmall, jd, douyin, pdd, shopify; "tmall" when empty.
 	Platform string
 	// LowStock is the low-stock threshold of each SKU that has one: a
-	// stock.low alert fires when the SKU's sellable stock in a warehouse
+	// stock.low alert (configs/flows/low_stock_alert.yaml) fires when the SKU's sellable stock in a warehouse
 	// falls to it or below.
 	LowStock map[string]int64
 }

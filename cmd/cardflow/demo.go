@@ -16,6 +16,7 @@ import (
 	"cardflow/app"
 	"cardflow/config"
 	"cardflow/configs"
+	"cardflow/internal/shopday"
 )
 
 // demoAddr is where the demo listens unless configured otherwise: loopback
@@ -44,6 +45,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.String("data", config.Default().Store.SQLitePath, "embedded store file, created when missing (store.sqlite_path)")
 	fs.String("flows", defaultFlowsDir, "directory of flow definitions to load (flows.dir)")
 	fs.String("org", defaultOrgFile, "org directory (users, roles, departments) to load (flows.org_file)")
+	day := fs.Bool("shop-day", true, "play a small shop's day: orders on four platforms, a refund, low stock, an oversell, a digest")
 	scale := fs.Float64("sla-scale", 1, "run SLA timers this many times faster, to watch them work: 60 makes a 2h SLA pass in 2m")
 	if code, ok := parse(fs, args); !ok {
 		return code
@@ -65,12 +67,51 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if examples != nil && cfg.Source("orders.return_flow") == "default" {
 		cfg.Orders.ReturnFlow = "return_exchange"
 	}
+	var secrets map[string]string
+	if *day {
+		secrets = shopDayConfig(cfg)
+	}
 	return serve(ctx, cfg, stderr, app.RunOptions{
 		SLAScale:      *scale,
 		OpenSimulator: true,
 		Examples:      examples,
-		OnReady:       func(r app.Ready) { printDemoBanner(stdout, cfg, r, *scale) },
+		OnReady: func(r app.Ready) {
+			printDemoBanner(stdout, cfg, r, *scale)
+			if secrets != nil {
+				go playShopDay(ctx, cfg, r, secrets, stderr)
+			}
+		},
 	})
+}
+
+// shopDayConfig sets up the webhook sources the shop day posts to, with
+// secrets made up for this run, unless the configuration names sources of
+// its own; it returns nil then, and the day is not played.
+func shopDayConfig(cfg *config.Config) map[string]string {
+	if len(cfg.Orders.Sources) > 0 || len(cfg.Stock.Sources) > 0 {
+		return nil
+	}
+	secrets := shopday.NewSecrets()
+	orderSources, stockSources := shopday.Sources(secrets)
+	for _, e := range orderSources {
+		cfg.Orders.Sources = append(cfg.Orders.Sources, config.Secret(e))
+	}
+	for _, e := range stockSources {
+		cfg.Stock.Sources = append(cfg.Stock.Sources, config.Secret(e))
+	}
+	if cfg.Source("stock.low_stock") == "default" {
+		cfg.Stock.LowStock = shopday.LowStock
+	}
+	return secrets
+}
+
+// playShopDay plays the day against the demo once it listens.
+func playShopDay(ctx context.Context, cfg *config.Config, r app.Ready, secrets map[string]string, stderr io.Writer) {
+	log := cfg.Log.NewLogger(stderr).With("component", "shop-day")
+	t := shopday.Target{BaseURL: "http://" + r.Addr.String(), Secrets: secrets, Log: log}
+	if err := shopday.Play(ctx, t); err != nil && ctx.Err() == nil {
+		log.Warn("the shop day did not play every step", "err", err)
+	}
 }
 
 // demoBase is the demo's defaults, under the file, the environment and the
@@ -146,6 +187,10 @@ func printDemoBanner(w io.Writer, cfg *config.Config, r app.Ready, scale float64
 	}
 	fmt.Fprintf(w, `
   Chat simulator:  %[6]s/sim/
+
+  A small shop's day plays over the next minute (--shop-day=false to skip it): paid orders
+  from Tmall, JD, Pinduoduo and Douyin reach finance as cards, a refund opens a return for
+  CS, socks run low and a cup oversells for the warehouse, then the day's KPI digest.
 
   Pick 陈客服主管 (CS) and file an order of ¥6,800 with 发起审批; pick 钱多多 (finance) and
   approve it on her card; see 孙会计's copy change to 已由 钱多多 同意; approve as 周总监;

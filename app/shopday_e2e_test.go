@@ -1,0 +1,41 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/bot"
+	"cardflow/config"
+	"cardflow/internal/shopday"
+)
+
+// TestShopDay plays the demo's shop day against a server with the
+// simulator, ten times faster, and looks for every kind of card it brings.
+func TestShopDay(t *testing.T) {
+	t.Parallel()
+	secrets := shopday.NewSecrets()
+	c := startChatWith(t, nil, func(cfg *config.Config) {
+		o, s := shopday.Sources(secrets)
+		for _, e := range o {
+			cfg.Orders.Sources = append(cfg.Orders.Sources, config.Secret(e))
+		}
+		cfg.Stock.Sources = []config.Secret{config.Secret(s[0])}
+		cfg.Stock.LowStock = shopday.LowStock
+		cfg.Orders.RulesFile = "../configs/order_rules.example.yaml"
+	})
+	require.NoError(t, shopday.Play(t.Context(), shopday.Target{BaseURL: c.base, Secrets: secrets,
+		After: func(d time.Duration) <-chan time.Time { return time.After(d / 10) }}))
+	// Every order reaches finance; the big one and the refund are there.
+	for _, no := range []string{"4012345678901230001", "298765432100001", "261130-512345678900001", "6923456789012340001",
+		"4012345678901230002", "261130-512345678900010", "261130-512345678900011", "261130-512345678900012",
+		"6923456789012340002"} {
+		c.waitCard(t, "qian", func(card bot.Card) bool { return strings.HasPrefix(card.Title, "订单履约 · "+no+" · ") })
+	}
+	c.waitCard(t, "chen", func(card bot.Card) bool { return card.Title == "退货 · 261130-512345678900001 · ¥49.80" })
+	c.waitCard(t, "zheng", func(card bot.Card) bool { return strings.HasPrefix(card.Title, "超卖 · CUP-WHT") })
+	// The low-stock alert pages after its flow's group_wait (10s).
+	c.waitCard(t, "zheng", func(card bot.Card) bool { return card.Title == "库存偏低 · SOCK-3P · main" })
+}
