@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -76,6 +77,24 @@ func TestSignerURL(t *testing.T) {
 
 // TestSignerURLLength keeps a digest's chart URL short enough for every
 // platform's card (WeCom's and DingTalk's URL fields are the tightest).
+// TestSignerConcurrent signs from many goroutines, which share the pooled
+// deflaters (run with -race).
+func TestSignerConcurrent(t *testing.T) {
+	t.Parallel()
+	s := newSigner(t)
+	want, err := s.Token(week())
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	got := make([]string, 16)
+	for i := range got {
+		wg.Go(func() { got[i], _ = s.Token(week()) })
+	}
+	wg.Wait()
+	for i := range got {
+		require.Equal(t, want, got[i])
+	}
+}
+
 func TestSignerURLLength(t *testing.T) {
 	t.Parallel()
 	s := newSigner(t)
@@ -208,4 +227,17 @@ func TestSignerTokenRefusesInvalidSpec(t *testing.T) {
 	spec.Unit = "yuan"
 	_, err := newSigner(t).URL("https://oa.example.com", spec)
 	require.ErrorIs(t, err, ErrInvalid)
+}
+
+// BenchmarkURL signs a week of two series: the per-recipient cost when a
+// digest's chart is shared.
+func BenchmarkURL(b *testing.B) {
+	s := newSigner(b)
+	spec := week()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.URL("https://oa.example.com", spec); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
