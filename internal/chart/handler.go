@@ -13,8 +13,9 @@ import (
 // last segment) by drawing the chart the token carries. A bad token of any
 // kind (too long, a wrong MAC, a payload that does not inflate or decode or
 // validate) is a bare 404: the caller learns nothing of why. The PNG is
-// cacheable for a year, since the same URL always draws the same picture.
-// A drawing failure is a 500, logged to log (nil discards).
+// cacheable for a year, since the same URL always draws the same picture,
+// and the Signer keeps the last CachedCharts it drew. A drawing failure is
+// a 500, logged to log (nil discards).
 func (s *Signer) Handler(log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -37,7 +38,8 @@ func (s *Signer) Handler(log *slog.Logger) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		png, err := s.draw(spec)
+		_, mac, _ := strings.Cut(tok, ".")
+		png, err := s.drawn.get(mac, func() ([]byte, error) { return s.draw(spec) })
 		if err != nil {
 			log.ErrorContext(r.Context(), "chart: render", "err", err)
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)

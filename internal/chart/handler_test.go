@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
@@ -110,4 +111,37 @@ func TestHandlerRenderFailureIs500(t *testing.T) {
 	require.NotContains(t, rec.Body.String(), "ink", "the cause is logged, not shown")
 	require.Empty(t, rec.Header().Get("Cache-Control"), "a failure must not be cached for a year")
 	require.Contains(t, logs.String(), "level=ERROR msg=\"chart: render\" err=\"chart: draw: out of ink\"")
+
+	// The failure is not kept: once drawing works, the same URL serves.
+	s.draw = render
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u, nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+}
+
+func TestHandlerDrawsEachChartOnce(t *testing.T) {
+	t.Parallel()
+	s := newSigner(t)
+	var draws atomic.Int32
+	s.draw = func(spec Spec) ([]byte, error) {
+		draws.Add(1)
+		return render(spec)
+	}
+	h, _ := serve(t, s)
+	other := week()
+	other.Title = "客单价"
+	get := func(spec Spec) []byte {
+		u, err := s.URL("", spec)
+		require.NoError(t, err)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u, nil))
+		require.Equal(t, http.StatusOK, rec.Code)
+		return rec.Body.Bytes()
+	}
+	first := get(week())
+	require.Equal(t, first, get(week()))
+	require.Equal(t, first, get(week()))
+	require.EqualValues(t, 1, draws.Load(), "the same chart is drawn once")
+	require.NotEqual(t, first, get(other))
+	require.EqualValues(t, 2, draws.Load())
 }

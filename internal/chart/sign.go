@@ -33,8 +33,9 @@ const (
 // instance serves any chart and only cardflow can make one. A Signer is
 // safe for concurrent use.
 type Signer struct {
-	key  []byte
-	draw func(Spec) ([]byte, error) // render; a test makes it fail
+	key   []byte
+	draw  func(Spec) ([]byte, error) // render; a test makes it fail
+	drawn *pngCache
 }
 
 var b64 = base64.RawURLEncoding
@@ -60,7 +61,7 @@ func NewSigner(secret []byte) (*Signer, error) {
 	}
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("cardflow chart url v1"))
-	return &Signer{key: m.Sum(nil), draw: render}, nil
+	return &Signer{key: m.Sum(nil), draw: render, drawn: newPNGCache()}, nil
 }
 
 // URL returns base + "/charts/" + token + ".png", where the token is the
