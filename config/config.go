@@ -40,6 +40,7 @@ type Config struct {
 
 	Orders OrdersConfig `yaml:"orders"`
 	Stock  StockConfig  `yaml:"stock"`
+	KPI    KPIConfig    `yaml:"kpi"`
 
 	// sources records where each key path got its value ("cardflow.yaml:7"
 	// or "env CARDFLOW_SERVER_ADDR"); keys absent here hold their default.
@@ -66,6 +67,10 @@ type ServerConfig struct {
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	// IdleTimeout closes keep-alive connections idle for this long.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// PublicURL is where people's chat apps reach this server (behind its
+	// load balancer): chart images on cards link to it. Empty: links are
+	// relative, which only the simulator can open.
+	PublicURL string `yaml:"public_url"`
 	// APITokens are the bearer tokens /api/v1 accepts; environment only,
 	// comma separated.
 	APITokens []Secret `yaml:"api_tokens"`
@@ -170,6 +175,7 @@ func Default() *Config {
 		Orders: OrdersConfig{RouteInterval: 5 * time.Second, PollInterval: time.Minute,
 			JD: JDPollConfig{Source: "jd", BaseURL: "https://api.jd.com/routerjson"}},
 		Stock: StockConfig{Warehouse: "main", AlertPlatform: "tmall"},
+		KPI:   KPIConfig{AlertInterval: time.Minute},
 	}
 }
 

@@ -30,6 +30,10 @@ func (c *Config) Validate() error {
 	c.WeCom.validate(p)
 	c.DingTalk.validate(p)
 	c.Orders.validate(p)
+	c.KPI.validate(p)
+	if c.Server.PublicURL != "" {
+		checkBase(p, "server.public_url", c.Server.PublicURL, "https://cardflow.example.com")
+	}
 	c.Stock.validate(p)
 	c.checkCombination(p)
 	return errors.Join(p.errs...)
