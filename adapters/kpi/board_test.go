@@ -45,7 +45,13 @@ func paidOrder(platform, no string, paidAt time.Time, total, paid orders.Money, 
 // yesterday; a cost of ¥60 today; 300 pieces on hand throughout.
 func newBoard(t *testing.T) (*kpi.Board, *memStore) {
 	t.Helper()
-	f, err := kpi.Parse("kpis.yaml", []byte(boardDefs))
+	return newBoardWith(t, "")
+}
+
+// newBoardWith is newBoard with more YAML after the KPIs (alerts).
+func newBoardWith(t *testing.T, more string) (*kpi.Board, *memStore) {
+	t.Helper()
+	f, err := kpi.Parse("kpis.yaml", []byte(boardDefs+more))
 	require.NoError(t, err)
 	refunded := paidOrder("taobao", "o2", day(0, 11), 5_000, 5_000, 1)
 	refunded.Refund = orders.RefundDone

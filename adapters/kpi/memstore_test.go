@@ -101,3 +101,9 @@ func (m *memStore) totalsReads() int {
 	defer m.mu.Unlock()
 	return m.reads
 }
+
+func (m *memStore) add(o orders.Order) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.orders = append(m.orders, o)
+}
