@@ -6,8 +6,8 @@ package configs
 
 import "embed"
 
-// Examples are flows/*.yaml, org.example.yaml, cardflow.example.yaml and
-// order_rules.example.yaml.
+// Examples are flows/*.yaml, org.example.yaml, cardflow.example.yaml,
+// order_rules.example.yaml and kpis.example.yaml.
 //
-//go:embed flows/*.yaml org.example.yaml cardflow.example.yaml order_rules.example.yaml
+//go:embed flows/*.yaml org.example.yaml cardflow.example.yaml order_rules.example.yaml kpis.example.yaml
 var Examples embed.FS

@@ -101,17 +101,20 @@ func mergeOrder(ctx context.Context, tx pgx.Tx, e orders.Event) (json.RawMessage
 			return nil, orders.Order{}, err
 		}
 		args := []any{k.Platform, k.Shop, k.No, merged.Status, merged.Refund, int64(merged.Paid),
-			nullTime(merged.UpdatedAt), newDoc}
+			nullTime(merged.UpdatedAt), newDoc, nullTime(merged.CreatedAt), nullTime(merged.PaidAt),
+			int64(merged.Total), orderdoc.Units(merged)}
 		if stored != nil {
-			_, err := tx.Exec(ctx, `UPDATE orders SET status = $4, refund = $5, paid_fen = $6, updated_at = $7, doc = $8
+			_, err := tx.Exec(ctx, `UPDATE orders SET status = $4, refund = $5, paid_fen = $6, updated_at = $7, doc = $8,
+					created_at = $9, paid_at = $10, total_fen = $11, units = $12
 				WHERE platform = $1 AND shop = $2 AND no = $3`, args...)
 			if err != nil {
 				return nil, orders.Order{}, fmt.Errorf("update the order: %w", err)
 			}
 			return newDoc, merged, nil
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO orders (platform, shop, no, status, refund, paid_fen, updated_at, doc)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (platform, shop, no) DO NOTHING`, args...)
+		tag, err := tx.Exec(ctx, `INSERT INTO orders (platform, shop, no, status, refund, paid_fen, updated_at, doc,
+				created_at, paid_at, total_fen, units)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (platform, shop, no) DO NOTHING`, args...)
 		if err != nil {
 			return nil, orders.Order{}, fmt.Errorf("insert the order: %w", err)
 		}

@@ -71,12 +71,16 @@ func (s *Store) IngestOrderEvent(ctx context.Context, source string, e orders.Ev
 			return err
 		}
 		after = merged
-		if _, err := tx.ExecContext(ctx, `INSERT INTO orders (platform, shop, no, status, refund, paid_fen, updated_at, doc)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO orders (platform, shop, no, status, refund, paid_fen, updated_at, doc,
+				created_at, paid_at, total_fen, units)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (platform, shop, no) DO UPDATE SET status = excluded.status, refund = excluded.refund,
-				paid_fen = excluded.paid_fen, updated_at = excluded.updated_at, doc = excluded.doc`,
+				paid_fen = excluded.paid_fen, updated_at = excluded.updated_at, doc = excluded.doc,
+				created_at = excluded.created_at, paid_at = excluded.paid_at, total_fen = excluded.total_fen,
+				units = excluded.units`,
 			k.Platform, k.Shop, k.No, string(merged.Status), string(merged.Refund), int64(merged.Paid),
-			timeArg(merged.UpdatedAt), string(newDoc)); err != nil {
+			timeArg(merged.UpdatedAt), string(newDoc), timeArg(merged.CreatedAt), timeArg(merged.PaidAt),
+			int64(merged.Total), orderdoc.Units(merged)); err != nil {
 			return fmt.Errorf("write the order: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE order_events SET order_after = ? WHERE seq = ?`, string(newDoc), seq); err != nil {

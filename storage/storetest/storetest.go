@@ -55,8 +55,8 @@ func storeTest(name string, fn func(t *testing.T, s flows.Store)) suiteTest {
 
 // Run runs the conformance suite, every test in parallel on its own store
 // from newStore. Stores must also implement outbox.Pruner, bot.Store,
-// orders.Store and stock.Store; countRows lets the prune, order and stock
-// tests count the rows of the tables they write.
+// orders.Store, stock.Store and kpi.Store; countRows lets the prune,
+// order, stock and KPI tests count the rows of the tables they write.
 func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountRowsFunc) {
 	t.Helper()
 	groups := []struct {
@@ -78,6 +78,7 @@ func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountR
 		{name: "Bot", tests: botTests()},
 		{name: "Orders", tests: ordersTests(countRows)},
 		{name: "Stock", tests: stockTests(countRows)},
+		{name: "KPI", tests: kpiTests(countRows)},
 		{name: "Prune", tests: pruneTests(countRows)},
 		{name: "Unavailable", tests: unavailableTests()},
 	}

@@ -101,3 +101,13 @@ func utc(o orders.Order) orders.Order {
 	o.CreatedAt, o.PaidAt, o.ShippedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.PaidAt.UTC(), o.ShippedAt.UTC(), o.UpdatedAt.UTC()
 	return o
 }
+
+// Units is the pieces an order is for, its lines' quantities summed: the
+// column the KPI figures sum as units sold.
+func Units(o orders.Order) int64 {
+	var n int64
+	for _, l := range o.Lines {
+		n += l.Qty
+	}
+	return n
+}
