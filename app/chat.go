@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"cardflow/adapters/kpi"
 	"cardflow/adapters/orders"
 	"cardflow/adapters/stock"
 	"cardflow/bot"
@@ -80,7 +81,7 @@ type chatDeps struct {
 // newChat builds the chat side. With no platform configured it returns a
 // chat without pipeline, and notifications are logged instead.
 func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flows.Engine, shop *orderSide,
-	log *slog.Logger) (*chat, error) {
+	kpis *kpiSide, log *slog.Logger) (*chat, error) {
 	c := &chat{}
 	cs, ok := store.(chatStore)
 	if !ok {
@@ -100,6 +101,7 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 	}
 	orders.RegisterCommands(router, shop.store, orders.CommandOptions{ReturnFlow: returnFlow})
 	stock.RegisterCommands(router, shop.stockStore)
+	kpi.RegisterCommands(router, kpis.board, kpis.file)
 	locks := bot.NewCardLocks()
 	inbound := bot.NewActions(bot.ActionsDeps{Engine: engine, Store: cs, Locks: locks, Directory: engine, Render: render, Router: router,
 		Logger: log.With("component", "bot")})

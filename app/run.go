@@ -21,6 +21,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"cardflow/adapters/kpi/digest"
 	"cardflow/bot"
 	"cardflow/config"
 	"cardflow/flows"
@@ -70,6 +71,9 @@ type Ready struct {
 	// (sim.Name: a *sim.Platform); empty when none is configured. Tests
 	// and benchmarks watch and steer deliveries through them.
 	Platforms map[string]bot.Platform
+	// SendDigest sends a run of the named digest now, to its recipients
+	// (the demo's shop day sends the day's).
+	SendDigest func(ctx context.Context, name string) error
 }
 
 // Run reads and checks the flow definitions (and the org file, when
@@ -149,8 +153,15 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
-	chat, err := newChat(cfg, opts, store, engine, orderSide, log)
+	kpis, err := newKPI(cfg, opts.Examples, store, defs.flows, engine, log)
 	if err != nil {
+		return err
+	}
+	chat, err := newChat(cfg, opts, store, engine, orderSide, kpis, log)
+	if err != nil {
+		return err
+	}
+	if err := kpis.withPipeline(chat.pipeline, q, store); err != nil {
 		return err
 	}
 	srv := server.New(cfg, server.Deps{
@@ -164,6 +175,10 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 			chat.mount(r)
 			r.Method(http.MethodPost, "/webhooks/orders/{source}", orderSide.webhook)
 			r.Method(http.MethodPost, "/webhooks/stock/{source}", orderSide.stockHook)
+			r.Method(http.MethodPost, "/webhooks/kpi/{source}", kpis.webhook)
+			// Chart images open in chat apps without a token: the URL's
+			// signature is what authorises them.
+			r.Handle("/charts/{token}", kpis.signer.Handler(log.With("component", "charts")))
 		},
 	})
 
@@ -200,6 +215,18 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if orderSide.route {
 		wg.Go(func() { _ = orderSide.router.Run(work, cfg.Orders.RouteInterval) })
 	}
+	if len(kpis.file.Alerts) > 0 {
+		wg.Go(func() { kpis.alerter.Run(work, cfg.KPI.AlertInterval) })
+	}
+	if s := kpis.scheduler; s != nil {
+		wg.Go(func() { _ = s.Run(work) })
+		wg.Go(func() {
+			err := q.Consume(work, digest.Topic, s.Handle, queue.ConsumeOptions{DrainTimeout: cfg.Server.ShutdownTimeout})
+			if err != nil {
+				log.Error("digest consumer stopped", "err", err)
+			}
+		})
+	}
 	for _, poll := range orderSide.polls {
 		wg.Go(func() { _ = poll.Run(work, cfg.Orders.PollInterval) })
 	}
@@ -212,7 +239,8 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	}
 
 	if opts.OnReady != nil {
-		opts.OnReady(Ready{Addr: ln.Addr(), Flows: loaded, FlowsFrom: defs.from, Platforms: chat.platforms})
+		opts.OnReady(Ready{Addr: ln.Addr(), Flows: loaded, FlowsFrom: defs.from, Platforms: chat.platforms,
+			SendDigest: kpis.SendDigest})
 	}
 	// Open event streams (the simulator's) would hold the HTTP shutdown
 	// until its timeout: end them as soon as shutdown starts.

@@ -1,6 +1,10 @@
 package app_test
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -25,9 +29,11 @@ func TestShopDay(t *testing.T) {
 		cfg.Stock.Sources = []config.Secret{config.Secret(s[0])}
 		cfg.Stock.LowStock = shopday.LowStock
 		cfg.Orders.RulesFile = "../configs/order_rules.example.yaml"
+		cfg.KPI.File = "../configs/kpis.example.yaml"
 	})
 	require.NoError(t, shopday.Play(t.Context(), shopday.Target{BaseURL: c.base, Secrets: secrets,
-		After: func(d time.Duration) <-chan time.Time { return time.After(d / 10) }}))
+		After:  func(d time.Duration) <-chan time.Time { return time.After(d / 10) },
+		Digest: func(ctx context.Context) error { return c.ready.SendDigest(ctx, "evening") }}))
 	// Every order reaches finance; the big one and the refund are there.
 	for _, no := range []string{"4012345678901230001", "298765432100001", "261130-512345678900001", "6923456789012340001",
 		"4012345678901230002", "261130-512345678900010", "261130-512345678900011", "261130-512345678900012",
@@ -36,6 +42,33 @@ func TestShopDay(t *testing.T) {
 	}
 	c.waitCard(t, "chen", func(card bot.Card) bool { return card.Title == "退货 · 261130-512345678900001 · ¥49.80" })
 	c.waitCard(t, "zheng", func(card bot.Card) bool { return strings.HasPrefix(card.Title, "超卖 · CUP-WHT") })
+	// The evening digest (today's figures) reaches the GM, with its chart.
+	// (A run of it may have gone out at start-up already, as the catch-up
+	// of 21:00 when the test runs late in China's evening.)
+	m := c.waitCard(t, "wang", func(card bot.Card) bool {
+		return card.Title == "经营日报" && len(card.Tables) == 1 && card.Tables[0].Rows[0][1] == "¥7,777.50"
+	})
+	require.Equal(t, [][]string{{"销售额", "¥7,777.50"}, {"订单数", "9"}, {"客单价", "¥864.17"}, {"退款率", "0.0%"}},
+		firstColumns(m.Card.Tables[0].Rows, 2))
+	require.NotNil(t, m.Card.Image)
+	resp, err := http.Get(c.base + m.Card.Image.URL)
+	require.NoError(t, err)
+	png, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "image/png", resp.Header.Get("Content-Type"))
+	require.True(t, bytes.HasPrefix(png, []byte("\x89PNG")))
+
 	// The low-stock alert pages after its flow's group_wait (10s).
 	c.waitCard(t, "zheng", func(card bot.Card) bool { return card.Title == "库存偏低 · SOCK-3P · main" })
+}
+
+// firstColumns are the first n cells of each row.
+func firstColumns(rows [][]string, n int) [][]string {
+	var out [][]string
+	for _, r := range rows {
+		out = append(out, r[:n])
+	}
+	return out
 }

@@ -59,8 +59,10 @@ func TestParseExample(t *testing.T) {
 		{Name: "morning", Cron: "0 9 * * *", To: []string{"role:gm", "role:sales_director"},
 			KPIs: []string{"sales", "orders", "aov", "refund_rate", "gross_margin", "roi"}, Chart: "sales",
 			Period: "yesterday", Line: 41},
+		{Name: "evening", Cron: "0 21 * * *", To: []string{"role:gm", "role:sales_director"},
+			KPIs: []string{"sales", "orders", "aov", "refund_rate"}, Chart: "sales", Period: "today", Line: 47},
 		{Name: "weekly", Cron: "0 9 * * 1", To: []string{"u_wang"},
-			KPIs: []string{"sales", "gmv", "turnover_days", "roi"}, Chart: "sales", Period: "last_week", Line: 47},
+			KPIs: []string{"sales", "gmv", "turnover_days", "roi"}, Chart: "sales", Period: "last_week", Line: 53},
 	}, f.Digests)
 }
 

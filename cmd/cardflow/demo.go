@@ -64,6 +64,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// would not have the fields these rules fill.
 		cfg.Orders.RulesFile = "configs/order_rules.example.yaml"
 	}
+	if examples != nil && cfg.Source("kpi.file") == "default" {
+		cfg.KPI.File = "configs/kpis.example.yaml"
+	}
 	if examples != nil && cfg.Source("orders.return_flow") == "default" {
 		cfg.Orders.ReturnFlow = "return_exchange"
 	}
@@ -109,6 +112,10 @@ func shopDayConfig(cfg *config.Config) map[string]string {
 func playShopDay(ctx context.Context, cfg *config.Config, r app.Ready, secrets map[string]string, stderr io.Writer) {
 	log := cfg.Log.NewLogger(stderr).With("component", "shop-day")
 	t := shopday.Target{BaseURL: "http://" + r.Addr.String(), Secrets: secrets, Log: log}
+	if cfg.KPI.File == "configs/kpis.example.yaml" {
+		// The example's evening digest covers today: the day just played.
+		t.Digest = func(ctx context.Context) error { return r.SendDigest(ctx, "evening") }
+	}
 	if err := shopday.Play(ctx, t); err != nil && ctx.Err() == nil {
 		log.Warn("the shop day did not play every step", "err", err)
 	}
