@@ -29,6 +29,7 @@ import (
 	"cardflow/queue"
 	"cardflow/server"
 	"cardflow/server/api"
+	"cardflow/server/apitoken"
 	"cardflow/storage/postgres"
 	redisq "cardflow/storage/redis"
 	"cardflow/storage/sqlite"
@@ -164,6 +165,11 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if err := kpis.withPipeline(chat.pipeline, q, store); err != nil {
 		return err
 	}
+	tokens, ok := store.(apitoken.Store)
+	if !ok {
+		return fmt.Errorf("app: the %s store keeps no API tokens", storeName)
+	}
+	apiLog := log.With("component", "api")
 	srv := server.New(cfg, server.Deps{
 		Logger:     log,
 		Registry:   registry,
@@ -171,7 +177,8 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		QueueDepth: server.TopicDepths(q, flows.NotifyTopic),
 		Outbox:     store,
 		Routes: func(r chi.Router) {
-			api.New(engine, cfg.Server.APITokens, log.With("component", "api")).WithAdminTokens(cfg.Server.AdminTokens).Routes(r)
+			api.New(engine, cfg.Server.APITokens, apiLog).WithAdminTokens(cfg.Server.AdminTokens).
+				WithTokenStore(apitoken.NewVerifier(tokens, time.Now, apiLog)).Routes(r)
 			chat.mount(r)
 			r.Method(http.MethodPost, "/webhooks/orders/{source}", orderSide.webhook)
 			r.Method(http.MethodPost, "/webhooks/stock/{source}", orderSide.stockHook)

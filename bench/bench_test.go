@@ -117,10 +117,10 @@ func TestRunAbortsOnRefusal(t *testing.T) {
 	url := startServer(t)
 	rep, err := bench.Run(t.Context(), bench.Options{URL: url, Token: "not-the-servers-token", Clients: 2, Duration: time.Minute})
 	require.ErrorIs(t, err, bench.ErrAborted)
-	require.ErrorContains(t, err, "bench: aborted: start 401 unauthorized: HTTP 401 unauthorized: ")
+	require.ErrorContains(t, err, "bench: aborted: start 401 invalid_token: HTTP 401 invalid_token: ")
 	require.Zero(t, rep.Approvals)
 	require.NotEmpty(t, rep.Failures)
-	require.Equal(t, "start 401 unauthorized", rep.Failures[0].Key)
+	require.Equal(t, "start 401 invalid_token", rep.Failures[0].Key)
 	require.Less(t, rep.Elapsed, time.Minute, "aborted, not run for the whole duration")
 }
 

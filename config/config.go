@@ -71,12 +71,13 @@ type ServerConfig struct {
 	// load balancer): chart images on cards link to it. Empty: links are
 	// relative, which only the simulator can open.
 	PublicURL string `yaml:"public_url"`
-	// APITokens are the bearer tokens /api/v1 accepts; environment only,
-	// comma separated.
+	// APITokens are bearer tokens /api/v1 accepts with the write scope;
+	// environment only, comma separated. Tokens made with `cardflow tokens
+	// create` are accepted beside them.
 	APITokens []Secret `yaml:"api_tokens"`
-	// AdminTokens are bearer tokens that may also administer: set leave
-	// proxies (代理) over /api/v1. Environment only, comma separated; an
-	// admin token is accepted wherever an API token is.
+	// AdminTokens are bearer tokens with the admin scope: they may also
+	// administer, set leave proxies (代理) over /api/v1. Environment only,
+	// comma separated; an admin token is accepted wherever an API token is.
 	AdminTokens []Secret `yaml:"admin_tokens"`
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -65,6 +66,27 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
+type callerKey struct{}
+
+// SetCaller names, for the access log, who made the request whose context
+// this is: an API token's id ("token:tok_…"), never a secret. It does
+// nothing outside a request the server observes.
+func SetCaller(ctx context.Context, name string) {
+	if c, ok := ctx.Value(callerKey{}).(*atomic.Pointer[string]); ok {
+		c.Store(&name)
+	}
+}
+
+// caller returns what SetCaller recorded, or "".
+func caller(ctx context.Context) string {
+	if c, ok := ctx.Value(callerKey{}).(*atomic.Pointer[string]); ok {
+		if name := c.Load(); name != nil {
+			return *name
+		}
+	}
+	return ""
+}
+
 // observe writes the access log line and the request metrics once the
 // request is done, when chi has resolved the route pattern. It logs neither
 // headers nor the query string, where credentials travel.
@@ -73,6 +95,7 @@ func (s *Server) observe(m *httpMetrics) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			r = r.WithContext(context.WithValue(r.Context(), callerKey{}, new(atomic.Pointer[string])))
 			// Deferred, so a request whose handler aborts is recorded too.
 			defer func() { s.record(m, r, ww, time.Since(start)) }()
 			next.ServeHTTP(ww, r)
@@ -98,7 +121,7 @@ func (s *Server) record(m *httpMetrics, r *http.Request, ww middleware.WrapRespo
 	if status >= http.StatusInternalServerError {
 		level = slog.LevelError
 	}
-	s.log.LogAttrs(r.Context(), level, "http request",
+	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("route", route),
 		slog.String("path", r.URL.Path),
@@ -106,7 +129,11 @@ func (s *Server) record(m *httpMetrics, r *http.Request, ww middleware.WrapRespo
 		slog.Duration("duration", elapsed),
 		slog.Int("bytes", ww.BytesWritten()),
 		slog.String("request_id", RequestID(r.Context())),
-	)
+	}
+	if c := caller(r.Context()); c != "" {
+		attrs = append(attrs, slog.String("caller", c))
+	}
+	s.log.LogAttrs(r.Context(), level, "http request", attrs...)
 }
 
 // recoverer turns a handler panic into a logged 500 JSON error, unless the

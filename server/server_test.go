@@ -299,3 +299,37 @@ func TestPanicAfterHeadersCutsTheResponse(t *testing.T) {
 	_, err = io.ReadAll(resp.Body)
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
+
+// TestAccessLogNamesTheCaller: a handler's SetCaller reaches the access
+// log line; without it the line has no caller at all.
+func TestAccessLogNamesTheCaller(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, caller string
+	}{
+		{"named", "token:tok_abcd2345"},
+		{"not named", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs lockedBuffer
+			srv := New(config.Default(), Deps{Logger: jsonLogger(&logs), Routes: func(r chi.Router) {
+				r.Get("/who", func(w http.ResponseWriter, r *http.Request) {
+					if tt.caller != "" {
+						SetCaller(r.Context(), tt.caller)
+					}
+				})
+			}})
+			rec := httptest.NewRecorder()
+			srv.Router().ServeHTTP(rec, httptest.NewRequest("GET", "/who", nil))
+			var line map[string]any
+			require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(logs.String())), &line), logs.String())
+			got, logged := line["caller"]
+			require.Equal(t, tt.caller != "", logged, line)
+			if logged {
+				require.Equal(t, tt.caller, got)
+			}
+		})
+	}
+	SetCaller(t.Context(), "outside a request: no effect, no panic")
+}

@@ -28,8 +28,8 @@ func TestBenchAgainstDemo(t *testing.T) {
 
 	code, out, errOut = runCmd("bench", "--url", d.base, "--token", "wrong-token-0123456789", "--duration", "1m")
 	require.Equal(t, 1, code)
-	require.Contains(t, out, "start 401 unauthorized")
-	require.Contains(t, errOut, "cardflow bench: bench: aborted: start 401 unauthorized")
+	require.Contains(t, out, "start 401 invalid_token")
+	require.Contains(t, errOut, "cardflow bench: bench: aborted: start 401 invalid_token")
 
 	code, _, errOut = runCmd("bench", "--url", d.base, "--flow", "payroll")
 	require.Equal(t, 2, code)

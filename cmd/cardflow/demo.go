@@ -238,7 +238,7 @@ Stop it with Ctrl-C. Production runs the same binary on PostgreSQL and Redis: se
 func tokenNote(cfg *config.Config) string {
 	switch {
 	case len(cfg.Server.APITokens) == 0:
-		return "the API is off: CARDFLOW_SERVER_API_TOKENS is empty"
+		return "CARDFLOW_SERVER_API_TOKENS is empty: make a token with cardflow tokens create --name demo --scope write"
 	case cfg.Source("server.api_tokens") == "default":
 		return "this run's token is below"
 	}

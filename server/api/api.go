@@ -2,7 +2,10 @@
 // a flow instance, read one, list a user's tasks, and act on a task or an
 // instance, so flows run before (and beside) the chat platforms.
 //
-// Every route needs a bearer token from server.api_tokens. A token holder is
+// Every route needs a bearer token: one of server.api_tokens (scope write),
+// server.admin_tokens (admin), or one made with `cardflow tokens create`
+// (read, write or admin, see package apitoken). GET routes need read, the
+// others write, and setting leave proxies admin. A token holder is
 // trusted to act for the user named in the request ("actor"): it is a
 // service account of the company's own systems. Chat callbacks, in contrast,
 // take the acting user only from the platform's signed payload. Either way
@@ -27,6 +30,7 @@ import (
 	"cardflow/config"
 	"cardflow/flows"
 	"cardflow/server"
+	"cardflow/server/apitoken"
 )
 
 // IdempotencyHeader carries a client's idempotency key.
@@ -41,11 +45,14 @@ type API struct {
 	engine *flows.Engine
 	tokens []config.Secret
 	admin  []config.Secret
-	log    *slog.Logger
+	// verifier checks stored tokens; nil when only configured ones count.
+	verifier *apitoken.Verifier
+	log      *slog.Logger
 }
 
-// New returns the API for engine, accepting the given bearer tokens. With no
-// tokens every request is refused: the API is off.
+// New returns the API for engine, accepting the given bearer tokens (scope
+// write). With no tokens, and no token store (WithTokenStore), every
+// request is refused: the API is off.
 func New(engine *flows.Engine, tokens []config.Secret, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -106,19 +106,19 @@ func TestAuthentication(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
 	tests := []struct {
-		name, auth string
+		name, auth, code string
 	}{
-		{"no header", ""},
-		{"wrong token", "Bearer nope-nope-nope-nope-nope"},
-		{"not bearer", "Basic " + token},
-		{"empty bearer", "Bearer "},
+		{"no header", "", api.CodeUnauthorized},
+		{"wrong token", "Bearer nope-nope-nope-nope-nope", api.CodeInvalidToken},
+		{"not bearer", "Basic " + token, api.CodeUnauthorized},
+		{"empty bearer", "Bearer ", api.CodeUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			anon := &client{t: t, base: c.base, auth: tt.auth}
 			code, body := anon.do("GET", "/tasks?assignee=u_qian", nil)
 			require.Equal(t, http.StatusUnauthorized, code)
-			require.Equal(t, api.CodeUnauthorized, errCode(body))
+			require.Equal(t, tt.code, errCode(body))
 		})
 	}
 

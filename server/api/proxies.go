@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -10,33 +9,26 @@ import (
 	"cardflow/config"
 	"cardflow/flows"
 	"cardflow/server"
+	"cardflow/server/apitoken"
 )
 
 // CodeNotAdminToken answers a request that needs an admin token.
 const CodeNotAdminToken = "admin_token_required"
 
-// WithAdminTokens sets the bearer tokens that may also administer (set and
-// delete leave proxies). They are accepted wherever an API token is.
+// WithAdminTokens sets the configured bearer tokens of the admin scope:
+// they may also administer (set and delete leave proxies), and are
+// accepted wherever an API token is.
 func (a *API) WithAdminTokens(tokens []config.Secret) *API {
 	a.admin = tokens
 	return a
 }
 
-// adminKey marks a request made with an admin token.
-type adminKey struct{}
-
-func isAdmin(ctx context.Context) bool { ok, _ := ctx.Value(adminKey{}).(bool); return ok }
-
-// requireAdmin lets through only requests made with an admin token.
-func requireAdmin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isAdmin(r.Context()) {
-			server.WriteError(w, http.StatusForbidden, CodeNotAdminToken,
-				"setting leave proxies needs an admin token (CARDFLOW_SERVER_ADMIN_TOKENS)")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+// WithTokenStore makes the API accept the tokens of `cardflow tokens
+// create` too, each with its own scope, checked by v. With it the API is on
+// even without configured tokens: tokens can be created while it runs.
+func (a *API) WithTokenStore(v *apitoken.Verifier) *API {
+	a.verifier = v
+	return a
 }
 
 // proxyJSON is a leave proxy rule (代理) as the API reads and writes it.

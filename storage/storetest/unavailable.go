@@ -12,6 +12,7 @@ import (
 	"cardflow/adapters/stock"
 	"cardflow/flows"
 	"cardflow/outbox"
+	"cardflow/server/apitoken"
 )
 
 func unavailableTests() []suiteTest {
@@ -28,8 +29,8 @@ type Call struct {
 }
 
 // Calls returns a call of every method of s that reaches the database:
-// every flows.Store method but Close, and the outbox.Pruner, orders.Store
-// and stock.Store methods.
+// every flows.Store method but Close, and the outbox.Pruner, orders.Store,
+// stock.Store and apitoken.Store methods.
 func Calls(s flows.Store) []Call {
 	inst := NewInstance("i-calls")
 	calls := []Call{
@@ -111,6 +112,19 @@ func Calls(s flows.Store) []Call {
 				return err
 			}},
 			Call{"StockOf", func(ctx context.Context) error { _, err := st.StockOf(ctx, "TEA-LJ-250"); return err }},
+		)
+	}
+	if ts, ok := s.(apitoken.Store); ok {
+		tok := NewToken("tok_calls", 0)
+		calls = append(calls,
+			Call{"CreateAPIToken", func(ctx context.Context) error { return ts.CreateAPIToken(ctx, tok) }},
+			Call{"APIToken", func(ctx context.Context) error { _, err := ts.APIToken(ctx, tok.ID); return err }},
+			Call{"APITokens", func(ctx context.Context) error { _, err := ts.APITokens(ctx); return err }},
+			Call{"RevokeAPIToken", func(ctx context.Context) error { _, err := ts.RevokeAPIToken(ctx, tok.ID, BaseTime); return err }},
+			Call{"TouchAPIToken", func(ctx context.Context) error {
+				_, err := ts.TouchAPIToken(ctx, tok.ID, BaseTime, time.Minute)
+				return err
+			}},
 		)
 	}
 	return calls
