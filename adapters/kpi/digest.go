@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
@@ -73,4 +74,29 @@ func checkRecipient(to string) error {
 		}
 	}
 	return fmt.Errorf("%q: not a user id, role:<role> or chat:<platform>:<chat id>", clip(to))
+}
+
+// PeriodAt is what the digest covers when sent at now: the period and an
+// instant inside it, for Board.Figures in the digest's zone. yesterday is
+// the day before now's; last_week and last_month the week (Monday to
+// Sunday) and month before now's.
+func (d Digest) PeriodAt(now time.Time) (Period, time.Time) {
+	zone := d.Zone
+	if zone == nil {
+		zone = China
+	}
+	now = now.In(zone)
+	switch d.Period {
+	case "today":
+		return Day, now
+	case "last_week":
+		from, _ := Week.Window(now, zone)
+		prev, _ := Week.Prev(from, zone)
+		return Week, prev
+	case "last_month":
+		from, _ := Month.Window(now, zone)
+		prev, _ := Month.Prev(from, zone)
+		return Month, prev
+	}
+	return Day, now.AddDate(0, 0, -1)
 }

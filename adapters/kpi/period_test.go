@@ -62,3 +62,29 @@ func TestPeriodWindow(t *testing.T) {
 	from, to = kpi.Week.Prev(time.Date(2026, 11, 2, 0, 0, 0, 0, newYork), newYork)
 	require.Equal(t, 7*24*time.Hour+time.Hour, to.Sub(from), "the week clocks go back is 169 hours long")
 }
+
+func TestDigestPeriodAt(t *testing.T) {
+	t.Parallel()
+	// Monday 1 December 2026, 09:00 in China.
+	sent := time.Date(2026, 12, 1, 9, 0, 0, 0, kpi.China)
+	tests := []struct {
+		name     string
+		period   string
+		want     kpi.Period
+		wantFrom time.Time
+	}{
+		{name: "yesterday", period: "yesterday", want: kpi.Day, wantFrom: time.Date(2026, 11, 30, 0, 0, 0, 0, kpi.China)},
+		{name: "today", period: "today", want: kpi.Day, wantFrom: time.Date(2026, 12, 1, 0, 0, 0, 0, kpi.China)},
+		{name: "last week", period: "last_week", want: kpi.Week, wantFrom: time.Date(2026, 11, 23, 0, 0, 0, 0, kpi.China)},
+		{name: "last month", period: "last_month", want: kpi.Month, wantFrom: time.Date(2026, 11, 1, 0, 0, 0, 0, kpi.China)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, at := kpi.Digest{Period: tt.period, Zone: kpi.China}.PeriodAt(sent)
+			require.Equal(t, tt.want, p)
+			from, _ := p.Window(at, kpi.China)
+			require.True(t, tt.wantFrom.Equal(from), "got %s", from)
+		})
+	}
+}

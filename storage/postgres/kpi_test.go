@@ -52,3 +52,37 @@ func TestKPIMigrationFillsExistingOrders(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, kpi.Totals{Placed: 1, GMVFen: 10000}, got, "times are kept to the microsecond, cut not rounded")
 }
+
+// BenchmarkOrderTotals reads a day's totals among 1,000,000 orders
+// spread over a year (about 2,700 a day), every platform and one of
+// four: what a /kpi answer or a digest reads per window.
+func BenchmarkOrderTotals(b *testing.B) {
+	s := openTestStore(b, Options{})
+	ctx := b.Context()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	_, err := s.pool.Exec(ctx, `INSERT INTO orders (platform, shop, no, status, refund, paid_fen, doc,
+			created_at, paid_at, total_fen, units)
+		SELECT (ARRAY['taobao','jd','pdd','douyin'])[1 + i % 4], 's' || (i % 10), 'N' || i, 'paid',
+			CASE WHEN i % 20 = 0 THEN 'refunded' ELSE '' END, 1000 + i % 50000, '{}'::json,
+			$1::timestamptz + make_interval(secs => i * 31.536) - interval '1 minute',
+			$1::timestamptz + make_interval(secs => i * 31.536), 1200 + i % 50000, 1 + i % 3
+		FROM generate_series(1, 1000000) AS i`, start)
+	require.NoError(b, err)
+	_, err = s.pool.Exec(ctx, `VACUUM ANALYZE orders`)
+	require.NoError(b, err)
+	for _, bc := range []struct {
+		name   string
+		filter kpi.Filter
+	}{{name: "every platform"}, {name: "one platform", filter: kpi.Filter{Platform: "jd"}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			n := 0
+			for b.Loop() {
+				from := start.AddDate(0, 0, n%365)
+				t, err := s.OrderTotals(ctx, from, from.AddDate(0, 0, 1), bc.filter)
+				require.NoError(b, err)
+				require.NotZero(b, t.Paid)
+				n++
+			}
+		})
+	}
+}
