@@ -144,22 +144,6 @@ func (k *kpiSide) SendDigest(ctx context.Context, name string) error {
 	return err
 }
 
-// digestPeriod is what a digest run at run covers: the period and an
-// instant in it.
-func digestPeriod(d kpi.Digest, run time.Time) (kpi.Period, time.Time) {
-	at := run.In(d.Zone)
-	switch d.Period {
-	case "today":
-		return kpi.Day, at
-	case "last_week":
-		return kpi.Week, at.AddDate(0, 0, -7)
-	case "last_month":
-		first := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, d.Zone)
-		return kpi.Month, first.AddDate(0, 0, -1)
-	}
-	return kpi.Day, at.AddDate(0, 0, -1)
-}
-
 // digestTitles name a digest by its period, in Chinese and English.
 var digestTitles = map[kpi.Period][2]string{kpi.Day: {"经营日报", "Daily report"}, kpi.Week: {"经营周报", "Weekly report"},
 	kpi.Month: {"经营月报", "Monthly report"}}
@@ -176,7 +160,7 @@ func (k *kpiSide) render(ctx context.Context, s digest.Schedule, run time.Time, 
 		return bot.Card{}, err
 	}
 	en := r.Locale == bot.LocaleEN
-	p, _ := digestPeriod(d, run)
+	p, _ := d.PeriodAt(run)
 	title := digestTitles[p][0]
 	if en {
 		title = digestTitles[p][1]
@@ -225,7 +209,7 @@ func (k *kpiSide) runFigures(ctx context.Context, d kpi.Digest, run time.Time) (
 		if d.Chart != "" && !slices.Contains(names, d.Chart) {
 			names = append(names, d.Chart)
 		}
-		p, at := digestPeriod(d, run)
+		p, at := d.PeriodAt(run)
 		r.figs, r.err = k.board.Figures(ctx, names, p, at, d.Zone)
 	})
 	if r.err != nil {
