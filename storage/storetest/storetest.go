@@ -78,6 +78,7 @@ func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountR
 		{name: "Bot", tests: botTests()},
 		{name: "Orders", tests: ordersTests(countRows)},
 		{name: "Stock", tests: stockTests(countRows)},
+		{name: "OrderInstances", tests: orderInstanceTests(countRows)},
 		{name: "Prune", tests: pruneTests(countRows)},
 		{name: "Unavailable", tests: unavailableTests()},
 	}
