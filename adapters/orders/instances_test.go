@@ -79,6 +79,13 @@ func TestOrderCardListsInstances(t *testing.T) {
 	require.Contains(t, c.Text, "- [退换货](https://oa.example.com/console/instances/"+started.ID+") · 已撤回 · ")
 	require.Less(t, strings.Index(c.Text, "退换货"), strings.Index(c.Text, "订单履约"), "latest first")
 
+	cards, err := router.Handle(ctx, bot.Request{Reader: bot.Reader{UserID: "u_chen", Locale: bot.LocaleEN, Zone: time.UTC},
+		Message: bot.Message{Text: "/order " + tb.No}})
+	require.NoError(t, err)
+	require.Equal(t, "**Flows**\n- [退换货](https://oa.example.com/console/instances/"+started.ID+") · Withdrawn · "+
+		started.CreatedAt.UTC().Format("2006-01-02 15:04")+"\n- [订单履约](https://oa.example.com/console/instances/"+
+		fulfil.ID+") · In progress · "+fulfil.CreatedAt.UTC().Format("2006-01-02 15:04"), cards[0].Text, "in English, in UTC")
+
 	// A click from a card about no stored order links nothing.
 	hook := orders.CardStarts(store, nil)
 	require.NoError(t, hook(ctx, bot.Click{Values: map[string]string{orders.ValueOrder: "p=taobao&s=x&n=nope"}},

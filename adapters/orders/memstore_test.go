@@ -20,6 +20,8 @@ type memStore struct {
 	cursor map[string]string
 	links  []orders.InstanceLink
 	fail   error
+	// linkFail, when set, fails LinkOrderInstance alone.
+	linkFail error
 }
 
 func newMemStore() *memStore {
@@ -113,6 +115,9 @@ func (s *memStore) LinkOrderInstance(_ context.Context, l orders.InstanceLink) e
 	defer s.mu.Unlock()
 	if s.fail != nil {
 		return s.fail
+	}
+	if s.linkFail != nil {
+		return s.linkFail
 	}
 	for _, x := range s.links {
 		if x.Platform == l.Platform && x.Shop == l.Shop && x.No == l.No && x.InstanceID == l.InstanceID {
