@@ -99,12 +99,12 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 		}
 		returnFlow = f
 	}
-	orders.RegisterCommands(router, shop.store, orders.CommandOptions{ReturnFlow: returnFlow})
+	orders.RegisterCommands(router, shop.store, orders.CommandOptions{ReturnFlow: returnFlow, Instances: cs})
 	stock.RegisterCommands(router, shop.stockStore)
 	kpi.RegisterCommands(router, kpis.board, kpis.file)
 	locks := bot.NewCardLocks()
 	inbound := bot.NewActions(bot.ActionsDeps{Engine: engine, Store: cs, Locks: locks, Directory: engine, Render: render, Router: router,
-		Logger: log.With("component", "bot")})
+		Started: orders.CardStarts(shop.store, nil), Logger: log.With("component", "bot")})
 	limits := map[string]bot.Limits{}
 	for _, e := range platformTable {
 		if e.enabled(cfg) {

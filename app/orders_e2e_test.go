@@ -53,14 +53,33 @@ func TestOrderWebhookToCard(t *testing.T) {
 	}
 	require.Equal(t, http.StatusOK, c.do(t, http.MethodGet, "/api/v1/tasks?assignee=u_qian&status=open", nil, &tasks))
 	require.Len(t, tasks.Tasks, 1, "one instance for the one order")
+	var inst struct {
+		Instance struct {
+			CreatedAt time.Time `json:"created_at"`
+		} `json:"instance"`
+	}
+	require.Equal(t, http.StatusOK, c.do(t, http.MethodGet, "/api/v1/instances/"+tasks.Tasks[0].InstanceID+"?viewer=u_qian", nil, &inst))
+	started := inst.Instance.CreatedAt
+	require.False(t, started.IsZero())
+	china := time.FixedZone("CST", 8*3600)
 
 	var said struct {
 		Replies []sim.Message `json:"replies"`
 	}
-	require.Equal(t, http.StatusOK, c.do(t, http.MethodPost, "/sim/api/message",
-		map[string]any{"user": "chen", "text": "查单 4012345678901234567"}, &said))
-	require.Len(t, said.Replies, 1)
+	// The router links the instance right after starting it, so the task
+	// may show a moment before the link does; each question is an event
+	// of the simulator, which wakes the wait.
+	ctx, cancel := context.WithTimeout(t.Context(), patience)
+	defer cancel()
+	require.NoError(t, c.sim.Wait(ctx, func() bool {
+		said.Replies = nil
+		require.Equal(t, http.StatusOK, c.do(t, http.MethodPost, "/sim/api/message",
+			map[string]any{"user": "chen", "text": "查单 4012345678901234567"}, &said))
+		return len(said.Replies) == 1 && said.Replies[0].Card.Text != ""
+	}), "the order card lists its instance: %+v", said.Replies)
 	require.Equal(t, "订单 4012345678901234567 · ¥6,800.00", said.Replies[0].Card.Title)
+	require.Equal(t, "**相关流程**\n- 订单履约 · 进行中 · "+started.In(china).Format("2006-01-02 15:04"),
+		said.Replies[0].Card.Text, "the card lists the fulfilment instance the paid order started")
 }
 
 // postSigned posts a signed body to a webhook path with secret.

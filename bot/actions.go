@@ -22,8 +22,10 @@ type Actions struct {
 	dir    Directory
 	render Renderer
 	router *Router
-	log    *slog.Logger
-	now    func() time.Time
+	// started is told the instances a card's start button starts.
+	started func(ctx context.Context, c Click, res flows.Result) error
+	log     *slog.Logger
+	now     func() time.Time
 }
 
 // ActionsDeps are what Actions works with.
@@ -37,8 +39,13 @@ type ActionsDeps struct {
 	Directory Directory
 	Render    Renderer
 	Router    *Router
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Started, when set, is told every instance a card's start button
+	// started, with the click (whose Values carry what the button fixed,
+	// such as the order a card was about), also when a retried click finds
+	// the instance started. Its error is logged: the start stands.
+	Started func(ctx context.Context, c Click, res flows.Result) error
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // NewActions returns the Inbound of deps.
@@ -49,7 +56,8 @@ func NewActions(d ActionsDeps) *Actions {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Actions{engine: d.Engine, store: d.Store, locks: d.Locks, dir: d.Directory, render: d.Render, router: d.Router, log: d.Logger, now: d.Now}
+	return &Actions{engine: d.Engine, store: d.Store, locks: d.Locks, dir: d.Directory, render: d.Render, router: d.Router,
+		started: d.Started, log: d.Logger, now: d.Now}
 }
 
 var _ Inbound = (*Actions)(nil)
@@ -88,6 +96,11 @@ func (a *Actions) Click(ctx context.Context, c Click) (ClickReply, error) {
 		defer unlock()
 	}
 	res, err := a.engine.Act(ctx, act)
+	if err == nil && act.Kind == flows.ActStart && res.InstanceID != "" && a.started != nil {
+		if serr := a.started(ctx, c, res); serr != nil {
+			a.log.Warn("a started instance was not recorded where its card came from", "instance", res.InstanceID, "err", serr)
+		}
+	}
 	switch {
 	case err != nil:
 		return a.refused(ctx, r, p, err)

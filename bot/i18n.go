@@ -233,6 +233,12 @@ func (t tr) status(s flows.InstanceStatus) string {
 	return string(s)
 }
 
+// InstanceStatusText names an instance's status for a reader of l, as
+// the instance's own card does: 进行中, 已通过 (In progress, Approved).
+func InstanceStatusText(l Locale, s flows.InstanceStatus) string {
+	return translator(l).status(s)
+}
+
 // list joins names as the locale does: 钱多多、孙会计 / 钱多多, 孙会计.
 func (t tr) list(names []string) string { return strings.Join(names, t.s(mListSep)) }
 
@@ -283,6 +289,12 @@ func groupDigits(s string) string {
 // as markdown: a comment cannot make a link or bold text on a card.
 func mdEscape(s string) string {
 	return mdEscaper.Replace(s)
+}
+
+// EscapeMarkdown keeps text from elsewhere (a flow's name, a shop's) from
+// being read as markdown when it is written into a card's Text.
+func EscapeMarkdown(s string) string {
+	return mdEscape(s)
 }
 
 var mdEscaper = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `_`, `\_`, "`", "\\`", `[`, `\[`, `]`, `\]`,

@@ -21,6 +21,12 @@ type CommandOptions struct {
 	// (退换货): the order's number and paid amount fill its order_no and
 	// refund_amount fields, the card asks for the others.
 	ReturnFlow *flows.Flow
+	// Instances, when set, reads the flow instances started for an order,
+	// which its card lists (flows.Store).
+	Instances Instances
+	// ConsoleURL is the web console's base URL; the instances a card
+	// lists link to it when it is set.
+	ConsoleURL string
 }
 
 // RegisterCommands adds /order (查单) to the chat router: an order looked
@@ -48,6 +54,9 @@ func RegisterCommands(r *bot.Router, store Store, opts CommandOptions) {
 		var cards []bot.Card
 		for _, o := range found[:min(len(found), maxOrderCards)] {
 			c := OrderCard(o, req.Reader)
+			if err := addInstances(ctx, &c, o, store, opts, req.Reader); err != nil {
+				return nil, fmt.Errorf("orders: look up %s: %w", clip(args[0]), err)
+			}
 			offerReturn(&c, o, opts.ReturnFlow, req.Reader.Locale)
 			cards = append(cards, c)
 		}
@@ -188,5 +197,6 @@ func offerReturn(c *bot.Card, o Order, f *flows.Flow, l bot.Locale) {
 	c.Inputs = bot.FormInputs(ask, l)
 	c.Buttons = []bot.Button{{Label: label, Style: bot.StyleDefault, Action: flows.ActStart,
 		Payload: bot.Payload{FlowID: f.ID}.String(), NeedsInput: len(ask) > 0,
-		Values: map[string]string{returnOrderNo: o.No, returnAmount: o.Paid.Decimal().StringFixed(2)}}}
+		Values: map[string]string{returnOrderNo: o.No, returnAmount: o.Paid.Decimal().StringFixed(2),
+			ValueOrder: orderValue(o)}}}
 }

@@ -18,7 +18,10 @@ type memStore struct {
 	seen   map[string]bool
 	routed map[string]bool
 	cursor map[string]string
+	links  []orders.InstanceLink
 	fail   error
+	// linkFail, when set, fails LinkOrderInstance alone.
+	linkFail error
 }
 
 func newMemStore() *memStore {
@@ -102,4 +105,38 @@ func (s *memStore) SetOrderCursor(_ context.Context, source, shop, cursor string
 	}
 	s.cursor[source+"/"+shop] = cursor
 	return nil
+}
+
+func (s *memStore) LinkOrderInstance(_ context.Context, l orders.InstanceLink) error {
+	if err := orders.CheckLink(l); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return s.fail
+	}
+	if s.linkFail != nil {
+		return s.linkFail
+	}
+	for _, x := range s.links {
+		if x.Platform == l.Platform && x.Shop == l.Shop && x.No == l.No && x.InstanceID == l.InstanceID {
+			return nil
+		}
+	}
+	s.links = append(s.links, l)
+	return nil
+}
+
+func (s *memStore) OrderInstances(_ context.Context, platform, shop, no string, limit int) ([]orders.InstanceLink, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []orders.InstanceLink
+	for _, x := range s.links {
+		if x.Platform == platform && x.Shop == shop && x.No == no {
+			out = append(out, x)
+		}
+	}
+	slices.SortFunc(out, func(a, b orders.InstanceLink) int { return b.StartedAt.Compare(a.StartedAt) })
+	return out[:min(len(out), max(limit, 0))], s.fail
 }

@@ -109,6 +109,17 @@ func (r *Router) RouteOnce(ctx context.Context) (int, error) {
 			case err == nil:
 				r.log.Info("order event started a flow", "source", se.Source, "event", se.Event.ID,
 					"flow", req.FlowID, "instance", res.InstanceID)
+				// The start is keyed by the event and the link is kept
+				// once, so a round that fails here starts and links again
+				// without a second instance.
+				link := InstanceLink{Platform: se.Order.Platform, Shop: se.Order.Shop, No: se.Order.No,
+					InstanceID: res.InstanceID, FlowID: req.FlowID, StartedAt: r.now()}
+				if err := r.store.LinkOrderInstance(ctx, link); errors.Is(err, ErrInvalid) {
+					r.log.Error("order event's instance not linked to its order", "source", se.Source,
+						"event", se.Event.ID, "instance", res.InstanceID, "err", err)
+				} else if err != nil {
+					return i, fmt.Errorf("orders: event %s/%s: %w", se.Source, se.Event.ID, err)
+				}
 			case isRetryable(err):
 				return i, err
 			default:

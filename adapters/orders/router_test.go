@@ -74,6 +74,44 @@ func TestRouterKeepsEventsWhileTheStoreIsDown(t *testing.T) {
 	require.Equal(t, 1, down.calls)
 }
 
+// TestRouterKeepsEventsUntilLinked: an instance started but not linked to
+// its order leaves the event unrouted; the next round starts it again (the
+// same instance, by the event's key) and links it.
+func TestRouterKeepsEventsUntilLinked(t *testing.T) {
+	t.Parallel()
+	_, engine := exampletest.World(t)
+	store := newMemStore()
+	r := orders.NewRouter(store, exampleRules(t), engine, bottest.NewLog().Logger, nil)
+	tb, err := orders.Taobao(sample(t, "taobao_fullinfo.json"))
+	require.NoError(t, err)
+	_, _, err = store.IngestOrderEvent(t.Context(), "tmall-main", orders.OrderEvent("tmall-main", tb, time.Now()))
+	require.NoError(t, err)
+	store.mu.Lock()
+	store.linkFail = fmt.Errorf("link: %w", flows.ErrUnavailable)
+	store.mu.Unlock()
+	_, err = r.RouteOnce(t.Context())
+	require.ErrorIs(t, err, flows.ErrUnavailable)
+	left, err := store.UnroutedOrderEvents(t.Context(), 10)
+	require.NoError(t, err)
+	require.Len(t, left, 1, "kept for the next round")
+
+	store.mu.Lock()
+	store.linkFail = nil
+	store.mu.Unlock()
+	n, err := r.RouteOnce(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	links, err := store.OrderInstances(t.Context(), tb.Platform, tb.Shop, tb.No, 5)
+	require.NoError(t, err)
+	require.Len(t, links, 1)
+	views, err := engine.Tasks(t.Context(), flows.TaskQuery{Status: flows.TaskOpen, Limit: 10})
+	require.NoError(t, err)
+	require.NotEmpty(t, views)
+	for _, v := range views {
+		require.Equal(t, links[0].InstanceID, v.Task.InstanceID, "one instance, started twice")
+	}
+}
+
 func TestOrderCommand(t *testing.T) {
 	t.Parallel()
 	store := newMemStore()

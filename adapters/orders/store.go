@@ -45,6 +45,41 @@ type Store interface {
 	// orders. A source, shop or cursor that is empty, longer than 512 bytes,
 	// not UTF-8 or holding NUL is refused with ErrInvalid.
 	SetOrderCursor(ctx context.Context, source, shop, cursor string, at time.Time) error
+
+	// LinkOrderInstance records that a flow instance was started for an
+	// order. Recording the same order and instance again changes nothing
+	// (the first FlowID and StartedAt stay). A link failing CheckLink is
+	// refused with ErrInvalid. The order need not be stored.
+	LinkOrderInstance(ctx context.Context, l InstanceLink) error
+
+	// OrderInstances returns up to limit links of the order, the latest
+	// started first, ties by instance id in byte order; none is not an
+	// error, and a limit of 0 or less returns none.
+	OrderInstances(ctx context.Context, platform, shop, no string, limit int) ([]InstanceLink, error)
+}
+
+// InstanceLink says a flow instance was started for an order: by a rule
+// on one of its events, or from its card.
+type InstanceLink struct {
+	Platform, Shop, No string
+	InstanceID         string
+	FlowID             string
+	StartedAt          time.Time
+}
+
+// CheckLink is the check LinkOrderInstance makes of a link: an order
+// number, platform and instance, every text at most 512 bytes of UTF-8
+// without NUL (the shop may be empty, as an order's may).
+func CheckLink(l InstanceLink) error {
+	if l.Platform == "" || l.No == "" || l.InstanceID == "" {
+		return fmt.Errorf("instance link %q/%q: %w", clip(l.No), clip(l.InstanceID), ErrInvalid)
+	}
+	for _, v := range []string{l.Platform, l.Shop, l.No, l.InstanceID, l.FlowID} {
+		if len(v) > 512 || !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return fmt.Errorf("instance link %q/%q: %w", clip(l.No), clip(l.InstanceID), ErrInvalid)
+		}
+	}
+	return nil
 }
 
 // CheckCursor is the check SetOrderCursor makes of its arguments.

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -17,112 +16,121 @@ var _ orders.Store = (*Store)(nil)
 
 // IngestOrderEvent records e unless source already recorded its id, and
 // applies it to the stored order in the same transaction (see
-// orders.Store).
+// orders.Store). It costs two round trips: the transaction is two
+// pipelined batches on one connection, the second ending in its COMMIT.
 //
 // The event's insert comes first: a racing insert of the same id waits for
-// the first to commit and then skips the row, so exactly one call is first,
-// and the read that follows (a new statement, hence a new snapshot) sees
-// the order the winner wrote. The order row is then locked (FOR UPDATE), so
-// concurrent events on one order are merged one after the other and none is
-// lost; an order not stored yet is inserted, and an insert that loses the
-// race for it merges again over the winner's row.
+// the first to commit and then skips the row, so exactly one call is first.
+// Then an advisory lock on the order's key (platform, shop, number) makes
+// the events of one order merge one after the other, the order not stored
+// yet included: the read that follows the lock (a new statement, hence a
+// new snapshot) sees whatever the previous holder committed, so no change
+// is lost and an order is inserted once.
 func (s *Store) IngestOrderEvent(ctx context.Context, source string, e orders.Event) (bool, orders.Order, error) {
 	p, err := orderdoc.Prepare(source, e)
 	if err != nil {
 		return false, orders.Order{}, fmt.Errorf("postgres: ingest order event %s/%s: %w", source, e.ID, err)
 	}
-	e = p.Event
-	var (
-		first bool
-		after orders.Order
-	)
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var seq int64
-		err := tx.QueryRow(ctx, `INSERT INTO order_events (source, event_id, kind, platform, shop, no, event, recorded_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, now())
-			ON CONFLICT (source, event_id) DO NOTHING RETURNING seq`,
-			source, e.ID, e.Kind, e.Order.Platform, e.Order.Shop, e.Order.No, p.Doc).Scan(&seq)
-		if errors.Is(err, pgx.ErrNoRows) {
-			// Recorded before: the order it was applied to, as it stands.
-			var doc []byte
-			err := tx.QueryRow(ctx, `SELECT o.doc FROM order_events e
-				JOIN orders o ON o.platform = e.platform AND o.shop = e.shop AND o.no = e.no
-				WHERE e.source = $1 AND e.event_id = $2`, source, e.ID).Scan(&doc)
-			if err != nil {
-				return fmt.Errorf("read the order of the recorded event: %w", err)
-			}
-			after, err = orderdoc.DecodeOrder(doc)
-			return err
-		}
-		if err != nil {
-			return fmt.Errorf("record: %w", err)
-		}
-		first = true
-		doc, merged, err := mergeOrder(ctx, tx, e)
-		if err != nil {
-			return err
-		}
-		after = merged
-		if _, err := tx.Exec(ctx, `UPDATE order_events SET order_after = $2 WHERE seq = $1`, seq, doc); err != nil {
-			return fmt.Errorf("keep the order after: %w", err)
-		}
-		return nil
-	})
+	first, after, err := s.ingest(ctx, source, p)
 	if err != nil {
-		return false, orders.Order{}, fail(err, "ingest order event %s/%s", source, e.ID)
+		return false, orders.Order{}, fail(err, "ingest order event %s/%s", source, p.Event.ID)
 	}
 	return first, after, nil
 }
 
-// mergeOrder applies e to its order under the order's row lock and returns
-// the order as written, and its document.
-func mergeOrder(ctx context.Context, tx pgx.Tx, e orders.Event) (json.RawMessage, orders.Order, error) {
-	k := e.Order
-	// Twice at most: an insert that loses the race for a new order finds
-	// the winner's row locked and committed on the second round, and rows
-	// are never deleted.
-	for range 2 {
-		var stored *orders.Order
-		var doc []byte
-		err := tx.QueryRow(ctx, `SELECT doc FROM orders WHERE platform = $1 AND shop = $2 AND no = $3 FOR UPDATE`,
-			k.Platform, k.Shop, k.No).Scan(&doc)
-		switch {
-		case err == nil:
-			o, err := orderdoc.DecodeOrder(doc)
-			if err != nil {
-				return nil, orders.Order{}, err
-			}
-			stored = &o
-		case !errors.Is(err, pgx.ErrNoRows):
-			return nil, orders.Order{}, fmt.Errorf("read the order: %w", err)
-		}
-		newDoc, merged, err := orderdoc.EncodeOrder(orders.Merge(stored, e))
-		if err != nil {
-			return nil, orders.Order{}, err
-		}
-		args := []any{k.Platform, k.Shop, k.No, merged.Status, merged.Refund, int64(merged.Paid),
-			nullTime(merged.UpdatedAt), newDoc, nullTime(merged.CreatedAt), nullTime(merged.PaidAt),
-			int64(merged.Total), orderdoc.Units(merged)}
-		if stored != nil {
-			_, err := tx.Exec(ctx, `UPDATE orders SET status = $4, refund = $5, paid_fen = $6, updated_at = $7, doc = $8,
-					created_at = $9, paid_at = $10, total_fen = $11, units = $12
-				WHERE platform = $1 AND shop = $2 AND no = $3`, args...)
-			if err != nil {
-				return nil, orders.Order{}, fmt.Errorf("update the order: %w", err)
-			}
-			return newDoc, merged, nil
-		}
-		tag, err := tx.Exec(ctx, `INSERT INTO orders (platform, shop, no, status, refund, paid_fen, updated_at, doc,
-				created_at, paid_at, total_fen, units)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (platform, shop, no) DO NOTHING`, args...)
-		if err != nil {
-			return nil, orders.Order{}, fmt.Errorf("insert the order: %w", err)
-		}
-		if tag.RowsAffected() == 1 {
-			return newDoc, merged, nil
-		}
+// orderLockClass is the first key of the advisory locks on orders, the
+// second being the hash of the order's key; two-key advisory locks do not
+// share a space with the one-key lock of the migrations.
+const orderLockClass = 0x6f726472 // "ordr"
+
+// ingest runs IngestOrderEvent's transaction. A connection left inside a
+// transaction by a failure is discarded by the pool when released.
+func (s *Store) ingest(ctx context.Context, source string, p orderdoc.Prepared) (bool, orders.Order, error) {
+	e, k := p.Event, p.Event.Order
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return false, orders.Order{}, err
 	}
-	return nil, orders.Order{}, fmt.Errorf("order %s/%s/%s: inserted by another event yet not found", k.Platform, k.Shop, k.No)
+	defer conn.Release()
+	rollback := func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK") }
+
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	var seq int64
+	inserted := true
+	b.Queue(`INSERT INTO order_events (source, event_id, kind, platform, shop, no, event, recorded_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+		ON CONFLICT (source, event_id) DO NOTHING RETURNING seq`,
+		source, e.ID, e.Kind, k.Platform, k.Shop, k.No, p.Doc).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&seq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			inserted = false
+			return nil
+		}
+		return err
+	})
+	// Keys whose hashes collide only wait for each other.
+	b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, orderLockClass, k.Platform+"/"+k.Shop+"/"+k.No)
+	var stored *orders.Order
+	b.Queue(`SELECT doc FROM orders WHERE platform = $1 AND shop = $2 AND no = $3`,
+		k.Platform, k.Shop, k.No).QueryRow(func(row pgx.Row) error {
+		var doc []byte
+		err := row.Scan(&doc)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read the order: %w", err)
+		}
+		o, err := orderdoc.DecodeOrder(doc)
+		stored = &o
+		return err
+	})
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		rollback()
+		return false, orders.Order{}, fmt.Errorf("record: %w", err)
+	}
+	if !inserted {
+		// Recorded before: the order it was applied to, as it stands.
+		var doc []byte
+		err := conn.QueryRow(ctx, `SELECT o.doc FROM order_events e
+			JOIN orders o ON o.platform = e.platform AND o.shop = e.shop AND o.no = e.no
+			WHERE e.source = $1 AND e.event_id = $2`, source, e.ID).Scan(&doc)
+		rollback()
+		if err != nil {
+			return false, orders.Order{}, fmt.Errorf("read the order of the recorded event: %w", err)
+		}
+		after, err := orderdoc.DecodeOrder(doc)
+		return false, after, err
+	}
+
+	newDoc, merged, err := orderdoc.EncodeOrder(orders.Merge(stored, e))
+	if err != nil {
+		rollback()
+		return false, orders.Order{}, err
+	}
+	b = &pgx.Batch{}
+	args := []any{k.Platform, k.Shop, k.No, merged.Status, merged.Refund, int64(merged.Paid),
+		nullTime(merged.UpdatedAt), newDoc, nullTime(merged.CreatedAt), nullTime(merged.PaidAt),
+		int64(merged.Total), orderdoc.Units(merged)}
+	if stored != nil {
+		b.Queue(`UPDATE orders SET status = $4, refund = $5, paid_fen = $6, updated_at = $7, doc = $8,
+				created_at = $9, paid_at = $10, total_fen = $11, units = $12
+			WHERE platform = $1 AND shop = $2 AND no = $3`, args...)
+	} else {
+		// No ON CONFLICT: under the lock no other event inserts the order,
+		// and were one to, the unique violation rolls this one back.
+		b.Queue(`INSERT INTO orders (platform, shop, no, status, refund, paid_fen, updated_at, doc,
+				created_at, paid_at, total_fen, units)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, args...)
+	}
+	b.Queue(`UPDATE order_events SET order_after = $2 WHERE seq = $1`, seq, newDoc)
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		rollback()
+		return false, orders.Order{}, fmt.Errorf("write the order: %w", err)
+	}
+	return true, merged, nil
 }
 
 // OrdersByNo returns the orders with this number on every platform and

@@ -81,6 +81,7 @@ func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountR
 		{name: "Stock", tests: stockTests(countRows)},
 		{name: "KPI", tests: kpiTests(countRows)},
 		{name: "Token", tests: tokenTests()},
+		{name: "OrderInstances", tests: orderInstanceTests(countRows)},
 		{name: "Prune", tests: pruneTests(countRows)},
 		{name: "Unavailable", tests: unavailableTests()},
 	}
