@@ -55,8 +55,9 @@ func storeTest(name string, fn func(t *testing.T, s flows.Store)) suiteTest {
 
 // Run runs the conformance suite, every test in parallel on its own store
 // from newStore. Stores must also implement outbox.Pruner, bot.Store,
-// orders.Store, stock.Store and kpi.Store; countRows lets the prune,
-// order, stock and KPI tests count the rows of the tables they write.
+// orders.Store, stock.Store, stock.PushStore and kpi.Store; countRows lets
+// the prune, order, stock, stock push and KPI tests count the rows of the
+// tables they write.
 func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountRowsFunc) {
 	t.Helper()
 	groups := []struct {
@@ -79,6 +80,7 @@ func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountR
 		{name: "Orders", tests: ordersTests(countRows)},
 		{name: "Stock", tests: stockTests(countRows)},
 		{name: "KPI", tests: kpiTests(countRows)},
+		{name: "StockPush", tests: stockPushTests(countRows)},
 		{name: "Prune", tests: pruneTests(countRows)},
 		{name: "Unavailable", tests: unavailableTests()},
 	}
