@@ -20,7 +20,7 @@ func TestExamples(t *testing.T) {
 	for i, f := range flows {
 		ids[i] = f.ID
 	}
-	require.Equal(t, []string{"campaign_launch", "kpi_alert", "order_fulfilment", "oversell_alert", "purchase_request", "return_exchange", "supplier_onboarding"}, ids)
+	require.Equal(t, []string{"campaign_launch", "kpi_alert", "low_stock_alert", "order_fulfilment", "oversell_alert", "purchase_request", "return_exchange", "stock_push_alert", "supplier_onboarding"}, ids)
 
 	org := loadExampleOrg(t)
 	forms := map[string]map[string]any{
@@ -33,6 +33,7 @@ func TestExamples(t *testing.T) {
 		"oversell_alert":   {"sku": "SKU-1", "warehouse": "hz-1", "platform": "jd", "oversold_qty": 3},
 		"purchase_request": {"title": "包材", "supplier": "某纸业", "requester": "u_feng", "amount": "60000", "needed_by": "2025-12-01", "lines": []any{map[string]any{"sku": "BOX-1", "qty": 1000, "unit_price": "60"}}},
 		"return_exchange":  {"order_no": "JD-9", "kind": "退货", "reason": "破损", "refund_amount": "99.90"},
+		"stock_push_alert": {"target": "tmall-bridge", "failures": 5},
 		"supplier_onboarding": {"supplier_name": "某纸业", "category": "包材", "license": "https://files.example.com/l.png",
 			"contact": "李经理", "bank_account": "6222020200112233445", "annual_volume": "1200000"},
 	}

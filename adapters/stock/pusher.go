@@ -252,7 +252,7 @@ func (p *Pusher) failed(ctx context.Context, target string, now time.Time, attem
 		return nil
 	}
 	ev := flows.AlertEvent{Source: alertSource, Event: EventPushFailing, At: now,
-		Form:           map[string]any{"target": target, "failures": o.Failures, "since": o.Since.UTC().Format(time.RFC3339)},
+		Form:           map[string]any{"target": target, "failures": o.Failures},
 		IdempotencyKey: "stock-push-failing:" + target + "/" + strconv.FormatInt(o.Since.UnixMicro(), 10)}
 	if _, err := p.opts.Alerts.Alert(ctx, ev); err != nil {
 		if retryable(err) {
