@@ -107,23 +107,17 @@ type PushTarget struct {
 	Secret config.Secret
 }
 
-// MinPushSecret is the shortest signing secret of a push target, in bytes.
-const MinPushSecret = 16
-
-// ParsePushTargets reads stock.push_targets entries, "name=URL#secret",
-// as config.ParseRobots reads robots; every target needs a secret of at
-// least 16 bytes. Errors never quote an entry: each holds a secret.
+// ParsePushTargets reads stock.push_targets entries, "name=URL#secret"
+// (config.ParsePushTargets: a secret of at least 16 bytes each). Errors
+// never quote an entry: each holds a secret.
 func ParsePushTargets(entries []config.Secret) ([]PushTarget, error) {
-	robots, err := config.ParseRobots(entries)
+	list, err := config.ParsePushTargets(entries)
 	if err != nil {
 		return nil, fmt.Errorf("stock push targets: %w", err)
 	}
-	out := make([]PushTarget, 0, len(robots))
-	for _, r := range robots {
-		if len(r.SignSecret.Reveal()) < MinPushSecret {
-			return nil, fmt.Errorf("stock push targets: target %s: add a signing secret of at least %d bytes after the URL as #<secret>", r.Name, MinPushSecret)
-		}
-		out = append(out, PushTarget{Name: r.Name, URL: r.URL, Secret: r.SignSecret})
+	out := make([]PushTarget, len(list))
+	for i, t := range list {
+		out[i] = PushTarget{Name: t.Name, URL: t.URL, Secret: t.SignSecret}
 	}
 	return out, nil
 }

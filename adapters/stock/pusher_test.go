@@ -357,15 +357,15 @@ func TestParsePushTargets(t *testing.T) {
 		want    string
 	}{
 		{name: "no secret", entries: []config.Secret{"shop=https://x.example.com/s"},
-			want: "target shop: add a signing secret of at least 16 bytes"},
+			want: "item 0 (target shop): add a signing secret of at least 16 bytes after the URL as #<secret>"},
 		{name: "a short secret", entries: []config.Secret{"shop=https://x.example.com/s#short-secret"},
-			want: "target shop: add a signing secret of at least 16 bytes"},
+			want: "item 0 (target shop): add a signing secret of at least 16 bytes after the URL as #<secret>"},
 		{name: "a bad name", entries: []config.Secret{"Shop!=https://x.example.com/s#" + pushSecret},
-			want: "item 0: expected name=<webhook URL>"},
+			want: "item 0: expected name=<URL>#<secret>"},
 		{name: "not http", entries: []config.Secret{"shop=ftp://x.example.com/s#" + pushSecret},
-			want: "item 0 (robot shop): the webhook is not an http(s) URL"},
+			want: "item 0 (target shop): the URL is not an http(s) URL"},
 		{name: "named twice", entries: []config.Secret{"shop=https://a.example.com#" + pushSecret,
-			"shop=https://b.example.com#" + pushSecret}, want: `item 1: robot "shop" is named twice`},
+			"shop=https://b.example.com#" + pushSecret}, want: `item 1: target "shop" is named twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
