@@ -1,12 +1,14 @@
 package stock_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -274,6 +276,37 @@ func TestPushChangeDuringFlight(t *testing.T) {
 	}, withoutAt(b.recv.deliveries()), "the newer version is pushed after")
 }
 
+func TestPushShutdownReleasesItsClaim(t *testing.T) {
+	t.Parallel()
+	b := newPushBundle(t, stock.PushOptions{})
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	var first atomic.Bool
+	b.recv.block = func() {
+		if first.CompareAndSwap(false, true) {
+			close(inFlight)
+			<-release // the first push hangs until the test is over
+		}
+	}
+	t.Cleanup(func() { close(release) }) // before the server closes
+	b.set(t, "count-1", "SKU-1", 5)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() {
+		_, err := b.pusher.PushOnce(ctx)
+		done <- err
+	}()
+	<-inFlight
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	require.NotContains(t, b.log.String(), "stock push failed", "a shutdown is not the receiver's failure")
+
+	// The row was put back due now, its attempts unchanged: the next
+	// round pushes it at once.
+	b.pushOnce(t, 1)
+	require.Equal(t, []received{{SKU: "SKU-1", Sellable: 5, Version: 1, key: "tmall-bridge/SKU-1/1"}},
+		withoutAt(b.recv.deliveries()))
+}
+
 func TestPushAlertsOnceAndResolves(t *testing.T) {
 	t.Parallel()
 	b := newPushBundle(t, stock.PushOptions{AlertAfter: 3})
@@ -339,43 +372,6 @@ func TestPushLeaksNoSecret(t *testing.T) {
 	// The host and port may show (they help find the receiver); the path
 	// and query, which may carry a token, and the signing secret never.
 	bottest.AssertNoLeak(t, []string{pushSecret, pushToken, "/stock?token"}, err, b.log.String())
-}
-
-func TestParsePushTargets(t *testing.T) {
-	t.Parallel()
-	got, err := stock.ParsePushTargets([]config.Secret{"tmall-bridge=https://bridge.example.com/stock#" + pushSecret,
-		"wms=http://wms.local:8080/in?token=abc#0123456789abcdef"})
-	require.NoError(t, err)
-	require.Equal(t, []stock.PushTarget{
-		{Name: "tmall-bridge", URL: "https://bridge.example.com/stock", Secret: pushSecret},
-		{Name: "wms", URL: "http://wms.local:8080/in?token=abc", Secret: "0123456789abcdef"},
-	}, got)
-
-	tests := []struct {
-		name    string
-		entries []config.Secret
-		want    string
-	}{
-		{name: "no secret", entries: []config.Secret{"shop=https://x.example.com/s"},
-			want: "item 0 (target shop): add a signing secret of at least 16 bytes after the URL as #<secret>"},
-		{name: "a short secret", entries: []config.Secret{"shop=https://x.example.com/s#short-secret"},
-			want: "item 0 (target shop): add a signing secret of at least 16 bytes after the URL as #<secret>"},
-		{name: "a bad name", entries: []config.Secret{"Shop!=https://x.example.com/s#" + pushSecret},
-			want: "item 0: expected name=<URL>#<secret>"},
-		{name: "not http", entries: []config.Secret{"shop=ftp://x.example.com/s#" + pushSecret},
-			want: "item 0 (target shop): the URL is not an http(s) URL"},
-		{name: "named twice", entries: []config.Secret{"shop=https://a.example.com#" + pushSecret,
-			"shop=https://b.example.com#" + pushSecret}, want: `item 1: target "shop" is named twice`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := stock.ParsePushTargets(tt.entries)
-			require.ErrorContains(t, err, tt.want)
-			require.NotContains(t, err.Error(), pushSecret)
-			require.NotContains(t, err.Error(), "short-secret")
-		})
-	}
 }
 
 // withoutAt clears the pushes' times, which are the store's clock.
