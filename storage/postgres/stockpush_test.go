@@ -161,3 +161,25 @@ func TestTwoPushersShareTheOutbox(t *testing.T) {
 		require.Equal(t, want, last[fmt.Sprint("SKU-", i)][1], "SKU-%d's final quantity", i)
 	}
 }
+
+// BenchmarkApplyMovementPush measures what the push outbox adds to a
+// movement: the upsert of its SKU's row per registered target and the
+// sum over warehouses.
+func BenchmarkApplyMovementPush(b *testing.B) {
+	for _, targets := range [][]string{nil, {"shop", "wms"}} {
+		b.Run(fmt.Sprint(len(targets), " targets"), func(b *testing.B) {
+			s := openTestStore(b, Options{MaxConns: 4})
+			if targets != nil {
+				require.NoError(b, s.RegisterPushTargets(b.Context(), targets))
+			}
+			i := 0
+			for b.Loop() {
+				_, _, _, err := s.ApplyMovement(b.Context(), stock.Movement{Source: "wms", EventID: fmt.Sprint(i),
+					SKU: fmt.Sprint("SKU-", i%100), Warehouse: fmt.Sprint("w-", i%3), Kind: stock.KindReceive, Qty: 1,
+					At: time.Now()})
+				require.NoError(b, err)
+				i++
+			}
+		})
+	}
+}
