@@ -26,6 +26,7 @@ func TestExamples(t *testing.T) {
 	forms := map[string]map[string]any{
 		"campaign_launch": {"campaign": "双11", "platform": "tmall", "starts_on": "2025-11-01", "ends_on": "2025-11-11",
 			"budget": "200000", "plan": "https://files.example.com/plan.pdf"},
+		"low_stock_alert": {"sku": "SOCK-1", "warehouse": "main", "sellable": 3, "threshold": 5},
 		"order_fulfilment": {"order_no": "TM-1001", "platform": "tmall", "amount": "5000.01",
 			"items": []any{map[string]any{"sku": "SKU-1", "qty": 2, "price": "2500.005"}}},
 		"kpi_alert": {"rule": "refund_rate_high", "kpi": "退款率", "period": "11月29日", "value": "6.2%",
