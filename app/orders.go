@@ -27,6 +27,8 @@ type orderSide struct {
 	route bool
 	// polls are the pollers of platforms that are asked for orders.
 	polls []*orders.PollLoop
+	// pusher tells stock.push_targets the new sellable stock; nil for none.
+	pusher *stock.Pusher
 }
 
 // newOrders builds the orders adapter on store. The rules are read (from
@@ -89,9 +91,9 @@ func readRules(path string, examples fs.FS) (*orders.Rules, error) {
 	return orders.ParseRules(path, data)
 }
 
-// withStock adds the stock ledger: its webhook, and its reservations from
-// the order events the router hands it (so the router runs even without
-// rules).
+// withStock adds the stock ledger: its webhook, its reservations from the
+// order events the router hands it (so the router runs even without
+// rules), and the pusher of stock.push_targets when any is set.
 func (o *orderSide) withStock(cfg *config.Config, store flows.Store, engine *flows.Engine, log *slog.Logger) error {
 	st, ok := store.(stock.Store)
 	if !ok {
@@ -109,5 +111,18 @@ func (o *orderSide) withStock(cfg *config.Config, store flows.Store, engine *flo
 	}
 	o.router.Listen(ledger.ApplyOrderEvent)
 	o.stockHook, o.stockStore = stock.NewWebhook(sources, ledger, log, nil), st
+	targets, err := stock.ParsePushTargets(cfg.Stock.PushTargets)
+	if err != nil {
+		return fmt.Errorf("stock.push_targets: %w", err)
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	ps, ok := store.(stock.PushStore)
+	if !ok {
+		return errors.New("stock: the store keeps no push outbox")
+	}
+	o.pusher = stock.NewPusher(ps, targets, stock.PushOptions{AlertAfter: cfg.Stock.PushAlertAfter,
+		Interval: cfg.Stock.PushInterval, Alerts: engine}, log, nil)
 	return nil
 }

@@ -237,6 +237,9 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	for _, poll := range orderSide.polls {
 		wg.Go(func() { _ = poll.Run(work, cfg.Orders.PollInterval) })
 	}
+	if orderSide.pusher != nil {
+		wg.Go(func() { _ = orderSide.pusher.Run(work) })
+	}
 	for _, run := range chat.runners {
 		wg.Go(func() {
 			if err := run(work); err != nil && work.Err() == nil {

@@ -175,7 +175,7 @@ func Default() *Config {
 		DingTalk: DingTalkConfig{Mode: ModeStream, BaseURL: "https://api.dingtalk.com", Timeout: 10 * time.Second},
 		Orders: OrdersConfig{RouteInterval: 5 * time.Second, PollInterval: time.Minute,
 			JD: JDPollConfig{Source: "jd", BaseURL: "https://api.jd.com/routerjson"}},
-		Stock: StockConfig{Warehouse: "main", AlertPlatform: "tmall"},
+		Stock: StockConfig{Warehouse: "main", AlertPlatform: "tmall", PushAlertAfter: 5, PushInterval: 2 * time.Second},
 		KPI:   KPIConfig{AlertInterval: time.Minute},
 	}
 }

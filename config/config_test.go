@@ -134,6 +134,9 @@ dingtalk.client_secret: required: set it in the environment variable CARDFLOW_DI
 dingtalk.robot_code: required: the app robot's code (dingtalk.enabled from testdata/bad/platforms.yaml:8)
 dingtalk.card_template_id: required: the card template's id (….schema) (dingtalk.enabled from testdata/bad/platforms.yaml:8)
 dingtalk.base_url: expected an http(s) URL such as https://api.dingtalk.com, got "api.dingtalk.com" (testdata/bad/platforms.yaml:9)`},
+		{name: "stock push settings", file: "stock_push.yaml", want: `
+stock.push_alert_after: must be at least 1, got 0 (testdata/bad/stock_push.yaml:2)
+stock.push_interval: must be positive, got 0s (testdata/bad/stock_push.yaml:3)`},
 		{name: "postgres without redis", file: "postgres_without_redis.yaml", want: `
 queue.redis_url: required when store.dsn is set: several instances share work through Redis (store.dsn from testdata/bad/postgres_without_redis.yaml:2)`},
 		{name: "wrong URL schemes", file: "wrong_schemes.yaml", want: `
@@ -234,6 +237,33 @@ CARDFLOW_STORE_MIGRATE_ON_START: store.migrate_on_start: expected true or false,
 			wantErr: `server.api_tokens[1]: too short: a bearer token needs at least 16 characters (server.api_tokens from env CARDFLOW_SERVER_API_TOKENS)
 outbox.batch_size: must be at least 1, got 0 (env CARDFLOW_OUTBOX_BATCH_SIZE)
 queue.redis_url: required when store.dsn is set: several instances share work through Redis (store.dsn from env CARDFLOW_STORE_DSN)`,
+		},
+		{
+			name: "stock push targets from the environment",
+			env:  map[string]string{"CARDFLOW_STOCK_PUSH_TARGETS": "tmall-bridge=https://bridge.example.com/stock#hunter2-push-secret-0"},
+			check: func(t *testing.T, c *Config) {
+				targets, err := ParsePushTargets(c.Stock.PushTargets)
+				require.NoError(t, err)
+				require.Equal(t, []PushTarget{{Name: "tmall-bridge", URL: "https://bridge.example.com/stock",
+					SignSecret: "hunter2-push-secret-0"}}, targets)
+				require.Equal(t, 5, c.Stock.PushAlertAfter)
+				require.Equal(t, 2*time.Second, c.Stock.PushInterval)
+			},
+		},
+		{
+			name:    "a stock push target without a long enough secret",
+			env:     map[string]string{"CARDFLOW_STOCK_PUSH_TARGETS": "shop=https://a.example.com/s?token=hunter2#short,"},
+			wantErr: `CARDFLOW_STOCK_PUSH_TARGETS: stock.push_targets: item 1 of the comma-separated list is empty`,
+		},
+		{
+			name:    "a stock push target whose secret is too short",
+			env:     map[string]string{"CARDFLOW_STOCK_PUSH_TARGETS": "shop=https://a.example.com/s?token=hunter2#short"},
+			wantErr: `stock.push_targets: item 0 (target shop): add a signing secret of at least 16 bytes after the URL as #<secret> (env CARDFLOW_STOCK_PUSH_TARGETS)`,
+		},
+		{
+			name:    "a stock push target that is not a URL",
+			env:     map[string]string{"CARDFLOW_STOCK_PUSH_TARGETS": "shop=hunter2.example.com#0123456789abcdef"},
+			wantErr: `stock.push_targets: item 0 (target shop): the URL is not an http(s) URL (env CARDFLOW_STOCK_PUSH_TARGETS)`,
 		},
 	}
 	for _, tt := range tests {

@@ -102,6 +102,15 @@ type StockConfig struct {
 	// stock.low alert fires when a SKU's sellable stock in a warehouse falls
 	// to N or below.
 	LowStock string `yaml:"low_stock"`
+	// PushTargets are the shop platforms' bridges or WMSs told each SKU's
+	// new sellable stock, each "name=URL#secret" (the secret signs the
+	// push like an inbound webhook); environment only.
+	PushTargets []Secret `yaml:"push_targets"`
+	// PushAlertAfter is how many consecutive failed pushes to a target
+	// start its alert (stock.push_failing).
+	PushAlertAfter int `yaml:"push_alert_after"`
+	// PushInterval is how often due pushes are looked for.
+	PushInterval time.Duration `yaml:"push_interval"`
 }
 
 var lowStockItem = regexp.MustCompile(`^\s*[^=,\s][^=,]{0,127}=\d{1,9}\s*$`)
@@ -123,6 +132,7 @@ func (s StockConfig) validate(p *problems) {
 			}
 		}
 	}
+	s.validatePush(p)
 }
 
 // LowStockThresholds reads stock.low_stock (checked by Validate).

@@ -20,12 +20,13 @@ func TestExamples(t *testing.T) {
 	for i, f := range flows {
 		ids[i] = f.ID
 	}
-	require.Equal(t, []string{"campaign_launch", "kpi_alert", "order_fulfilment", "oversell_alert", "purchase_request", "return_exchange", "supplier_onboarding"}, ids)
+	require.Equal(t, []string{"campaign_launch", "kpi_alert", "low_stock_alert", "order_fulfilment", "oversell_alert", "purchase_request", "return_exchange", "stock_push_alert", "supplier_onboarding"}, ids)
 
 	org := loadExampleOrg(t)
 	forms := map[string]map[string]any{
 		"campaign_launch": {"campaign": "双11", "platform": "tmall", "starts_on": "2025-11-01", "ends_on": "2025-11-11",
 			"budget": "200000", "plan": "https://files.example.com/plan.pdf"},
+		"low_stock_alert": {"sku": "SOCK-1", "warehouse": "main", "sellable": 3, "threshold": 5},
 		"order_fulfilment": {"order_no": "TM-1001", "platform": "tmall", "amount": "5000.01",
 			"items": []any{map[string]any{"sku": "SKU-1", "qty": 2, "price": "2500.005"}}},
 		"kpi_alert": {"rule": "refund_rate_high", "kpi": "退款率", "period": "11月29日", "value": "6.2%",
@@ -33,6 +34,7 @@ func TestExamples(t *testing.T) {
 		"oversell_alert":   {"sku": "SKU-1", "warehouse": "hz-1", "platform": "jd", "oversold_qty": 3},
 		"purchase_request": {"title": "包材", "supplier": "某纸业", "requester": "u_feng", "amount": "60000", "needed_by": "2025-12-01", "lines": []any{map[string]any{"sku": "BOX-1", "qty": 1000, "unit_price": "60"}}},
 		"return_exchange":  {"order_no": "JD-9", "kind": "退货", "reason": "破损", "refund_amount": "99.90"},
+		"stock_push_alert": {"target": "tmall-bridge", "failures": 5},
 		"supplier_onboarding": {"supplier_name": "某纸业", "category": "包材", "license": "https://files.example.com/l.png",
 			"contact": "李经理", "bank_account": "6222020200112233445", "annual_volume": "1200000"},
 	}

@@ -2,8 +2,10 @@
 // is on hand, what paid orders have reserved, and what is left to sell;
 // every movement that changed it, recorded once per source and event id;
 // the signed webhook a WMS or ERP posts movements to; the movements order
-// events make; the oversell alerts it raises through the alert flows; and
-// the /stock (库存) chat command.
+// events make; the oversell alerts it raises through the alert flows; the
+// /stock (库存) chat command; and the push of each changed SKU's sellable
+// stock back to the shops and WMSs (Pusher), from an outbox the store
+// fills in each movement's transaction.
 //
 // Quantities are exact integers (pieces), never floats.
 package stock

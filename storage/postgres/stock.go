@@ -27,7 +27,8 @@ var errRacedRepeat = errors.New("movement recorded meanwhile")
 // other, each on the row the one before left, and none is lost. A racing
 // repeat of the same id waits at the movement's insert for the first to
 // commit and skips; its transaction is rolled back and the call answers as
-// a repeat.
+// a repeat. The SKU's stock pushes are upserted in the same transaction
+// (upsertPushes).
 func (s *Store) ApplyMovement(ctx context.Context, m stock.Movement) (stock.Record, stock.Level, bool, error) {
 	p, err := stock.Prepare(m)
 	if err != nil {
@@ -88,6 +89,9 @@ func (s *Store) applyMovement(ctx context.Context, m stock.Movement) (rec stock.
 		if _, err := tx.Exec(ctx, `UPDATE stock_levels SET on_hand = $3, reserved = $4, updated_at = $5
 			WHERE sku = $1 AND warehouse = $2`, m.SKU, m.Warehouse, a.OnHand, a.Reserved, a.UpdatedAt); err != nil {
 			return fmt.Errorf("update the row: %w", err)
+		}
+		if err := upsertPushes(ctx, tx, m.SKU); err != nil {
+			return err
 		}
 		first, now = true, a
 		return nil

@@ -16,7 +16,8 @@ var _ stock.Store = (*Store)(nil)
 // write transaction (BEGIN IMMEDIATE on the one write connection) makes
 // the check, the read of the row, the movement's record and the row's
 // update one step, so concurrent movements are applied one after the
-// other and none is lost.
+// other and none is lost. The SKU's stock pushes are upserted in the same
+// transaction (upsertPushes).
 func (s *Store) ApplyMovement(ctx context.Context, m stock.Movement) (stock.Record, stock.Level, bool, error) {
 	p, err := stock.Prepare(m)
 	if err != nil {
@@ -63,6 +64,9 @@ func (s *Store) ApplyMovement(ctx context.Context, m stock.Movement) (stock.Reco
 				updated_at = excluded.updated_at`,
 			m.SKU, m.Warehouse, a.OnHand, a.Reserved, a.UpdatedAt.UnixMicro()); err != nil {
 			return fmt.Errorf("write the row: %w", err)
+		}
+		if err := upsertPushes(ctx, tx, m.SKU, rec.RecordedAt); err != nil {
+			return err
 		}
 		first, now = true, a
 		return nil

@@ -55,9 +55,9 @@ func storeTest(name string, fn func(t *testing.T, s flows.Store)) suiteTest {
 
 // Run runs the conformance suite, every test in parallel on its own store
 // from newStore. Stores must also implement outbox.Pruner, bot.Store,
-// orders.Store, stock.Store, kpi.Store and apitoken.Store; countRows lets
-// the prune, order, stock and KPI tests count the rows of the tables they
-// write.
+// orders.Store, stock.Store, stock.PushStore, kpi.Store and apitoken.Store;
+// countRows lets the prune, order, stock, stock push and KPI tests count the
+// rows of the tables they write.
 func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountRowsFunc) {
 	t.Helper()
 	groups := []struct {
@@ -82,6 +82,7 @@ func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountR
 		{name: "KPI", tests: kpiTests(countRows)},
 		{name: "Token", tests: tokenTests()},
 		{name: "OrderInstances", tests: orderInstanceTests(countRows)},
+		{name: "StockPush", tests: stockPushTests(countRows)},
 		{name: "Prune", tests: pruneTests(countRows)},
 		{name: "Unavailable", tests: unavailableTests()},
 	}
