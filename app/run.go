@@ -228,7 +228,10 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if s := kpis.scheduler; s != nil {
 		wg.Go(func() { _ = s.Run(work) })
 		wg.Go(func() {
-			err := q.Consume(work, digest.Topic, s.Handle, queue.ConsumeOptions{DrainTimeout: cfg.Server.ShutdownTimeout})
+			// A digest copy waits mostly on the store and the platform: more
+			// copies in flight than notifications, the platform rate still kept.
+			err := q.Consume(work, digest.Topic, s.Handle, queue.ConsumeOptions{Concurrency: 32,
+				DrainTimeout: cfg.Server.ShutdownTimeout})
 			if err != nil {
 				log.Error("digest consumer stopped", "err", err)
 			}
