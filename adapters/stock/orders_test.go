@@ -33,6 +33,15 @@ func TestApplyOrderEvent(t *testing.T) {
 	paidLate := orderEvent("tb/paid-late", orders.EventPaid, orders.StatusShipped, lines...)
 	thin := orderEvent("tb/thin", orders.EventPaid, orders.StatusPaid)
 	requested := orderEvent("tb/req", orders.EventRefundRequested, orders.StatusPaid, lines...)
+	// A partial refund: the second line refunded, the first still sold.
+	partLines := []orders.Line{{SKU: "5123", OuterSKU: "TS-BLK-L", Qty: 2}, {SKU: "5124", Qty: 1, Refund: orders.RefundDone}}
+	partRefunded := orderEvent("tb/part", orders.EventRefunded, orders.StatusPaid, partLines...)
+	partShipped := orderEvent("tb/part-ship", orders.EventShipped, orders.StatusShipped, partLines...)
+	partChanged := orderEvent("tb/part-chg", orders.EventChanged, orders.StatusPaid, partLines...)
+	paidPart := orderEvent("tb/paid-part", orders.EventPaid, orders.StatusPaid, partLines...)
+	otherRequested := orderEvent("tb/part-req", orders.EventRefundRequested, orders.StatusPaid,
+		orders.Line{SKU: "5123", OuterSKU: "TS-BLK-L", Qty: 2, Refund: orders.RefundRequested},
+		orders.Line{SKU: "5124", Qty: 1, Refund: orders.RefundDone})
 	tests := []struct {
 		name   string
 		events []orders.StoredEvent
@@ -57,6 +66,18 @@ func TestApplyOrderEvent(t *testing.T) {
 		{name: "a thin push without lines moves nothing", events: []orders.StoredEvent{thin}, want: [2][2]int64{{10, 0}, {10, 0}}},
 		{name: "a refund request moves nothing", events: []orders.StoredEvent{paid, requested},
 			want: [2][2]int64{{10, 2}, {10, 1}}},
+		{name: "a partial refund releases its line only", events: []orders.StoredEvent{paid, partRefunded},
+			want: [2][2]int64{{10, 2}, {10, 0}}},
+		{name: "a partly refunded order ships the other lines", events: []orders.StoredEvent{paid, partRefunded, partShipped},
+			want: [2][2]int64{{8, 0}, {10, 0}}},
+		{name: "a line refunded while another is requested is released", events: []orders.StoredEvent{paid, otherRequested},
+			want: [2][2]int64{{10, 2}, {10, 0}}},
+		{name: "any event releases a refunded line, once", events: []orders.StoredEvent{paid, partChanged, partRefunded},
+			want: [2][2]int64{{10, 2}, {10, 0}}},
+		{name: "paid with a line already refunded reserves the others", events: []orders.StoredEvent{paidPart, partShipped},
+			want: [2][2]int64{{8, 0}, {10, 0}}},
+		{name: "a line refunded after shipping releases nothing", events: []orders.StoredEvent{paid, shipped, partRefunded},
+			want: [2][2]int64{{8, 0}, {9, 0}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
