@@ -63,6 +63,12 @@ func startChat(t testing.TB, watch *logWatch) *chatServer {
 // (a real platform turned on against its fake, the simulator off).
 func startChatWith(t testing.TB, watch *logWatch, edit func(cfg *config.Config)) *chatServer {
 	t.Helper()
+	return startChatRun(t, watch, edit, app.RunOptions{})
+}
+
+// startChatRun is startChatWith with run options (an SLA scale).
+func startChatRun(t testing.TB, watch *logWatch, edit func(cfg *config.Config), opts app.RunOptions) *chatServer {
+	t.Helper()
 	dsn := pgtest.SchemaDSN(t)
 	redisURL := testenv.RedisURL(t)
 	prefix := "cardflow-test:" + queue.NewID()[:12] + ":"
@@ -87,7 +93,8 @@ func startChatWith(t testing.TB, watch *logWatch, edit func(cfg *config.Config))
 	if watch != nil {
 		log = slog.New(watch)
 	}
-	r := startWith(t, cfg, app.RunOptions{Logger: log})
+	opts.Logger = log
+	r := startWith(t, cfg, opts)
 	t.Cleanup(func() {
 		r.stop()
 		select {

@@ -15,9 +15,11 @@ import (
 
 	"cardflow/adapters/orders"
 	"cardflow/adapters/orders/orderstest"
+	"cardflow/app"
 	"cardflow/bot"
 	"cardflow/bot/sim"
 	"cardflow/config"
+	"cardflow/flows"
 )
 
 const orderSecret = "whsec-e2e-0123456789"
@@ -159,4 +161,38 @@ func TestJDPollerToCard(t *testing.T) {
 	card := c.waitCard(t, "qian", func(card bot.Card) bool { return strings.Contains(card.Title, "J-7001") && len(card.Buttons) > 0 })
 	require.Equal(t, "订单履约 · J-7001 · ¥25.00", card.Card.Title)
 	require.Positive(t, jd.Calls())
+}
+
+// TestOversellAcknowledgedThenResolvedByRestock: an order oversells a coat,
+// the warehouse on call is paged (its group_wait at SLA scale 60), one of
+// them acknowledges from the card, and a delivery that restores the stock
+// resolves the alert: the card says so and loses its buttons.
+func TestOversellAcknowledgedThenResolvedByRestock(t *testing.T) {
+	t.Parallel()
+	const stockSecret = "whsec-stock-0123456789"
+	c := startChatRun(t, nil, func(cfg *config.Config) {
+		cfg.Orders.Sources = []config.Secret{"tmall-main=taobao:" + orderSecret}
+		cfg.Orders.RulesFile = "../configs/order_rules.example.yaml"
+		cfg.Stock.Sources = []config.Secret{"wms=generic:" + stockSecret}
+	}, app.RunOptions{SLAScale: 60})
+	require.Equal(t, http.StatusAccepted, c.postSigned(t, "/webhooks/stock/wms", stockSecret,
+		[]byte(`{"event_id":"count-1","sku":"COAT-1","warehouse":"main","kind":"set","qty":1}`)))
+	order := []byte(`{"trade":{"tid":4012345678901230777,"status":"WAIT_SELLER_SEND_GOODS","seller_nick":"云栖旗舰店","payment":"6800.00","orders":[{"sku_id":"512","outer_sku_id":"COAT-1","title":"羊毛大衣","num":2,"price":"3400.00"}]}}`)
+	require.Equal(t, http.StatusAccepted, c.postSigned(t, "/webhooks/orders/tmall-main", orderSecret, order))
+
+	page := c.waitCard(t, "zheng", func(card bot.Card) bool {
+		return strings.HasPrefix(card.Title, "超卖 · COAT-1") && slices.ContainsFunc(card.Buttons, func(b bot.Button) bool {
+			return b.Action == flows.ActAcknowledge
+		})
+	})
+	reply := c.click(t, "zheng", page, button(t, page.Card, flows.ActAcknowledge), nil)
+	require.Equal(t, bot.ToastSuccess, reply.Reply.Toast.Kind, "%+v", reply.Reply)
+
+	require.Equal(t, http.StatusAccepted, c.postSigned(t, "/webhooks/stock/wms", stockSecret,
+		[]byte(`{"event_id":"delivery-1","sku":"COAT-1","warehouse":"main","kind":"receive","qty":5}`)))
+	resolved := c.waitCard(t, "zheng", func(card bot.Card) bool {
+		return card.Subject == page.Card.Subject && len(card.Buttons) == 0 && card.Status != bot.StatusAlert
+	})
+	require.Equal(t, bot.StatusDone, resolved.Card.Status)
+	require.True(t, strings.HasPrefix(resolved.Card.StatusLine, "已自动恢复 · "), resolved.Card.StatusLine)
 }

@@ -142,6 +142,23 @@ func targetOf(n flows.NotificationIntent) target {
 	case flows.NotifyComment:
 		return target{subject: n.InstanceID + commentMark + strconv.FormatInt(n.Version, 10), kind: noticeCard, send: true}
 	}
+	if n.TaskID != "" {
+		// An alert's holder acts on their task of it: its card has the
+		// 认领 / 暂停提醒 / 解决 buttons. The first page and an escalation
+		// bring it; a later page (new alerts, a repeat, a snooze's end)
+		// is a new message, so that the phone rings again, as a reminder is.
+		switch n.Kind {
+		case flows.NotifyAlertFired:
+			if n.Cause == flows.CauseAlertFirst {
+				return target{subject: n.TaskID, kind: taskCard, send: true}
+			}
+			return target{subject: n.TaskID + pageMark + strconv.FormatInt(n.Version, 10), kind: taskCard, send: true}
+		case flows.NotifyAlertEscalated:
+			return target{subject: n.TaskID, kind: taskCard, send: true}
+		case flows.NotifyAlertAcknowledged, flows.NotifyAlertResolved:
+			return target{subject: n.TaskID, kind: taskCard}
+		}
+	}
 	// decision, returned, withdrawn, cancelled, finished, cc: the
 	// instance as a whole.
 	return target{subject: n.InstanceID, kind: instanceCard, send: true}
@@ -322,9 +339,11 @@ func readerOf(u flows.User, platformUserID string) Reader {
 }
 
 // Subjects of new-message cards carry a suffix after the task or instance
-// id: "<task>#remind-<version>", "<instance>#comment-<version>".
+// id: "<task>#remind-<version>", "<task>#page-<version>",
+// "<instance>#comment-<version>".
 const (
 	remindMark  = "#remind-"
+	pageMark    = "#page-"
 	commentMark = "#comment-"
 )
 

@@ -159,7 +159,7 @@ func (r *run) openAlert(s *Step) error {
 	if err := r.logAs(SystemActor, "", "", "alert_fire", alertDetail{Step: s.ID, Key: st.Alerts[0].Key, Users: users}); err != nil {
 		return err
 	}
-	r.alertTimer(a, TimerAlertGroup, r.now.Add(s.Alert.GroupWait), 0)
+	r.alertTimer(a, TimerAlertGroup, r.now.Add(r.e.sla(s.Alert.GroupWait)), 0)
 	r.scheduleEscalation(a, s, r.now)
 	return nil
 }
@@ -212,7 +212,7 @@ func (r *run) scheduleEscalation(a *activation, s *Step, from time.Time) {
 		r.stopAlertTimer(a, TimerAlertEscalate)
 		return
 	}
-	due := r.st.Alert.Since.Add(s.Alert.Escalation[lvl].After)
+	due := r.st.Alert.Since.Add(r.e.sla(s.Alert.Escalation[lvl].After))
 	if due.Before(from) {
 		due = from
 	}

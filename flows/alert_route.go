@@ -206,7 +206,7 @@ func (r *run) alertEvent(a *activation, s *Step, key string, form map[string]any
 	}
 	if !st.Flush {
 		st.Flush = true
-		r.alertTimer(a, TimerAlertGroup, r.now.Add(s.Alert.GroupWait), 0)
+		r.alertTimer(a, TimerAlertGroup, r.now.Add(r.e.sla(s.Alert.GroupWait)), 0)
 	}
 	return AlertGrouped, r.log("", "alert_group", alertDetail{Step: s.ID, Key: key, Count: x.Count, Source: ev.Source})
 }

@@ -68,11 +68,11 @@ func TestOversellAlertAcknowledgeResolve(t *testing.T) {
 		inst := first.InstanceID
 		require.Equal(t, []string{"page:u_feng", "page:u_zheng"}, x.open(inst))
 
-		x.clock.Advance(10 * time.Second)
+		x.clock.Advance(time.Second)
 		res := x.alert("stock.oversell", oversell("SKU-1", "hz-1"), false)
 		require.Equal(t, flows.AlertDeduped, res.Outcome)
 		require.Equal(t, inst, res.InstanceID, "a repeat is counted into the open alert")
-		x.clock.Advance(10 * time.Second)
+		x.clock.Advance(time.Second)
 		res = x.alert("stock.oversell", oversell("SKU-2", "hz-1"), false)
 		require.Equal(t, flows.AlertGrouped, res.Outcome)
 		require.Equal(t, inst, res.InstanceID, "same warehouse, same group")
@@ -80,7 +80,7 @@ func TestOversellAlertAcknowledgeResolve(t *testing.T) {
 		require.Equal(t, flows.AlertOpened, other.Outcome)
 		require.NotEqual(t, inst, other.InstanceID)
 
-		x.clock.Advance(40*time.Second - time.Nanosecond)
+		x.clock.Advance(3*time.Second - time.Nanosecond) // group_wait is 5s
 		require.Zero(t, x.fire("w"), "group_wait has not passed")
 		require.Empty(t, x.pages(inst))
 		x.clock.Advance(time.Nanosecond)
@@ -93,6 +93,7 @@ func TestOversellAlertAcknowledgeResolve(t *testing.T) {
 			}
 		}
 
+		x.clock.Advance(55 * time.Second)
 		x.clock.Advance(4 * time.Minute) // t0+5m: a new alert joins a paged group
 		require.Equal(t, flows.AlertGrouped, x.alert("stock.oversell", oversell("SKU-4", "hz-1"), false).Outcome)
 		x.clock.Advance(time.Minute)
@@ -275,5 +276,18 @@ func TestAlertTimerSuperseded(t *testing.T) {
 		x.clock.Advance(20 * time.Minute)
 		require.Equal(t, 1, x.fire("w"), "the moved wake is still there")
 		require.Equal(t, []string{"alert_fired:u_feng:snoozed:SKU-5/cd-1 ", "alert_fired:u_zheng:snoozed:SKU-5/cd-1 "}, x.pages(inst)[2:])
+	})
+}
+
+func TestAlertTimersFollowTheSLAScale(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, s flows.Store) {
+		x := newFx(t, s, flows.WithSLAScale(60))
+		inst := x.alert("stock.oversell", oversell("SKU-1", "hz-1"), false).InstanceID
+		x.clock.Advance(80 * time.Millisecond)
+		require.Zero(t, x.fire("w"), "a 5s group_wait takes 83ms at scale 60")
+		x.clock.Advance(5 * time.Millisecond)
+		require.Equal(t, 1, x.fire("w"))
+		require.Len(t, x.pages(inst), 2)
 	})
 }

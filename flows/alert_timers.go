@@ -70,7 +70,7 @@ func (r *run) fireAlertGroup(t Timer) (bool, error) {
 	users := r.page(a, NotifyAlertFired, cause)
 	st.Paged = r.now
 	if st.AckBy == "" {
-		r.alertTimer(a, TimerAlertRepeat, r.now.Add(s.Alert.RepeatInterval), 0)
+		r.alertTimer(a, TimerAlertRepeat, r.now.Add(r.e.sla(s.Alert.RepeatInterval)), 0)
 	}
 	return true, r.log("", "alert_page", alertDetail{Step: s.ID, Users: users, Comment: cause})
 }
@@ -88,7 +88,7 @@ func (r *run) fireAlertRepeat(t Timer) (bool, error) {
 	}
 	users := r.page(a, NotifyAlertFired, CauseAlertRepeat)
 	st.Paged = r.now
-	r.alertTimer(a, TimerAlertRepeat, r.now.Add(s.Alert.RepeatInterval), 0)
+	r.alertTimer(a, TimerAlertRepeat, r.now.Add(r.e.sla(s.Alert.RepeatInterval)), 0)
 	return true, r.log("", "alert_page", alertDetail{Step: s.ID, Users: users, Comment: CauseAlertRepeat})
 }
 
@@ -142,7 +142,7 @@ func (r *run) fireAlertWake(t Timer) (bool, error) {
 	users := r.page(a, NotifyAlertFired, CauseAlertWake)
 	st.Paged, st.Flush = r.now, false
 	r.stopAlertTimer(a, TimerAlertGroup)
-	r.alertTimer(a, TimerAlertRepeat, r.now.Add(s.Alert.RepeatInterval), 0)
+	r.alertTimer(a, TimerAlertRepeat, r.now.Add(r.e.sla(s.Alert.RepeatInterval)), 0)
 	r.scheduleEscalation(a, s, r.now)
 	return true, r.log("", "alert_page", alertDetail{Step: s.ID, Users: users, Comment: CauseAlertWake})
 }

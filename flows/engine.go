@@ -84,8 +84,9 @@ func WithProxies(p Proxies) Option { return func(e *Engine) { e.proxies = p } }
 func WithAdminRole(role string) Option { return func(e *Engine) { e.adminRole = role } }
 
 // WithSLAScale makes every SLA duration (the step's sla and its
-// on_timeout reminders, escalation and auto-action delays) last 1/scale of
-// what the flow says, so a demo can show SLA timers working: scale 60 makes
+// on_timeout reminders, escalation and auto-action delays; an alert step's
+// group_wait, repeat_interval and escalations) last 1/scale of what the
+// flow says, so a demo can show SLA timers working: scale 60 makes
 // a 2h SLA pass in 2 minutes. Scale 1 (or less) leaves durations alone.
 func WithSLAScale(scale float64) Option { return func(e *Engine) { e.slaScale = scale } }
 
