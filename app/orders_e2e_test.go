@@ -32,8 +32,9 @@ func (c *chatServer) postOrder(t testing.TB, source string, body []byte) int {
 
 // TestOrderWebhookToCard: a paid order posted by a shop's system starts the
 // fulfilment flow (the example rules), whose card reaches finance in the
-// simulator; the same post again starts nothing more; and /order answers
-// with the stored order.
+// simulator; the same post again starts nothing more; /order answers with
+// the stored order and its instance; and, the order being over ¥5,000,
+// finance's approval from the card brings it to the sales director.
 func TestOrderWebhookToCard(t *testing.T) {
 	t.Parallel()
 	c := startChatWith(t, nil, func(cfg *config.Config) {
@@ -82,6 +83,17 @@ func TestOrderWebhookToCard(t *testing.T) {
 	require.Equal(t, "订单 4012345678901234567 · ¥6,800.00", said.Replies[0].Card.Title)
 	require.Equal(t, "**相关流程**\n- 订单履约 · 进行中 · "+started.In(china).Format("2006-01-02 15:04"),
 		said.Replies[0].Card.Text, "the card lists the fulfilment instance the paid order started")
+
+	// Over ¥5,000: once finance approves from the card, the sales director
+	// gets it.
+	reply := c.click(t, "qian", card, button(t, card.Card, flows.ActApprove), nil)
+	require.Equal(t, bot.ToastSuccess, reply.Reply.Toast.Kind, "%+v", reply.Reply)
+	director := c.waitCard(t, "zhou", func(card bot.Card) bool {
+		return strings.Contains(card.Title, "4012345678901234567") && slices.ContainsFunc(card.Buttons, func(b bot.Button) bool {
+			return b.Action == flows.ActApprove
+		})
+	})
+	require.Equal(t, "订单履约 · 4012345678901234567 · ¥6,800.00", director.Card.Title)
 }
 
 // postSigned posts a signed body to a webhook path with secret.
