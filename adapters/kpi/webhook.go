@@ -21,20 +21,11 @@ import (
 	"cardflow/server"
 )
 
-// ParseSources reads the kpi.sources entries, "name=generic:secret", as
-// orders.ParseSources does: an ad platform's exporter or an ERP posts
-// cardflow's metrics JSON, signed like an order webhook.
+// ParseSources reads the kpi.sources entries, "name=generic:secret": an ad
+// platform's exporter or an ERP posts cardflow's metrics JSON, signed like
+// an order webhook.
 func ParseSources(entries []config.Secret) (map[string]orders.Source, error) {
-	sources, err := orders.ParseSources(entries)
-	if err != nil {
-		return nil, fmt.Errorf("kpi sources: %w", err)
-	}
-	for _, name := range slices.Sorted(maps.Keys(sources)) {
-		if f := sources[name].Format; f != "generic" {
-			return nil, fmt.Errorf("kpi sources: source %s: format %q: a metrics source posts the generic format", name, f)
-		}
-	}
-	return sources, nil
+	return orders.ParseGenericSources("kpi", entries)
 }
 
 // Webhook is the handler of POST /webhooks/kpi/{source}.

@@ -176,7 +176,7 @@ func TestWebhookRefusals(t *testing.T) {
 func TestParseSourcesTakesGenericOnly(t *testing.T) {
 	t.Parallel()
 	_, err := kpi.ParseSources([]config.Secret{"ads=douyin:key:" + adsSecret})
-	require.EqualError(t, err, `kpi sources: source ads: format "douyin": a metrics source posts the generic format`)
+	require.EqualError(t, err, `kpi sources: source ads: format "douyin": a kpi source posts the generic format`)
 	_, err = kpi.ParseSources([]config.Secret{"ads=generic:short"})
 	require.ErrorContains(t, err, "at least 16 characters")
 }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +58,23 @@ func ParseSources(entries []config.Secret) (map[string]Source, error) {
 		out[name] = s
 	}
 	return out, nil
+}
+
+// ParseGenericSources reads entries as ParseSources does for a webhook
+// whose senders post cardflow's own JSON (stock movements, metrics), so
+// generic is the only format; what names the senders in errors ("stock",
+// "kpi").
+func ParseGenericSources(what string, entries []config.Secret) (map[string]Source, error) {
+	sources, err := ParseSources(entries)
+	if err != nil {
+		return nil, fmt.Errorf("%s sources: %w", what, err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(sources)) {
+		if f := sources[name].Format; f != "generic" {
+			return nil, fmt.Errorf("%s sources: source %s: format %q: a %s source posts the generic format", what, name, f, what)
+		}
+	}
+	return sources, nil
 }
 
 // Webhook is the handler of POST /webhooks/orders/{source}.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -20,20 +19,11 @@ import (
 	"cardflow/server"
 )
 
-// ParseSources reads the stock.sources entries, "name=generic:secret", as
-// orders.ParseSources does: a WMS or ERP posts cardflow's generic movement
-// JSON, signed like an order webhook, so generic is the only format.
+// ParseSources reads the stock.sources entries, "name=generic:secret": a
+// WMS or ERP posts cardflow's generic movement JSON, signed like an order
+// webhook.
 func ParseSources(entries []config.Secret) (map[string]orders.Source, error) {
-	sources, err := orders.ParseSources(entries)
-	if err != nil {
-		return nil, fmt.Errorf("stock sources: %w", err)
-	}
-	for _, name := range slices.Sorted(maps.Keys(sources)) {
-		if f := sources[name].Format; f != "generic" {
-			return nil, fmt.Errorf("stock sources: source %s: format %q: a stock source posts the generic format", name, f)
-		}
-	}
-	return sources, nil
+	return orders.ParseGenericSources("stock", entries)
 }
 
 // Webhook is the handler of POST /webhooks/stock/{source}.
