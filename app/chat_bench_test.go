@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"slices"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"cardflow/bot"
 	"cardflow/bot/sim"
 	"cardflow/flows"
+	"cardflow/internal/benchtest"
 )
 
 // The chat path end to end on PostgreSQL and Redis, app.Run as `serve`
@@ -138,7 +138,7 @@ func BenchmarkChatDelivery(b *testing.B) {
 	}
 	sends.mu.Unlock()
 	b.ReportMetric(float64(len(latencies))/b.Elapsed().Seconds(), "notifications/s")
-	reportLatency(b, latencies)
+	benchtest.ReportLatency(b, "", latencies)
 }
 
 // BenchmarkChatClick: b.N approvals clicked at the simulator's endpoint by
@@ -203,22 +203,5 @@ func BenchmarkChatClick(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "clicks/s")
-	reportLatency(b, latencies)
-}
-
-// reportLatency reports the median and 99th percentile of d in ms.
-func reportLatency(b *testing.B, d []time.Duration) { reportLatencyAs(b, "", d) }
-
-// reportLatencyAs is reportLatency with the metrics' names prefixed.
-func reportLatencyAs(b *testing.B, prefix string, d []time.Duration) {
-	if prefix != "" {
-		prefix += "-"
-	}
-	slices.Sort(d)
-	at := func(q float64) float64 {
-		i := max(int(math.Ceil(q*float64(len(d))))-1, 0) // nearest rank
-		return float64(d[i]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(at(0.50), prefix+"p50-ms")
-	b.ReportMetric(at(0.99), prefix+"p99-ms")
+	benchtest.ReportLatency(b, "", latencies)
 }

@@ -5,15 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"cardflow/bot"
 	"cardflow/bot/feishu/feishutest"
 	"cardflow/config"
+	"cardflow/internal/benchtest"
 )
 
 // BenchmarkFeishuClick: b.N approvals as signed, encrypted Feishu card
@@ -42,7 +40,7 @@ func BenchmarkFeishuClick(b *testing.B) {
 	}
 	b.ResetTimer()
 	start := time.Now()
-	feishuLat := run64(b, b.N, func(i int) error {
+	feishuLat := benchtest.Clients(b, benchClickers, b.N, func(i int) error {
 		resp, err := client.Do(reqs[i])
 		if err != nil {
 			return err
@@ -61,7 +59,7 @@ func BenchmarkFeishuClick(b *testing.B) {
 	})
 	feishuTook := time.Since(start)
 	start = time.Now()
-	apiLat := run64(b, b.N, func(i int) error {
+	apiLat := benchtest.Clients(b, benchClickers, b.N, func(i int) error {
 		status, err := c.send(b.Context(), http.MethodPost, "/api/v1/tasks/"+api[i].task+"/decision",
 			map[string]any{"actor": "u_qian", "action": "approve"}, nil)
 		if err == nil && status != http.StatusOK {
@@ -74,8 +72,8 @@ func BenchmarkFeishuClick(b *testing.B) {
 
 	b.ReportMetric(float64(b.N)/feishuTook.Seconds(), "clicks/s")
 	b.ReportMetric(float64(b.N)/apiTook.Seconds(), "api/s")
-	reportLatencyAs(b, "click", feishuLat)
-	reportLatencyAs(b, "api", apiLat)
+	benchtest.ReportLatency(b, "click", feishuLat)
+	benchtest.ReportLatency(b, "api", apiLat)
 }
 
 // qianTask is a finance task of 钱多多's and the instance version its card
@@ -105,28 +103,4 @@ func ordersForQian(b *testing.B, c *chatServer, n int) []qianTask {
 		b.Fatalf("%d of %d orders have a task of 钱多多's", len(out), n)
 	}
 	return out
-}
-
-// run64 calls do for 0…n-1 from benchClickers goroutines and returns each
-// call's latency.
-func run64(b *testing.B, n int, do func(i int) error) []time.Duration {
-	lat := make([]time.Duration, n)
-	var next atomic.Int64
-	var g errgroup.Group
-	for range benchClickers {
-		g.Go(func() error {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				t0 := time.Now()
-				if err := do(i); err != nil {
-					return err
-				}
-				lat[i] = time.Since(t0)
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		b.Fatal(err)
-	}
-	return lat
 }

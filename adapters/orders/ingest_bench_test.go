@@ -9,19 +9,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"slices"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sync/errgroup"
 
 	"cardflow/adapters/orders"
 	"cardflow/config"
+	"cardflow/internal/benchtest"
 	"cardflow/storage/postgres"
 	"cardflow/storage/postgres/pgtest"
 )
@@ -95,10 +93,10 @@ func BenchmarkOrderIngest(b *testing.B) {
 	}
 	b.ResetTimer()
 	start := time.Now()
-	plainLat := runClients(b, b.N, post(plain))
+	plainLat := benchtest.Clients(b, benchClients, b.N, post(plain))
 	plainTook := time.Since(start)
 	start = time.Now()
-	ingestLat := runClients(b, b.N, post(ingest))
+	ingestLat := benchtest.Clients(b, benchClients, b.N, post(ingest))
 	ingestTook := time.Since(start)
 	b.StopTimer()
 
@@ -113,8 +111,8 @@ func BenchmarkOrderIngest(b *testing.B) {
 	b.ReportMetric(plainRate, "plain/s")
 	b.ReportMetric(ingestRate, "ingest/s")
 	b.ReportMetric(ingestRate/plainRate, "ratio")
-	reportLatency(b, "plain", plainLat)
-	reportLatency(b, "ingest", ingestLat)
+	benchtest.ReportLatency(b, "plain", plainLat)
+	benchtest.ReportLatency(b, "ingest", ingestLat)
 }
 
 // taobaoOrder is a paid Taobao order as its webhook payload, numbered tid.
@@ -127,40 +125,6 @@ func taobaoOrder(tid int64) []byte {
 		`"num":1,"price":"128.00","payment":"123.00","refund_status":"NO_REFUND"},`+
 		`{"oid":%d2,"sku_id":"5001234567891","outer_sku_id":"CUP-01","title":"玻璃杯 两只装","num":2,`+
 		`"price":"69.00","payment":"133.00","refund_status":"NO_REFUND"}]}}}`, tid, tid, tid)
-}
-
-// runClients calls do for 0…n-1 from benchClients goroutines and returns
-// each call's latency.
-func runClients(b *testing.B, n int, do func(i int) error) []time.Duration {
-	lat := make([]time.Duration, n)
-	var next atomic.Int64
-	var g errgroup.Group
-	for range benchClients {
-		g.Go(func() error {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				t0 := time.Now()
-				if err := do(i); err != nil {
-					return err
-				}
-				lat[i] = time.Since(t0)
-			}
-			return nil
-		})
-	}
-	require.NoError(b, g.Wait())
-	return lat
-}
-
-// reportLatency reports the p50 and p99 of d in milliseconds, named with
-// prefix.
-func reportLatency(b *testing.B, prefix string, d []time.Duration) {
-	slices.Sort(d)
-	at := func(q float64) float64 {
-		i := max(int(float64(len(d))*q+0.5)-1, 0) // nearest rank
-		return float64(d[min(i, len(d)-1)]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(at(0.50), prefix+"-p50-ms")
-	b.ReportMetric(at(0.99), prefix+"-p99-ms")
 }
 
 // benchConns is the store's pool size: CARDFLOW_BENCH_CONNS, else 10 as

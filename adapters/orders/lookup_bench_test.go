@@ -15,6 +15,7 @@ import (
 
 	"cardflow/adapters/orders"
 	"cardflow/bot"
+	"cardflow/internal/benchtest"
 	"cardflow/internal/testenv"
 	"cardflow/storage/postgres"
 	"cardflow/storage/postgres/pgtest"
@@ -71,7 +72,7 @@ func BenchmarkOrderLookup(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(lookupLoad.Seconds(), "load-s")
-	reportLatency(b, "lookup", lat)
+	benchtest.ReportLatency(b, "lookup", lat)
 }
 
 // lookupNo is the number of the i-th benchmark order: Taobao-like, 19
