@@ -39,7 +39,10 @@ const benchClients = 64
 //	go test ./adapters/orders -run '^$' -bench OrderIngest -benchtime 20000x -count 3
 func BenchmarkOrderIngest(b *testing.B) {
 	dsn := pgtest.SchemaDSN(b)
-	store, err := postgres.Open(b.Context(), dsn, postgres.Options{MaxConns: benchConns(b), Migrate: true})
+	// CARDFLOW_BENCH_ALONE=1: every event in a transaction of its own, the
+	// store's grouping off (the baseline of the grouping).
+	store, err := postgres.Open(b.Context(), dsn, postgres.Options{MaxConns: benchConns(b), Migrate: true,
+		IngestAlone: os.Getenv("CARDFLOW_BENCH_ALONE") == "1"})
 	require.NoError(b, err)
 	b.Cleanup(func() { require.NoError(b, store.Close()) })
 	const secret = "whsec-bench-0123456789"

@@ -32,11 +32,19 @@ type Options struct {
 	// `cardflow serve` does at start-up; concurrent starters are serialised
 	// by an advisory lock.
 	Migrate bool
+	// IngestAlone records every order event in a transaction of its own
+	// instead of grouping those that arrive together (orders_group.go):
+	// the benchmark's baseline.
+	IngestAlone bool
 }
 
 // Store is a flows.Store on PostgreSQL. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
+	// groups records order events that arrive together in one
+	// transaction (orders_group.go).
+	groups groups
+	alone  bool
 }
 
 var _ flows.Store = (*Store)(nil)
@@ -77,7 +85,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, connectError("open", cfg.ConnConfig.Config, err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, alone: opts.IngestAlone}, nil
 }
 
 // Ping reports whether the database answers.
@@ -90,6 +98,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close waits for borrowed connections to return and closes the pool.
 func (s *Store) Close() error {
+	s.stopGroups()
 	s.pool.Close()
 	return nil
 }
