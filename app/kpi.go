@@ -114,7 +114,7 @@ func readKPIs(path string, examples fs.FS) (*kpi.File, error) {
 
 // withPipeline builds the digest scheduler on the chat pipeline; without
 // one (no chat platform) digests are not sent, which is logged.
-func (k *kpiSide) withPipeline(p *bot.Pipeline, q queue.Queue, roles digest.Roles) error {
+func (k *kpiSide) withPipeline(p *bot.Pipeline, q queue.Queue, roles digest.Roles, now func() time.Time) error {
 	if len(k.file.Digests) == 0 {
 		return nil
 	}
@@ -127,7 +127,7 @@ func (k *kpiSide) withPipeline(p *bot.Pipeline, q queue.Queue, roles digest.Role
 		schedules = append(schedules, digest.Schedule{Name: d.Name, Cron: d.Cron, Zone: d.Zone, To: d.To})
 	}
 	s, err := digest.New(digest.Deps{Schedules: schedules, Queue: q, Poster: p, Roles: roles, Render: k.render,
-		Logger: k.log.With("component", "digest")})
+		Logger: k.log.With("component", "digest"), Now: now})
 	if err != nil {
 		return fmt.Errorf("kpi: %w", err)
 	}

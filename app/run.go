@@ -59,6 +59,9 @@ type RunOptions struct {
 	// Examples, when set, stand in for a flows directory or org file that
 	// is missing on disk (see readDefinitions).
 	Examples fs.FS
+	// DigestClock is the clock digests are scheduled by; nil is time.Now.
+	// Tests set it a moment before a digest's time to see it go out then.
+	DigestClock func() time.Time
 }
 
 // Ready describes a started server.
@@ -162,7 +165,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := kpis.withPipeline(chat.pipeline, q, store); err != nil {
+	if err := kpis.withPipeline(chat.pipeline, q, store, opts.DigestClock); err != nil {
 		return err
 	}
 	tokens, ok := store.(apitoken.Store)
