@@ -138,6 +138,8 @@ func TestCrashedConsumerForgotten(t *testing.T) {
 		t.Fatal("the crashed consumer's message was not redelivered")
 	}
 	// Stale after 10 visibility timeouts; the live consumer keeps polling.
+	// (On a loaded machine the live one may itself idle that long and be
+	// dropped too; its next read brings it back, so it is waited for.)
 	require.Eventually(t, func() bool {
 		consumers, err := client.XInfoConsumers(ctx, stream, "cardflow").Result()
 		require.NoError(t, err)
@@ -146,9 +148,8 @@ func TestCrashedConsumerForgotten(t *testing.T) {
 				return false
 			}
 		}
-		require.Len(t, consumers, 1, "the live consumer stays")
-		return true
-	}, patience, 10*time.Millisecond, "the ghost consumer is forgotten")
+		return len(consumers) == 1
+	}, patience, 10*time.Millisecond, "the ghost consumer is forgotten, the live one stays")
 	c.stop(t)
 }
 
