@@ -126,6 +126,8 @@ type ForecastBranch struct {
 	When string `json:"when,omitempty"`
 	Else bool   `json:"else,omitempty"`
 	To   string `json:"to"`
+	// ToName is the target step's name; "" for End.
+	ToName string `json:"to_name,omitempty"`
 }
 
 // Forecast answers which steps and people an instance of the flow would go
@@ -248,16 +250,26 @@ func (s *Step) readsResults() []string {
 // branches lists where a step may go: a condition step's cases and its
 // default, or a step with when: itself, else its successor.
 func (f *Flow) branches(s *Step) []ForecastBranch {
-	if s.Type != StepCondition {
-		return []ForecastBranch{{When: condText(s.When), To: s.ID}, {Else: true, To: f.Successor(s)}}
-	}
 	var out []ForecastBranch
+	add := func(when string, els bool, to string) {
+		b := ForecastBranch{When: when, Else: els, To: to}
+		if t := f.Step(to); t != nil {
+			b.ToName = t.Name
+		}
+		out = append(out, b)
+	}
+	if s.Type != StepCondition {
+		add(condText(s.When), false, s.ID)
+		add("", true, f.Successor(s))
+		return out
+	}
 	for _, c := range s.Cases {
-		out = append(out, ForecastBranch{When: condText(c.When), To: c.Goto})
+		add(condText(c.When), false, c.Goto)
 	}
 	def := s.Default
 	if def == "" {
 		def = f.Successor(s)
 	}
-	return append(out, ForecastBranch{Else: true, To: def})
+	add("", true, def)
+	return out
 }

@@ -113,9 +113,9 @@ func TestForecast(t *testing.T) {
 				r := step(t, fc, "route_refund")
 				require.Equal(t, []string{"qc"}, r.DependsOn)
 				require.Equal(t, []flows.ForecastBranch{
-					{When: `results.qc.passed && form.kind == "退货"`, To: "refund"},
-					{When: "results.qc.passed", To: "reship"},
-					{Else: true, To: "notify_rejected"},
+					{When: `results.qc.passed && form.kind == "退货"`, To: "refund", ToName: "财务退款"},
+					{When: "results.qc.passed", To: "reship", ToName: "仓库补发"},
+					{Else: true, To: "notify_rejected", ToName: "质检未通过通知"},
 				}, r.Branches)
 				require.Empty(t, fc.Outcome)
 			}},
