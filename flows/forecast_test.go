@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -235,4 +236,84 @@ func TestForecastWritesNothing(t *testing.T) {
 	for _, table := range []string{"instances", "tasks", "audit", "outbox", "timers", "idempotency"} {
 		require.Greater(t, after[table], before[table], table)
 	}
+}
+
+// TestForecastMatchesARealRun starts each forecast for real and decides
+// every step in favour: the steps that open, and who they open for, are
+// the forecast's, and the instance ends as it said.
+func TestForecastMatchesARealRun(t *testing.T) {
+	t.Parallel()
+	pack := map[string]any{"tracking_no": "SF1", "carrier": "sf"}
+	tests := []struct {
+		name, flow, applicant string
+		form                  map[string]any
+		results               map[string]map[string]any
+	}{
+		{name: "a large order", flow: "order_fulfilment", applicant: "u_wu", form: orderForm("6800"), results: map[string]map[string]any{"pack": pack}},
+		{name: "an order finance files", flow: "order_fulfilment", applicant: "u_qian", form: orderForm("500"), results: map[string]map[string]any{"pack": pack}},
+		{name: "auto-skip", flow: "skip", applicant: "u_wu", form: map[string]any{}},
+		{name: "auto-skip of the applicant", flow: "skip", applicant: "u_zhao", form: map[string]any{}},
+		{name: "assignee rules", flow: "rules", applicant: "u_wu", form: map[string]any{"who": "u_chen"}},
+		{name: "会签", flow: "sign_all", applicant: "u_wu", form: map[string]any{}},
+		{name: "依次审批", flow: "sign_seq", applicant: "u_wu", form: map[string]any{}},
+		{name: "percent", flow: "sign_percent", applicant: "u_wu", form: map[string]any{}},
+	}
+	onStores(t, func(t *testing.T, s flows.Store) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				x := newFx(t, s)
+				fc, err := x.e.Forecast(t.Context(), flows.ForecastRequest{FlowID: tt.flow, Applicant: tt.applicant, Form: tt.form})
+				require.NoError(t, err)
+				var want []string
+				for _, st := range fc.Steps {
+					if st.Status != flows.ForecastAsk {
+						continue
+					}
+					var ids []string
+					for _, p := range st.People {
+						if !slices.ContainsFunc(st.Skipped, func(k flows.SkippedPerson) bool { return k.ID == p.ID }) {
+							ids = append(ids, p.ID)
+						}
+					}
+					slices.Sort(ids)
+					want = append(want, st.ID+":"+strings.Join(ids, ","))
+				}
+				f, err := x.e.Flow(t.Context(), tt.flow, 0)
+				require.NoError(t, err)
+				inst := x.start(tt.flow, tt.applicant, tt.form)
+				// Each step as it ran, with everyone it opened for (依次审批
+				// opens one after another).
+				var steps []string
+				people := map[string][]string{}
+				for i := 0; x.status(inst) == flows.InstanceRunning; i++ {
+					require.Less(t, i, 50, "the run does not end")
+					open := x.open(inst)
+					require.NotEmpty(t, open)
+					step, first, _ := strings.Cut(open[0], ":")
+					if len(steps) == 0 || steps[len(steps)-1] != step {
+						steps = append(steps, step)
+					}
+					for _, o := range open {
+						if s, u, _ := strings.Cut(o, ":"); s == step && !slices.Contains(people[step], u) {
+							people[step] = append(people[step], u)
+						}
+					}
+					if f.Step(step).Type == flows.StepTask {
+						x.complete(inst, step, first, tt.results[step])
+					} else {
+						x.approve(inst, step, first)
+					}
+				}
+				var got []string
+				for _, st := range steps {
+					slices.Sort(people[st])
+					got = append(got, st+":"+strings.Join(people[st], ","))
+				}
+				require.Equal(t, want, got)
+				require.True(t, fc.Complete)
+				require.Equal(t, fc.Outcome, x.status(inst))
+			})
+		}
+	})
 }
