@@ -35,6 +35,8 @@ type Cond struct {
 
 	flow    *Flow
 	program *vm.Program
+	// results are the task steps whose results the condition reads.
+	results []string
 }
 
 // String returns the condition as written.
@@ -120,6 +122,7 @@ func (ps *parser) compileConds() {
 		}
 		site.cond.program = prog
 		site.cond.flow = ps.f
+		site.cond.results = readsResults(prog, env)
 	}
 }
 

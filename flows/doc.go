@@ -25,7 +25,11 @@
 //     built in; engine_state.go its JSON state; engine_walk.go moves an
 //     instance from step to step (skips, conditions, parallel branches, CC);
 //     engine_sign.go settles a step by its sign mode (或签, 会签, percent,
-//     依次审批).
+//     依次审批). forecast.go answers which steps and people a start would
+//     go through without starting it (Engine.Forecast): it walks a run
+//     Start would build, decides every waiting step in favour, never
+//     applies the change, and forecast_read.go reads the path from the
+//     run's audit trail.
 //   - Operations, one file per family: ops_start.go (start), ops_decide.go
 //     (approve, reject, complete), ops_return.go (退回 return and resubmit),
 //     ops_assign.go (转交 transfer, 委派 delegate, 加签/减签), ops_instance.go

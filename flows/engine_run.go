@@ -26,6 +26,9 @@ type run struct {
 
 	actor, onBehalfOf string
 	proxyRules        *Proxies // read once per run, see proxies
+	// forecast marks a run that is never applied (Engine.Forecast): it
+	// stops at a condition on results no step has produced yet.
+	forecast bool
 
 	form      map[string]any // decoded lazily, see formValues
 	formDirty bool

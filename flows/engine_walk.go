@@ -32,6 +32,11 @@ func (r *run) enter(s *Step) error {
 		return fmt.Errorf("step %s: passed %d steps without anyone acting; the flow loops", s.ID, maxHops)
 	}
 	if s.When != nil || s.Type == StepCondition {
+		if r.forecast {
+			if on := s.readsResults(); len(on) > 0 {
+				return &pendingResult{step: s, on: on}
+			}
+		}
 		env, err := r.env()
 		if err != nil {
 			return err

@@ -37,52 +37,65 @@ type StartRequest struct {
 // open tasks.
 func (e *Engine) Start(ctx context.Context, req StartRequest) (Result, error) {
 	return e.mutate(ctx, "start", req.Key, req.FlowID, req, func(ctx context.Context) (*Change, Result, error) {
-		applicant := req.Actor
-		switch {
-		case req.Event != "" && req.Actor != "":
-			return nil, Result{}, fmt.Errorf("an instance started by event %s has no applicant, got %s: %w", req.Event, req.Actor, ErrInvalidTarget)
-		case req.Event != "":
-			applicant = SystemActor
-		default:
-			if err := e.knownActor(ctx, req.Actor); err != nil {
-				return nil, Result{}, fmt.Errorf("applicant: %w", err)
-			}
-		}
-		f, version, err := e.latestFlow(ctx, req.FlowID)
+		r, err := e.startRun(ctx, req, e.newID)
 		if err != nil {
 			return nil, Result{}, err
 		}
-		if f.Steps[0].Type == StepAlert {
-			// Alert groups live under ids derived from their events, which is
-			// how repeats and resolving events find them; a hand-started one
-			// would be found by none.
-			return nil, Result{}, fmt.Errorf("an alert flow is opened by its events (%s), not started: %w",
-				f.Trigger.Event, ErrNotApplicable)
-		}
-		form, err := f.ValidateForm(req.Form)
-		if err != nil {
-			return nil, Result{}, err
-		}
-		if err := e.checkUsers(ctx, f.Form, form); err != nil {
-			return nil, Result{}, err
-		}
-		r := &run{e: e, ctx: ctx, f: f, st: &runState{Context: req.Context}, now: e.now(),
-			create: true, version: 1, actor: applicant, form: form, formDirty: true,
-			users: map[string]User{}, keys: map[string]bool{}}
-		title, err := e.title(ctx, f, req, applicant, form)
-		if err != nil {
-			return nil, Result{}, err
-		}
-		r.inst = Instance{ID: e.newID(), FlowID: f.ID, FlowVersion: version, Status: InstanceRunning,
-			Applicant: applicant, Title: title, CreatedAt: r.now, UpdatedAt: r.now}
-		if err := r.log("", "start", startDetail{Flow: f.ID, Version: version}); err != nil {
-			return nil, Result{}, err
-		}
-		if err := r.enter(f.Steps[0]); err != nil {
+		if err := r.enter(r.f.Steps[0]); err != nil {
 			return nil, Result{}, err
 		}
 		return r.build("", "start")
 	})
+}
+
+// startRun checks a start request and makes the run of a new instance
+// named by newID (called once the request passed its checks), its start
+// logged, ready to enter its first step. Start and Forecast
+// share it, so a forecast refuses what a start would refuse, in the same
+// words, and walks the same run.
+func (e *Engine) startRun(ctx context.Context, req StartRequest, newID func() string) (*run, error) {
+	applicant := req.Actor
+	switch {
+	case req.Event != "" && req.Actor != "":
+		return nil, fmt.Errorf("an instance started by event %s has no applicant, got %s: %w", req.Event, req.Actor, ErrInvalidTarget)
+	case req.Event != "":
+		applicant = SystemActor
+	default:
+		if err := e.knownActor(ctx, req.Actor); err != nil {
+			return nil, fmt.Errorf("applicant: %w", err)
+		}
+	}
+	f, version, err := e.latestFlow(ctx, req.FlowID)
+	if err != nil {
+		return nil, err
+	}
+	if f.Steps[0].Type == StepAlert {
+		// Alert groups live under ids derived from their events, which is
+		// how repeats and resolving events find them; a hand-started one
+		// would be found by none.
+		return nil, fmt.Errorf("an alert flow is opened by its events (%s), not started: %w",
+			f.Trigger.Event, ErrNotApplicable)
+	}
+	form, err := f.ValidateForm(req.Form)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.checkUsers(ctx, f.Form, form); err != nil {
+		return nil, err
+	}
+	r := &run{e: e, ctx: ctx, f: f, st: &runState{Context: req.Context}, now: e.now(),
+		create: true, version: 1, actor: applicant, form: form, formDirty: true,
+		users: map[string]User{}, keys: map[string]bool{}}
+	title, err := e.title(ctx, f, req, applicant, form)
+	if err != nil {
+		return nil, err
+	}
+	r.inst = Instance{ID: newID(), FlowID: f.ID, FlowVersion: version, Status: InstanceRunning,
+		Applicant: applicant, Title: title, CreatedAt: r.now, UpdatedAt: r.now}
+	if err := r.log("", "start", startDetail{Flow: f.ID, Version: version}); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // title is the instance's title: the one given, else the flow's title

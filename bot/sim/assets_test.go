@@ -60,7 +60,7 @@ func TestThePageAndEveryModuleItImportsAreInTheBinary(t *testing.T) {
 			pending = append(pending, m[1])
 		}
 	}
-	for _, name := range []string{"app.js", "api.js", "card.js", "dom.js", "form.js", "i18n.js", "md.js", "style.css"} {
+	for _, name := range []string{"app.js", "api.js", "card.js", "dom.js", "form.js", "i18n.js", "md.js", "route.js", "style.css"} {
 		require.True(t, seen[name], "%s is loaded by the page", name)
 	}
 }
@@ -68,7 +68,7 @@ func TestThePageAndEveryModuleItImportsAreInTheBinary(t *testing.T) {
 func TestTheScriptsNeverParseServerTextAsMarkup(t *testing.T) {
 	t.Parallel()
 	get := assetServer(t)
-	for _, name := range []string{"app.js", "api.js", "card.js", "dom.js", "form.js", "i18n.js", "md.js"} {
+	for _, name := range []string{"app.js", "api.js", "card.js", "dom.js", "form.js", "i18n.js", "md.js", "route.js"} {
 		_, src := get("/sim/static/" + name)
 		for _, sink := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "javascript:"} {
 			require.NotContains(t, src, sink, "%s uses %s", name, sink)

@@ -50,6 +50,15 @@ func TestBrowserFirstMinute(t *testing.T) {
 	amount, err := chromedp.Run(main.ctx, chromedp.Value(chromedp.CSS(`#start [data-field="amount"] input`)))
 	require.NoError(t, err)
 	require.Equal(t, "6800.00", amount, "money is shown with two decimals once the field is left")
+	// Before submitting, 陈 previews the route: ¥6,800 needs the sales
+	// director after finance; nothing is started yet.
+	main.click(`#start button[aria-label="预览流程"]`)
+	route := poll[string](main, "the route", `() => {
+  const steps = [...document.querySelectorAll('#start .route-name')];
+  return steps.length ? steps.map((e) => e.textContent).join(' | ') : null;
+}`)
+	require.Equal(t, "财务确认 · 或签 | 销售总监审批 · 单人审批 | 仓库打包", route)
+	main.shot("01b-chen-previews-the-route")
 	main.click(`#start button[type=submit]`)
 	require.Equal(t, "已提交：订单履约", main.toast("success"))
 	poll[bool](main, "the form to close", `() => !document.getElementById('start').open`)

@@ -30,6 +30,7 @@ var assets embed.FS
 //	POST {path}/api/read         {"user"|"chat"}: mark an inbox read
 //	GET  {path}/api/flows        the flows a person can start, with their forms
 //	POST {path}/api/start        {"user","flow_id","form"}: start a flow
+//	POST {path}/api/forecast     {"user","flow_id","form"}: the route a start would take
 //	POST {path}/api/click        {"user","message_id","payload","action","values"}
 //	POST {path}/api/message      {"user","chat","text"}: a message to the bot
 //	GET  {path}/api/events       ?user= or ?chat=, &since=<rev>: server-sent events
@@ -59,6 +60,7 @@ func (p *Platform) Handler() http.Handler {
 	api(http.MethodPost, "/api/read", p.read)
 	api(http.MethodGet, "/api/flows", p.flows)
 	api(http.MethodPost, "/api/start", p.start)
+	api(http.MethodPost, "/api/forecast", p.forecast)
 	api(http.MethodPost, "/api/click", p.click)
 	api(http.MethodPost, "/api/message", p.message)
 	api(http.MethodGet, "/api/events", p.events)

@@ -99,9 +99,25 @@ type startRequest struct {
 // start starts a flow as the picked person, as their /start command would:
 // the engine validates the form and answers a bad one with every bad field.
 func (p *Platform) start(w http.ResponseWriter, r *http.Request) {
+	req, u, ok := p.startInput(w, r)
+	if !ok {
+		return
+	}
+	res, err := p.deps.Engine.Start(r.Context(), flows.StartRequest{Actor: u.ID, Key: Name + ":" + newEventID(),
+		FlowID: req.FlowID, Title: req.Title, Form: req.Form})
+	if err != nil {
+		p.failStart(w, r, "start", req, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"result": res})
+}
+
+// startInput reads and checks the body of a start (or its forecast) and
+// the person it is for; on failure it has answered.
+func (p *Platform) startInput(w http.ResponseWriter, r *http.Request) (startRequest, flows.User, bool) {
 	var req startRequest
 	if !p.decode(w, r, &req) {
-		return
+		return req, flows.User{}, false
 	}
 	for _, f := range []struct {
 		name, value string
@@ -110,21 +126,22 @@ func (p *Platform) start(w http.ResponseWriter, r *http.Request) {
 	}{{"flow_id", req.FlowID, maxIDChars, true}, {"title", req.Title, flows.MaxTitleLength, false}} {
 		if m, args := checkText(f.name, f.value, f.max, f.required); m != nil {
 			p.fail(w, r, http.StatusBadRequest, "invalid_input", *m, args...)
-			return
+			return req, flows.User{}, false
 		}
 	}
 	u, ok := p.person(w, r, req.User)
 	if !ok {
-		return
+		return req, flows.User{}, false
 	}
 	if req.Form == nil {
 		req.Form = map[string]any{}
 	}
-	res, err := p.deps.Engine.Start(r.Context(), flows.StartRequest{Actor: u.ID, Key: Name + ":" + newEventID(),
-		FlowID: req.FlowID, Title: req.Title, Form: req.Form})
+	return req, u, true
+}
+
+// failStart answers an error of a start or its forecast.
+func (p *Platform) failStart(w http.ResponseWriter, r *http.Request, op string, req startRequest, err error) {
 	switch {
-	case err == nil:
-		writeJSON(w, http.StatusCreated, map[string]any{"result": res})
 	case errors.Is(err, flows.ErrNotFound):
 		p.fail(w, r, http.StatusNotFound, "unknown_flow", msgUnknownFlow, req.FlowID)
 	case errors.Is(err, flows.ErrNotApplicable):
@@ -134,6 +151,6 @@ func (p *Platform) start(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, flows.ErrUnknownUser):
 		p.fail(w, r, http.StatusNotFound, "unknown_user", msgUnknownUser, req.User)
 	default:
-		p.failErr(w, r, "start", err)
+		p.failErr(w, r, op, err)
 	}
 }

@@ -1,11 +1,13 @@
 // Package api is cardflow's HTTP API for operators and integrations: start
-// a flow instance, read one, list a user's tasks, and act on a task or an
-// instance, so flows run before (and beside) the chat platforms.
+// a flow instance (or forecast its route first), read one, list a user's
+// tasks, and act on a task or an instance, so flows run before (and beside)
+// the chat platforms.
 //
 // Every route needs a bearer token: one of server.api_tokens (scope write),
 // server.admin_tokens (admin), or one made with `cardflow tokens create`
-// (read, write or admin, see package apitoken). GET routes need read, the
-// others write, and setting leave proxies admin. A token holder is
+// (read, write or admin, see package apitoken). GET routes and the
+// forecast (a POST that changes nothing) need read, the others write, and
+// setting leave proxies admin. A token holder is
 // trusted to act for the user named in the request ("actor"): it is a
 // service account of the company's own systems. Chat callbacks, in contrast,
 // take the acting user only from the platform's signed payload. Either way
@@ -65,6 +67,7 @@ func (a *API) Routes(r chi.Router) {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(a.authenticate, checkRequestText)
 		r.Post("/instances", a.startInstance)
+		r.Post("/flows/{id}/forecast", a.forecastFlow)
 		r.Get("/instances/{id}", a.getInstance)
 		r.Post("/instances/{id}/actions", a.instanceAction)
 		r.Get("/tasks", a.listTasks)

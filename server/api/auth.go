@@ -39,8 +39,8 @@ func principalOf(ctx context.Context) principal {
 // authenticate lets a request through only with a bearer token that is
 // configured (server.api_tokens: write, server.admin_tokens: admin) or
 // stored (`cardflow tokens create`), and whose scope allows the method:
-// GET and HEAD need read, every other method write. Routes that need more
-// say so with requireAdmin.
+// GET, HEAD and the read-only POST routes (readOnlyPosts) need read, every
+// other request write. Routes that need more say so with requireAdmin.
 func (a *API) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(a.tokens) == 0 && len(a.admin) == 0 && a.verifier == nil {
@@ -68,7 +68,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 		}
 		server.SetCaller(r.Context(), p.name)
 		need := apitoken.ScopeWrite
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		if readOnly(r) {
 			need = apitoken.ScopeRead
 		}
 		if !p.scope.Allows(need) {

@@ -5,6 +5,7 @@
 import { h, problemText, toast } from './dom.js';
 import { post } from './api.js';
 import { t } from './i18n.js';
+import { renderRoute } from './route.js';
 
 let uid = 0;
 const nextID = () => 'f' + (++uid);
@@ -19,22 +20,41 @@ export function openStart(dialog, me, flows, users) {
   const fieldsBox = h('div', { class: 'form-fields' });
   const summary = h('div', { class: 'form-summary', role: 'alert' });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: t('submit'), 'aria-label': t('submit') });
+  const routeBox = h('div', { class: 'form-route', 'aria-live': 'polite' });
+  const preview = h('button', { type: 'button', class: 'btn btn-default', text: t('preview'), 'aria-label': t('preview') });
   const form = h('form', { class: 'start-form', novalidate: true, 'aria-labelledby': titleID },
     h('h2', { id: titleID, text: t('newRequest') }),
     flows.length ? h('label', { class: 'form-row' }, h('span', { text: t('flow') }), pick) : h('p', { text: t('noFlows') }),
-    summary, fieldsBox,
+    summary, fieldsBox, routeBox,
     h('div', { class: 'buttons form-buttons' },
       h('button', { type: 'button', class: 'btn btn-default', text: t('cancel'), 'aria-label': t('cancel'), on: { click: () => dialog.close() } }),
+      flows.length ? preview : null,
       flows.length ? submit : null));
   dialog.append(form);
   let current = null;
   const show = () => {
     current = flows.find((f) => f.id === pick.value);
     summary.textContent = '';
+    routeBox.replaceChildren();
     fieldsBox.replaceChildren(...(current?.fields || []).map((f) => fieldRow(f, f.key, users)));
   };
   pick.addEventListener('change', show);
   show();
+  // The route is asked of the engine as the form stands, before submission:
+  // the same checks as a start, nothing started.
+  preview.addEventListener('click', async () => {
+    if (!current) return;
+    for (const p of form.querySelectorAll('.problem')) p.textContent = '';
+    summary.textContent = '';
+    routeBox.replaceChildren();
+    try {
+      const res = await post('forecast', { user: me, flow_id: current.id, form: collect(current.fields, fieldsBox) });
+      routeBox.replaceChildren(h('h3', { text: t('route.title') }), renderRoute(res.forecast));
+      routeBox.scrollIntoView({ block: 'nearest' });
+    } catch (err) {
+      showProblems(form, summary, err);
+    }
+  });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (!current) return;
