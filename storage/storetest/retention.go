@@ -18,6 +18,9 @@ func retentionTests(count CountRowsFunc) []suiteTest {
 		}),
 		storeTest("card records: finished instances' and posts', only older", testPruneCards),
 		storeTest("retention: a zero limit deletes nothing", testPruneRetentionZero),
+		storeTest("every table stays bounded while flows run day after day", func(t *testing.T, s flows.Store) {
+			testRetentionBounded(t, s, count)
+		}),
 	}
 }
 
