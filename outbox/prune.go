@@ -122,7 +122,7 @@ func NewPruneLoop(store Pruner, opts PruneOptions) *PruneLoop {
 		leaseTTL: 2*opts.Interval + time.Minute,
 		pruned: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cardflow_pruned_rows_total",
-			Help: "Rows deleted by pruning, by table: sent outbox messages and expired idempotency keys.",
+			Help: "Rows deleted by pruning, by table: sent outbox messages, expired idempotency keys, and the tables of PruneOptions.Tables (answered callbacks, card records, finished instances).",
 		}, []string{"table"}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "cardflow_prune_failures_total",
