@@ -134,6 +134,11 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		pruneTables = append(pruneTables, outbox.PruneTable{Name: "bot_events",
 			Retention: cfg.Store.IdempotencyRetention, Prune: bs.PruneEvents})
 	}
+	if ip, ok := store.(outbox.InstancePruner); ok {
+		pruneTables = append(pruneTables, outbox.RetentionTables(ip, cfg.Store.InstanceRetention, cfg.Store.CardRetention)...)
+	} else if cfg.Store.InstanceRetention > 0 || cfg.Store.CardRetention > 0 {
+		return fmt.Errorf("app: the %s store cannot prune finished instances; set store.instance_retention and store.card_retention to 0", storeName)
+	}
 	prune := outbox.NewPruneLoop(pruner, outbox.PruneOptions{
 		Tables:               pruneTables,
 		Holder:               holder,

@@ -106,7 +106,20 @@ type StoreConfig struct {
 	// PruneInterval is how often one instance deletes sent outbox messages
 	// and idempotency keys older than their retention.
 	PruneInterval time.Duration `yaml:"prune_interval"`
+	// InstanceRetention is how long a finished instance is kept, with its
+	// tasks, audit trail and cards, after it finished; 0 keeps it forever.
+	InstanceRetention time.Duration `yaml:"instance_retention"`
+	// CardRetention is how long the records of a finished instance's cards
+	// (which message shows which card) and of posted digests are kept; a
+	// finished instance's cards no longer change, so nothing needs them
+	// after it. 0 keeps them as long as their instance.
+	CardRetention time.Duration `yaml:"card_retention"`
 }
+
+// MinRetention is the shortest instance or card retention allowed: a record
+// must outlast the delivery retries and a digest's catch-up window, which
+// would otherwise send its card again.
+const MinRetention = 24 * time.Hour
 
 // QueueConfig chooses the work queue.
 type QueueConfig struct {
@@ -165,8 +178,9 @@ func Default() *Config {
 			WriteTimeout:      30 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 		},
-		Log:      LogConfig{Level: "info", Format: "json"},
-		Store:    StoreConfig{SQLitePath: "./data/cardflow.db", MaxConns: 10, MigrateOnStart: true, IdempotencyRetention: 7 * 24 * time.Hour, PruneInterval: 10 * time.Minute},
+		Log: LogConfig{Level: "info", Format: "json"},
+		Store: StoreConfig{SQLitePath: "./data/cardflow.db", MaxConns: 10, MigrateOnStart: true, IdempotencyRetention: 7 * 24 * time.Hour, PruneInterval: 10 * time.Minute,
+			InstanceRetention: 365 * 24 * time.Hour, CardRetention: 30 * 24 * time.Hour},
 		Queue:    QueueConfig{KeyPrefix: "cardflow:q:"},
 		Flows:    FlowsConfig{Dir: "configs/flows"},
 		Outbox:   OutboxConfig{PollInterval: 50 * time.Millisecond, BatchSize: 256, Retention: 7 * 24 * time.Hour},

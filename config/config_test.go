@@ -34,7 +34,7 @@ func TestLoadGood(t *testing.T) {
 			c.Log = LogConfig{Level: "debug", Format: "text"}
 			c.Store = StoreConfig{DSN: "postgres://cardflow@db:5432/cardflow?sslmode=disable",
 				SQLitePath: "/var/lib/cardflow/cardflow.db", MaxConns: 20, MigrateOnStart: false,
-				IdempotencyRetention: 48 * time.Hour, PruneInterval: time.Minute}
+				IdempotencyRetention: 48 * time.Hour, PruneInterval: time.Minute, InstanceRetention: 90 * 24 * time.Hour}
 			c.Queue.RedisURL = "redis://redis:6379/2"
 			c.Queue.RequireAOF = true
 			c.Outbox = OutboxConfig{PollInterval: 200 * time.Millisecond, BatchSize: 64, Retention: 72 * time.Hour}
@@ -118,7 +118,9 @@ server.read_timeout: must not be shorter than server.read_header_timeout (10s): 
 		{name: "retentions and prune interval", file: "prune.yaml", want: `
 store.idempotency_retention: must be positive, got 0s (testdata/bad/prune.yaml:2)
 store.prune_interval: must be positive, got -5m0s (testdata/bad/prune.yaml:3)
-outbox.retention: must be positive, got 0s (testdata/bad/prune.yaml:5)`},
+store.instance_retention: must be 0 (keep forever) or at least 24h0m0s, got 1h0m0s (testdata/bad/prune.yaml:4)
+store.card_retention: must be 0 (keep forever) or at least 24h0m0s, got -720h0m0s (testdata/bad/prune.yaml:5)
+outbox.retention: must be positive, got 0s (testdata/bad/prune.yaml:7)`},
 		{name: "incomplete platform sections", file: "platforms.yaml", want: `
 feishu.app_id: required: the app's id (cli_…) (feishu.enabled from testdata/bad/platforms.yaml:2)
 feishu.app_secret: required: set it in the environment variable CARDFLOW_FEISHU_APP_SECRET (feishu.enabled from testdata/bad/platforms.yaml:2)

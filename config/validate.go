@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // minTokenLen is the shortest bearer token accepted: shorter ones can be
@@ -133,6 +134,14 @@ func (s StoreConfig) validate(p *problems) {
 	}
 	if s.PruneInterval <= 0 {
 		p.add("store.prune_interval", "must be positive, got %s", s.PruneInterval)
+	}
+	for _, r := range []struct {
+		key string
+		d   time.Duration
+	}{{"store.instance_retention", s.InstanceRetention}, {"store.card_retention", s.CardRetention}} {
+		if r.d != 0 && r.d < MinRetention {
+			p.add(r.key, "must be 0 (keep forever) or at least %s, got %s", MinRetention, r.d)
+		}
 	}
 }
 

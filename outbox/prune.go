@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -59,6 +60,10 @@ type PruneTable struct {
 	Name      string
 	Retention time.Duration
 	Prune     func(ctx context.Context, before time.Time, limit int) (int, error)
+	// BatchSize, when set, is the limit of this table's batches instead of
+	// PruneOptions.BatchSize: a batch that deletes more than a row per unit
+	// (an instance with its tasks and audit) is kept smaller.
+	BatchSize int
 }
 
 // PruneResult is what one pass deleted.
@@ -117,7 +122,7 @@ func NewPruneLoop(store Pruner, opts PruneOptions) *PruneLoop {
 		leaseTTL: 2*opts.Interval + time.Minute,
 		pruned: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cardflow_pruned_rows_total",
-			Help: "Rows deleted by pruning, by table: sent outbox messages and expired idempotency keys.",
+			Help: "Rows deleted by pruning, by table: sent outbox messages, expired idempotency keys, and the tables of PruneOptions.Tables (answered callbacks, card records, finished instances).",
 		}, []string{"table"}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "cardflow_prune_failures_total",
@@ -170,11 +175,12 @@ func (l *PruneLoop) Prune(ctx context.Context) (PruneResult, error) {
 	}
 	now := l.opts.Now()
 	var res PruneResult
-	res.Outbox, err = l.drain(ctx, "outbox", l.store.PruneSentOutbox, now.Add(-l.opts.OutboxRetention))
+	res.Outbox, err = l.drain(ctx, "outbox", l.store.PruneSentOutbox, now.Add(-l.opts.OutboxRetention), l.opts.BatchSize)
 	if err != nil {
 		return res, err
 	}
-	res.Idempotency, err = l.drain(ctx, "idempotency", l.store.PruneIdempotency, now.Add(-l.opts.IdempotencyRetention))
+	res.Idempotency, err = l.drain(ctx, "idempotency", l.store.PruneIdempotency, now.Add(-l.opts.IdempotencyRetention),
+		l.opts.BatchSize)
 	for _, t := range l.opts.Tables {
 		if err != nil {
 			break
@@ -182,7 +188,7 @@ func (l *PruneLoop) Prune(ctx context.Context) (PruneResult, error) {
 		if res.Tables == nil {
 			res.Tables = map[string]int{}
 		}
-		res.Tables[t.Name], err = l.drain(ctx, t.Name, t.Prune, now.Add(-t.Retention))
+		res.Tables[t.Name], err = l.drain(ctx, t.Name, t.Prune, now.Add(-t.Retention), cmp.Or(t.BatchSize, l.opts.BatchSize))
 	}
 	return res, err
 }
@@ -192,16 +198,16 @@ type pruneFunc func(ctx context.Context, before time.Time, limit int) (int, erro
 // drain deletes batches older than before until one comes back short.
 // Between batches it renews the lease, so a pass that outlasts it (a first
 // pass over months of rows) still runs alone.
-func (l *PruneLoop) drain(ctx context.Context, table string, prune pruneFunc, before time.Time) (int, error) {
+func (l *PruneLoop) drain(ctx context.Context, table string, prune pruneFunc, before time.Time, limit int) (int, error) {
 	total := 0
 	for {
-		n, err := prune(ctx, before, l.opts.BatchSize)
+		n, err := prune(ctx, before, limit)
 		total += n
 		l.pruned.WithLabelValues(table).Add(float64(n))
 		if err != nil {
 			return total, fmt.Errorf("outbox: prune %s: %w", table, err)
 		}
-		if n < l.opts.BatchSize {
+		if n < limit {
 			return total, nil
 		}
 		held, err := l.holdLease(ctx)

@@ -84,6 +84,7 @@ func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountR
 		{name: "OrderInstances", tests: orderInstanceTests(countRows)},
 		{name: "StockPush", tests: stockPushTests(countRows)},
 		{name: "Prune", tests: pruneTests(countRows)},
+		{name: "Retention", tests: retentionTests(countRows)},
 		{name: "Unavailable", tests: unavailableTests()},
 	}
 	for _, g := range groups {
