@@ -65,6 +65,7 @@ func (a *API) Routes(r chi.Router) {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(a.authenticate, checkRequestText)
 		r.Post("/instances", a.startInstance)
+		r.Get("/instances", a.listInstances)
 		r.Get("/instances/{id}", a.getInstance)
 		r.Post("/instances/{id}/actions", a.instanceAction)
 		r.Get("/tasks", a.listTasks)
