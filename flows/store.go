@@ -281,7 +281,14 @@ type TaskFilter struct {
 	Assignee   string
 	InstanceID string
 	Status     TaskStatus
-	Limit      int // 0 means 100
+	// FlowID selects the tasks of the instances of one flow.
+	FlowID string
+	// From and To bound CreatedAt: From <= CreatedAt < To.
+	From, To time.Time
+	// After goes on with a list after the row it names: only tasks newer
+	// than it (by CreatedAt, then ID) are listed.
+	After Cursor
+	Limit int // 0 means 100
 }
 
 // AuditEntry is one line of an instance's audit trail. Seq is given by the

@@ -150,16 +150,24 @@ func (a *API) listTasks(w http.ResponseWriter, r *http.Request) {
 		server.WriteError(w, http.StatusBadRequest, server.CodeBadRequest, fmt.Sprintf("unknown task status %q", status))
 		return
 	}
-	views, err := a.engine.Tasks(r.Context(), flows.TaskQuery{Assignee: assignee, Status: status, Limit: limit})
+	// The parameters added with paging answer as GET /instances does.
+	p := params{q: q}
+	from, to := p.span()
+	query := flows.TaskQuery{Assignee: assignee, Status: status, FlowID: p.str("flow"), From: from, To: to,
+		After: p.cursor(), Limit: limit}
+	if p.answer(w) {
+		return
+	}
+	page, err := a.engine.TaskPage(r.Context(), query)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	out := make([]any, len(views))
-	for i, v := range views {
+	out := make([]any, len(page.Tasks))
+	for i, v := range page.Tasks {
 		out[i] = taskViewJSON(v)
 	}
-	server.WriteJSON(w, http.StatusOK, map[string]any{"tasks": out})
+	writePage(w, "tasks", out, page.Next)
 }
 
 // decode reads the JSON body into v, refusing unknown fields, and returns

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"cardflow/config"
+	"cardflow/server"
 	"cardflow/server/api"
 )
 
@@ -171,6 +174,101 @@ func TestListInstancesRejectsBadParameters(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			code, body := c.do("GET", "/instances?"+tc.query, nil)
 			require.Equal(t, tc.status, code, body)
+			require.Equal(t, tc.code, errCode(body))
+			require.Contains(t, body["error"].(map[string]any)["message"], tc.names)
+		})
+	}
+}
+
+// newAdminClients serves the API with a write token and an admin token and
+// returns a client of each.
+func newAdminClients(t *testing.T) (user, admin *client) {
+	t.Helper()
+	_, engine := newServerEngine(t, token)
+	srv := server.New(config.Default(), server.Deps{
+		Routes: api.New(engine, []config.Secret{token}, nil).WithAdminTokens([]config.Secret{adminToken}).Routes})
+	ts := httptest.NewServer(srv.Router())
+	t.Cleanup(ts.Close)
+	return &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token},
+		&client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}
+}
+
+func TestListTasksWalksEveryPageOnce(t *testing.T) {
+	t.Parallel()
+	c, admin := newAdminClients(t)
+	var qian []string // u_qian's open tasks, oldest first
+	for range 5 {
+		_, opened := c.start("42.00")
+		qian = append(qian, opened[0])
+	}
+	from := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	until := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	code, body := admin.do("POST", "/proxies", `{"user":"u_qian","by":"u_wu","from":"`+from+`","until":"`+until+`"}`)
+	require.Equal(t, http.StatusOK, code, body)
+
+	for _, user := range []string{"u_qian", "u_wu"} {
+		t.Run(user, func(t *testing.T) {
+			c := &client{t: t, base: c.base, auth: c.auth}
+			added := 0
+			got, _ := c.walk("/tasks?assignee="+user, "tasks", 2, func() {
+				if added < 3 {
+					// Newer than every cursor: listed at the end, once.
+					_, opened := c.start("43.00")
+					qian = append(qian, opened[0])
+					added++
+				}
+			})
+			require.Equal(t, qian, got, "every task once, oldest first, the new ones last")
+		})
+	}
+
+	p := c.list("/tasks?assignee=u_wu&limit=1", "tasks")
+	require.Equal(t, "u_qian", p.rows[0]["on_behalf_of"], "u_wu's page holds u_qian's tasks while he covers for her")
+}
+
+func TestListTasksFilters(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	_, first := c.start("42.00")
+	between := time.Now().UTC()
+	_, second := c.start("43.00")
+	tests := []struct {
+		name  string
+		query url.Values
+		want  []string
+	}{
+		{name: "all", query: url.Values{}, want: []string{first[0], second[0]}},
+		{name: "flow", query: url.Values{"flow": {"order_fulfilment"}}, want: []string{first[0], second[0]}},
+		{name: "another flow", query: url.Values{"flow": {"purchase_request"}}, want: nil},
+		{name: "from", query: url.Values{"from": {between.Format(time.RFC3339Nano)}}, want: []string{second[0]}},
+		{name: "to", query: url.Values{"to": {between.Format(time.RFC3339Nano)}}, want: []string{first[0]}},
+		{name: "status", query: url.Values{"status": {"approved"}}, want: nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.query.Set("assignee", "u_qian")
+			p := (&client{t: t, base: c.base, auth: c.auth}).list("/tasks?"+tc.query.Encode(), "tasks")
+			require.Equal(t, tc.want, p.ids)
+		})
+	}
+}
+
+func TestListTasksRejectsBadParameters(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	tests := []struct {
+		name, query, names, code string
+	}{
+		{name: "bad from", query: "from=monday", names: "from", code: api.CodeInvalidInput},
+		{name: "to before from", query: "from=2026-11-30T10:00:00Z&to=2026-11-30T09:00:00Z", names: "to", code: api.CodeInvalidInput},
+		{name: "bad cursor", query: "cursor=MXg", names: "cursor", code: api.CodeInvalidInput},
+		// The parameters GET /tasks had before paging keep their answers.
+		{name: "limit too big", query: "limit=1001", names: "limit", code: server.CodeBadRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := c.do("GET", "/tasks?assignee=u_qian&"+tc.query, nil)
+			require.Equal(t, http.StatusBadRequest, code, body)
 			require.Equal(t, tc.code, errCode(body))
 			require.Contains(t, body["error"].(map[string]any)["message"], tc.names)
 		})

@@ -70,6 +70,13 @@ func (s *Store) Tasks(ctx context.Context, f flows.TaskFilter) ([]flows.Task, er
 	w.eq("assignee", f.Assignee)
 	w.eq("instance_id", f.InstanceID)
 	w.eq("status", string(f.Status))
+	if f.FlowID != "" {
+		w.conds = append(w.conds, "instance_id IN (SELECT id FROM instances WHERE flow_id = "+w.arg(f.FlowID)+")")
+	}
+	w.timeRange("created_at", f.From, f.To)
+	if !f.After.IsZero() {
+		w.conds = append(w.conds, "(created_at, id) > ("+w.arg(f.After.CreatedAt)+", "+w.arg(f.After.ID)+")")
+	}
 	q := `SELECT ` + taskColumns + ` FROM tasks` + w.sql() +
 		` ORDER BY created_at, id LIMIT ` + w.arg(limit(f.Limit))
 	rows, _ := s.pool.Query(ctx, q, w.args...)

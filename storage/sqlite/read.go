@@ -80,6 +80,13 @@ func (s *Store) Tasks(ctx context.Context, f flows.TaskFilter) ([]flows.Task, er
 	w.eq("assignee", f.Assignee)
 	w.eq("instance_id", f.InstanceID)
 	w.eq("status", string(f.Status))
+	if f.FlowID != "" {
+		w.cond("instance_id IN (SELECT id FROM instances WHERE flow_id = ?)", f.FlowID)
+	}
+	w.timeRange("created_at", f.From, f.To)
+	if !f.After.IsZero() {
+		w.cond("(created_at, id) > (?, ?)", f.After.CreatedAt.UnixMicro(), f.After.ID)
+	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks`+w.sql()+
 		` ORDER BY created_at, id LIMIT ?`, append(w.args, limitOr100(f.Limit))...)
 	if err != nil {

@@ -16,6 +16,7 @@ func pageTests() []suiteTest {
 	return []suiteTest{
 		storeTest("instances in a creation time range", testInstancesTimeRange),
 		storeTest("instances after a cursor", testInstancesAfterCursor),
+		storeTest("tasks by flow, time range and cursor", testTasksPages),
 	}
 }
 
@@ -91,6 +92,51 @@ func testInstancesAfterCursor(t *testing.T, s flows.Store) {
 			got, err := s.Instances(ctx, tc.filter)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, ids(got, instanceID))
+		})
+	}
+}
+
+func testTasksPages(t *testing.T, s flows.Store) {
+	ctx := t.Context()
+	leave := NewInstance("i-leave")
+	leave.FlowID = "leave"
+	MustApply(t, s, StartChange(leave))
+	MustApply(t, s, StartChange(NewInstance("i-buy")))
+	created := map[string]time.Duration{"t-a": 0, "t-b": time.Minute, "t-c": time.Minute, "t-d": time.Minute, "t-e": time.Hour}
+	var tasks []flows.Task
+	for id, d := range created {
+		inst := "i-buy"
+		if id == "t-b" || id == "t-e" {
+			inst = "i-leave"
+		}
+		x := NewTask(inst, id, "u-bob")
+		x.CreatedAt = At(d)
+		tasks = append(tasks, x)
+	}
+	MustApply(t, s, flows.Change{NewTasks: tasks})
+	cursor := func(id string) flows.Cursor { return flows.Cursor{CreatedAt: At(created[id]), ID: id} }
+	tests := []struct {
+		name   string
+		filter flows.TaskFilter
+		want   []string
+	}{
+		{name: "all", filter: flows.TaskFilter{Assignee: "u-bob"}, want: []string{"t-a", "t-b", "t-c", "t-d", "t-e"}},
+		{name: "flow", filter: flows.TaskFilter{FlowID: "leave"}, want: []string{"t-b", "t-e"}},
+		{name: "unknown flow", filter: flows.TaskFilter{FlowID: "none"}, want: []string{}},
+		{name: "from", filter: flows.TaskFilter{From: At(time.Minute)}, want: []string{"t-b", "t-c", "t-d", "t-e"}},
+		{name: "to", filter: flows.TaskFilter{To: At(time.Minute)}, want: []string{"t-a"}},
+		{name: "sub-microsecond to", filter: flows.TaskFilter{To: At(time.Minute + time.Nanosecond)}, want: []string{"t-a", "t-b", "t-c", "t-d"}},
+		{name: "after a tie's first", filter: flows.TaskFilter{After: cursor("t-b"), Limit: 2}, want: []string{"t-c", "t-d"}},
+		{name: "after a tie's last", filter: flows.TaskFilter{After: cursor("t-d")}, want: []string{"t-e"}},
+		{name: "after the newest", filter: flows.TaskFilter{After: cursor("t-e")}, want: []string{}},
+		{name: "flow after a cursor", filter: flows.TaskFilter{FlowID: "leave", After: cursor("t-b")}, want: []string{"t-e"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := s.Tasks(ctx, tc.filter)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, ids(got, func(x flows.Task) string { return x.ID }))
 		})
 	}
 }
