@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cardflow/config"
+	"cardflow/flows"
 	"cardflow/server"
 	"cardflow/server/api"
 )
@@ -182,20 +183,20 @@ func TestListInstancesRejectsBadParameters(t *testing.T) {
 
 // newAdminClients serves the API with a write token and an admin token and
 // returns a client of each.
-func newAdminClients(t *testing.T) (user, admin *client) {
+func newAdminClients(t *testing.T) (user, admin *client, engine *flows.Engine) {
 	t.Helper()
-	_, engine := newServerEngine(t, token)
+	_, engine = newServerEngine(t, token)
 	srv := server.New(config.Default(), server.Deps{
 		Routes: api.New(engine, []config.Secret{token}, nil).WithAdminTokens([]config.Secret{adminToken}).Routes})
 	ts := httptest.NewServer(srv.Router())
 	t.Cleanup(ts.Close)
 	return &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token},
-		&client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}
+		&client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}, engine
 }
 
 func TestListTasksWalksEveryPageOnce(t *testing.T) {
 	t.Parallel()
-	c, admin := newAdminClients(t)
+	c, admin, _ := newAdminClients(t)
 	var qian []string // u_qian's open tasks, oldest first
 	for range 5 {
 		_, opened := c.start("42.00")
