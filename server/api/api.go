@@ -29,6 +29,7 @@ import (
 
 	"cardflow/config"
 	"cardflow/flows"
+	"cardflow/queue"
 	"cardflow/server"
 	"cardflow/server/apitoken"
 )
@@ -47,7 +48,10 @@ type API struct {
 	admin  []config.Secret
 	// verifier checks stored tokens; nil when only configured ones count.
 	verifier *apitoken.Verifier
-	log      *slog.Logger
+	// queue and topics serve the dead letters; nil without WithQueue.
+	queue  queue.Queue
+	topics []string
+	log    *slog.Logger
 }
 
 // New returns the API for engine, accepting the given bearer tokens (scope
@@ -75,6 +79,8 @@ func (a *API) Routes(r chi.Router) {
 		r.Get("/flows/{id}/versions/{v}", a.getVersion)
 		r.Get("/org/users", a.listUsers)
 		r.Get("/org/users/{id}", a.getUser)
+		r.With(requireAdmin).Get("/deadletters", a.listDeadLetters)
+		r.With(requireAdmin).Post("/deadletters/{topic}/{id}/replay", a.replayDeadLetter)
 		r.Get("/proxies", a.listProxies)
 		r.With(requireAdmin).Post("/proxies", a.setProxy)
 		r.With(requireAdmin).Delete("/proxies/{id}", a.deleteProxy)
