@@ -1,11 +1,13 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"cardflow/config"
 	"cardflow/flows"
+	"cardflow/internal/exampletest"
 	"cardflow/server"
 	"cardflow/server/api"
 )
@@ -274,4 +277,34 @@ func TestListTasksRejectsBadParameters(t *testing.T) {
 			require.Contains(t, body["error"].(map[string]any)["message"], tc.names)
 		})
 	}
+}
+
+func TestListInstancesGoesOnPastWhatTheViewerMayNotSee(t *testing.T) {
+	t.Parallel()
+	store, engine := exampletest.World(t)
+	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).Routes})
+	ts := httptest.NewServer(srv.Router())
+	t.Cleanup(ts.Close)
+	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
+	code, body := c.do("POST", "/instances", strings.Replace(order("42.00"), "u_chen", "u_wei", 1))
+	require.Equal(t, http.StatusCreated, code, body)
+	mine := body["result"].(map[string]any)["instance_id"].(string)
+	other, _ := c.start("43.00")
+	inst, err := store.Instance(t.Context(), other)
+	require.NoError(t, err)
+	// More instances u_wei has no part in, all newer than his, than one
+	// page reads.
+	for i := range 1100 {
+		cp := inst
+		cp.ID, cp.CreatedAt = fmt.Sprintf("copy-%04d", i), inst.CreatedAt.Add(time.Duration(i+1)*time.Millisecond)
+		_, err := store.Apply(t.Context(), flows.Change{Instance: &cp, Create: true})
+		require.NoError(t, err)
+	}
+
+	first := c.list("/instances?viewer=u_wei", "instances")
+	require.Empty(t, first.ids)
+	require.NotEmpty(t, first.next, "the page stopped after reading its share of rows and says where to go on")
+	got, pages := c.walk("/instances?viewer=u_wei", "instances", 50, func() {})
+	require.Equal(t, []string{mine}, got)
+	require.Equal(t, 2, pages)
 }
