@@ -1,6 +1,14 @@
 // Package api is cardflow's HTTP API for operators and integrations: start
-// a flow instance, read one, list a user's tasks, and act on a task or an
-// instance, so flows run before (and beside) the chat platforms.
+// a flow instance, read one, list the instances and tasks a user may see,
+// and act on a task or an instance, so flows run before (and beside) the
+// chat platforms; read the flow definitions (with their graphs) and the org
+// directory; list and replay dead letters.
+//
+// Lists that can grow (instances, tasks) come in pages: a request's limit,
+// and an opaque next_cursor, absent on the last page, that the next request
+// passes back as cursor. A cursor names the last row's place in the list
+// (its creation time and id), so rows added meanwhile neither repeat nor
+// push rows off the pages still to come.
 //
 // Every route needs a bearer token: one of server.api_tokens (scope write),
 // server.admin_tokens (admin), or one made with `cardflow tokens create`
