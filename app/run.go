@@ -186,7 +186,8 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		Outbox:     store,
 		Routes: func(r chi.Router) {
 			api.New(engine, cfg.Server.APITokens, apiLog).WithAdminTokens(cfg.Server.AdminTokens).
-				WithTokenStore(apitoken.NewVerifier(tokens, time.Now, apiLog)).Routes(r)
+				WithTokenStore(apitoken.NewVerifier(tokens, time.Now, apiLog)).
+				WithQueue(q, flows.NotifyTopic, digest.Topic).Routes(r)
 			chat.mount(r)
 			r.Method(http.MethodPost, "/webhooks/orders/{source}", orderSide.webhook)
 			r.Method(http.MethodPost, "/webhooks/stock/{source}", orderSide.stockHook)

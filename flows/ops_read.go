@@ -49,7 +49,20 @@ type TaskQuery struct {
 	Assignee string
 	// Status selects the tasks' status; "" means open.
 	Status TaskStatus
-	Limit  int // 0 means 100
+	// FlowID, From and To filter as TaskFilter's do.
+	FlowID   string
+	From, To time.Time
+	// After is the previous page's Next; zero for the first page.
+	After Cursor
+	Limit int // 0 means 100
+}
+
+// TaskPage is one page of a user's tasks, oldest first.
+type TaskPage struct {
+	Tasks []TaskView
+	// Next goes on with the list (as the next query's After); zero at its
+	// end. A page may hold fewer tasks than asked for and still have one.
+	Next Cursor
 }
 
 // TaskView is one task of a to-do list, with what its card shows.
@@ -187,13 +200,24 @@ func (r *run) viewAs(viewer string, tasks []Task) (string, bool, error) {
 
 // Tasks lists a user's tasks, oldest first, each with the form as its step
 // may see it. Open tasks of users the querying user is the leave proxy of
-// are listed too, with OnBehalfOf set.
+// are listed too, with OnBehalfOf set. It is the first page of TaskPage.
 func (e *Engine) Tasks(ctx context.Context, q TaskQuery) ([]TaskView, error) {
+	p, err := e.TaskPage(ctx, q)
+	return p.Tasks, err
+}
+
+// TaskPage returns a page of a user's tasks, as Tasks lists them.
+func (e *Engine) TaskPage(ctx context.Context, q TaskQuery) (TaskPage, error) {
 	status := cmp.Or(q.Status, TaskOpen)
 	limit := cmp.Or(q.Limit, 100)
-	tasks, err := e.store.Tasks(ctx, TaskFilter{Assignee: q.Assignee, Status: status, Limit: limit})
+	// One more than a page is read, to learn whether the list goes on.
+	filter := func(user string) TaskFilter {
+		return TaskFilter{Assignee: user, Status: status, FlowID: q.FlowID, From: q.From, To: q.To,
+			After: q.After, Limit: limit + 1}
+	}
+	tasks, err := e.store.Tasks(ctx, filter(q.Assignee))
 	if err != nil {
-		return nil, fmt.Errorf("flows: tasks of %s: %w", q.Assignee, err)
+		return TaskPage{}, fmt.Errorf("flows: tasks of %s: %w", q.Assignee, err)
 	}
 	var views []TaskView
 	for _, t := range tasks {
@@ -208,9 +232,9 @@ func (e *Engine) Tasks(ctx context.Context, q TaskQuery) ([]TaskView, error) {
 				continue
 			}
 			seen[rule.User] = true
-			theirs, err := e.store.Tasks(ctx, TaskFilter{Assignee: rule.User, Status: status, Limit: limit})
+			theirs, err := e.store.Tasks(ctx, filter(rule.User))
 			if err != nil {
-				return nil, fmt.Errorf("flows: tasks of %s: %w", rule.User, err)
+				return TaskPage{}, fmt.Errorf("flows: tasks of %s: %w", rule.User, err)
 			}
 			for _, t := range theirs {
 				views = append(views, TaskView{Task: t, OnBehalfOf: rule.User})
@@ -219,18 +243,24 @@ func (e *Engine) Tasks(ctx context.Context, q TaskQuery) ([]TaskView, error) {
 		slices.SortStableFunc(views, func(a, b TaskView) int {
 			return cmp.Or(a.Task.CreatedAt.Compare(b.Task.CreatedAt), cmp.Compare(a.Task.ID, b.Task.ID))
 		})
-		views = views[:min(len(views), limit)]
+	}
+	var page TaskPage
+	if len(views) > limit {
+		views = views[:limit]
+		last := views[limit-1].Task
+		page.Next = Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
 	runs := map[string]*run{}
 	for i := range views {
 		if err := e.describe(ctx, &views[i], runs); err != nil {
-			return nil, fmt.Errorf("flows: tasks of %s: %w", q.Assignee, err)
+			return TaskPage{}, fmt.Errorf("flows: tasks of %s: %w", q.Assignee, err)
 		}
 	}
 	// A rule limited to some flows lists only their tasks.
-	return slices.DeleteFunc(views, func(v TaskView) bool {
+	page.Tasks = slices.DeleteFunc(views, func(v TaskView) bool {
 		return v.OnBehalfOf != "" && !rules.ActsFor(q.Assignee, v.OnBehalfOf, v.FlowID, now)
-	}), nil
+	})
+	return page, nil
 }
 
 // describe fills a task view from its instance, read once per instance.

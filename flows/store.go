@@ -207,8 +207,24 @@ type InstanceFilter struct {
 	FlowID    string
 	Applicant string
 	Status    InstanceStatus
-	Limit     int // 0 means 100
+	// From and To bound CreatedAt: From <= CreatedAt < To.
+	From, To time.Time
+	// After goes on with a list after the row it names: only instances
+	// older than it (by CreatedAt, then ID) are listed.
+	After Cursor
+	Limit int // 0 means 100
 }
+
+// Cursor names a row of a list by its place in the list's order,
+// CreatedAt then ID, so that a list can go on after it: rows added since
+// do not shift the pages still to come.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// IsZero reports whether the cursor names no row: a list's first page.
+func (c Cursor) IsZero() bool { return c.ID == "" && c.CreatedAt.IsZero() }
 
 // TaskStatus is where a task is in its life. Open is the only status in
 // which a task can be acted on.
@@ -265,7 +281,14 @@ type TaskFilter struct {
 	Assignee   string
 	InstanceID string
 	Status     TaskStatus
-	Limit      int // 0 means 100
+	// FlowID selects the tasks of the instances of one flow.
+	FlowID string
+	// From and To bound CreatedAt: From <= CreatedAt < To.
+	From, To time.Time
+	// After goes on with a list after the row it names: only tasks newer
+	// than it (by CreatedAt, then ID) are listed.
+	After Cursor
+	Limit int // 0 means 100
 }
 
 // AuditEntry is one line of an instance's audit trail. Seq is given by the

@@ -1,7 +1,15 @@
 // Package api is cardflow's HTTP API for operators and integrations: start
-// a flow instance (or forecast its route first), read one, list a user's
-// tasks, and act on a task or an instance, so flows run before (and beside)
-// the chat platforms.
+// a flow instance (or forecast its route first), read one, list the
+// instances and tasks a user may see, and act on a task or an instance, so
+// flows run before (and beside) the chat platforms; read the flow
+// definitions (with their graphs) and the org directory; list and replay
+// dead letters.
+//
+// Lists that can grow (instances, tasks) come in pages: a request's limit,
+// and an opaque next_cursor, absent on the last page, that the next request
+// passes back as cursor. A cursor names the last row's place in the list
+// (its creation time and id), so rows added meanwhile neither repeat nor
+// push rows off the pages still to come.
 //
 // Every route needs a bearer token: one of server.api_tokens (scope write),
 // server.admin_tokens (admin), or one made with `cardflow tokens create`
@@ -31,6 +39,7 @@ import (
 
 	"cardflow/config"
 	"cardflow/flows"
+	"cardflow/queue"
 	"cardflow/server"
 	"cardflow/server/apitoken"
 )
@@ -49,7 +58,10 @@ type API struct {
 	admin  []config.Secret
 	// verifier checks stored tokens; nil when only configured ones count.
 	verifier *apitoken.Verifier
-	log      *slog.Logger
+	// queue and topics serve the dead letters; nil without WithQueue.
+	queue  queue.Queue
+	topics []string
+	log    *slog.Logger
 }
 
 // New returns the API for engine, accepting the given bearer tokens (scope
@@ -67,11 +79,19 @@ func (a *API) Routes(r chi.Router) {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(a.authenticate, checkRequestText)
 		r.Post("/instances", a.startInstance)
+		r.Get("/instances", a.listInstances)
 		r.Post("/flows/{id}/forecast", a.forecastFlow)
 		r.Get("/instances/{id}", a.getInstance)
 		r.Post("/instances/{id}/actions", a.instanceAction)
 		r.Get("/tasks", a.listTasks)
 		r.Post("/tasks/{id}/decision", a.taskDecision)
+		r.Get("/flows", a.listFlows)
+		r.Get("/flows/{id}/versions", a.listVersions)
+		r.Get("/flows/{id}/versions/{v}", a.getVersion)
+		r.Get("/org/users", a.listUsers)
+		r.Get("/org/users/{id}", a.getUser)
+		r.With(requireAdmin).Get("/deadletters", a.listDeadLetters)
+		r.With(requireAdmin).Post("/deadletters/{topic}/{id}/replay", a.replayDeadLetter)
 		r.Get("/proxies", a.listProxies)
 		r.With(requireAdmin).Post("/proxies", a.setProxy)
 		r.With(requireAdmin).Delete("/proxies/{id}", a.deleteProxy)
@@ -152,16 +172,24 @@ func (a *API) listTasks(w http.ResponseWriter, r *http.Request) {
 		server.WriteError(w, http.StatusBadRequest, server.CodeBadRequest, fmt.Sprintf("unknown task status %q", status))
 		return
 	}
-	views, err := a.engine.Tasks(r.Context(), flows.TaskQuery{Assignee: assignee, Status: status, Limit: limit})
+	// The parameters added with paging answer as GET /instances does.
+	p := params{q: q}
+	from, to := p.span()
+	query := flows.TaskQuery{Assignee: assignee, Status: status, FlowID: p.str("flow"), From: from, To: to,
+		After: p.cursor(), Limit: limit}
+	if p.answer(w) {
+		return
+	}
+	page, err := a.engine.TaskPage(r.Context(), query)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	out := make([]any, len(views))
-	for i, v := range views {
+	out := make([]any, len(page.Tasks))
+	for i, v := range page.Tasks {
 		out[i] = taskViewJSON(v)
 	}
-	server.WriteJSON(w, http.StatusOK, map[string]any{"tasks": out})
+	writePage(w, "tasks", out, page.Next)
 }
 
 // decode reads the JSON body into v, refusing unknown fields, and returns

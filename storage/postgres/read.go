@@ -38,6 +38,10 @@ func (s *Store) Instances(ctx context.Context, f flows.InstanceFilter) ([]flows.
 	w.eq("flow_id", f.FlowID)
 	w.eq("applicant", f.Applicant)
 	w.eq("status", string(f.Status))
+	w.timeRange("created_at", f.From, f.To)
+	if !f.After.IsZero() {
+		w.conds = append(w.conds, "(created_at, id) < ("+w.arg(f.After.CreatedAt)+", "+w.arg(f.After.ID)+")")
+	}
 	// Only the filters in use appear in the SQL, so each combination gets a
 	// plan that can use its index rather than one generic "$1 = '' OR" plan.
 	q := `SELECT ` + instanceColumns + ` FROM instances` + w.sql() +
@@ -66,6 +70,13 @@ func (s *Store) Tasks(ctx context.Context, f flows.TaskFilter) ([]flows.Task, er
 	w.eq("assignee", f.Assignee)
 	w.eq("instance_id", f.InstanceID)
 	w.eq("status", string(f.Status))
+	if f.FlowID != "" {
+		w.conds = append(w.conds, "instance_id IN (SELECT id FROM instances WHERE flow_id = "+w.arg(f.FlowID)+")")
+	}
+	w.timeRange("created_at", f.From, f.To)
+	if !f.After.IsZero() {
+		w.conds = append(w.conds, "(created_at, id) > ("+w.arg(f.After.CreatedAt)+", "+w.arg(f.After.ID)+")")
+	}
 	q := `SELECT ` + taskColumns + ` FROM tasks` + w.sql() +
 		` ORDER BY created_at, id LIMIT ` + w.arg(limit(f.Limit))
 	rows, _ := s.pool.Query(ctx, q, w.args...)
@@ -199,6 +210,17 @@ func (w *where) eq(column, value string) {
 func (w *where) arg(v any) string {
 	w.args = append(w.args, v)
 	return "$" + strconv.Itoa(len(w.args))
+}
+
+// timeRange keeps the rows whose column is at or after from and before
+// to; a zero bound does not filter.
+func (w *where) timeRange(column string, from, to time.Time) {
+	if !from.IsZero() {
+		w.conds = append(w.conds, column+" >= "+w.arg(ceilMicro(from)))
+	}
+	if !to.IsZero() {
+		w.conds = append(w.conds, column+" < "+w.arg(ceilMicro(to)))
+	}
 }
 
 func (w *where) sql() string {

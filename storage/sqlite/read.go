@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 
 	"cardflow/flows"
 )
@@ -48,6 +49,10 @@ func (s *Store) Instances(ctx context.Context, f flows.InstanceFilter) ([]flows.
 	w.eq("flow_id", f.FlowID)
 	w.eq("applicant", f.Applicant)
 	w.eq("status", string(f.Status))
+	w.timeRange("created_at", f.From, f.To)
+	if !f.After.IsZero() {
+		w.cond("(created_at, id) < (?, ?)", f.After.CreatedAt.UnixMicro(), f.After.ID)
+	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+instanceColumns+` FROM instances`+w.sql()+
 		` ORDER BY created_at DESC, id DESC LIMIT ?`, append(w.args, limitOr100(f.Limit))...)
 	if err != nil {
@@ -75,6 +80,13 @@ func (s *Store) Tasks(ctx context.Context, f flows.TaskFilter) ([]flows.Task, er
 	w.eq("assignee", f.Assignee)
 	w.eq("instance_id", f.InstanceID)
 	w.eq("status", string(f.Status))
+	if f.FlowID != "" {
+		w.cond("instance_id IN (SELECT id FROM instances WHERE flow_id = ?)", f.FlowID)
+	}
+	w.timeRange("created_at", f.From, f.To)
+	if !f.After.IsZero() {
+		w.cond("(created_at, id) > (?, ?)", f.After.CreatedAt.UnixMicro(), f.After.ID)
+	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks`+w.sql()+
 		` ORDER BY created_at, id LIMIT ?`, append(w.args, limitOr100(f.Limit))...)
 	if err != nil {
@@ -150,6 +162,23 @@ func (w *where) eq(column, value string) {
 	if value != "" {
 		w.conds = append(w.conds, column+" = ?")
 		w.args = append(w.args, value)
+	}
+}
+
+// cond adds a condition with its own placeholders.
+func (w *where) cond(sql string, args ...any) {
+	w.conds = append(w.conds, sql)
+	w.args = append(w.args, args...)
+}
+
+// timeRange keeps the rows whose column is at or after from and before
+// to; a zero bound does not filter.
+func (w *where) timeRange(column string, from, to time.Time) {
+	if !from.IsZero() {
+		w.cond(column+" >= ?", ceilMicro(from))
+	}
+	if !to.IsZero() {
+		w.cond(column+" < ?", ceilMicro(to))
 	}
 }
 

@@ -70,6 +70,7 @@ func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountR
 		{name: "Rollback", tests: rollbackTests()},
 		{name: "Concurrency", tests: concurrencyTests()},
 		{name: "Query", tests: queryTests()},
+		{name: "Pages", tests: pageTests()},
 		{name: "Definition", tests: definitionTests()},
 		{name: "Org", tests: orgTests()},
 		{name: "Proxy", tests: proxyTests()},

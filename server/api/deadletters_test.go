@@ -1,0 +1,117 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/config"
+	"cardflow/queue"
+	"cardflow/server"
+	"cardflow/server/api"
+)
+
+// deadLetter publishes a message with id on topic and has a consumer fail
+// it for good, so it lands in q's dead letters.
+func deadLetter(t *testing.T, q queue.Queue, topic, id string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	failed := make(chan struct{}, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- q.Consume(ctx, topic, func(context.Context, queue.Message) error {
+			failed <- struct{}{}
+			return queue.Permanent(errors.New("飞书: user not found"))
+		}, queue.ConsumeOptions{Concurrency: 1})
+	}()
+	require.NoError(t, q.Publish(t.Context(), topic, queue.Message{ID: id, Key: "inst-1"}))
+	<-failed
+	cancel()
+	require.NoError(t, <-done, "the consumer stops once its handler is done, dead letter recorded")
+}
+
+func TestDeadLetters(t *testing.T) {
+	t.Parallel()
+	_, engine := newServerEngine(t, token)
+	q := queue.NewMemory(queue.MemoryOptions{})
+	t.Cleanup(func() { require.NoError(t, q.Close()) })
+	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).
+		WithAdminTokens([]config.Secret{adminToken}).WithQueue(q, "notify", "kpi.digest").Routes})
+	ts := httptest.NewServer(srv.Router())
+	t.Cleanup(ts.Close)
+	user := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
+	admin := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}
+
+	deadLetter(t, q, "notify", "n-1")
+	deadLetter(t, q, "kpi.digest", "d-1")
+	deadLetter(t, q, "notify", "n-2")
+
+	code, body := user.do("GET", "/deadletters", nil)
+	require.Equal(t, http.StatusForbidden, code, "dead letters are for admin tokens")
+	require.Equal(t, api.CodeNotAdminToken, errCode(body))
+
+	list := func(query string) []string {
+		t.Helper()
+		code, body := admin.do("GET", "/deadletters"+query, nil)
+		require.Equal(t, http.StatusOK, code, body)
+		ids := []string{}
+		for _, d := range body["deadletters"].([]any) {
+			dl := d.(map[string]any)
+			ids = append(ids, dl["id"].(string))
+			require.Contains(t, dl["error"], "user not found")
+			require.InDelta(t, 1, dl["attempts"], 0)
+			require.NotEmpty(t, dl["failed_at"])
+		}
+		return ids
+	}
+	require.Equal(t, []string{"n-2", "d-1", "n-1"}, list(""), "every topic, newest first")
+	require.Equal(t, []string{"n-2", "n-1"}, list("?topic=notify"))
+	require.Equal(t, []string{"n-2"}, list("?topic=notify&limit=1"))
+	require.Equal(t, []string{"d-1"}, list("?topic=kpi.digest"))
+
+	code, body = admin.do("POST", "/deadletters/notify/n-1/replay", nil)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Equal(t, []string{"n-2"}, list("?topic=notify"), "a replayed message is no dead letter")
+	depth, err := q.Depth(t.Context(), "notify")
+	require.NoError(t, err)
+	require.EqualValues(t, 1, depth, "it waits on its topic again")
+
+	tests := []struct {
+		name, method, path string
+		status             int
+		code               string
+	}{
+		{"replayed twice", "POST", "/deadletters/notify/n-1/replay", 404, server.CodeNotFound},
+		{"unknown id", "POST", "/deadletters/notify/nope/replay", 404, server.CodeNotFound},
+		{"unknown topic", "POST", "/deadletters/orders/n-2/replay", 404, server.CodeNotFound},
+		{"listing an unknown topic", "GET", "/deadletters?topic=orders", 400, api.CodeInvalidInput},
+		{"a bad limit", "GET", "/deadletters?limit=500", 400, api.CodeInvalidInput},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := admin.do(tt.method, tt.path, nil)
+			require.Equal(t, tt.status, code, body)
+			require.Equal(t, tt.code, errCode(body))
+		})
+	}
+	code, body = user.do("POST", "/deadletters/notify/n-2/replay", nil)
+	require.Equal(t, http.StatusForbidden, code, "replay is for admin tokens")
+	require.Equal(t, api.CodeNotAdminToken, errCode(body))
+}
+
+func TestDeadLettersWithoutAQueue(t *testing.T) {
+	t.Parallel()
+	_, engine := newServerEngine(t, token)
+	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, nil, nil).
+		WithAdminTokens([]config.Secret{adminToken}).Routes})
+	ts := httptest.NewServer(srv.Router())
+	t.Cleanup(ts.Close)
+	admin := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}
+	code, body := admin.do("GET", "/deadletters", nil)
+	require.Equal(t, http.StatusNotImplemented, code, body)
+	require.Equal(t, api.CodeNotSupported, errCode(body))
+}

@@ -1,0 +1,142 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/flows"
+)
+
+// pageTests cover the list filters the API pages with: a creation time
+// range, and a cursor after which a list goes on.
+func pageTests() []suiteTest {
+	return []suiteTest{
+		storeTest("instances in a creation time range", testInstancesTimeRange),
+		storeTest("instances after a cursor", testInstancesAfterCursor),
+		storeTest("tasks by flow, time range and cursor", testTasksPages),
+	}
+}
+
+func testInstancesTimeRange(t *testing.T, s flows.Store) {
+	ctx := t.Context()
+	for i := range 5 {
+		inst := NewInstance(fmt.Sprintf("i-%d", i))
+		inst.CreatedAt = At(time.Duration(i) * time.Hour)
+		if i%2 == 1 {
+			inst.FlowID = "leave"
+		}
+		MustApply(t, s, flows.Change{Instance: &inst, Create: true})
+	}
+	tests := []struct {
+		name   string
+		filter flows.InstanceFilter
+		want   []string
+	}{
+		{name: "from is inclusive", filter: flows.InstanceFilter{From: At(3 * time.Hour)}, want: []string{"i-4", "i-3"}},
+		{name: "to is exclusive", filter: flows.InstanceFilter{To: At(2 * time.Hour)}, want: []string{"i-1", "i-0"}},
+		{name: "both", filter: flows.InstanceFilter{From: At(time.Hour), To: At(4 * time.Hour)}, want: []string{"i-3", "i-2", "i-1"}},
+		{
+			name:   "a sub-microsecond bound",
+			filter: flows.InstanceFilter{From: At(time.Hour - time.Nanosecond), To: At(time.Hour + time.Nanosecond)},
+			want:   []string{"i-1"},
+		},
+		{name: "with a flow", filter: flows.InstanceFilter{FlowID: "leave", From: At(time.Hour)}, want: []string{"i-3", "i-1"}},
+		{name: "empty range", filter: flows.InstanceFilter{From: At(2 * time.Hour), To: At(2 * time.Hour)}, want: []string{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := s.Instances(ctx, tc.filter)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, ids(got, instanceID))
+		})
+	}
+}
+
+func testInstancesAfterCursor(t *testing.T, s flows.Store) {
+	ctx := t.Context()
+	// Three share a CreatedAt, so the id orders them.
+	created := map[string]time.Duration{"i-a": 0, "i-b": time.Minute, "i-c": time.Minute, "i-d": time.Minute, "i-e": 2 * time.Minute}
+	for id, d := range created {
+		inst := NewInstance(id)
+		inst.CreatedAt = At(d)
+		MustApply(t, s, flows.Change{Instance: &inst, Create: true})
+	}
+	cursor := func(id string) flows.Cursor { return flows.Cursor{CreatedAt: At(created[id]), ID: id} }
+	tests := []struct {
+		name   string
+		filter flows.InstanceFilter
+		want   []string
+	}{
+		{name: "first page", filter: flows.InstanceFilter{Limit: 2}, want: []string{"i-e", "i-d"}},
+		{name: "after a tie's first", filter: flows.InstanceFilter{After: cursor("i-d"), Limit: 2}, want: []string{"i-c", "i-b"}},
+		{name: "after a tie's last", filter: flows.InstanceFilter{After: cursor("i-b")}, want: []string{"i-a"}},
+		{name: "after the oldest", filter: flows.InstanceFilter{After: cursor("i-a")}, want: []string{}},
+		{
+			name:   "a cursor of a row that is gone",
+			filter: flows.InstanceFilter{After: flows.Cursor{CreatedAt: At(time.Minute), ID: "i-bz"}},
+			want:   []string{"i-b", "i-a"},
+		},
+		{
+			name:   "with a range",
+			filter: flows.InstanceFilter{After: cursor("i-e"), From: At(time.Minute)},
+			want:   []string{"i-d", "i-c", "i-b"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := s.Instances(ctx, tc.filter)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, ids(got, instanceID))
+		})
+	}
+}
+
+func testTasksPages(t *testing.T, s flows.Store) {
+	ctx := t.Context()
+	leave := NewInstance("i-leave")
+	leave.FlowID = "leave"
+	MustApply(t, s, StartChange(leave))
+	MustApply(t, s, StartChange(NewInstance("i-buy")))
+	created := map[string]time.Duration{"t-a": 0, "t-b": time.Minute, "t-c": time.Minute, "t-d": time.Minute, "t-e": time.Hour}
+	var tasks []flows.Task
+	for id, d := range created {
+		inst := "i-buy"
+		if id == "t-b" || id == "t-e" {
+			inst = "i-leave"
+		}
+		x := NewTask(inst, id, "u-bob")
+		x.CreatedAt = At(d)
+		tasks = append(tasks, x)
+	}
+	MustApply(t, s, flows.Change{NewTasks: tasks})
+	cursor := func(id string) flows.Cursor { return flows.Cursor{CreatedAt: At(created[id]), ID: id} }
+	tests := []struct {
+		name   string
+		filter flows.TaskFilter
+		want   []string
+	}{
+		{name: "all", filter: flows.TaskFilter{Assignee: "u-bob"}, want: []string{"t-a", "t-b", "t-c", "t-d", "t-e"}},
+		{name: "flow", filter: flows.TaskFilter{FlowID: "leave"}, want: []string{"t-b", "t-e"}},
+		{name: "unknown flow", filter: flows.TaskFilter{FlowID: "none"}, want: []string{}},
+		{name: "from", filter: flows.TaskFilter{From: At(time.Minute)}, want: []string{"t-b", "t-c", "t-d", "t-e"}},
+		{name: "to", filter: flows.TaskFilter{To: At(time.Minute)}, want: []string{"t-a"}},
+		{name: "sub-microsecond to", filter: flows.TaskFilter{To: At(time.Minute + time.Nanosecond)}, want: []string{"t-a", "t-b", "t-c", "t-d"}},
+		{name: "after a tie's first", filter: flows.TaskFilter{After: cursor("t-b"), Limit: 2}, want: []string{"t-c", "t-d"}},
+		{name: "after a tie's last", filter: flows.TaskFilter{After: cursor("t-d")}, want: []string{"t-e"}},
+		{name: "after the newest", filter: flows.TaskFilter{After: cursor("t-e")}, want: []string{}},
+		{name: "flow after a cursor", filter: flows.TaskFilter{FlowID: "leave", After: cursor("t-b")}, want: []string{"t-e"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := s.Tasks(ctx, tc.filter)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, ids(got, func(x flows.Task) string { return x.ID }))
+		})
+	}
+}
