@@ -159,6 +159,14 @@ func (e *Engine) Flow(ctx context.Context, flowID string, version int) (*Flow, e
 	return f, nil
 }
 
+// definition reads one version of a flow from the store; 0 is the latest.
+func (e *Engine) definition(ctx context.Context, flowID string, version int) (Definition, error) {
+	if version > 0 {
+		return e.store.Definition(ctx, flowID, version)
+	}
+	return e.store.LatestDefinition(ctx, flowID)
+}
+
 // flow is Flow for the engine's own operations, which wrap errors once.
 func (e *Engine) flow(ctx context.Context, flowID string, version int) (*Flow, error) {
 	if version > 0 {
@@ -166,15 +174,7 @@ func (e *Engine) flow(ctx context.Context, flowID string, version int) (*Flow, e
 			return f, nil
 		}
 	}
-	var (
-		d   Definition
-		err error
-	)
-	if version > 0 {
-		d, err = e.store.Definition(ctx, flowID, version)
-	} else {
-		d, err = e.store.LatestDefinition(ctx, flowID)
-	}
+	d, err := e.definition(ctx, flowID, version)
 	if err != nil {
 		return nil, fmt.Errorf("flow %s@%d: %w", flowID, version, err)
 	}

@@ -34,15 +34,7 @@ func (e *Engine) Versions(ctx context.Context, flowID string) ([]Definition, err
 // Definition returns one version of a flow (0: the latest) as stored and
 // as parsed; ErrNotFound (wrapped) when there is no such version.
 func (e *Engine) Definition(ctx context.Context, flowID string, version int) (Definition, *Flow, error) {
-	var (
-		d   Definition
-		err error
-	)
-	if version > 0 {
-		d, err = e.store.Definition(ctx, flowID, version)
-	} else {
-		d, err = e.store.LatestDefinition(ctx, flowID)
-	}
+	d, err := e.definition(ctx, flowID, version)
 	if err != nil {
 		return Definition{}, nil, fmt.Errorf("flows: definition %s@%d: %w", flowID, version, err)
 	}

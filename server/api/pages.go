@@ -130,6 +130,13 @@ type instanceSummaryOut struct {
 	Form        []fieldOut `json:"form"`
 }
 
+// summaryJSON is an instance as a list row, and the head of its whole view.
+func summaryJSON(in flows.Instance, flowName, viewedAs string, form []flows.FieldView) instanceSummaryOut {
+	return instanceSummaryOut{ID: in.ID, FlowID: in.FlowID, FlowVersion: in.FlowVersion, FlowName: flowName,
+		Title: in.Title, Status: string(in.Status), Applicant: in.Applicant, Version: in.Version,
+		CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt, ViewedAs: viewedAs, Form: fieldsJSON(form)}
+}
+
 // listInstances answers GET /api/v1/instances: a page of the instances
 // the viewer may see (as GET /api/v1/instances/{id} would show them),
 // newest first, filtered by flow, status, applicant and creation time.
@@ -156,10 +163,7 @@ func (a *API) listInstances(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]instanceSummaryOut, len(page.Instances))
 	for i, s := range page.Instances {
-		in := s.Instance
-		out[i] = instanceSummaryOut{ID: in.ID, FlowID: in.FlowID, FlowVersion: in.FlowVersion, FlowName: s.FlowName,
-			Title: in.Title, Status: string(in.Status), Applicant: in.Applicant, Version: in.Version,
-			CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt, ViewedAs: s.ViewedAs, Form: fieldsJSON(s.Form)}
+		out[i] = summaryJSON(s.Instance, s.FlowName, s.ViewedAs, s.Form)
 	}
 	writePage(w, "instances", out, page.Next)
 }

@@ -67,32 +67,17 @@ type auditOut struct {
 }
 
 type instanceOut struct {
-	ID          string                    `json:"id"`
-	FlowID      string                    `json:"flow_id"`
-	FlowVersion int                       `json:"flow_version"`
-	FlowName    string                    `json:"flow_name"`
-	Title       string                    `json:"title"`
-	Status      string                    `json:"status"`
-	Applicant   string                    `json:"applicant"`
-	Version     int64                     `json:"version"`
-	CreatedAt   time.Time                 `json:"created_at"`
-	UpdatedAt   time.Time                 `json:"updated_at"`
-	ViewedAs    string                    `json:"viewed_as,omitempty"`
-	Form        []fieldOut                `json:"form"`
-	Current     []stepOut                 `json:"current"`
-	Results     map[string]map[string]any `json:"results,omitempty"`
-	Tasks       []taskOut                 `json:"tasks"`
-	Audit       []auditOut                `json:"audit"`
+	instanceSummaryOut
+	Current []stepOut                 `json:"current"`
+	Results map[string]map[string]any `json:"results,omitempty"`
+	Tasks   []taskOut                 `json:"tasks"`
+	Audit   []auditOut                `json:"audit"`
 }
 
 func instanceJSON(v flows.InstanceView) instanceOut {
 	in := v.Instance
-	out := instanceOut{
-		ID: in.ID, FlowID: in.FlowID, FlowVersion: in.FlowVersion, FlowName: v.FlowName, Title: in.Title,
-		Status: string(in.Status), Applicant: in.Applicant, Version: in.Version,
-		CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt, ViewedAs: v.ViewedAs, Results: v.Results,
-		Form: fieldsJSON(v.Form), Current: []stepOut{}, Tasks: tasksJSON(v.Tasks), Audit: []auditOut{},
-	}
+	out := instanceOut{instanceSummaryOut: summaryJSON(in, v.FlowName, v.ViewedAs, v.Form), Results: v.Results,
+		Current: []stepOut{}, Tasks: tasksJSON(v.Tasks), Audit: []auditOut{}}
 	for _, s := range v.Current {
 		step := stepOut{StepID: s.StepID, Name: s.Name, Type: string(s.Type), Sequential: s.Sequential,
 			Since: s.Since, Tasks: tasksJSON(s.Tasks)}
