@@ -2,8 +2,6 @@ package bot
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -126,7 +124,7 @@ func (p *Pipeline) postOne(ctx context.Context, pl Platform, r Reader, key CardK
 	if err := p.allow(ctx, pl.Name(), r); err != nil {
 		return err
 	}
-	claim := CardMessage{CardKey: key, InstanceID: key.Subject, MessageID: postPending + nonce(), StateVersion: version,
+	claim := CardMessage{CardKey: key, InstanceID: key.Subject, MessageID: postPending + queue.NewID(), StateVersion: version,
 		SentAt: now, UpdatedAt: now}
 	if ok, err := p.d.Store.PutCard(ctx, claim); err != nil {
 		return fmt.Errorf("bot: post %s: claim: %w", key, err)
@@ -138,7 +136,7 @@ func (p *Pipeline) postOne(ctx context.Context, pl Platform, r Reader, key CardK
 		TokenExpires: sent.TokenExpires, StateVersion: version + 1, Digest: card.Digest(), SentAt: now, UpdatedAt: p.d.Now()}
 	if sendErr != nil || rec.MessageID == "" {
 		// Not sent: free the claim so that the retry sends at once.
-		rec = CardMessage{CardKey: key, InstanceID: key.Subject, MessageID: postFree + nonce(), StateVersion: version + 1,
+		rec = CardMessage{CardKey: key, InstanceID: key.Subject, MessageID: postFree + queue.NewID(), StateVersion: version + 1,
 			SentAt: now, UpdatedAt: p.d.Now()}
 		if sendErr == nil {
 			sendErr = queue.Permanent(errors.New("the platform named no message"))
@@ -151,11 +149,4 @@ func (p *Pipeline) postOne(ctx context.Context, pl Platform, r Reader, key CardK
 		return fmt.Errorf("bot: post %s: %w", key, sendErr)
 	}
 	return nil
-}
-
-// nonce tells one claim from another.
-func nonce() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

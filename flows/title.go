@@ -116,13 +116,23 @@ func displayValue(fd *Field, v any) string {
 // FormatMoney writes an amount of CNY as people read it: ¥6,800.00,
 // -¥12.50, with thousands separators and exactly MoneyPlaces decimals.
 func FormatMoney(d decimal.Decimal) string {
-	s := d.Abs().StringFixed(MoneyPlaces)
+	s := "¥" + GroupThousands(d.Abs().StringFixed(MoneyPlaces))
+	if d.IsNegative() {
+		return "-" + s
+	}
+	return s
+}
+
+// GroupThousands puts thousands separators into the whole part of a
+// number written in digits: 6800.5 → 6,800.5, -1234 → -1,234.
+func GroupThousands(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
 	whole, frac, _ := strings.Cut(s, ".")
 	var b strings.Builder
-	if d.IsNegative() {
-		b.WriteByte('-')
-	}
-	b.WriteString("¥")
+	b.WriteString(sign)
 	for i, c := range whole {
 		if i > 0 && (len(whole)-i)%3 == 0 {
 			b.WriteByte(',')

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"cardflow/bot"
 	"cardflow/flows"
 )
@@ -102,23 +100,7 @@ func Format(v Value, u Unit, en bool) string {
 	case UnitDays:
 		return v.V.StringFixed(1) + pick(en, " 天", " days")
 	}
-	return group(v.V.Round(0))
-}
-
-// group writes a whole number with thousands separators: 1,234,567.
-func group(d decimal.Decimal) string {
-	s := d.Abs().String()
-	var b strings.Builder
-	if d.IsNegative() {
-		b.WriteByte('-')
-	}
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return flows.GroupThousands(v.V.Round(0).String())
 }
 
 // Change writes the change from before to now: ↑12.3%, ↓4.0%, 0.0%; —

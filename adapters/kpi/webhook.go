@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/shopspring/decimal"
 
 	"cardflow/adapters/orders"
@@ -37,7 +36,7 @@ type Webhook struct {
 }
 
 // NewWebhook returns the metrics webhook of sources (from ParseSources);
-// now may be nil. Sources of another format than generic are not served.
+// now may be nil.
 func NewWebhook(sources map[string]orders.Source, store Store, log *slog.Logger, now func() time.Time) *Webhook {
 	if now == nil {
 		now = time.Now
@@ -58,16 +57,11 @@ const (
 // with 400 and every reason, and nothing is stored. A resent body stores
 // the same values again: it changes nothing.
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "source")
-	src, ok := h.sources[name]
-	if !ok || src.Format != "generic" {
-		server.WriteError(w, http.StatusNotFound, server.CodeNotFound, "no such metrics source")
-		return
-	}
-	body, ok := orders.ReadSigned(w, r, src, h.now(), h.log)
+	src, body, ok := orders.ReadSource(w, r, h.sources, "metrics", h.now(), h.log)
 	if !ok {
 		return
 	}
+	name := src.Name
 	ms, err := Decode(name, body)
 	if err == nil {
 		err = h.store.PutMetrics(r.Context(), ms)

@@ -106,17 +106,12 @@ const maxBody = 1 << 20
 // payload that cannot be read is refused whole with 400 and every reason,
 // and nothing is stored.
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "source")
-	src, ok := h.sources[name]
-	if !ok {
-		server.WriteError(w, http.StatusNotFound, server.CodeNotFound, "no such order source")
-		return
-	}
 	now := h.now()
-	body, ok := ReadSigned(w, r, src, now, h.log)
+	src, body, ok := ReadSource(w, r, h.sources, "order", now, h.log)
 	if !ok {
 		return
 	}
+	name := src.Name
 	events, err := decode(src, body, now)
 	if err != nil {
 		h.log.Info("order payload refused", "source", name, "err", err)
@@ -165,6 +160,20 @@ func decode(src Source, body []byte, now time.Time) ([]Event, error) {
 		return nil, err
 	}
 	return []Event{OrderEvent(src.Name, o, now)}, nil
+}
+
+// ReadSource finds among sources the one the request's {source} names,
+// answering 404 "no such <what> source" when there is none, and reads its
+// signed body (ReadSigned): the orders, stock and KPI webhooks share it.
+func ReadSource(w http.ResponseWriter, r *http.Request, sources map[string]Source, what string, now time.Time,
+	log *slog.Logger) (Source, []byte, bool) {
+	src, ok := sources[chi.URLParam(r, "source")]
+	if !ok {
+		server.WriteError(w, http.StatusNotFound, server.CodeNotFound, "no such "+what+" source")
+		return Source{}, nil, false
+	}
+	body, ok := ReadSigned(w, r, src, now, log)
+	return src, body, ok
 }
 
 // ReadSigned reads a webhook's body (at most 1 MiB) and checks it was

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"cardflow/adapters/orders"
 	"cardflow/config"
 	"cardflow/flows"
@@ -35,7 +33,7 @@ type Webhook struct {
 }
 
 // NewWebhook returns the stock webhook of sources (from ParseSources);
-// now may be nil. Sources of another format than generic are not served.
+// now may be nil.
 func NewWebhook(sources map[string]orders.Source, ledger *Ledger, log *slog.Logger, now func() time.Time) *Webhook {
 	if now == nil {
 		now = time.Now
@@ -55,17 +53,12 @@ const (
 // every one is stored. A body that cannot be read is refused whole with
 // 400 and every reason, and nothing is stored.
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "source")
-	src, ok := h.sources[name]
-	if !ok || src.Format != "generic" {
-		server.WriteError(w, http.StatusNotFound, server.CodeNotFound, "no such stock source")
-		return
-	}
 	now := h.now()
-	body, ok := orders.ReadSigned(w, r, src, now, h.log)
+	src, body, ok := orders.ReadSource(w, r, h.sources, "stock", now, h.log)
 	if !ok {
 		return
 	}
+	name := src.Name
 	moves, err := Decode(name, body, now)
 	if err != nil {
 		h.log.Info("stock payload refused", "source", name, "err", err)

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"cardflow/flows"
 )
 
 // axisFormatter returns how the y axis writes a value of unit u: short,
@@ -65,7 +67,7 @@ func large(a, top float64, en bool) string {
 			return trim(a/div, 2) + s.suffix
 		}
 	}
-	return group(trim(a, 2))
+	return flows.GroupThousands(trim(a, 2))
 }
 
 // trim writes a with at most prec decimals and no trailing zeros.
@@ -75,25 +77,4 @@ func trim(a float64, prec int) string {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	}
 	return s
-}
-
-// group puts thousands separators into the integer part of a decimal
-// number: 6800.5 → 6,800.5.
-func group(s string) string {
-	intPart, frac, _ := strings.Cut(s, ".")
-	if len(intPart) <= 3 {
-		return s
-	}
-	var b strings.Builder
-	for i, r := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if frac != "" {
-		b.WriteByte('.')
-		b.WriteString(frac)
-	}
-	return b.String()
 }
