@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"cardflow/adapters/kpi"
 	"cardflow/adapters/orders"
@@ -36,6 +37,8 @@ type chat struct {
 	// started with the server's background work, stopped with it.
 	runners []func(ctx context.Context) error
 	closers []func() error
+	// sends counts the pipeline's sends, for /metrics and the console.
+	sends *bot.Sends
 }
 
 // chatStore is what the chat side needs of the store: the flow store (the
@@ -81,8 +84,8 @@ type chatDeps struct {
 // newChat builds the chat side. With no platform configured it returns a
 // chat without pipeline, and notifications are logged instead.
 func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flows.Engine, shop *orderSide,
-	kpis *kpiSide, log *slog.Logger) (*chat, error) {
-	c := &chat{}
+	kpis *kpiSide, reg prometheus.Registerer, log *slog.Logger) (*chat, error) {
+	c := &chat{sends: bot.NewSends(reg)}
 	cs, ok := store.(chatStore)
 	if !ok {
 		return nil, errors.New("chat: the store does not keep bot's records")
@@ -132,7 +135,7 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 	}
 	c.platforms = platforms
 	c.pipeline, err = bot.NewPipeline(bot.PipelineDeps{Platforms: platforms, Store: cs, Directory: engine, Render: render,
-		Limiter: limiter, Locks: locks, Logger: log.With("component", "pipeline")})
+		Limiter: limiter, Locks: locks, Sends: c.sends, Logger: log.With("component", "pipeline")})
 	if err != nil {
 		return nil, err
 	}

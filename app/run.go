@@ -166,7 +166,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
-	chat, err := newChat(cfg, opts, store, engine, orderSide, kpis, log)
+	chat, err := newChat(cfg, opts, store, engine, orderSide, kpis, registry, log)
 	if err != nil {
 		return err
 	}
@@ -178,6 +178,10 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		return fmt.Errorf("app: the %s store keeps no API tokens", storeName)
 	}
 	apiLog := log.With("component", "api")
+	web, err := newConsole(cfg, store, engine, q, chat, log)
+	if err != nil {
+		return err
+	}
 	srv := server.New(cfg, server.Deps{
 		Logger:     log,
 		Registry:   registry,
@@ -189,6 +193,9 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 				WithTokenStore(apitoken.NewVerifier(tokens, time.Now, apiLog)).
 				WithQueue(q, flows.NotifyTopic, digest.Topic).Routes(r)
 			chat.mount(r)
+			if web != nil {
+				web.Routes(r)
+			}
 			r.Method(http.MethodPost, "/webhooks/orders/{source}", orderSide.webhook)
 			r.Method(http.MethodPost, "/webhooks/stock/{source}", orderSide.stockHook)
 			r.Method(http.MethodPost, "/webhooks/kpi/{source}", kpis.webhook)

@@ -48,7 +48,9 @@ type PipelineDeps struct {
 	Limiter Limiter
 	// Locks are shared with the inbound actions (see CardLocks); nil: the
 	// pipeline's own.
-	Locks  *CardLocks
+	Locks *CardLocks
+	// Sends counts every send and update by outcome; nil counts nothing.
+	Sends  *Sends
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -267,6 +269,7 @@ func (p *Pipeline) deliver(ctx context.Context, pl Platform, r Reader, t target,
 	} else {
 		sent, err = pl.Send(ctx, r, card)
 	}
+	p.d.Sends.observe(pl.Name(), err)
 	if err != nil {
 		op := "send"
 		if exists {

@@ -132,6 +132,7 @@ func (p *Pipeline) postOne(ctx context.Context, pl Platform, r Reader, key CardK
 		return fmt.Errorf("bot: post %s: %w", key, errPostBusy)
 	}
 	sent, sendErr := pl.Send(ctx, r, card)
+	p.d.Sends.observe(pl.Name(), sendErr)
 	rec := CardMessage{CardKey: key, InstanceID: key.Subject, MessageID: sent.MessageID, UpdateToken: sent.UpdateToken,
 		TokenExpires: sent.TokenExpires, StateVersion: version + 1, Digest: card.Digest(), SentAt: now, UpdatedAt: p.d.Now()}
 	if sendErr != nil || rec.MessageID == "" {

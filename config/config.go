@@ -34,6 +34,8 @@ type Config struct {
 	Flows  FlowsConfig  `yaml:"flows"`
 	Sim    SimConfig    `yaml:"sim"`
 
+	Console ConsoleConfig `yaml:"console"`
+
 	Feishu   FeishuConfig   `yaml:"feishu"`
 	WeCom    WeComConfig    `yaml:"wecom"`
 	DingTalk DingTalkConfig `yaml:"dingtalk"`
@@ -191,6 +193,8 @@ func Default() *Config {
 			JD: JDPollConfig{Source: "jd", BaseURL: "https://api.jd.com/routerjson"}},
 		Stock: StockConfig{Warehouse: "main", AlertPlatform: "tmall", PushAlertAfter: 5, PushInterval: 2 * time.Second},
 		KPI:   KPIConfig{AlertInterval: time.Minute},
+
+		Console: ConsoleConfig{SessionTTL: 12 * time.Hour},
 	}
 }
 

@@ -36,6 +36,7 @@ func (c *Config) Validate() error {
 		checkBase(p, "server.public_url", c.Server.PublicURL, "https://cardflow.example.com")
 	}
 	c.Stock.validate(p)
+	c.validateConsole(p)
 	c.checkCombination(p)
 	return errors.Join(p.errs...)
 }

@@ -1,0 +1,42 @@
+package app
+
+import (
+	"log/slog"
+	"strings"
+
+	"cardflow/adapters/kpi/digest"
+	"cardflow/bot"
+	"cardflow/config"
+	"cardflow/flows"
+	"cardflow/queue"
+	"cardflow/server/console"
+)
+
+// newConsole builds the web console when console.enabled is set; nil
+// otherwise.
+func newConsole(cfg *config.Config, store flows.Store, engine *flows.Engine, q queue.Queue,
+	c *chat, log *slog.Logger) (*console.Console, error) {
+	if !cfg.Console.Enabled {
+		return nil, nil
+	}
+	users, err := config.ParseConsoleUsers(cfg.Console.Users)
+	if err != nil {
+		return nil, err // Validate reported it already
+	}
+	d := console.Deps{Engine: engine, Store: store, Queue: q, Topics: []string{flows.NotifyTopic, digest.Topic},
+		Sends: c.sends.Totals, Logger: log.With("component", "console")}
+	if cards, ok := store.(bot.Store); ok {
+		d.Cards = cards
+	}
+	if cfg.Sim.Enabled {
+		d.SimURL = "/sim/"
+	}
+	return console.New(console.Config{
+		Users:         users,
+		AdminTokens:   cfg.Server.AdminTokens,
+		AdminActsAs:   cfg.Console.AdminActsAs,
+		SessionSecret: []byte(cfg.Console.SessionSecret.Reveal()),
+		SessionTTL:    cfg.Console.SessionTTL,
+		Secure:        strings.HasPrefix(cfg.Server.PublicURL, "https://"),
+	}, d)
+}

@@ -1,0 +1,179 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestLogin(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tests := []struct {
+		name     string
+		path     string
+		form     url.Values
+		lang     string
+		status   int
+		location string
+		text     string
+	}{
+		{name: "good password", path: "/console/login", form: url.Values{"name": {"ops"}, "password": {password}},
+			status: http.StatusSeeOther, location: "/console/"},
+		{name: "wrong password", path: "/console/login", form: url.Values{"name": {"ops"}, "password": {"wrong"}},
+			status: http.StatusUnauthorized, text: "用户名或密码不正确"},
+		{name: "unknown user, same answer", path: "/console/login", form: url.Values{"name": {"nobody"}, "password": {password}},
+			status: http.StatusUnauthorized, text: "用户名或密码不正确"},
+		{name: "in English", path: "/console/login", form: url.Values{"name": {"ops"}, "password": {"wrong"}}, lang: "en",
+			status: http.StatusUnauthorized, text: "Wrong user name or password"},
+		{name: "admin token", path: "/console/login/token", form: url.Values{"token": {adminToken}},
+			status: http.StatusSeeOther, location: "/console/"},
+		{name: "wrong token", path: "/console/login/token", form: url.Values{"token": {"not-the-token-0123456789"}},
+			status: http.StatusUnauthorized, text: "用户名或密码不正确"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			br := b.browser()
+			var header []string
+			if tt.lang != "" {
+				header = []string{"Cookie", "cf_console_lang=" + tt.lang}
+			}
+			p := br.do(http.MethodPost, tt.path, tt.form, header...)
+			require.Equal(t, tt.status, p.status, p.body)
+			require.Equal(t, tt.location, p.location)
+			require.Contains(t, p.body, tt.text)
+			cookie := strings.Join(p.header.Values("Set-Cookie"), "\n")
+			if tt.status == http.StatusSeeOther {
+				require.Contains(t, cookie, "cf_console_session=")
+				require.Contains(t, cookie, "HttpOnly")
+				require.Contains(t, cookie, "SameSite=Lax")
+				require.Equal(t, http.StatusOK, br.get("/console/").status, "the session opens the dashboard")
+			} else {
+				require.NotContains(t, cookie, "cf_console_session=")
+			}
+		})
+	}
+}
+
+// TestLoginRateLimited: five failures for a name, then every attempt waits,
+// even with the right password, twice as long after each further failure;
+// another name from the same address waits too.
+func TestLoginRateLimited(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser()
+	bad := url.Values{"name": {"ops"}, "password": {"wrong"}}
+	for range 5 {
+		require.Equal(t, http.StatusUnauthorized, br.post("/console/login", bad).status)
+	}
+	p := br.post("/console/login", url.Values{"name": {"ops"}, "password": {password}})
+	require.Equal(t, http.StatusTooManyRequests, p.status)
+	require.Equal(t, "1", p.header.Get("Retry-After"))
+	require.Contains(t, p.body, "尝试次数过多，请 1 秒后再试")
+	p = br.post("/console/login", url.Values{"name": {"someone-else"}, "password": {"x"}})
+	require.Equal(t, http.StatusTooManyRequests, p.status, "the address is throttled too")
+
+	b.clock.add(time.Second)
+	require.Equal(t, http.StatusUnauthorized, br.post("/console/login", bad).status, "one more try after the wait")
+	p = br.post("/console/login", url.Values{"name": {"ops"}, "password": {password}})
+	require.Equal(t, http.StatusTooManyRequests, p.status)
+	require.Equal(t, "2", p.header.Get("Retry-After"), "the wait doubles")
+
+	b.clock.add(2 * time.Second)
+	p = br.post("/console/login", url.Values{"name": {"ops"}, "password": {password}})
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+}
+
+func TestCSRF(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser()
+	token := br.login()
+	id := b.startOrder("6800.00")
+	path := "/console/instances/" + id + "/urge"
+	tests := []struct {
+		name   string
+		form   url.Values
+		header []string
+		status int
+	}{
+		{name: "cross-origin", form: url.Values{"csrf": {token}}, header: []string{"Sec-Fetch-Site", "cross-site"},
+			status: http.StatusForbidden},
+		{name: "other origin header", form: url.Values{"csrf": {token}}, header: []string{"Origin", "https://evil.example"},
+			status: http.StatusForbidden},
+		{name: "no token", form: url.Values{}, status: http.StatusForbidden},
+		{name: "wrong token", form: url.Values{"csrf": {token + "x"}}, status: http.StatusForbidden},
+		{name: "good token", form: url.Values{"csrf": {token}}, status: http.StatusSeeOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := br.do(http.MethodPost, path, tt.form, tt.header...)
+			require.Equal(t, tt.status, p.status, p.body)
+		})
+	}
+	audit, err := b.store.Audit(t.Context(), id)
+	require.NoError(t, err)
+	urged := 0
+	for _, a := range audit {
+		if a.Action == "urge" {
+			urged++
+			require.Equal(t, "u_shen", a.Actor, "the operator acts as their org user")
+		}
+	}
+	require.Equal(t, 1, urged, "only the good request urged")
+	other := b.browser()
+	p := other.post(path, url.Values{"csrf": {token}})
+	require.Equal(t, http.StatusUnauthorized, p.status, "another session's token without its cookie is refused")
+}
+
+func TestLogout(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser()
+	token := br.login()
+	p := br.post("/console/logout", url.Values{"csrf": {token}})
+	require.Equal(t, http.StatusSeeOther, p.status)
+	require.Equal(t, "/console/login", p.location)
+	require.Contains(t, strings.Join(p.header.Values("Set-Cookie"), "\n"), "cf_console_session=; Path=/console/; Max-Age=0")
+	login := br.get("/console/login")
+	require.Contains(t, login.body, "已退出登录")
+	p = br.get("/console/")
+	require.Equal(t, http.StatusSeeOther, p.status)
+	require.Equal(t, "/console/login", p.location)
+}
+
+func TestSessionExpires(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser()
+	br.login()
+	b.clock.add(time.Hour)
+	p := br.get("/console/")
+	require.Equal(t, http.StatusSeeOther, p.status, "a session ends after console.session_ttl")
+}
+
+func TestForgedSession(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser()
+	p := br.do(http.MethodGet, "/console/", nil, "Cookie", "cf_console_session=eyJpIjoieCIsIm4iOiJvcHMiLCJhIjoidV9zaGVuIiwiZSI6OTk5OTk5OTk5OX0.AAAA")
+	require.Equal(t, http.StatusSeeOther, p.status)
+}
+
+func TestSwitchLanguage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser()
+	br.login()
+	require.Contains(t, br.get("/console/").body, "各状态的流程实例")
+	p := br.get("/console/lang?to=en&back=" + url.QueryEscape("/console/tasks"))
+	require.Equal(t, http.StatusSeeOther, p.status)
+	require.Equal(t, "/console/tasks", p.location)
+	require.Contains(t, br.get("/console/").body, "Instances by state")
+	p = br.get("/console/lang?to=zh-CN&back=" + url.QueryEscape("https://evil.example/"))
+	require.Equal(t, "/console/", p.location, "only the console's own pages are gone back to")
+}

@@ -1,0 +1,184 @@
+package console_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"cardflow/bot"
+	"cardflow/config"
+	"cardflow/flows"
+	"cardflow/internal/exampletest"
+	"cardflow/queue"
+	"cardflow/server/console"
+)
+
+const (
+	password   = "correct horse battery"
+	adminToken = "admin-token-0123456789abcdef"
+)
+
+// clock is a settable clock for sessions and the log-in limiter.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// bundle is one test's console on the example world.
+type bundle struct {
+	t      *testing.T
+	url    string
+	engine *flows.Engine
+	store  flows.Store
+	queue  queue.Queue
+	clock  *clock
+}
+
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	store, engine := exampletest.World(t)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	require.NoError(t, err)
+	q := queue.NewMemory(queue.MemoryOptions{})
+	t.Cleanup(func() { require.NoError(t, q.Close()) })
+	clk := &clock{t: time.Now()}
+	sends := bot.NewSends(nil)
+	c, err := console.New(console.Config{
+		Users:         []config.ConsoleUser{{Name: "ops", PasswordHash: config.Secret(hash), ActsAs: "u_shen"}},
+		AdminTokens:   []config.Secret{adminToken},
+		AdminActsAs:   "u_shen",
+		SessionSecret: []byte("a-session-secret-of-32-bytes-at-least"),
+		SessionTTL:    time.Hour,
+	}, console.Deps{Engine: engine, Store: store, Cards: store, Queue: q, Topics: []string{flows.NotifyTopic},
+		Sends: sends.Totals, Now: clk.now})
+	require.NoError(t, err)
+	r := chi.NewRouter()
+	c.Routes(r)
+	ts := httptest.NewServer(r)
+	t.Cleanup(ts.Close)
+	return &bundle{t: t, url: ts.URL, engine: engine, store: store, queue: q, clock: clk}
+}
+
+// browser is an HTTP client with cookies that does not follow redirects.
+type browser struct {
+	b      *bundle
+	client *http.Client
+}
+
+func (b *bundle) browser() *browser {
+	jar, err := cookiejar.New(nil)
+	require.NoError(b.t, err)
+	return &browser{b: b, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+// page is an answer: status, Location and body.
+type page struct {
+	status   int
+	location string
+	body     string
+	header   http.Header
+}
+
+func (br *browser) do(method, path string, form url.Values, header ...string) page {
+	t := br.b.t
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, br.b.url+path, body)
+	require.NoError(t, err)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := br.client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(raw), header: resp.Header}
+}
+
+func (br *browser) get(path string) page { return br.do(http.MethodGet, path, nil) }
+
+func (br *browser) post(path string, form url.Values) page { return br.do(http.MethodPost, path, form) }
+
+// login logs in as ops and returns the CSRF token of the dashboard.
+func (br *browser) login() string {
+	br.b.t.Helper()
+	p := br.post("/console/login", url.Values{"name": {"ops"}, "password": {password}})
+	require.Equal(br.b.t, http.StatusSeeOther, p.status, p.body)
+	require.Equal(br.b.t, "/console/", p.location)
+	return br.csrf("/console/")
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf reads the CSRF token from a page's form.
+func (br *browser) csrf(path string) string {
+	br.b.t.Helper()
+	p := br.get(path)
+	require.Equal(br.b.t, http.StatusOK, p.status, p.body)
+	m := csrfField.FindStringSubmatch(p.body)
+	require.NotNil(br.b.t, m, "a form with a CSRF token on %s", path)
+	return m[1]
+}
+
+// deadLetter publishes a message with id on topic and has a consumer fail
+// it for good, so it lands in q's dead letters.
+func deadLetter(t *testing.T, q queue.Queue, topic, id string, payload string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	failed := make(chan struct{}, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- q.Consume(ctx, topic, func(context.Context, queue.Message) error {
+			failed <- struct{}{}
+			return queue.Permanent(errors.New("飞书: user not found"))
+		}, queue.ConsumeOptions{Concurrency: 1})
+	}()
+	require.NoError(t, q.Publish(t.Context(), topic, queue.Message{ID: id, Key: "inst-1", Payload: []byte(payload)}))
+	<-failed
+	cancel()
+	require.NoError(t, <-done, "the consumer stops once its handler is done, dead letter recorded")
+}
+
+// startOrder files an order of amount as 陈 and returns the instance id.
+func (b *bundle) startOrder(amount string) string {
+	b.t.Helper()
+	res, err := b.engine.Start(b.t.Context(), flows.StartRequest{Actor: "u_chen", FlowID: "order_fulfilment",
+		Form: map[string]any{"order_no": "TM-1001", "platform": "tmall", "amount": amount,
+			"items": []any{map[string]any{"sku": "SKU-1", "qty": 2, "price": "3400.00"}}}})
+	require.NoError(b.t, err)
+	return res.InstanceID
+}

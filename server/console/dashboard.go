@@ -1,0 +1,88 @@
+package console
+
+import (
+	"net/http"
+	"time"
+
+	"cardflow/bot"
+	"cardflow/flows"
+)
+
+// countCap bounds how many rows a dashboard figure reads; a figure that
+// reaches it says so ("counting the first N only").
+const countCap = 10000
+
+// statuses are the instance states, in the order the dashboard lists them.
+var statuses = []flows.InstanceStatus{flows.InstanceRunning, flows.InstanceApproved, flows.InstanceRejected,
+	flows.InstanceCompleted, flows.InstanceWithdrawn, flows.InstanceCancelled}
+
+type stateCount struct {
+	Status flows.InstanceStatus
+	Count  int
+	Capped bool
+}
+
+type topicDepth struct {
+	Topic string
+	Depth int64
+}
+
+type dashboardData struct {
+	States        []stateCount
+	Overdue       []flows.Task
+	OverdueCapped bool
+	Backlog       int64
+	Lag           string
+	Depths        []topicDepth
+	Sends         []bot.SendCount
+	HasSends      bool
+	Cap           int
+}
+
+func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	d := dashboardData{Cap: countCap, HasSends: c.d.Sends != nil}
+	for _, s := range statuses {
+		rows, err := c.d.Store.Instances(ctx, flows.InstanceFilter{Status: s, Limit: countCap})
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		d.States = append(d.States, stateCount{Status: s, Count: len(rows), Capped: len(rows) == countCap})
+	}
+	open, err := c.d.Store.Tasks(ctx, flows.TaskFilter{Status: flows.TaskOpen, Limit: countCap})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d.OverdueCapped = len(open) == countCap
+	now := c.now()
+	for _, t := range open {
+		if !t.DueAt.IsZero() && t.DueAt.Before(now) {
+			d.Overdue = append(d.Overdue, t)
+		}
+	}
+	n, oldest, err := c.d.Store.OutboxBacklog(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d.Backlog = n
+	if n > 0 && !oldest.IsZero() {
+		d.Lag = flows.FormatDuration(now.Sub(oldest).Round(time.Second))
+	}
+	if c.d.Queue != nil {
+		for _, t := range c.d.Topics {
+			depth, err := c.d.Queue.Depth(ctx, t)
+			if err != nil {
+				c.fail(w, r, err)
+				return
+			}
+			d.Depths = append(d.Depths, topicDepth{Topic: t, Depth: depth})
+		}
+	}
+	if c.d.Sends != nil {
+		d.Sends = c.d.Sends()
+	}
+	c.render(w, r, http.StatusOK, "dashboard", "dashboard", d)
+}

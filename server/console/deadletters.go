@@ -1,0 +1,103 @@
+package console
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/go-chi/chi/v5"
+
+	"cardflow/queue"
+)
+
+// deadLetterPage is how many dead letters of each topic are listed.
+const deadLetterPage = 100
+
+type deadLetterRow struct {
+	queue.DeadLetter
+	Topic string
+}
+
+type deadLettersData struct {
+	Rows []deadLetterRow
+}
+
+func (c *Console) deadLetters(w http.ResponseWriter, r *http.Request) {
+	var d deadLettersData
+	if c.d.Queue != nil {
+		for _, t := range c.d.Topics {
+			dls, err := c.d.Queue.DeadLetters(r.Context(), t, deadLetterPage)
+			if err != nil {
+				c.fail(w, r, err)
+				return
+			}
+			for _, dl := range dls {
+				d.Rows = append(d.Rows, deadLetterRow{DeadLetter: dl, Topic: t})
+			}
+		}
+	}
+	slices.SortStableFunc(d.Rows, func(a, b deadLetterRow) int { return b.FailedAt.Compare(a.FailedAt) })
+	c.render(w, r, http.StatusOK, "deadletters", "deadletters", d)
+}
+
+type deadLetterData struct {
+	deadLetterRow
+	Payload string
+}
+
+// find returns the dead letter id of topic, looking through the listed
+// ones (the queue reads no single dead letter).
+func (c *Console) find(r *http.Request, topic, id string) (queue.DeadLetter, error) {
+	if c.d.Queue == nil || !slices.Contains(c.d.Topics, topic) {
+		return queue.DeadLetter{}, queue.ErrNotFound
+	}
+	dls, err := c.d.Queue.DeadLetters(r.Context(), topic, queue.DefaultMaxDeadLetters)
+	if err != nil {
+		return queue.DeadLetter{}, err
+	}
+	for _, dl := range dls {
+		if dl.Message.ID == id {
+			return dl, nil
+		}
+	}
+	return queue.DeadLetter{}, queue.ErrNotFound
+}
+
+func (c *Console) deadLetter(w http.ResponseWriter, r *http.Request) {
+	topic, id := chi.URLParam(r, "topic"), chi.URLParam(r, "id")
+	dl, err := c.find(r, topic, id)
+	if errors.Is(err, queue.ErrNotFound) {
+		c.plainError(w, r, http.StatusNotFound, "err.notfound")
+		return
+	} else if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d := deadLetterData{deadLetterRow: deadLetterRow{DeadLetter: dl, Topic: topic}, Payload: string(dl.Message.Payload)}
+	var b bytes.Buffer
+	if json.Indent(&b, dl.Message.Payload, "", "  ") == nil {
+		d.Payload = b.String()
+	}
+	c.render(w, r, http.StatusOK, "deadletter", "deadletters", d)
+}
+
+func (c *Console) replay(w http.ResponseWriter, r *http.Request) {
+	topic, id := chi.URLParam(r, "topic"), chi.URLParam(r, "id")
+	if c.d.Queue == nil || !slices.Contains(c.d.Topics, topic) {
+		c.plainError(w, r, http.StatusNotFound, "err.notfound")
+		return
+	}
+	err := c.d.Queue.Replay(r.Context(), topic, id)
+	if errors.Is(err, queue.ErrNotFound) {
+		c.flash(w, r, "error", tr(c.locale(r), "err.notfound"))
+		http.Redirect(w, r, prefix+"deadletters", http.StatusSeeOther)
+		return
+	}
+	if err == nil {
+		se := sessionOf(r.Context())
+		c.log.Info("dead letter replayed", "topic", topic, "id", id, "by", se.Name, "acts_as", se.ActsAs)
+	}
+	c.done(w, r, prefix+"deadletters", "dl.replayed", err)
+}

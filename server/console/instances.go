@@ -1,0 +1,183 @@
+package console
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/shopspring/decimal"
+
+	"cardflow/bot"
+	"cardflow/flows"
+)
+
+// maxQuery bounds a filter value taken from the query string.
+const maxQuery = 200
+
+type instancesData struct {
+	Flows     []flows.Definition
+	Statuses  []flows.InstanceStatus
+	Flow      string
+	Status    string
+	Applicant string
+	Q         string
+	Rows      []flows.InstanceSummary
+	Next      string // the next page's URL; "" on the last
+}
+
+func (c *Console) instances(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	d := instancesData{Statuses: statuses, Flow: param(q, "flow"), Status: param(q, "status"),
+		Applicant: param(q, "applicant"), Q: param(q, "q")}
+	if d.Q != "" {
+		// An instance's id goes straight to it.
+		if _, err := c.d.Engine.Instance(ctx, sessionOf(ctx).ActsAs, d.Q); err == nil {
+			http.Redirect(w, r, prefix+"instances/"+url.PathEscape(d.Q), http.StatusSeeOther)
+			return
+		}
+	}
+	defs, err := c.d.Engine.Definitions(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d.Flows = defs
+	f := flows.InstanceFilter{FlowID: d.Flow, Status: flows.InstanceStatus(d.Status), Applicant: d.Applicant,
+		After: parseCursor(param(q, "after"))}
+	page, err := c.d.Engine.ListInstances(ctx, flows.InstanceQuery{Viewer: sessionOf(ctx).ActsAs, Filter: f})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for _, s := range page.Instances {
+		if d.Q == "" || strings.Contains(strings.ToLower(s.Instance.Title), strings.ToLower(d.Q)) {
+			d.Rows = append(d.Rows, s)
+		}
+	}
+	if !page.Next.IsZero() {
+		q.Set("after", formatCursor(page.Next))
+		d.Next = prefix + "instances?" + q.Encode()
+	}
+	c.render(w, r, http.StatusOK, "instances", "instances", d)
+}
+
+// param is a query value, cut to maxQuery bytes of valid text.
+func param(q url.Values, name string) string {
+	v := strings.TrimSpace(q.Get(name))
+	if len(v) > maxQuery {
+		v = v[:maxQuery]
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(v, "\x00", ""), "")
+}
+
+func formatCursor(c flows.Cursor) string {
+	return strconv.FormatInt(c.CreatedAt.UnixNano(), 10) + "_" + c.ID
+}
+
+func parseCursor(s string) flows.Cursor {
+	ns, id, ok := strings.Cut(s, "_")
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if !ok || err != nil || id == "" {
+		return flows.Cursor{}
+	}
+	return flows.Cursor{CreatedAt: time.Unix(0, n).UTC(), ID: id}
+}
+
+type instanceData struct {
+	V     flows.InstanceView
+	Form  []field
+	Audit []auditLine
+	Cards []bot.CardMessage
+	Names map[string]string
+}
+
+type field struct{ Label, Value string }
+
+type auditLine struct {
+	flows.AuditEntry
+	Comment string
+	Raw     string
+}
+
+func (c *Console) instance(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := chi.URLParam(r, "id")
+	v, err := c.d.Engine.Instance(ctx, sessionOf(ctx).ActsAs, id)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d := instanceData{V: v, Names: map[string]string{}}
+	for _, f := range v.Form {
+		if f.Set {
+			d.Form = append(d.Form, field{Label: f.Field.Label, Value: fieldText(f)})
+		}
+	}
+	for _, a := range v.Audit {
+		line := auditLine{AuditEntry: a, Raw: string(a.Detail)}
+		var detail struct {
+			Comment string `json:"comment"`
+		}
+		if json.Unmarshal(a.Detail, &detail) == nil {
+			line.Comment = detail.Comment
+		}
+		d.Audit = append(d.Audit, line)
+		d.Names[a.Actor] = c.userName(r, a.Actor)
+	}
+	if c.d.Cards != nil {
+		if d.Cards, err = c.d.Cards.InstanceCards(ctx, id); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+	}
+	for _, k := range d.Cards {
+		d.Names[k.Recipient] = c.userName(r, k.Recipient)
+	}
+	for _, t := range v.Tasks {
+		d.Names[t.Assignee] = c.userName(r, t.Assignee)
+	}
+	d.Names[v.Instance.Applicant] = c.userName(r, v.Instance.Applicant)
+	c.render(w, r, http.StatusOK, "instance", "instances", d)
+}
+
+// fieldText shows a form value as a card would: money as ¥6,800.00.
+func fieldText(f flows.FieldView) string {
+	if f.Field.Type == flows.FieldMoney {
+		if d, err := decimal.NewFromString(fmt.Sprint(f.Value)); err == nil {
+			return flows.FormatMoney(d)
+		}
+	}
+	switch v := f.Value.(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	}
+	b, err := json.Marshal(f.Value)
+	if err != nil {
+		return fmt.Sprint(f.Value)
+	}
+	return string(b)
+}
+
+func (c *Console) urgeInstance(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	_, err := c.d.Engine.Urge(r.Context(), flows.UrgeRequest{Actor: sessionOf(r.Context()).ActsAs, InstanceID: id,
+		Comment: cut(r.PostFormValue("comment"))})
+	c.done(w, r, prefix+"instances/"+url.PathEscape(id), "inst.urged", err)
+}
+
+// cut bounds a free-text form value; the engine checks it further.
+func cut(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 1000 {
+		s = strings.ToValidUTF8(s[:1000], "")
+	}
+	return s
+}

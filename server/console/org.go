@@ -1,0 +1,80 @@
+package console
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"cardflow/flows"
+)
+
+type orgUser struct {
+	flows.User
+	Dept      string
+	Manager   string
+	Platforms string // "feishu: ou_…, sim: qian", sorted by platform
+}
+
+type orgData struct {
+	Users       []orgUser
+	Proxies     []flows.Proxy
+	Names       map[string]string
+	Delegations []taskRow
+}
+
+// org shows the directory: people with their roles and platform ids, the
+// leave proxies, and the tasks delegated now (委派).
+func (c *Console) org(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	users, err := c.d.Engine.Users(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d := orgData{Names: map[string]string{}}
+	depts := map[string]string{}
+	for _, u := range users {
+		d.Names[u.ID] = u.Name
+	}
+	for _, u := range users {
+		ou := orgUser{User: u, Manager: d.Names[u.Manager]}
+		if u.Department != "" {
+			name, ok := depts[u.Department]
+			if !ok {
+				name = u.Department
+				if dep, err := c.d.Engine.Department(ctx, u.Department); err == nil && dep.Name != "" {
+					name = dep.Name
+				}
+				depts[u.Department] = name
+			}
+			ou.Dept = name
+		}
+		var ids []string
+		for p, id := range u.PlatformIDs {
+			ids = append(ids, p+": "+id)
+		}
+		slices.Sort(ids)
+		ou.Platforms = strings.Join(ids, ", ")
+		d.Users = append(d.Users, ou)
+	}
+	if d.Proxies, err = c.d.Engine.ListProxies(ctx); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	open, err := c.d.Store.Tasks(ctx, flows.TaskFilter{Status: flows.TaskOpen, Limit: countCap})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	var delegated []flows.Task
+	for _, t := range open {
+		if t.OwnerID != "" {
+			delegated = append(delegated, t)
+		}
+	}
+	if d.Delegations, err = c.taskRows(ctx, r, delegated); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "org", "org", d)
+}

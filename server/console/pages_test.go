@@ -1,0 +1,101 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/flows"
+)
+
+// TestEveryPage: each page answers 200 with its content to a logged-in
+// operator, and sends anyone else to the log-in page.
+func TestEveryPage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.startOrder("6800.00")
+	deadLetter(t, b.queue, flows.NotifyTopic, "dl-1", `{"instance_id":"inst-1"}`)
+	_, err := b.engine.Alert(t.Context(), flows.AlertEvent{Source: "stock-sync", Event: "stock.oversell",
+		Form: map[string]any{"sku": "SKU-7", "warehouse": "gz-1", "platform": "tmall", "oversold_qty": 3}})
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		path string
+		want string
+	}{
+		{name: "dashboard", path: "/console/", want: `<tr data-status="running"><td><a href="/console/instances?status=running">进行中</a></td><td class="num">2</td>`},
+		{name: "instances", path: "/console/instances", want: `data-id="` + id + `"`},
+		{name: "instances filtered", path: "/console/instances?flow=order_fulfilment&status=running", want: `data-id="` + id + `"`},
+		{name: "instance", path: "/console/instances/" + id, want: "¥6,800.00"},
+		{name: "tasks", path: "/console/tasks", want: "finance_confirm"},
+		{name: "flows", path: "/console/flows", want: `data-flow="order_fulfilment"`},
+		{name: "flow", path: "/console/flows/order_fulfilment", want: `<svg xmlns="http://www.w3.org/2000/svg" role="img"`},
+		{name: "alerts", path: "/console/alerts", want: "认领"},
+		{name: "dead letters", path: "/console/deadletters", want: `data-id="dl-1"`},
+		{name: "dead letter", path: "/console/deadletters/notify/dl-1", want: "&#34;instance_id&#34;: &#34;inst-1&#34;"},
+		{name: "org", path: "/console/org", want: "沈管理员"},
+	}
+	in, out := b.browser(), b.browser()
+	in.login()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := in.get(tt.path)
+			require.Equal(t, http.StatusOK, p.status, p.body)
+			require.Contains(t, p.body, tt.want)
+			p = out.get(tt.path)
+			require.Equal(t, http.StatusSeeOther, p.status)
+			require.Equal(t, "/console/login", p.location)
+		})
+	}
+	require.Equal(t, http.StatusNotFound, in.get("/console/instances/no-such").status)
+	require.Equal(t, http.StatusNotFound, in.get("/console/deadletters/notify/no-such").status)
+	require.Equal(t, http.StatusNotFound, in.get("/console/flows/no-such").status)
+}
+
+// TestReplay: a replayed dead letter leaves the list, with a message.
+func TestReplay(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	deadLetter(t, b.queue, flows.NotifyTopic, "dl-1", `{}`)
+	br := b.browser()
+	token := br.login()
+	p := br.post("/console/deadletters/notify/dl-1/replay", url.Values{"csrf": {token}})
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	require.Equal(t, "/console/deadletters", p.location)
+	p = br.get("/console/deadletters")
+	require.Contains(t, p.body, "已重新投递")
+	require.NotContains(t, p.body, `data-id="dl-1"`)
+	dls, err := b.queue.DeadLetters(t.Context(), flows.NotifyTopic, 10)
+	require.NoError(t, err)
+	require.Empty(t, dls)
+	require.Equal(t, 1, must(b.queue.Depth(t.Context(), flows.NotifyTopic)))
+}
+
+func must(n int64, err error) int {
+	if err != nil {
+		panic(err)
+	}
+	return int(n)
+}
+
+// TestTaskActions: an operator acting as the holder's proxy... the engine
+// decides: reassigning another's task is refused in plain words, urging
+// as an administrator works.
+func TestTaskActions(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.startOrder("6800.00")
+	tasks, err := b.store.Tasks(t.Context(), flows.TaskFilter{InstanceID: id, Status: flows.TaskOpen})
+	require.NoError(t, err)
+	require.NotEmpty(t, tasks)
+	br := b.browser()
+	token := br.login()
+	p := br.post("/console/tasks/"+tasks[0].ID+"/transfer", url.Values{"csrf": {token}, "to": {"u_zhao"}})
+	require.Equal(t, http.StatusSeeOther, p.status)
+	require.Contains(t, br.get("/console/tasks").body, "你不是这个任务的处理人")
+	p = br.post("/console/tasks/"+tasks[0].ID+"/urge", url.Values{"csrf": {token}, "instance": {id}})
+	require.Equal(t, http.StatusSeeOther, p.status)
+	require.Contains(t, br.get("/console/tasks").body, "已催办")
+}

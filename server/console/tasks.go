@@ -1,0 +1,181 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"cardflow/flows"
+)
+
+// taskPage is how many tasks a page lists.
+const taskPage = 50
+
+// taskRow is an open task with its instance's title.
+type taskRow struct {
+	flows.Task
+	Title    string
+	Overdue  bool
+	Assignee string // name (id)
+}
+
+type tasksData struct {
+	Flows    []flows.Definition
+	Users    []flows.User
+	Flow     string
+	Assignee string
+	Rows     []taskRow
+	Next     string
+}
+
+func (c *Console) tasks(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	d := tasksData{Flow: param(q, "flow"), Assignee: param(q, "assignee")}
+	var err error
+	if d.Flows, err = c.d.Engine.Definitions(ctx); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if d.Users, err = c.d.Engine.Users(ctx); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	open, err := c.d.Store.Tasks(ctx, flows.TaskFilter{Status: flows.TaskOpen, Assignee: d.Assignee, FlowID: d.Flow,
+		After: parseCursor(param(q, "after")), Limit: taskPage + 1})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if len(open) > taskPage {
+		open = open[:taskPage]
+		last := open[len(open)-1]
+		q.Set("after", formatCursor(flows.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}))
+		d.Next = prefix + "tasks?" + q.Encode()
+	}
+	if d.Rows, err = c.taskRows(ctx, r, open); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "tasks", "tasks", d)
+}
+
+// taskRows adds to each task its instance's title, read once per instance.
+func (c *Console) taskRows(ctx context.Context, r *http.Request, tasks []flows.Task) ([]taskRow, error) {
+	titles := map[string]string{}
+	now := c.now()
+	var rows []taskRow
+	for _, t := range tasks {
+		title, ok := titles[t.InstanceID]
+		if !ok {
+			inst, err := c.d.Store.Instance(ctx, t.InstanceID)
+			if err != nil {
+				return nil, err
+			}
+			title = inst.Title
+			titles[t.InstanceID] = title
+		}
+		rows = append(rows, taskRow{Task: t, Title: title, Overdue: !t.DueAt.IsZero() && t.DueAt.Before(now),
+			Assignee: c.userName(r, t.Assignee)})
+	}
+	return rows, nil
+}
+
+// back is where an action's redirect goes: the page it was posted from
+// (a console page), else fallback.
+func back(r *http.Request, fallback string) string {
+	if u, err := url.Parse(r.PostFormValue("back")); err == nil && u.Host == "" && u.Scheme == "" &&
+		len(u.Path) > len(prefix) && u.Path[:len(prefix)] == prefix {
+		return u.RequestURI()
+	}
+	return fallback
+}
+
+func (c *Console) transferTask(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	_, err := c.d.Engine.Transfer(r.Context(), flows.HandOverRequest{Actor: sessionOf(r.Context()).ActsAs, TaskID: id,
+		To: cut(r.PostFormValue("to")), Comment: cut(r.PostFormValue("comment"))})
+	c.done(w, r, back(r, prefix+"tasks"), "tasks.transferred", err)
+}
+
+func (c *Console) urgeTask(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	t, err := c.d.Store.Tasks(r.Context(), flows.TaskFilter{InstanceID: r.PostFormValue("instance"), Limit: 1000})
+	inst := ""
+	for _, x := range t {
+		if x.ID == id {
+			inst = x.InstanceID
+		}
+	}
+	if err == nil && inst == "" {
+		err = flows.ErrNotFound
+	}
+	if err == nil {
+		_, err = c.d.Engine.Urge(r.Context(), flows.UrgeRequest{Actor: sessionOf(r.Context()).ActsAs, InstanceID: inst,
+			TaskID: id, Comment: cut(r.PostFormValue("comment"))})
+	}
+	c.done(w, r, back(r, prefix+"tasks"), "inst.urged", err)
+}
+
+type alertsData struct {
+	Rows []taskRow
+	Max  int
+}
+
+// alerts lists the open alert tasks: the on-call holders of alerts
+// still firing.
+func (c *Console) alerts(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	open, err := c.d.Store.Tasks(ctx, flows.TaskFilter{Status: flows.TaskOpen, Limit: countCap})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	var alerts []flows.Task
+	for _, t := range open {
+		if t.Kind == string(flows.StepAlert) {
+			alerts = append(alerts, t)
+		}
+	}
+	rows, err := c.taskRows(ctx, r, alerts)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "alerts", "alerts", alertsData{Rows: rows, Max: maxSnooze})
+}
+
+// maxSnooze bounds a snooze, in minutes: a week.
+const maxSnooze = 7 * 24 * 60
+
+func (c *Console) alertAction(w http.ResponseWriter, r *http.Request) {
+	req := flows.AlertActionRequest{Actor: sessionOf(r.Context()).ActsAs, TaskID: chi.URLParam(r, "id"),
+		Comment: cut(r.PostFormValue("comment"))}
+	var err error
+	ok := ""
+	switch chi.URLParam(r, "op") {
+	case "ack":
+		ok = "alerts.acked"
+		_, err = c.d.Engine.Acknowledge(r.Context(), req)
+	case "resolve":
+		ok = "alerts.resolved"
+		_, err = c.d.Engine.Resolve(r.Context(), req)
+	case "snooze":
+		ok = "alerts.snoozed"
+		mins, perr := strconv.Atoi(r.PostFormValue("minutes"))
+		if perr != nil || mins < 1 || mins > maxSnooze {
+			err = flows.ErrInvalidInput
+			break
+		}
+		req.Until = c.now().Add(time.Duration(mins) * time.Minute)
+		_, err = c.d.Engine.Snooze(r.Context(), req)
+	default:
+		c.plainError(w, r, http.StatusNotFound, "err.notfound")
+		return
+	}
+	c.done(w, r, back(r, prefix+"alerts"), ok, err)
+}
