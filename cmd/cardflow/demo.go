@@ -70,6 +70,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if examples != nil && cfg.Source("orders.return_flow") == "default" {
 		cfg.Orders.ReturnFlow = "return_exchange"
 	}
+	login, err := demoConsole(cfg)
+	if err != nil {
+		return invalidConfig(fs, stderr, err)
+	}
 	var secrets map[string]string
 	if *day {
 		secrets = shopDayConfig(cfg)
@@ -79,7 +83,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		OpenSimulator: true,
 		Examples:      examples,
 		OnReady: func(r app.Ready) {
-			printDemoBanner(stdout, cfg, r, *scale)
+			printDemoBanner(stdout, cfg, r, *scale, login)
 			if secrets != nil {
 				go playShopDay(ctx, cfg, r, secrets, stderr)
 			}
@@ -176,7 +180,7 @@ func flagOverrides(fs *flag.FlagSet, keys map[string]string) []config.Override {
 	return out
 }
 
-func printDemoBanner(w io.Writer, cfg *config.Config, r app.Ready, scale float64) {
+func printDemoBanner(w io.Writer, cfg *config.Config, r app.Ready, scale float64, login string) {
 	base := "http://" + r.Addr.String()
 	var loaded []string
 	for _, d := range r.Flows {
@@ -194,6 +198,7 @@ func printDemoBanner(w io.Writer, cfg *config.Config, r app.Ready, scale float64
 	}
 	fmt.Fprintf(w, `
   Chat simulator:  %[6]s/sim/
+  Web console:     %[6]s/console/   %[9]s
 
   A small shop's day plays over the next minute (--shop-day=false to skip it): paid orders
   from Tmall, JD, Pinduoduo and Douyin reach finance as cards, a refund opens a return for
@@ -229,7 +234,8 @@ Walk an order through 订单履约 with the API (%[7]s):
 Measure it: CARDFLOW_BENCH_TOKEN=$TOKEN cardflow bench --url %[6]s
 
 Stop it with Ctrl-C. Production runs the same binary on PostgreSQL and Redis: see README.md.
-`, listen, cfg.Store.SQLitePath, sla, r.FlowsFrom, strings.Join(loaded, "\n  "), base, tokenNote(cfg), tokenValue(cfg))
+`, listen, cfg.Store.SQLitePath, sla, r.FlowsFrom, strings.Join(loaded, "\n  "), base, tokenNote(cfg), tokenValue(cfg),
+		consoleNote(cfg, login))
 }
 
 // tokenNote says where the banner's token comes from; tokenValue is what

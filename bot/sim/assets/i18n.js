@@ -4,6 +4,7 @@ const dict = {
   'zh-CN': {
     title: 'cardflow 聊天模拟器',
     sim: '聊天模拟器',
+    console: '控制台',
     people: '同事',
     chats: '群聊',
     search: '搜索同事或群聊',
@@ -91,6 +92,7 @@ const dict = {
   en: {
     title: 'cardflow chat simulator',
     sim: 'chat simulator',
+    console: 'Console',
     people: 'People',
     chats: 'Group chats',
     search: 'Search people or chats',
