@@ -37,7 +37,7 @@ func TestLogin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			br := b.browser()
+			br := b.visitor()
 			var header []string
 			if tt.lang != "" {
 				header = []string{"Cookie", "cf_console_lang=" + tt.lang}
@@ -65,7 +65,7 @@ func TestLogin(t *testing.T) {
 func TestLoginRateLimited(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	br := b.browser()
+	br := b.visitor()
 	bad := url.Values{"name": {"ops"}, "password": {"wrong"}}
 	for range 5 {
 		require.Equal(t, http.StatusUnauthorized, br.post("/console/login", bad).status)
@@ -91,7 +91,7 @@ func TestLoginRateLimited(t *testing.T) {
 func TestCSRF(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	br := b.browser()
+	br := b.visitor()
 	token := br.login()
 	id := b.startOrder("6800.00")
 	path := "/console/instances/" + id + "/urge"
@@ -125,7 +125,7 @@ func TestCSRF(t *testing.T) {
 		}
 	}
 	require.Equal(t, 1, urged, "only the good request urged")
-	other := b.browser()
+	other := b.visitor()
 	p := other.post(path, url.Values{"csrf": {token}})
 	require.Equal(t, http.StatusUnauthorized, p.status, "another session's token without its cookie is refused")
 }
@@ -133,7 +133,7 @@ func TestCSRF(t *testing.T) {
 func TestLogout(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	br := b.browser()
+	br := b.visitor()
 	token := br.login()
 	p := br.post("/console/logout", url.Values{"csrf": {token}})
 	require.Equal(t, http.StatusSeeOther, p.status)
@@ -149,7 +149,7 @@ func TestLogout(t *testing.T) {
 func TestSessionExpires(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	br := b.browser()
+	br := b.visitor()
 	br.login()
 	b.clock.add(time.Hour)
 	p := br.get("/console/")
@@ -159,7 +159,7 @@ func TestSessionExpires(t *testing.T) {
 func TestForgedSession(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	br := b.browser()
+	br := b.visitor()
 	p := br.do(http.MethodGet, "/console/", nil, "Cookie", "cf_console_session=eyJpIjoieCIsIm4iOiJvcHMiLCJhIjoidV9zaGVuIiwiZSI6OTk5OTk5OTk5OX0.AAAA")
 	require.Equal(t, http.StatusSeeOther, p.status)
 }
@@ -167,7 +167,7 @@ func TestForgedSession(t *testing.T) {
 func TestSwitchLanguage(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	br := b.browser()
+	br := b.visitor()
 	br.login()
 	require.Contains(t, br.get("/console/").body, "各状态的流程实例")
 	p := br.get("/console/lang?to=en&back=" + url.QueryEscape("/console/tasks"))

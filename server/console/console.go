@@ -151,10 +151,12 @@ func (c *Console) Routes(r chi.Router) {
 			r.Get("/alerts", c.alerts)
 			r.Post("/alerts/{id}/{op}", c.alertAction)
 			r.Get("/deadletters", c.deadLetters)
-			r.Get("/deadletters/{topic}/{id}", c.deadLetter)
-			r.Post("/deadletters/{topic}/{id}/replay", c.replay)
+			// A message id may hold slashes (notify ids do): the dead letter
+			// is named in the query or the form, not the path.
+			r.Get("/deadletters/view", c.deadLetter)
+			r.Post("/deadletters/replay", c.replay)
 			// The discard button (queue.Queue.Discard, being added) is
-			// wired here: r.Post("/deadletters/{topic}/{id}/discard", c.discard).
+			// wired here: r.Post("/deadletters/discard", c.discard).
 			r.Get("/org", c.org)
 		})
 	})

@@ -84,16 +84,16 @@ func setup(t *testing.T) *bundle {
 	return &bundle{t: t, url: ts.URL, engine: engine, store: store, queue: q, clock: clk}
 }
 
-// browser is an HTTP client with cookies that does not follow redirects.
-type browser struct {
+// visitor is an HTTP client with cookies that does not follow redirects.
+type visitor struct {
 	b      *bundle
 	client *http.Client
 }
 
-func (b *bundle) browser() *browser {
+func (b *bundle) visitor() *visitor {
 	jar, err := cookiejar.New(nil)
 	require.NoError(b.t, err)
-	return &browser{b: b, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return &visitor{b: b, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}
 }
@@ -106,7 +106,7 @@ type page struct {
 	header   http.Header
 }
 
-func (br *browser) do(method, path string, form url.Values, header ...string) page {
+func (br *visitor) do(method, path string, form url.Values, header ...string) page {
 	t := br.b.t
 	t.Helper()
 	var body io.Reader
@@ -129,12 +129,12 @@ func (br *browser) do(method, path string, form url.Values, header ...string) pa
 	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(raw), header: resp.Header}
 }
 
-func (br *browser) get(path string) page { return br.do(http.MethodGet, path, nil) }
+func (br *visitor) get(path string) page { return br.do(http.MethodGet, path, nil) }
 
-func (br *browser) post(path string, form url.Values) page { return br.do(http.MethodPost, path, form) }
+func (br *visitor) post(path string, form url.Values) page { return br.do(http.MethodPost, path, form) }
 
 // login logs in as ops and returns the CSRF token of the dashboard.
-func (br *browser) login() string {
+func (br *visitor) login() string {
 	br.b.t.Helper()
 	p := br.post("/console/login", url.Values{"name": {"ops"}, "password": {password}})
 	require.Equal(br.b.t, http.StatusSeeOther, p.status, p.body)
@@ -145,7 +145,7 @@ func (br *browser) login() string {
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // csrf reads the CSRF token from a page's form.
-func (br *browser) csrf(path string) string {
+func (br *visitor) csrf(path string) string {
 	br.b.t.Helper()
 	p := br.get(path)
 	require.Equal(br.b.t, http.StatusOK, p.status, p.body)

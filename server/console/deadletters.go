@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/go-chi/chi/v5"
-
 	"cardflow/queue"
 )
 
@@ -66,7 +64,7 @@ func (c *Console) find(r *http.Request, topic, id string) (queue.DeadLetter, err
 }
 
 func (c *Console) deadLetter(w http.ResponseWriter, r *http.Request) {
-	topic, id := chi.URLParam(r, "topic"), chi.URLParam(r, "id")
+	topic, id := param(r.URL.Query(), "topic"), param(r.URL.Query(), "id")
 	dl, err := c.find(r, topic, id)
 	if errors.Is(err, queue.ErrNotFound) {
 		c.plainError(w, r, http.StatusNotFound, "err.notfound")
@@ -84,7 +82,7 @@ func (c *Console) deadLetter(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) replay(w http.ResponseWriter, r *http.Request) {
-	topic, id := chi.URLParam(r, "topic"), chi.URLParam(r, "id")
+	topic, id := r.PostFormValue("topic"), r.PostFormValue("id")
 	if c.d.Queue == nil || !slices.Contains(c.d.Topics, topic) {
 		c.plainError(w, r, http.StatusNotFound, "err.notfound")
 		return

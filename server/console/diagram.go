@@ -12,7 +12,7 @@ import (
 
 // The diagram's geometry, in SVG user units.
 const (
-	boxW, boxH = 220.0, 52.0
+	boxW, boxH = 280.0, 52.0
 	gapY       = 34.0
 	gapX       = 24.0
 	pad        = 16.0

@@ -16,7 +16,7 @@ func TestEveryPage(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	id := b.startOrder("6800.00")
-	deadLetter(t, b.queue, flows.NotifyTopic, "dl-1", `{"instance_id":"inst-1"}`)
+	deadLetter(t, b.queue, flows.NotifyTopic, "i1/v1/task_assigned/u_zhao", `{"instance_id":"inst-1"}`)
 	_, err := b.engine.Alert(t.Context(), flows.AlertEvent{Source: "stock-sync", Event: "stock.oversell",
 		Form: map[string]any{"sku": "SKU-7", "warehouse": "gz-1", "platform": "tmall", "oversold_qty": 3}})
 	require.NoError(t, err)
@@ -33,11 +33,11 @@ func TestEveryPage(t *testing.T) {
 		{name: "flows", path: "/console/flows", want: `data-flow="order_fulfilment"`},
 		{name: "flow", path: "/console/flows/order_fulfilment", want: `<svg xmlns="http://www.w3.org/2000/svg" role="img"`},
 		{name: "alerts", path: "/console/alerts", want: "认领"},
-		{name: "dead letters", path: "/console/deadletters", want: `data-id="dl-1"`},
-		{name: "dead letter", path: "/console/deadletters/notify/dl-1", want: "&#34;instance_id&#34;: &#34;inst-1&#34;"},
+		{name: "dead letters", path: "/console/deadletters", want: `href="/console/deadletters/view?topic=notify&amp;id=i1%2fv1%2ftask_assigned%2fu_zhao"`},
+		{name: "dead letter", path: "/console/deadletters/view?topic=notify&id=i1%2Fv1%2Ftask_assigned%2Fu_zhao", want: "&#34;instance_id&#34;: &#34;inst-1&#34;"},
 		{name: "org", path: "/console/org", want: "沈管理员"},
 	}
-	in, out := b.browser(), b.browser()
+	in, out := b.visitor(), b.visitor()
 	in.login()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,7 +50,7 @@ func TestEveryPage(t *testing.T) {
 		})
 	}
 	require.Equal(t, http.StatusNotFound, in.get("/console/instances/no-such").status)
-	require.Equal(t, http.StatusNotFound, in.get("/console/deadletters/notify/no-such").status)
+	require.Equal(t, http.StatusNotFound, in.get("/console/deadletters/view?topic=notify&id=no-such").status)
 	require.Equal(t, http.StatusNotFound, in.get("/console/flows/no-such").status)
 }
 
@@ -58,15 +58,15 @@ func TestEveryPage(t *testing.T) {
 func TestReplay(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	deadLetter(t, b.queue, flows.NotifyTopic, "dl-1", `{}`)
-	br := b.browser()
+	deadLetter(t, b.queue, flows.NotifyTopic, "i1/v1/task_assigned/u_zhao", `{}`)
+	br := b.visitor()
 	token := br.login()
-	p := br.post("/console/deadletters/notify/dl-1/replay", url.Values{"csrf": {token}})
+	p := br.post("/console/deadletters/replay", url.Values{"csrf": {token}, "topic": {"notify"}, "id": {"i1/v1/task_assigned/u_zhao"}})
 	require.Equal(t, http.StatusSeeOther, p.status, p.body)
 	require.Equal(t, "/console/deadletters", p.location)
 	p = br.get("/console/deadletters")
 	require.Contains(t, p.body, "已重新投递")
-	require.NotContains(t, p.body, `data-id="dl-1"`)
+	require.Contains(t, p.body, `id="no-deadletters"`)
 	dls, err := b.queue.DeadLetters(t.Context(), flows.NotifyTopic, 10)
 	require.NoError(t, err)
 	require.Empty(t, dls)
@@ -90,7 +90,7 @@ func TestTaskActions(t *testing.T) {
 	tasks, err := b.store.Tasks(t.Context(), flows.TaskFilter{InstanceID: id, Status: flows.TaskOpen})
 	require.NoError(t, err)
 	require.NotEmpty(t, tasks)
-	br := b.browser()
+	br := b.visitor()
 	token := br.login()
 	p := br.post("/console/tasks/"+tasks[0].ID+"/transfer", url.Values{"csrf": {token}, "to": {"u_zhao"}})
 	require.Equal(t, http.StatusSeeOther, p.status)
