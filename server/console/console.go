@@ -45,6 +45,13 @@ type Store interface {
 	OutboxBacklog(ctx context.Context) (count int64, oldest time.Time, err error)
 }
 
+// InstanceCounter counts the instances in each status at once; a Store
+// that is one gives the dashboard exact figures (both stores are).
+// Statuses without instances are absent.
+type InstanceCounter interface {
+	CountInstances(ctx context.Context) (map[flows.InstanceStatus]int64, error)
+}
+
 // CardReader lists the cards sent about an instance: bot.Store is one.
 type CardReader interface {
 	InstanceCards(ctx context.Context, instanceID string) ([]bot.CardMessage, error)

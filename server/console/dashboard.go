@@ -18,7 +18,7 @@ var statuses = []flows.InstanceStatus{flows.InstanceRunning, flows.InstanceAppro
 
 type stateCount struct {
 	Status flows.InstanceStatus
-	Count  int
+	Count  int64
 	Capped bool
 }
 
@@ -42,14 +42,12 @@ type dashboardData struct {
 func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	d := dashboardData{Cap: countCap, HasSends: c.d.Sends != nil}
-	for _, s := range statuses {
-		rows, err := c.d.Store.Instances(ctx, flows.InstanceFilter{Status: s, Limit: countCap})
-		if err != nil {
-			c.fail(w, r, err)
-			return
-		}
-		d.States = append(d.States, stateCount{Status: s, Count: len(rows), Capped: len(rows) == countCap})
+	states, err := c.countStates(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
 	}
+	d.States = states
 	open, err := c.d.Store.Tasks(ctx, flows.TaskFilter{Status: flows.TaskOpen, Limit: countCap})
 	if err != nil {
 		c.fail(w, r, err)
@@ -85,4 +83,28 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 		d.Sends = c.d.Sends()
 	}
 	c.render(w, r, http.StatusOK, "dashboard", "dashboard", d)
+}
+
+// countStates counts the instances in each status: at once when the store
+// can, else by listing up to countCap of each.
+func (c *Console) countStates(r *http.Request) ([]stateCount, error) {
+	var out []stateCount
+	if counter, ok := c.d.Store.(InstanceCounter); ok {
+		counts, err := counter.CountInstances(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range statuses {
+			out = append(out, stateCount{Status: s, Count: counts[s]})
+		}
+		return out, nil
+	}
+	for _, s := range statuses {
+		rows, err := c.d.Store.Instances(r.Context(), flows.InstanceFilter{Status: s, Limit: countCap})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, stateCount{Status: s, Count: int64(len(rows)), Capped: len(rows) == countCap})
+	}
+	return out, nil
 }

@@ -2,12 +2,18 @@ package console_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"testing"
+	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/stretchr/testify/require"
 
+	"cardflow/config"
 	"cardflow/flows"
+	"cardflow/internal/exampletest"
+	"cardflow/server/console"
 )
 
 // TestEveryPage: each page answers 200 with its content to a logged-in
@@ -98,4 +104,29 @@ func TestTaskActions(t *testing.T) {
 	p = br.post("/console/tasks/"+tasks[0].ID+"/urge", url.Values{"csrf": {token}, "instance": {id}})
 	require.Equal(t, http.StatusSeeOther, p.status)
 	require.Contains(t, br.get("/console/tasks").body, "已催办")
+}
+
+// plainStore hides the store's InstanceCounter: the dashboard counts by
+// listing.
+type plainStore struct{ console.Store }
+
+func TestDashboardCountsWithoutACounter(t *testing.T) {
+	t.Parallel()
+	store, engine := exampletest.World(t)
+	c, err := console.New(console.Config{SessionSecret: []byte("a-session-secret-of-32-bytes-at-least"), SessionTTL: time.Hour,
+		AdminTokens: []config.Secret{adminToken}, AdminActsAs: "u_shen"},
+		console.Deps{Engine: engine, Store: plainStore{store}})
+	require.NoError(t, err)
+	r := chi.NewRouter()
+	c.Routes(r)
+	ts := httptest.NewServer(r)
+	t.Cleanup(ts.Close)
+	b := &bundle{t: t, url: ts.URL, engine: engine, store: store}
+	b.startOrder("100.00")
+	v := b.visitor()
+	p := v.post("/console/login/token", url.Values{"token": {adminToken}})
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	p = v.get("/console/")
+	require.Contains(t, p.body, `<tr data-status="running"><td><a href="/console/instances?status=running">进行中</a></td><td class="num">1</td>`)
+	require.Contains(t, p.body, "本实例还没有发送过卡片")
 }
