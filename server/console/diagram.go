@@ -17,6 +17,8 @@ const (
 	gapX       = 24.0
 	pad        = 16.0
 	laneStep   = 14.0
+	// labelMax bounds an edge label's width; the whole text is its title.
+	labelMax = 300.0
 )
 
 // node is a box of the diagram: a step, a parallel step's join, START or
@@ -217,7 +219,11 @@ func fit(s string, size, width float64) string {
 
 func (d *diagram) svg(w, h float64, alt string) template.HTML {
 	var b strings.Builder
-	lanes := w
+	lanes, right := w, w
+	out := map[string]int{} // lane edges leaving each node so far
+	// Lane labels stand right of every lane, on their edge's row, so no
+	// lane crosses them.
+	labelX := w + laneStep*float64(d.laneEdges()) + 8
 	b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#64748b"/></marker></defs>`)
 	for _, e := range d.edges {
 		from, to := d.nodes[e.from], d.nodes[e.to]
@@ -228,22 +234,38 @@ func (d *diagram) svg(w, h float64, alt string) template.HTML {
 		if e.dashed {
 			style += ` stroke-dasharray="5 4"`
 		}
+		label := fit(e.label, 11, labelMax)
 		if e.direct && to.y > from.y {
+			// Straight down to the next box, or down, across and down
+			// (fork to branch, branch to join) at half a gap above it.
 			x1, y1, x2, y2 := from.cx, from.y+boxH, to.cx, to.y
-			fmt.Fprintf(&b, `<path d="M%.1f,%.1f L%.1f,%.1f" %s/>`, x1, y1, x2, y2, style)
-			if e.label != "" {
-				fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" fill="#475569" text-anchor="middle">%s</text>`,
-					(x1+x2)/2+6, (y1+y2)/2+4, html.EscapeString(fit(e.label, 11, 160)))
+			ym := y2 - gapY/2
+			path := fmt.Sprintf("M%.1f,%.1f L%.1f,%.1f", x1, y1, x2, y2)
+			if x1 != x2 || y2-y1 > gapY+1 {
+				path = fmt.Sprintf("M%.1f,%.1f L%.1f,%.1f L%.1f,%.1f L%.1f,%.1f", x1, y1, x1, ym, x2, ym, x2, y2)
+			}
+			fmt.Fprintf(&b, `<path d="%s" %s/>`, path, style)
+			if label != "" {
+				x := x2 + 6
+				fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" fill="#475569"><title>%s</title>%s</text>`,
+					x, y2-4, html.EscapeString(e.label), html.EscapeString(label))
+				right = max(right, x+textWidth(label, 11))
 			}
 			continue
 		}
+		// Each lane edge leaves its node a little lower than the one
+		// before, so their labels do not overlap.
+		k := out[e.from]
+		out[e.from]++
 		lanes += laneStep
-		x1, y1 := from.cx+boxW/2, from.y+boxH/2
+		x1, y1 := from.cx+boxW/2, from.y+14+float64(k%3)*13
 		x2, y2 := to.cx+boxW/2, to.y+boxH/2
 		fmt.Fprintf(&b, `<path d="M%.1f,%.1f L%.1f,%.1f L%.1f,%.1f L%.1f,%.1f" %s/>`, x1, y1, lanes, y1, lanes, y2, x2, y2, style)
-		if e.label != "" {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" fill="#475569">%s</text>`,
-				x1+4, y1-4, html.EscapeString(fit(e.label, 11, lanes-x1)))
+		if label != "" {
+			fmt.Fprintf(&b, `<path d="M%.1f,%.1f L%.1f,%.1f" stroke="#cbd5e1" stroke-dasharray="2 3"/>`, lanes, y1, labelX-3, y1)
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" fill="#475569"><title>%s</title>%s</text>`,
+				labelX, y1+4, html.EscapeString(e.label), html.EscapeString(label))
+			right = max(right, labelX+textWidth(label, 11))
 		}
 	}
 	for _, n := range d.order {
@@ -282,11 +304,23 @@ func (d *diagram) svg(w, h float64, alt string) template.HTML {
 			n.cx, nameY, html.EscapeString(fit(n.name, 14, boxW-12)))
 	}
 	b.WriteString(`</svg>`)
-	width := lanes + pad
+	width := max(lanes, right) + pad
 	head := fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="%s" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" font-family="system-ui, 'Noto Sans CJK SC', sans-serif"><title>%s</title>`,
 		html.EscapeString(alt), width, h, width, h, html.EscapeString(alt))
 	// Every text in it was escaped above.
 	return template.HTML(head + b.String())
+}
+
+// laneEdges counts the edges drawn down a lane: those not drawn straight.
+func (d *diagram) laneEdges() int {
+	n := 0
+	for _, e := range d.edges {
+		from, to := d.nodes[e.from], d.nodes[e.to]
+		if from != nil && to != nil && !(e.direct && to.y > from.y) {
+			n++
+		}
+	}
+	return n
 }
 
 // stepSignature is what makes a step differ between two versions.
