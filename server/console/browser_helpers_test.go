@@ -1,10 +1,12 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,14 +35,21 @@ const apiToken = "api-token-0123456789abcdef"
 // startApp runs the app as cardflow demo does — the embedded store, the
 // example flows and org, the simulator open — with the console on and an
 // operator ops (acting as 沈管理员), on a random loopback port, and returns
-// its base URL and what it is ready with.
+// its base URL and what it is ready with. order_fulfilment has two
+// versions: the app ran once before with the pack step's SLA at 6h, then
+// the file went back to 4h, as a deployment that changed a flow.
 func startApp(t *testing.T) (string, app.Ready) {
 	t.Helper()
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	require.NoError(t, err)
+	flowsDir := filepath.Join(t.TempDir(), "flows")
+	require.NoError(t, os.CopyFS(flowsDir, os.DirFS("../../configs/flows")))
+	order := filepath.Join(flowsDir, "order_fulfilment.yaml")
+	src, err := os.ReadFile(order)
+	require.NoError(t, err)
 	cfg := config.Default()
 	cfg.Sim.Enabled = true
-	cfg.Flows.Dir = "../../configs/flows"
+	cfg.Flows.Dir = flowsDir
 	cfg.Flows.OrgFile = "../../configs/org.example.yaml"
 	cfg.Store.SQLitePath = filepath.Join(t.TempDir(), "cardflow.db")
 	cfg.Server.APITokens = []config.Secret{apiToken}
@@ -48,6 +57,27 @@ func startApp(t *testing.T) (string, app.Ready) {
 	cfg.Console.SessionSecret = "a-session-secret-of-32-bytes-at-least"
 	cfg.Console.Users = []config.Secret{config.Secret("ops:" + string(hash) + ":u_shen")}
 	require.NoError(t, cfg.Validate())
+
+	older := bytes.Replace(src, []byte("sla: 4h"), []byte("sla: 6h"), 1)
+	require.NotEqual(t, src, older)
+	require.NoError(t, os.WriteFile(order, older, 0o644))
+	run(t, cfg).stop()
+	require.NoError(t, os.WriteFile(order, src, 0o644))
+	a := run(t, cfg)
+	t.Cleanup(a.stop)
+	return a.base, a.ready
+}
+
+// running is an app started by run.
+type running struct {
+	base  string
+	ready app.Ready
+	stop  func()
+}
+
+// run starts the app on a random loopback port.
+func run(t *testing.T, cfg *config.Config) running {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -56,18 +86,17 @@ func startApp(t *testing.T) (string, app.Ready) {
 		done <- app.Run(ctx, cfg, app.RunOptions{Listener: ln, OpenSimulator: true,
 			OnReady: func(r app.Ready) { ready <- r }})
 	}()
-	var r app.Ready
 	select {
-	case r = <-ready:
+	case r := <-ready:
+		return running{base: "http://" + ln.Addr().String(), ready: r, stop: sync.OnceFunc(func() {
+			cancel()
+			require.NoError(t, <-done)
+		})}
 	case err := <-done:
 		cancel()
 		t.Fatalf("app.Run failed to start: %v", err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
-	return "http://" + ln.Addr().String(), r
+	return running{}
 }
 
 // browser is a headless Chromium the test drives.

@@ -109,7 +109,7 @@ func TestBrowserConsole(t *testing.T) {
 	for _, p := range []struct{ name, path, want string }{
 		{"console-06-tasks", "/console/tasks", `#tasks tr[data-task]`},
 		{"console-07-flows", "/console/flows", `#flows tr[data-flow="order_fulfilment"]`},
-		{"console-08-flow", "/console/flows/order_fulfilment", `.diagram svg[role=img] g[data-step="finance_confirm"]`},
+		{"console-08-flow", "/console/flows/order_fulfilment", `.version[data-version="1"] svg[role=img] g.changed[data-step="pack"]`},
 		{"console-09-alerts", "/console/alerts", `h1`},
 		{"console-10-org", "/console/org", `#users tr[data-user="u_qian"]`},
 	} {
