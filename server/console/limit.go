@@ -14,6 +14,10 @@ const (
 	maxWait      = 15 * time.Minute
 	// forgetAfter drops a key that failed last this long ago.
 	forgetAfter = time.Hour
+	// maxKeys bounds the keys remembered, so guessing many user names
+	// cannot fill the memory; when full, keys not yet throttled are
+	// dropped first (the address's own key still throttles the guesser).
+	maxKeys = 10000
 )
 
 // limiter counts failed log-ins per key. It lives in one process: with
@@ -62,7 +66,7 @@ func (l *limiter) fail(keys ...string) {
 	defer l.mu.Unlock()
 	now := l.now()
 	for k, s := range l.m {
-		if now.Sub(s.last) > forgetAfter {
+		if now.Sub(s.last) > forgetAfter || (len(l.m) >= maxKeys && s.n < freeAttempts) {
 			delete(l.m, k)
 		}
 	}
