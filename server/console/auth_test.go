@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"cardflow/server/console"
 )
 
 func TestLogin(t *testing.T) {
@@ -176,4 +178,31 @@ func TestSwitchLanguage(t *testing.T) {
 	require.Contains(t, br.get("/console/").body, "Instances by state")
 	p = br.get("/console/lang?to=zh-CN&back=" + url.QueryEscape("https://evil.example/"))
 	require.Equal(t, "/console/", p.location, "only the console's own pages are gone back to")
+}
+
+// TestSecureCookies: behind an https server.public_url every cookie is
+// Secure, though the request reaching cardflow is plain HTTP.
+func TestSecureCookies(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		secure bool
+	}{
+		{name: "https public URL", secure: true},
+		{name: "plain HTTP", secure: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := setupWith(t, func(c *console.Config) { c.Secure = tt.secure })
+			p := b.visitor().post("/console/login", url.Values{"name": {"ops"}, "password": {password}})
+			require.Equal(t, http.StatusSeeOther, p.status)
+			cookie := strings.Join(p.header.Values("Set-Cookie"), "\n")
+			require.Contains(t, cookie, "cf_console_session=")
+			if tt.secure {
+				require.Contains(t, cookie, "; Secure")
+			} else {
+				require.NotContains(t, cookie, "Secure")
+			}
+		})
+	}
 }

@@ -59,7 +59,10 @@ type bundle struct {
 	clock  *clock
 }
 
-func setup(t *testing.T) *bundle {
+func setup(t *testing.T) *bundle { return setupWith(t, func(*console.Config) {}) }
+
+// setupWith is setup with the console's configuration changed by edit.
+func setupWith(t *testing.T, edit func(*console.Config)) *bundle {
 	t.Helper()
 	store, engine := exampletest.World(t)
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
@@ -68,13 +71,15 @@ func setup(t *testing.T) *bundle {
 	t.Cleanup(func() { require.NoError(t, q.Close()) })
 	clk := &clock{t: time.Now()}
 	sends := bot.NewSends(nil)
-	c, err := console.New(console.Config{
+	cfg := console.Config{
 		Users:         []config.ConsoleUser{{Name: "ops", PasswordHash: config.Secret(hash), ActsAs: "u_shen"}},
 		AdminTokens:   []config.Secret{adminToken},
 		AdminActsAs:   "u_shen",
 		SessionSecret: []byte("a-session-secret-of-32-bytes-at-least"),
 		SessionTTL:    time.Hour,
-	}, console.Deps{Engine: engine, Store: store, Cards: store, Queue: q, Topics: []string{flows.NotifyTopic},
+	}
+	edit(&cfg)
+	c, err := console.New(cfg, console.Deps{Engine: engine, Store: store, Cards: store, Queue: q, Topics: []string{flows.NotifyTopic},
 		Sends: sends.Totals, Now: clk.now})
 	require.NoError(t, err)
 	r := chi.NewRouter()
