@@ -138,6 +138,7 @@ var en = map[string]string{
 	"org.delegations":      "Delegated tasks",
 	"org.always":           "every flow",
 	"back":                 "Back",
+	"alerts.hint":          "Only an alert's on-call holders (or their leave proxies) may acknowledge, resolve or snooze it: here you act on the alerts of the user you act as.",
 	"tasks.hint":           "Only a task's holder (or their leave proxy) may reassign it: here you reassign the tasks of the user you act as; urge the others.",
 	"act.assign":           "Assigned",
 	"act.pass":             "Step passed",

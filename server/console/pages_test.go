@@ -130,3 +130,52 @@ func TestDashboardCountsWithoutACounter(t *testing.T) {
 	require.Contains(t, p.body, `<tr data-status="running"><td><a href="/console/instances?status=running">进行中</a></td><td class="num">1</td>`)
 	require.Contains(t, p.body, "本实例还没有发送过卡片")
 }
+
+// TestAlertActions: an operator acting as the on-call holder acknowledges
+// and resolves an alert from the alerts page; a bad snooze is refused in
+// plain words.
+func TestAlertActions(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, func(c *console.Config) { c.Users[0].ActsAs = "u_feng" })
+	res, err := b.engine.Alert(t.Context(), flows.AlertEvent{Source: "stock-sync", Event: "stock.oversell",
+		Form: map[string]any{"sku": "SKU-7", "warehouse": "gz-1", "platform": "tmall", "oversold_qty": 3}})
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	tasks, err := b.store.Tasks(t.Context(), flows.TaskFilter{Assignee: "u_feng", Status: flows.TaskOpen})
+	require.NoError(t, err)
+	require.Len(t, tasks, 1)
+	task := tasks[0].ID
+	br := b.visitor()
+	token := br.login()
+	require.Contains(t, br.get("/console/alerts").body, `data-task="`+task+`"`)
+	tests := []struct {
+		name string
+		op   string
+		form url.Values
+		said string
+	}{
+		{name: "a snooze of no minutes", op: "snooze", form: url.Values{"minutes": {"0"}}, said: "输入的内容无法保存"},
+		{name: "acknowledge", op: "ack", said: "已认领"},
+		{name: "snooze once acknowledged", op: "snooze", form: url.Values{"minutes": {"30"}}, said: "这个操作在当前状态下不可用"},
+		{name: "resolve", op: "resolve", said: "已标记为解决"},
+	}
+	for _, tt := range tests {
+		form := url.Values{"csrf": {token}}
+		for k, v := range tt.form {
+			form[k] = v
+		}
+		p := br.post("/console/alerts/"+task+"/"+tt.op, form)
+		require.Equal(t, http.StatusSeeOther, p.status, tt.name)
+		require.Contains(t, br.get("/console/alerts").body, tt.said, tt.name)
+	}
+	audit, err := b.store.Audit(t.Context(), tasks[0].InstanceID)
+	require.NoError(t, err)
+	var acts []string
+	for _, a := range audit {
+		if a.Actor == "u_feng" {
+			acts = append(acts, a.Action)
+		}
+	}
+	require.Equal(t, []string{"acknowledge", "resolve"}, acts)
+	require.NotContains(t, br.get("/console/alerts").body, `data-task="`+task+`"`, "a resolved alert leaves the list")
+}
