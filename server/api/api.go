@@ -84,6 +84,7 @@ func (a *API) Routes(r chi.Router) {
 		r.Get("/instances/{id}", a.getInstance)
 		r.Post("/instances/{id}/actions", a.instanceAction)
 		r.Get("/tasks", a.listTasks)
+		r.Get("/alerts", a.listAlerts)
 		r.Post("/tasks/{id}/decision", a.taskDecision)
 		r.Get("/flows", a.listFlows)
 		r.Get("/flows/{id}/versions", a.listVersions)
