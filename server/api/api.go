@@ -92,6 +92,8 @@ func (a *API) Routes(r chi.Router) {
 		r.Get("/org/users", a.listUsers)
 		r.Get("/org/users/{id}", a.getUser)
 		r.With(requireAdmin).Get("/deadletters", a.listDeadLetters)
+		r.With(requireAdmin).Get("/deadletters/{topic}/{id}", a.getDeadLetter)
+		r.With(requireAdmin).Delete("/deadletters/{topic}/{id}", a.discardDeadLetter)
 		r.With(requireAdmin).Post("/deadletters/{topic}/{id}/replay", a.replayDeadLetter)
 		r.Get("/proxies", a.listProxies)
 		r.With(requireAdmin).Post("/proxies", a.setProxy)

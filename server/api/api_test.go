@@ -77,6 +77,23 @@ func (c *client) do(method, path string, body any, header ...string) (int, map[s
 	return resp.StatusCode, out
 }
 
+// send sends a request without a body and returns the status and the raw
+// answer, for answers that are not a JSON object (204, a document).
+func (c *client) send(method, path string) (int, []byte) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, nil)
+	require.NoError(c.t, err)
+	if c.auth != "" {
+		req.Header.Set("Authorization", c.auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(c.t, err)
+	return resp.StatusCode, raw
+}
+
 func errCode(body map[string]any) string {
 	e, _ := body["error"].(map[string]any)
 	s, _ := e["code"].(string)
