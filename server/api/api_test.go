@@ -37,7 +37,7 @@ func newServerEngine(t *testing.T, tokens ...config.Secret) (*httptest.Server, *
 	cfg := config.Default()
 	cfg.Server.BodyLimit = 4096
 	srv := server.New(cfg, server.Deps{Routes: api.New(engine, tokens, nil).Routes})
-	ts := httptest.NewServer(srv.Router())
+	ts := httptest.NewServer(checked(t, srv.Router()))
 	t.Cleanup(ts.Close)
 	return ts, engine
 }

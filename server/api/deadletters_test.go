@@ -41,7 +41,7 @@ func TestDeadLetters(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, q.Close()) })
 	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).
 		WithAdminTokens([]config.Secret{adminToken}).WithQueue(q, "notify", "kpi.digest").Routes})
-	ts := httptest.NewServer(srv.Router())
+	ts := httptest.NewServer(checked(t, srv.Router()))
 	t.Cleanup(ts.Close)
 	user := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
 	admin := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}
@@ -112,7 +112,7 @@ func TestDeadLetterInspectDiscard(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, q.Close()) })
 	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).
 		WithAdminTokens([]config.Secret{adminToken}).WithQueue(q, "notify").Routes})
-	ts := httptest.NewServer(srv.Router())
+	ts := httptest.NewServer(checked(t, srv.Router()))
 	t.Cleanup(ts.Close)
 	user := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
 	admin := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}
@@ -167,7 +167,7 @@ func TestDeadLettersWithoutAQueue(t *testing.T) {
 	_, engine := newServerEngine(t, token)
 	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, nil, nil).
 		WithAdminTokens([]config.Secret{adminToken}).Routes})
-	ts := httptest.NewServer(srv.Router())
+	ts := httptest.NewServer(checked(t, srv.Router()))
 	t.Cleanup(ts.Close)
 	admin := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}
 	code, body := admin.do("GET", "/deadletters", nil)

@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/stretchr/testify/require"
 
 	"cardflow/flows"
+	"cardflow/server/api"
 )
 
 // TestOpenAPIAnswers validates real answers, successes and errors,
@@ -96,4 +101,48 @@ func between(t *testing.T, s, before, after string) string {
 	out, _, ok := strings.Cut(rest, after)
 	require.True(t, ok)
 	return out
+}
+
+// answerRouter finds a request's documented route; loaded once.
+var answerRouter = sync.OnceValues(func() (routers.Router, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI())
+	if err != nil {
+		return nil, err
+	}
+	return legacy.NewRouter(doc)
+})
+
+// checked serves h and validates every answer of a documented route
+// against the document, so every test of this package that talks HTTP
+// also checks that the document tells the truth about what it saw. A
+// request for no route or a method a path lacks is the router's business
+// (404, 405) and not checked.
+func checked(t *testing.T, h http.Handler) http.Handler {
+	router, err := answerRouter()
+	require.NoError(t, err)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+
+		req := r.Clone(r.Context())
+		req.URL.Scheme, req.URL.Host, req.Host = "", "", ""
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			return
+		}
+		err = openapi3filter.ValidateResponse(r.Context(), &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+			Status:                 rec.Code,
+			Header:                 rec.Header(),
+			Body:                   io.NopCloser(bytes.NewReader(rec.Body.Bytes())),
+		})
+		if err != nil {
+			t.Errorf("%s %s answered %d, not as documented: %v\n%s", r.Method, r.URL.Path, rec.Code, err, rec.Body.Bytes())
+		}
+	})
 }
