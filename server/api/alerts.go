@@ -1,6 +1,7 @@
 package api
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -12,29 +13,29 @@ import (
 // who was paged. The alerts' labels (the instance's form) are left out:
 // GET /api/v1/instances/{id} shows them as the viewer may see them.
 type alertOut struct {
-	ID              string         `json:"id"`
-	FlowID          string         `json:"flow_id"`
-	FlowName        string         `json:"flow_name"`
-	Title           string         `json:"title"`
-	Status          string         `json:"status"`
-	State           string         `json:"state"`
-	Step            string         `json:"step"`
-	StepName        string         `json:"step_name"`
-	Group           map[string]any `json:"group"`
-	Items           int            `json:"items"`
-	Firing          int            `json:"firing"`
-	Alerts          []alertItemOut `json:"alerts"`
-	EscalationLevel int            `json:"escalation_level"`
-	Paged           []string       `json:"paged"`
-	TaskID          string         `json:"task_id,omitempty"`
-	PagedAt         *time.Time     `json:"paged_at,omitempty"`
-	AckBy           string         `json:"acknowledged_by,omitempty"`
-	AckAt           *time.Time     `json:"acknowledged_at,omitempty"`
-	SnoozedBy       string         `json:"snoozed_by,omitempty"`
-	SnoozedUntil    *time.Time     `json:"snoozed_until,omitempty"`
-	Since           time.Time      `json:"since"`
-	CreatedAt       time.Time      `json:"created_at"`
-	UpdatedAt       time.Time      `json:"updated_at"`
+	ID              string            `json:"id"`
+	FlowID          string            `json:"flow_id"`
+	FlowName        string            `json:"flow_name"`
+	Title           string            `json:"title"`
+	Status          string            `json:"status"`
+	State           string            `json:"state"`
+	Step            string            `json:"step"`
+	StepName        string            `json:"step_name"`
+	Group           map[string]string `json:"group"`
+	Items           int               `json:"items"`
+	Firing          int               `json:"firing"`
+	Alerts          []alertItemOut    `json:"alerts"`
+	EscalationLevel int               `json:"escalation_level"`
+	Paged           []string          `json:"paged"`
+	TaskID          string            `json:"task_id,omitempty"`
+	PagedAt         *time.Time        `json:"paged_at,omitempty"`
+	AckBy           string            `json:"acknowledged_by,omitempty"`
+	AckAt           *time.Time        `json:"acknowledged_at,omitempty"`
+	SnoozedBy       string            `json:"snoozed_by,omitempty"`
+	SnoozedUntil    *time.Time        `json:"snoozed_until,omitempty"`
+	Since           time.Time         `json:"since"`
+	CreatedAt       time.Time         `json:"created_at"`
+	UpdatedAt       time.Time         `json:"updated_at"`
 }
 
 type alertItemOut struct {
@@ -48,14 +49,12 @@ type alertItemOut struct {
 func alertJSON(s flows.AlertSummary) alertOut {
 	in := s.Instance
 	out := alertOut{ID: in.ID, FlowID: in.FlowID, FlowName: s.FlowName, Title: in.Title, Status: string(in.Status),
-		State: string(s.State), Step: s.Step, StepName: s.StepName, Group: map[string]any{}, Items: len(s.Alerts),
+		State: string(s.State), Step: s.Step, StepName: s.StepName, Group: map[string]string{}, Items: len(s.Alerts),
 		Firing: s.Firing, Alerts: make([]alertItemOut, len(s.Alerts)), EscalationLevel: s.Level,
 		Paged: append([]string{}, s.Paged...), TaskID: s.Task, PagedAt: optTime(s.PagedAt), AckBy: s.AckBy, AckAt: optTime(s.AckAt),
 		SnoozedBy: s.SnoozedBy, SnoozedUntil: optTime(s.SnoozedUntil), Since: s.Since,
 		CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
-	for k, v := range s.Group {
-		out.Group[k] = v
-	}
+	maps.Copy(out.Group, s.Group)
 	for i, x := range s.Alerts {
 		out.Alerts[i] = alertItemOut{Key: x.Key, Count: x.Count, FirstAt: x.FirstAt, LastAt: x.LastAt, Resolved: x.Resolved}
 	}
