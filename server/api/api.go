@@ -90,6 +90,7 @@ func (a *API) Routes(r chi.Router) {
 		r.Get("/flows/{id}/versions/{v}", a.getVersion)
 		r.Get("/org/users", a.listUsers)
 		r.Get("/org/users/{id}", a.getUser)
+		r.Get("/analytics", a.getAnalytics)
 		r.With(requireAdmin).Get("/deadletters", a.listDeadLetters)
 		r.With(requireAdmin).Post("/deadletters/{topic}/{id}/replay", a.replayDeadLetter)
 		r.Get("/proxies", a.listProxies)
