@@ -182,12 +182,12 @@ func (a *analyticsAgg) add(t AnalyticsTask) {
 		f.steps[t.StepID] = s
 	}
 	for _, d := range []*decisionAgg{&a.total, &f.decisions, &s.decisions,
-		agent(f.assignees, t.Assignee), agent(s.assignees, t.Assignee)} {
+		assigneeAgg(f.assignees, t.Assignee), assigneeAgg(s.assignees, t.Assignee)} {
 		d.add(t, a.now)
 	}
 }
 
-func agent(m map[string]*decisionAgg, id string) *decisionAgg {
+func assigneeAgg(m map[string]*decisionAgg, id string) *decisionAgg {
 	d := m[id]
 	if d == nil {
 		d = &decisionAgg{}
