@@ -25,6 +25,7 @@ import (
 	"cardflow/bot"
 	"cardflow/config"
 	"cardflow/flows"
+	"cardflow/flows/flowmetrics"
 	"cardflow/outbox"
 	"cardflow/queue"
 	"cardflow/server"
@@ -154,6 +155,8 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		log.Info("SLA timers scaled", "scale", opts.SLAScale)
 	}
 	engine := flows.NewEngine(wakingStore{Store: store, wake: relay.Wake}, engineOpts...)
+	registry.MustRegister(flowmetrics.New(engine, flowmetrics.Options{Window: cfg.Analytics.Window,
+		Logger: log.With("component", "analytics")}))
 	loaded, err := defs.install(ctx, store, engine)
 	if err != nil {
 		return err
@@ -320,6 +323,24 @@ func (s wakingStore) InstanceView(ctx context.Context, id string, taskLimit int)
 	}
 	audit, err := s.Store.Audit(ctx, id)
 	return inst, tasks, audit, err
+}
+
+// InstanceCounts passes flow analytics on to the store.
+func (s wakingStore) InstanceCounts(ctx context.Context, p flows.AnalyticsParams) ([]flows.InstanceCount, error) {
+	ar, ok := s.Store.(flows.AnalyticsReader)
+	if !ok {
+		return nil, flows.ErrAnalyticsUnsupported
+	}
+	return ar.InstanceCounts(ctx, p)
+}
+
+// AnalyticsTasks passes flow analytics on to the store.
+func (s wakingStore) AnalyticsTasks(ctx context.Context, p flows.AnalyticsParams, each func(flows.AnalyticsTask) error) error {
+	ar, ok := s.Store.(flows.AnalyticsReader)
+	if !ok {
+		return flows.ErrAnalyticsUnsupported
+	}
+	return ar.AnalyticsTasks(ctx, p, each)
 }
 
 func (s wakingStore) Apply(ctx context.Context, c flows.Change) (flows.Applied, error) {

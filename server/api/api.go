@@ -106,6 +106,7 @@ func (a *API) Routes(r chi.Router) {
 		r.Get("/flows/{id}/versions/{v}", a.getVersion)
 		r.Get("/org/users", a.listUsers)
 		r.Get("/org/users/{id}", a.getUser)
+		r.Get("/analytics", a.getAnalytics)
 		r.With(requireAdmin).Get("/deadletters", a.listDeadLetters)
 		r.With(requireAdmin).Get("/deadletters/{topic}/{id}", a.getDeadLetter)
 		r.With(requireAdmin).Delete("/deadletters/{topic}/{id}", a.discardDeadLetter)

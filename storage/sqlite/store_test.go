@@ -215,3 +215,8 @@ func TestKeysFromBeforeTheUpgradeCountFromIt(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "the key is pruned once its retention from the upgrade has passed")
 }
+
+// BenchmarkAnalytics computes flow analytics over 100,000 tasks.
+func BenchmarkAnalytics(b *testing.B) {
+	storetest.BenchAnalytics(b, newStore(b))
+}
