@@ -33,6 +33,7 @@ func TestUsage(t *testing.T) {
 		{"demo help", []string{"demo", "-h"}, 0, "-addr"},
 		{"migrate help", []string{"migrate", "--help"}, 0, "forward-only"},
 		{"bench help", []string{"bench", "--help"}, 0, "CARDFLOW_BENCH_TOKEN"},
+		{"prune help", []string{"prune", "--help"}, 0, "unsent notifications are never deleted"},
 		{"demo help names the precedence", []string{"demo", "--help"}, 0, "a flag given\nwins over both"},
 		{"bad flag", []string{"serve", "--nope"}, 2, "flag provided but not defined"},
 		{"stray argument", []string{"version", "extra"}, 2, `unexpected argument "extra"`},
