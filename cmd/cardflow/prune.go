@@ -120,29 +120,3 @@ func formatRetention(d time.Duration) string {
 
 // group writes n with thousands separators.
 func group(n int) string { return flows.GroupThousands(strconv.Itoa(n)) }
-
-// progress paces progress lines: due reports true at most once per every.
-type progress struct {
-	now   func() time.Time
-	every time.Duration
-	start time.Time
-	last  time.Time
-}
-
-func newProgress(now func() time.Time, every time.Duration) *progress {
-	t := now()
-	return &progress{now: now, every: every, start: t, last: t}
-}
-
-// due reports whether a progress line is due, and if so counts it shown.
-func (p *progress) due() bool {
-	t := p.now()
-	if t.Sub(p.last) < p.every {
-		return false
-	}
-	p.last = t
-	return true
-}
-
-// elapsed is the time since the progress started.
-func (p *progress) elapsed() time.Duration { return p.now().Sub(p.start) }

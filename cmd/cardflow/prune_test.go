@@ -117,16 +117,3 @@ func TestPruneReport(t *testing.T) {
 		})
 	}
 }
-
-func TestProgressPacesLines(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	p := newProgress(func() time.Time { return now }, time.Second)
-	var due []bool
-	for _, step := range []time.Duration{0, 400 * time.Millisecond, 600 * time.Millisecond, 900 * time.Millisecond, 100 * time.Millisecond} {
-		now = now.Add(step)
-		due = append(due, p.due())
-	}
-	require.Equal(t, []bool{false, false, true, false, true}, due)
-	require.Equal(t, 2*time.Second, p.elapsed())
-}
