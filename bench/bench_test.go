@@ -55,8 +55,18 @@ func startServer(t *testing.T) string {
 func TestRunDrivesOrders(t *testing.T) {
 	t.Parallel()
 	url := startServer(t)
-	rep, err := bench.Run(t.Context(), bench.Options{URL: url, Token: token, Clients: 4, Duration: 500 * time.Millisecond})
+	var progress []bench.Progress // OnProgress runs on one goroutine, done before Run returns
+	rep, err := bench.Run(t.Context(), bench.Options{URL: url, Token: token, Clients: 4, Duration: 500 * time.Millisecond,
+		ProgressEvery: 100 * time.Millisecond, OnProgress: func(p bench.Progress) { progress = append(progress, p) }})
 	require.NoError(t, err)
+	require.NotEmpty(t, progress, "progress is reported at least once, when the clients are done")
+	for i := 1; i < len(progress); i++ {
+		require.GreaterOrEqual(t, progress[i].Approvals, progress[i-1].Approvals, "progress only goes forward")
+		require.GreaterOrEqual(t, progress[i].Elapsed, progress[i-1].Elapsed)
+	}
+	last := progress[len(progress)-1]
+	require.Equal(t, rep.Approvals, last.Approvals, "the last progress has the final count")
+	require.Zero(t, last.Failed)
 
 	require.Empty(t, rep.Failures)
 	require.Positive(t, rep.Approvals)

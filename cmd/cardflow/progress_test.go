@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"cardflow/bench"
 )
 
 func TestProgressPacesLines(t *testing.T) {
@@ -82,6 +84,30 @@ func TestRate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			require.Equal(t, tc.want, rate(tc.n, tc.took))
+		})
+	}
+}
+
+func TestBenchProgressLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		prev, cur bench.Progress
+		want      string
+	}{
+		{name: "first second", cur: bench.Progress{Elapsed: 1002 * time.Millisecond, Approvals: 410},
+			want: "cardflow bench:    1s  410 approvals, 409/s now, 0 failed"},
+		{name: "later", prev: bench.Progress{Elapsed: 9 * time.Second, Approvals: 3690},
+			cur:  bench.Progress{Elapsed: 10 * time.Second, Approvals: 5100, Failed: 2},
+			want: "cardflow bench:   10s  5,100 approvals, 1,410/s now, 2 failed"},
+		{name: "the end, at once after a tick", prev: bench.Progress{Elapsed: 20 * time.Second, Approvals: 9000},
+			cur:  bench.Progress{Elapsed: 20 * time.Second, Approvals: 9000},
+			want: "cardflow bench:   20s  9,000 approvals, 0/s now, 0 failed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, benchProgressLine(tc.prev, tc.cur))
 		})
 	}
 }
