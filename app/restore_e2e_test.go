@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"os"
 	"os/exec"
@@ -27,9 +28,11 @@ import (
 // backed up with pg_dump -Fc and restored with pg_restore into a new
 // database resumes where the old one stopped. Before the backup an order
 // waits for finance with its SLA timer set, and its notifications are
-// committed but never relayed (no relay ran, as when the queue was down).
-// After the restore, a fresh in-process queue receives those notifications,
-// and the timer fires once the injected clock is past its due time.
+// committed but not relayed: the relay holds its lease but the queue
+// refuses them. After the restore the old relay's lease keeps a new relay
+// out until it expires; then a fresh in-process queue receives those
+// notifications, and the timer fires once the injected clock is past its
+// due time.
 func TestRestoreResumesTimersAndOutbox(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -47,6 +50,9 @@ func TestRestoreResumesTimersAndOutbox(t *testing.T) {
 		Form: map[string]any{"order_no": "TM-RESTORE-1", "platform": "tmall", "amount": "88.00",
 			"items": []any{map[string]any{"sku": "SKU-1", "qty": 1, "price": "88.00"}}}})
 	require.NoError(t, err)
+	down := outbox.NewRelay(src, refusingQueue{}, outbox.Options{Holder: "old-host", Now: func() time.Time { return t0 }})
+	_, err = down.Pass(ctx)
+	require.ErrorIs(t, err, errQueueDown)
 	unsent, _, err := src.OutboxBacklog(ctx)
 	require.NoError(t, err)
 	require.Positive(t, unsent, "the start's notifications wait in the outbox")
@@ -81,9 +87,13 @@ func TestRestoreResumesTimersAndOutbox(t *testing.T) {
 			return nil
 		}, queue.ConsumeOptions{Concurrency: 1})
 	}()
+	early := outbox.NewRelay(dst, q, outbox.Options{Holder: "restored", Now: func() time.Time { return t0.Add(time.Second) }})
+	n, err := early.Pass(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "the old relay's lease, restored with the data, holds until it expires")
 	relay := outbox.NewRelay(dst, q, outbox.Options{Holder: "restored", Now: func() time.Time { return later }})
 
-	n, err := relay.Pass(ctx)
+	n, err = relay.Pass(ctx)
 	require.NoError(t, err)
 	require.EqualValues(t, unsent, n, "every message unsent at the backup is relayed after the restore")
 	assigned := receive(t, got, n)
@@ -108,6 +118,14 @@ func TestRestoreResumesTimersAndOutbox(t *testing.T) {
 	stopConsuming()
 	require.NoError(t, <-consumed)
 }
+
+// errQueueDown is what refusingQueue answers.
+var errQueueDown = errors.New("queue down")
+
+// refusingQueue is a queue that is down: it publishes nothing.
+type refusingQueue struct{}
+
+func (refusingQueue) Publish(context.Context, string, ...queue.Message) error { return errQueueDown }
 
 // seedExamples loads the example org and flows into store.
 func seedExamples(t *testing.T, store flows.Store, engine *flows.Engine) {
