@@ -35,12 +35,16 @@ func (p *progress) due() bool {
 func (p *progress) elapsed() time.Duration { return p.now().Sub(p.start) }
 
 // rate says how long n orders took and how many went through a second.
+// Past a second a tenth is precise enough, and easier to read.
 func rate(n int, took time.Duration) string {
-	took = took.Round(time.Millisecond)
-	if took <= 0 {
-		return "in " + took.String()
+	shown := took.Round(time.Millisecond)
+	if took >= time.Second {
+		shown = took.Round(100 * time.Millisecond)
 	}
-	return fmt.Sprintf("in %s, %s orders/s", took, group(int(float64(n)/took.Seconds())))
+	if shown <= 0 {
+		return "in " + shown.String()
+	}
+	return fmt.Sprintf("in %s, %s orders/s", shown, group(int(float64(n)/took.Seconds())))
 }
 
 // isTerminal reports whether w is a terminal, where progress is redrawn in

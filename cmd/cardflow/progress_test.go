@@ -79,6 +79,7 @@ func TestRate(t *testing.T) {
 		{name: "instant", n: 3, took: 200 * time.Microsecond, want: "in 0s"},
 		{name: "ms", n: 3, took: 12 * time.Millisecond, want: "in 12ms, 250 orders/s"},
 		{name: "many", n: 1_000_000, took: 400 * time.Second, want: "in 6m40s, 2,500 orders/s"},
+		{name: "a tenth past a second", n: 60_000, took: 89551 * time.Millisecond, want: "in 1m29.6s, 670 orders/s"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
