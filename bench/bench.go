@@ -66,6 +66,7 @@ type Progress struct {
 	Elapsed   time.Duration // since the first request
 	Approvals int           // rounds that went through
 	Failed    int           // failed requests
+	Done      bool          // the clients are done: the last call
 }
 
 // ErrAborted says the run stopped at a failure that every further request
@@ -231,16 +232,17 @@ func (r *runner) client(ctx context.Context, c int, deadline time.Time) {
 func (r *runner) progress(start time.Time, stop <-chan struct{}) {
 	tick := time.NewTicker(r.opts.ProgressEvery)
 	defer tick.Stop()
-	report := func() {
-		r.opts.OnProgress(Progress{Elapsed: time.Since(start), Approvals: int(r.done.Load()), Failed: int(r.failed.Load())})
+	report := func(done bool) {
+		r.opts.OnProgress(Progress{Elapsed: time.Since(start), Approvals: int(r.done.Load()), Failed: int(r.failed.Load()),
+			Done: done})
 	}
 	for {
 		select {
 		case <-stop:
-			report()
+			report(true)
 			return
 		case <-tick.C:
-			report()
+			report(false)
 		}
 	}
 }

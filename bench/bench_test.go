@@ -65,6 +65,8 @@ func TestRunDrivesOrders(t *testing.T) {
 		require.GreaterOrEqual(t, progress[i].Elapsed, progress[i-1].Elapsed)
 	}
 	last := progress[len(progress)-1]
+	require.True(t, last.Done)
+	require.Equal(t, 1, countDone(progress), "one call says the clients are done")
 	require.Equal(t, rep.Approvals, last.Approvals, "the last progress has the final count")
 	require.Zero(t, last.Failed)
 
@@ -95,6 +97,16 @@ func TestRunDrivesOrders(t *testing.T) {
 	require.Regexp(t, `request +count +p50 +p90 +p99 +max`, out.String())
 	require.Regexp(t, `\nstart +\d+ +[\d.]+ms +[\d.]+ms +[\d.]+ms +[\d.]+ms\napprove +\d+ `, out.String())
 	require.Contains(t, out.String(), "failures   none")
+}
+
+func countDone(ps []bench.Progress) int {
+	n := 0
+	for _, p := range ps {
+		if p.Done {
+			n++
+		}
+	}
+	return n
 }
 
 // requestCounts reads cardflow_http_requests_total from /metrics, by its

@@ -69,11 +69,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // benchProgressLine says how far a run is at cur, with the rate since prev
 // (the line before): what the server does now, not the average so far.
+// The last line, when the clients are done, gives the average instead: the
+// moments since the line before say nothing.
 func benchProgressLine(prev, cur bench.Progress) string {
-	rate := 0
-	if dt := (cur.Elapsed - prev.Elapsed).Seconds(); dt > 0 {
-		rate = int(float64(cur.Approvals-prev.Approvals) / dt)
+	since, what := prev, "now"
+	if cur.Done {
+		since, what = bench.Progress{}, "on average"
 	}
-	return fmt.Sprintf("cardflow bench: %5s  %s approvals, %s/s now, %s failed", cur.Elapsed.Round(time.Second),
-		group(cur.Approvals), group(rate), group(cur.Failed))
+	rate := 0
+	if dt := (cur.Elapsed - since.Elapsed).Seconds(); dt > 0 {
+		rate = int(float64(cur.Approvals-since.Approvals) / dt)
+	}
+	return fmt.Sprintf("cardflow bench: %5s  %s approvals, %s/s %s, %s failed", cur.Elapsed.Round(time.Second),
+		group(cur.Approvals), group(rate), what, group(cur.Failed))
 }

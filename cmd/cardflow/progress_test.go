@@ -101,9 +101,12 @@ func TestBenchProgressLine(t *testing.T) {
 		{name: "later", prev: bench.Progress{Elapsed: 9 * time.Second, Approvals: 3690},
 			cur:  bench.Progress{Elapsed: 10 * time.Second, Approvals: 5100, Failed: 2},
 			want: "cardflow bench:   10s  5,100 approvals, 1,410/s now, 2 failed"},
-		{name: "the end, at once after a tick", prev: bench.Progress{Elapsed: 20 * time.Second, Approvals: 9000},
+		{name: "a tick at the very end", prev: bench.Progress{Elapsed: 20 * time.Second, Approvals: 9000},
 			cur:  bench.Progress{Elapsed: 20 * time.Second, Approvals: 9000},
 			want: "cardflow bench:   20s  9,000 approvals, 0/s now, 0 failed"},
+		{name: "done, moments after a tick", prev: bench.Progress{Elapsed: 4 * time.Second, Approvals: 46},
+			cur:  bench.Progress{Elapsed: 4033 * time.Millisecond, Approvals: 50, Done: true},
+			want: "cardflow bench:    4s  50 approvals, 12/s on average, 0 failed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
