@@ -124,31 +124,14 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		Logger:       log.With("component", "outbox"),
 		Registerer:   registry,
 	})
-	pruner, ok := store.(outbox.Pruner)
-	if !ok {
-		return fmt.Errorf("app: the %s store cannot prune its outbox and idempotency keys", storeName)
-	}
-	var pruneTables []outbox.PruneTable
-	if bs, ok := store.(bot.Store); ok {
-		// A platform retries a callback for hours at most: a week of
-		// answered events outlasts every retry, like the idempotency keys.
-		pruneTables = append(pruneTables, outbox.PruneTable{Name: "bot_events",
-			Retention: cfg.Store.IdempotencyRetention, Prune: bs.PruneEvents})
-	}
-	if ip, ok := store.(outbox.InstancePruner); ok {
-		pruneTables = append(pruneTables, outbox.RetentionTables(ip, cfg.Store.InstanceRetention, cfg.Store.CardRetention)...)
-	} else if cfg.Store.InstanceRetention > 0 || cfg.Store.CardRetention > 0 {
-		return fmt.Errorf("app: the %s store cannot prune finished instances; set store.instance_retention and store.card_retention to 0", storeName)
-	}
-	prune := outbox.NewPruneLoop(pruner, outbox.PruneOptions{
-		Tables:               pruneTables,
-		Holder:               holder,
-		Interval:             cfg.Store.PruneInterval,
-		OutboxRetention:      cfg.Outbox.Retention,
-		IdempotencyRetention: cfg.Store.IdempotencyRetention,
-		Logger:               log.With("component", "prune"),
-		Registerer:           registry,
+	prune, err := NewPruneLoop(cfg, store, storeName, outbox.PruneOptions{
+		Holder:     holder,
+		Logger:     log.With("component", "prune"),
+		Registerer: registry,
 	})
+	if err != nil {
+		return err
+	}
 	var engineOpts []flows.Option
 	if opts.SLAScale > 1 {
 		engineOpts = append(engineOpts, flows.WithSLAScale(opts.SLAScale))
