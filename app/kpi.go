@@ -87,7 +87,7 @@ func newKPI(cfg *config.Config, examples fs.FS, store flows.Store, loaded []*flo
 		return nil, fmt.Errorf("kpi.chart_secret: %w", err)
 	}
 	log = log.With("component", "kpi")
-	board := kpi.NewBoard(ks, file, nil)
+	board := kpi.NewBoard(ks, file, nil).WithApprovals(engine)
 	k := &kpiSide{cfg: cfg, file: file, board: board, signer: signer, log: log, runs: map[string]*digestRun{},
 		webhook: kpi.NewWebhook(sources, ks, log, nil), alerter: kpi.NewAlerter(board, file, engine, log, nil),
 		digests: map[string]kpi.Digest{}}

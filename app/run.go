@@ -25,6 +25,7 @@ import (
 	"cardflow/bot"
 	"cardflow/config"
 	"cardflow/flows"
+	"cardflow/flows/flowmetrics"
 	"cardflow/outbox"
 	"cardflow/queue"
 	"cardflow/server"
@@ -123,37 +124,22 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		Logger:       log.With("component", "outbox"),
 		Registerer:   registry,
 	})
-	pruner, ok := store.(outbox.Pruner)
-	if !ok {
-		return fmt.Errorf("app: the %s store cannot prune its outbox and idempotency keys", storeName)
-	}
-	var pruneTables []outbox.PruneTable
-	if bs, ok := store.(bot.Store); ok {
-		// A platform retries a callback for hours at most: a week of
-		// answered events outlasts every retry, like the idempotency keys.
-		pruneTables = append(pruneTables, outbox.PruneTable{Name: "bot_events",
-			Retention: cfg.Store.IdempotencyRetention, Prune: bs.PruneEvents})
-	}
-	if ip, ok := store.(outbox.InstancePruner); ok {
-		pruneTables = append(pruneTables, outbox.RetentionTables(ip, cfg.Store.InstanceRetention, cfg.Store.CardRetention)...)
-	} else if cfg.Store.InstanceRetention > 0 || cfg.Store.CardRetention > 0 {
-		return fmt.Errorf("app: the %s store cannot prune finished instances; set store.instance_retention and store.card_retention to 0", storeName)
-	}
-	prune := outbox.NewPruneLoop(pruner, outbox.PruneOptions{
-		Tables:               pruneTables,
-		Holder:               holder,
-		Interval:             cfg.Store.PruneInterval,
-		OutboxRetention:      cfg.Outbox.Retention,
-		IdempotencyRetention: cfg.Store.IdempotencyRetention,
-		Logger:               log.With("component", "prune"),
-		Registerer:           registry,
+	prune, err := NewPruneLoop(cfg, store, storeName, outbox.PruneOptions{
+		Holder:     holder,
+		Logger:     log.With("component", "prune"),
+		Registerer: registry,
 	})
+	if err != nil {
+		return err
+	}
 	var engineOpts []flows.Option
 	if opts.SLAScale > 1 {
 		engineOpts = append(engineOpts, flows.WithSLAScale(opts.SLAScale))
 		log.Info("SLA timers scaled", "scale", opts.SLAScale)
 	}
 	engine := flows.NewEngine(wakingStore{Store: store, wake: relay.Wake}, engineOpts...)
+	registry.MustRegister(flowmetrics.New(engine, flowmetrics.Options{Window: cfg.Analytics.Window,
+		Logger: log.With("component", "analytics")}))
 	loaded, err := defs.install(ctx, store, engine)
 	if err != nil {
 		return err
@@ -327,6 +313,24 @@ func (s wakingStore) InstanceView(ctx context.Context, id string, taskLimit int)
 	}
 	audit, err := s.Store.Audit(ctx, id)
 	return inst, tasks, audit, err
+}
+
+// InstanceCounts passes flow analytics on to the store.
+func (s wakingStore) InstanceCounts(ctx context.Context, p flows.AnalyticsParams) ([]flows.InstanceCount, error) {
+	ar, ok := s.Store.(flows.AnalyticsReader)
+	if !ok {
+		return nil, flows.ErrAnalyticsUnsupported
+	}
+	return ar.InstanceCounts(ctx, p)
+}
+
+// AnalyticsTasks passes flow analytics on to the store.
+func (s wakingStore) AnalyticsTasks(ctx context.Context, p flows.AnalyticsParams, each func(flows.AnalyticsTask) error) error {
+	ar, ok := s.Store.(flows.AnalyticsReader)
+	if !ok {
+		return flows.ErrAnalyticsUnsupported
+	}
+	return ar.AnalyticsTasks(ctx, p, each)
 }
 
 func (s wakingStore) Apply(ctx context.Context, c flows.Change) (flows.Applied, error) {

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,6 +54,19 @@ type Options struct {
 	// HTTPClient, when set, sends the requests; by default one client whose
 	// transport keeps a connection per bench client is shared by all.
 	HTTPClient *http.Client
+	// OnProgress, when set, is called every ProgressEvery while the clients
+	// run, and once more when they are done, with the counts so far.
+	OnProgress func(Progress)
+	// ProgressEvery is the time between OnProgress calls; 0 means a second.
+	ProgressEvery time.Duration
+}
+
+// Progress is how far a run is.
+type Progress struct {
+	Elapsed   time.Duration // since the first request
+	Approvals int           // rounds that went through
+	Failed    int           // failed requests
+	Done      bool          // the clients are done: the last call
 }
 
 // ErrAborted says the run stopped at a failure that every further request
@@ -104,7 +118,14 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	for c := range opts.Clients {
 		wg.Go(func() { run.client(ctx, c, deadline) })
 	}
+	stop := make(chan struct{})
+	var reporter sync.WaitGroup
+	if opts.OnProgress != nil {
+		reporter.Go(func() { run.progress(start, stop) })
+	}
 	wg.Wait()
+	close(stop)
+	reporter.Wait()
 	report := run.report(time.Since(start))
 	if cause := context.Cause(ctx); errors.Is(cause, ErrAborted) {
 		return report, cause
@@ -121,6 +142,9 @@ func (o Options) withDefaults() (Options, scenario, error) {
 	}
 	if o.Flow == "" {
 		o.Flow = DefaultFlow
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = time.Second
 	}
 	var errs []error
 	if !strings.HasPrefix(o.URL, "http://") && !strings.HasPrefix(o.URL, "https://") {
@@ -160,6 +184,10 @@ type runner struct {
 	id    string // this run's id, in idempotency keys and order numbers
 	abort context.CancelCauseFunc
 
+	// done and failed count rounds through and failed requests as they
+	// happen, for progress; the report is built from the merged counts.
+	done, failed atomic.Int64
+
 	mu        sync.Mutex
 	approvals int
 	timing    map[string][]time.Duration // by request kind
@@ -183,6 +211,7 @@ func (r *runner) client(ctx context.Context, c int, deadline time.Time) {
 		})
 		if ok {
 			approvals++
+			r.done.Add(1)
 			continue
 		}
 		select {
@@ -195,6 +224,26 @@ func (r *runner) client(ctx context.Context, c int, deadline time.Time) {
 	r.approvals += approvals
 	for kind, ds := range timing {
 		r.timing[kind] = append(r.timing[kind], ds...)
+	}
+}
+
+// progress calls OnProgress every ProgressEvery until stop is closed, then
+// once more with the final counts.
+func (r *runner) progress(start time.Time, stop <-chan struct{}) {
+	tick := time.NewTicker(r.opts.ProgressEvery)
+	defer tick.Stop()
+	report := func(done bool) {
+		r.opts.OnProgress(Progress{Elapsed: time.Since(start), Approvals: int(r.done.Load()), Failed: int(r.failed.Load()),
+			Done: done})
+	}
+	for {
+		select {
+		case <-stop:
+			report(true)
+			return
+		case <-tick.C:
+			report(false)
+		}
 	}
 }
 
@@ -225,6 +274,7 @@ func (r *runner) fail(ctx context.Context, kind string, e *requestError) {
 	if ctx.Err() != nil {
 		return // cancelled by the caller or by an abort: not the server's fault
 	}
+	r.failed.Add(1)
 	key := kind + " " + e.label()
 	r.mu.Lock()
 	f := r.fails[key]

@@ -55,8 +55,20 @@ func startServer(t *testing.T) string {
 func TestRunDrivesOrders(t *testing.T) {
 	t.Parallel()
 	url := startServer(t)
-	rep, err := bench.Run(t.Context(), bench.Options{URL: url, Token: token, Clients: 4, Duration: 500 * time.Millisecond})
+	var progress []bench.Progress // OnProgress runs on one goroutine, done before Run returns
+	rep, err := bench.Run(t.Context(), bench.Options{URL: url, Token: token, Clients: 4, Duration: 500 * time.Millisecond,
+		ProgressEvery: 100 * time.Millisecond, OnProgress: func(p bench.Progress) { progress = append(progress, p) }})
 	require.NoError(t, err)
+	require.NotEmpty(t, progress, "progress is reported at least once, when the clients are done")
+	for i := 1; i < len(progress); i++ {
+		require.GreaterOrEqual(t, progress[i].Approvals, progress[i-1].Approvals, "progress only goes forward")
+		require.GreaterOrEqual(t, progress[i].Elapsed, progress[i-1].Elapsed)
+	}
+	last := progress[len(progress)-1]
+	require.True(t, last.Done)
+	require.Equal(t, 1, countDone(progress), "one call says the clients are done")
+	require.Equal(t, rep.Approvals, last.Approvals, "the last progress has the final count")
+	require.Zero(t, last.Failed)
 
 	require.Empty(t, rep.Failures)
 	require.Positive(t, rep.Approvals)
@@ -85,6 +97,16 @@ func TestRunDrivesOrders(t *testing.T) {
 	require.Regexp(t, `request +count +p50 +p90 +p99 +max`, out.String())
 	require.Regexp(t, `\nstart +\d+ +[\d.]+ms +[\d.]+ms +[\d.]+ms +[\d.]+ms\napprove +\d+ `, out.String())
 	require.Contains(t, out.String(), "failures   none")
+}
+
+func countDone(ps []bench.Progress) int {
+	n := 0
+	for _, p := range ps {
+		if p.Done {
+			n++
+		}
+	}
+	return n
 }
 
 // requestCounts reads cardflow_http_requests_total from /metrics, by its

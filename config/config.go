@@ -44,6 +44,8 @@ type Config struct {
 	Stock  StockConfig  `yaml:"stock"`
 	KPI    KPIConfig    `yaml:"kpi"`
 
+	Analytics AnalyticsConfig `yaml:"analytics"`
+
 	// sources records where each key path got its value ("cardflow.yaml:7"
 	// or "env CARDFLOW_SERVER_ADDR"); keys absent here hold their default.
 	sources map[string]string
@@ -191,8 +193,9 @@ func Default() *Config {
 		DingTalk: DingTalkConfig{Mode: ModeStream, BaseURL: "https://api.dingtalk.com", Timeout: 10 * time.Second},
 		Orders: OrdersConfig{RouteInterval: 5 * time.Second, PollInterval: time.Minute,
 			JD: JDPollConfig{Source: "jd", BaseURL: "https://api.jd.com/routerjson"}},
-		Stock: StockConfig{Warehouse: "main", AlertPlatform: "tmall", PushAlertAfter: 5, PushInterval: 2 * time.Second},
-		KPI:   KPIConfig{AlertInterval: time.Minute},
+		Stock:     StockConfig{Warehouse: "main", AlertPlatform: "tmall", PushAlertAfter: 5, PushInterval: 2 * time.Second},
+		KPI:       KPIConfig{AlertInterval: time.Minute},
+		Analytics: AnalyticsConfig{Window: 30 * 24 * time.Hour},
 
 		Console: ConsoleConfig{SessionTTL: 12 * time.Hour},
 	}

@@ -32,6 +32,7 @@ func (c *Config) Validate() error {
 	c.DingTalk.validate(p)
 	c.Orders.validate(p)
 	c.KPI.validate(p)
+	c.Analytics.validate(p)
 	if c.Server.PublicURL != "" {
 		checkBase(p, "server.public_url", c.Server.PublicURL, "https://cardflow.example.com")
 	}

@@ -51,41 +51,59 @@ func (e *Engine) ListInstances(ctx context.Context, q InstanceQuery) (InstancePa
 	if err := e.knownActor(ctx, q.Viewer); err != nil {
 		return InstancePage{}, fmt.Errorf("flows: list instances: %w", err)
 	}
-	size := cmp.Or(q.Filter.Limit, DefaultPageSize)
-	f := q.Filter
+	var page InstancePage
+	next, err := e.scan(ctx, q.Filter, func(inst Instance) (bool, error) {
+		s, ok, err := e.summarize(ctx, q.Viewer, inst)
+		if ok {
+			page.Instances = append(page.Instances, s)
+		}
+		return ok, err
+	})
+	if err != nil {
+		return InstancePage{}, fmt.Errorf("flows: list instances: %w", err)
+	}
+	page.Next = next
+	return page, nil
+}
+
+// scan reads the instances f selects, newest first, and hands each to
+// keep until keep has taken a page of them (f.Limit, 0 meaning
+// DefaultPageSize) or maxListScan were read. It returns the cursor to go
+// on with, zero at the end of the list.
+func (e *Engine) scan(ctx context.Context, f InstanceFilter, keep func(Instance) (bool, error)) (Cursor, error) {
+	size := cmp.Or(f.Limit, DefaultPageSize)
 	// The first read asks for one more than a page, so that a viewer who
 	// sees every row learns at once whether the list goes on.
 	f.Limit = size + 1
-	var page InstancePage
+	kept := 0
 	for scanned := 0; scanned < maxListScan; {
 		rows, err := e.store.Instances(ctx, f)
 		if err != nil {
-			return InstancePage{}, fmt.Errorf("flows: list instances: %w", err)
+			return Cursor{}, err
 		}
 		for i, inst := range rows {
 			scanned++
 			f.After = Cursor{CreatedAt: inst.CreatedAt, ID: inst.ID}
-			s, ok, err := e.summarize(ctx, q.Viewer, inst)
+			ok, err := keep(inst)
 			if err != nil {
-				return InstancePage{}, fmt.Errorf("flows: list instances: %w", err)
+				return Cursor{}, err
 			}
 			if ok {
-				page.Instances = append(page.Instances, s)
+				kept++
 			}
-			if len(page.Instances) == size {
+			if kept == size {
 				if i < len(rows)-1 || len(rows) == f.Limit {
-					page.Next = f.After
+					return f.After, nil
 				}
-				return page, nil
+				return Cursor{}, nil
 			}
 		}
 		if len(rows) < f.Limit {
-			return page, nil
+			return Cursor{}, nil
 		}
 		f.Limit = min(maxListScan-scanned, max(size, 100))
 	}
-	page.Next = f.After
-	return page, nil
+	return f.After, nil
 }
 
 // summarize returns inst as viewer may see it, and whether they may.

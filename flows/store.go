@@ -204,7 +204,11 @@ type Instance struct {
 
 // InstanceFilter selects instances; zero fields do not filter.
 type InstanceFilter struct {
-	FlowID    string
+	FlowID string
+	// FlowIDs selects the instances of any of these flows (the alert
+	// flows, say); with FlowID as well, an instance must match both. Nil
+	// or empty does not filter, so a caller with an empty set asks nothing.
+	FlowIDs   []string
 	Applicant string
 	Status    InstanceStatus
 	// From and To bound CreatedAt: From <= CreatedAt < To.

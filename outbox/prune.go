@@ -52,6 +52,10 @@ type PruneOptions struct {
 	// OnPass, when set, is called after every pass with its result (tests
 	// wait on it).
 	OnPass func(PruneResult, error)
+	// OnBatch, when set, is called after every batch with the table and
+	// the rows deleted from it so far in this pass (cardflow prune shows
+	// progress through a first pass over months of rows).
+	OnBatch func(table string, deleted int)
 }
 
 // PruneTable is a table pruned by age: Prune deletes up to limit rows older
@@ -204,6 +208,9 @@ func (l *PruneLoop) drain(ctx context.Context, table string, prune pruneFunc, be
 		n, err := prune(ctx, before, limit)
 		total += n
 		l.pruned.WithLabelValues(table).Add(float64(n))
+		if l.opts.OnBatch != nil {
+			l.opts.OnBatch(table, total)
+		}
 		if err != nil {
 			return total, fmt.Errorf("outbox: prune %s: %w", table, err)
 		}

@@ -90,8 +90,14 @@ func TestPruneDeletesInBatchesPastTheRetention(t *testing.T) {
 	f.mu.Unlock()
 	f.add(5, now.Add(-time.Hour)) // within both
 	reg := prometheus.NewRegistry()
+	type batch struct {
+		table   string
+		deleted int
+	}
+	var batches []batch
 	l := NewPruneLoop(f, PruneOptions{Holder: "a", BatchSize: 10, OutboxRetention: 2 * 24 * time.Hour,
-		IdempotencyRetention: 7 * 24 * time.Hour, Registerer: reg, Now: func() time.Time { return now }})
+		IdempotencyRetention: 7 * 24 * time.Hour, Registerer: reg, Now: func() time.Time { return now },
+		OnBatch: func(table string, deleted int) { batches = append(batches, batch{table, deleted}) }})
 
 	res, err := l.Prune(t.Context())
 	require.NoError(t, err)
@@ -105,6 +111,8 @@ func TestPruneDeletesInBatchesPastTheRetention(t *testing.T) {
 		{"outbox", outboxBefore, 10}, {"outbox", outboxBefore, 10}, {"outbox", outboxBefore, 10},
 		{"idempotency", keysBefore, 10}, {"idempotency", keysBefore, 10}, {"idempotency", keysBefore, 10},
 	}, f.calls, "batches until one comes back short")
+	require.Equal(t, []batch{{"outbox", 10}, {"outbox", 20}, {"outbox", 28},
+		{"idempotency", 10}, {"idempotency", 20}, {"idempotency", 25}}, batches, "progress: the running total per table")
 	require.InDelta(t, 28, testutil.ToFloat64(l.pruned.WithLabelValues("outbox")), 0)
 	require.InDelta(t, 25, testutil.ToFloat64(l.pruned.WithLabelValues("idempotency")), 0)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -184,6 +185,27 @@ func (m *Memory) Replay(ctx context.Context, topic, id string) error {
 		t.enqueue(&memEntry{msg: msg})
 		t.wake(1)
 		return nil
+	}
+	return notFound
+}
+
+// Discard deletes the newest dead letter with the given message id.
+func (m *Memory) Discard(ctx context.Context, topic, id string) error {
+	if err := m.check(ctx, "discard", topic); err != nil {
+		return err
+	}
+	notFound := fmt.Errorf("queue: discard %s/%s: %w", topic, id, ErrNotFound)
+	t := m.lookup(topic)
+	if t == nil {
+		return notFound
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := len(t.dead) - 1; i >= 0; i-- {
+		if t.dead[i].Message.ID == id {
+			t.dead = slices.Delete(t.dead, i, i+1)
+			return nil
+		}
 	}
 	return notFound
 }

@@ -11,7 +11,8 @@
 //     and it is redelivered once VisibilityTimeout has passed;
 //   - a handler error retries the message with capped, jittered exponential
 //     backoff; after MaxAttempts (or at once for a Permanent error) it is
-//     dead-lettered with the error, where it can be listed and replayed;
+//     dead-lettered with the error, where it can be listed, replayed or
+//     discarded;
 //   - a RateLimited error puts the message off for at least the time the
 //     other side asked for, without counting an attempt: a platform's rate
 //     limit is not the message's fault. Other messages flow meanwhile. So
@@ -50,6 +51,9 @@ type Queue interface {
 	// Replay moves a dead letter back to the topic with its attempts reset;
 	// ErrNotFound if there is no dead letter with that id.
 	Replay(ctx context.Context, topic, id string) error
+	// Discard deletes a dead letter for good (one that no replay can fix);
+	// ErrNotFound if there is no dead letter with that id.
+	Discard(ctx context.Context, topic, id string) error
 	// Ping reports whether the queue's backend is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the queue's resources; consumers must have returned.
@@ -130,7 +134,7 @@ type DeadLetter struct {
 	FailedAt time.Time
 }
 
-// ErrNotFound is returned by Replay for an unknown dead letter.
+// ErrNotFound is returned by Replay and Discard for an unknown dead letter.
 var ErrNotFound = errors.New("queue: not found")
 
 // Permanent marks a handler error that no retry can fix (a bad payload, a

@@ -9,6 +9,8 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/shopspring/decimal"
+
+	"cardflow/flows"
 )
 
 // Figure is one KPI over one period, with what to compare it with.
@@ -32,9 +34,23 @@ const turnoverDays = 30
 
 // Board computes figures from a store. It is safe for concurrent use.
 type Board struct {
-	store Store
-	file  *File
-	now   func() time.Time
+	store     Store
+	file      *File
+	now       func() time.Time
+	approvals Approvals
+}
+
+// Approvals computes flow analytics, which the approval measures are
+// read from: *flows.Engine.
+type Approvals interface {
+	Analytics(ctx context.Context, q flows.AnalyticsQuery) (flows.Analytics, error)
+}
+
+// WithApprovals sets where approval_hours and approval_overdue_rate come
+// from; without it they fail. It returns the board.
+func (b *Board) WithApprovals(a Approvals) *Board {
+	b.approvals = a
+	return b
 }
 
 // NewBoard returns a board of f's KPIs over store; now may be nil
@@ -123,7 +139,7 @@ var ErrUnknownKPI = errors.New("unknown KPI")
 
 func (b *Board) calc(zone *time.Location) *calc {
 	return &calc{b: b, zone: zone, now: b.now(), totals: map[windowKey]Totals{}, metrics: map[string]Value{},
-		stock: map[int64]int64{}, values: map[string]Value{}}
+		stock: map[int64]int64{}, values: map[string]Value{}, approvals: map[string]flows.DecisionFigures{}}
 }
 
 // calc is one computation's reads, kept so that each is made once.
@@ -135,6 +151,8 @@ type calc struct {
 	metrics map[string]Value
 	stock   map[int64]int64
 	values  map[string]Value
+	// approvals are flow analytics' decision figures by window and flow.
+	approvals map[string]flows.DecisionFigures
 }
 
 func (c *calc) orderTotals(ctx context.Context, from, to time.Time, f Filter) (Totals, error) {
@@ -202,6 +220,9 @@ func ratio(a, b decimal.Decimal) Value {
 func (c *calc) measure(ctx context.Context, d *Definition, from, to time.Time) (Value, error) {
 	if d.Measure == MeasureTurnoverDays {
 		return c.turnover(ctx, to)
+	}
+	if approvalMeasure(d.Measure) {
+		return c.approval(ctx, d, from, to)
 	}
 	t, err := c.orderTotals(ctx, from, to, d.Filter())
 	if err != nil {
@@ -312,4 +333,32 @@ func (c *calc) eval(ctx context.Context, n ast.Node, from, to time.Time) (Value,
 		}
 	}
 	return Value{}, fmt.Errorf("kpi: expression node %s not supported", n)
+}
+
+// approval is an approval measure over [from, to): 审批时效 in hours, unknown
+// without decisions; 审批超时率, unknown without a task that has an SLA.
+func (c *calc) approval(ctx context.Context, d *Definition, from, to time.Time) (Value, error) {
+	if c.b.approvals == nil {
+		return Value{}, fmt.Errorf("kpi: %s: %s needs the flow engine, and this board has none", d.Name, d.Measure)
+	}
+	k := fmt.Sprint(d.Flow, "|", from.UnixNano(), to.UnixNano())
+	f, ok := c.approvals[k]
+	if !ok {
+		a, err := c.b.approvals.Analytics(ctx, flows.AnalyticsQuery{From: from, To: to, FlowID: d.Flow})
+		if err != nil {
+			return Value{}, fmt.Errorf("kpi: %s: %w", d.Name, err)
+		}
+		f = a.Decisions
+		c.approvals[k] = f
+	}
+	if d.Measure == MeasureApprovalHours {
+		if f.Decided == 0 {
+			return Value{}, nil
+		}
+		return known(decimal.NewFromFloat(f.Median.Hours())), nil
+	}
+	if f.Due == 0 {
+		return Value{}, nil
+	}
+	return ratio(decimal.NewFromInt(f.Overdue), decimal.NewFromInt(f.Due)), nil
 }

@@ -63,6 +63,12 @@ func note(d Definition, en bool) string {
 	case MeasureTurnoverDays:
 		return pick(en, "库存周转天数：近 30 天日末在库件数的平均值 ÷ 日均销售件数。",
 			"Turnover days: the average pieces on hand at each day's end over 30 days ÷ pieces sold per day.")
+	case MeasureApprovalHours:
+		return pick(en, "审批时效：当期处理的审批从到达到处理用时的中位数。",
+			"Approval time: the median time from a task's arrival to its decision, over the period's decisions.")
+	case MeasureApprovalOverdueRate:
+		return pick(en, "审批超时率：有时限的审批中，超时处理或至今超时未处理的占比。",
+			"Overdue rate: of the tasks with a time limit, the share decided late or still open past it.")
 	case MeasureGMV:
 		return pick(en, "GMV：当期下单订单的商品金额，含未付款和已取消的。",
 			"GMV: the goods value of the orders placed in the period, unpaid and cancelled ones included.")
@@ -99,6 +105,8 @@ func Format(v Value, u Unit, en bool) string {
 		return v.V.StringFixed(2)
 	case UnitDays:
 		return v.V.StringFixed(1) + pick(en, " 天", " days")
+	case UnitHours:
+		return v.V.StringFixed(1) + pick(en, " 小时", " hours")
 	}
 	return flows.GroupThousands(v.V.Round(0).String())
 }

@@ -37,6 +37,9 @@ type Definition struct {
 	// Expr is arithmetic (+ - * / and parentheses) over other KPIs'
 	// names and numbers: sales / ad_spend.
 	Expr string
+	// Flow narrows an approval measure (approval_hours,
+	// approval_overdue_rate) to one flow; "" is every flow.
+	Flow string
 	// Platform and Shop narrow a measure or metric to one platform or
 	// shop; "" is every one.
 	Platform string
@@ -65,7 +68,18 @@ const (
 	MeasureRefundAmount Measure = "refund_amount"
 	MeasureGrossMargin  Measure = "gross_margin"
 	MeasureTurnoverDays Measure = "turnover_days"
+	// MeasureApprovalHours is 审批时效: the median hours from a task's
+	// creation to its decision, over the tasks decided in the period.
+	MeasureApprovalHours Measure = "approval_hours"
+	// MeasureApprovalOverdueRate is 审批超时率: the share of the tasks with
+	// an SLA decided in the period after it, or open now past it.
+	MeasureApprovalOverdueRate Measure = "approval_overdue_rate"
 )
+
+// approvalMeasure reports whether m is computed from flow analytics.
+func approvalMeasure(m Measure) bool {
+	return m == MeasureApprovalHours || m == MeasureApprovalOverdueRate
+}
 
 // CostMetric is the pushed metric gross_margin takes the cost of goods
 // sold from.
@@ -75,20 +89,23 @@ const CostMetric = "cost"
 type Unit string
 
 // Units: money in yuan (¥6,800.00), a count (1,234), a fraction written as
-// a percent (0.042 is 4.2%), a ratio (3.25), days (12.5 天).
+// a percent (0.042 is 4.2%), a ratio (3.25), days (12.5 天), hours
+// (3.5 小时).
 const (
 	UnitMoney   Unit = "money"
 	UnitCount   Unit = "count"
 	UnitPercent Unit = "percent"
 	UnitRatio   Unit = "ratio"
 	UnitDays    Unit = "days"
+	UnitHours   Unit = "hours"
 )
 
 var (
 	measureUnits = map[Measure]Unit{MeasureGMV: UnitMoney, MeasureSales: UnitMoney, MeasureOrders: UnitCount,
 		MeasureUnits: UnitCount, MeasureAOV: UnitMoney, MeasureRefundRate: UnitPercent, MeasureRefundAmount: UnitMoney,
-		MeasureGrossMargin: UnitPercent, MeasureTurnoverDays: UnitDays}
-	units = []Unit{UnitMoney, UnitCount, UnitPercent, UnitRatio, UnitDays}
+		MeasureGrossMargin: UnitPercent, MeasureTurnoverDays: UnitDays, MeasureApprovalHours: UnitHours,
+		MeasureApprovalOverdueRate: UnitPercent}
+	units = []Unit{UnitMoney, UnitCount, UnitPercent, UnitRatio, UnitDays, UnitHours}
 )
 
 // Alert is a threshold rule: when the KPI's value for the current period

@@ -23,6 +23,12 @@
 //   - 库存周转天数 is by pieces: the average on hand over the 30 days
 //     ending at the period's end (or now, if sooner), read at each day's
 //     end, divided by the pieces sold per day over those 30 days.
+//   - 审批时效 (approval_hours) is the median hours from a task's creation
+//     to its decision, over the tasks decided in the period; 审批超时率
+//     (approval_overdue_rate) is the share of the tasks with an SLA that
+//     were decided in the period after it or are open now past it. Both
+//     are flows.Engine.Analytics' figures (see flows.Analytics), of every
+//     flow or of the KPI's flow.
 //   - Buyers are not counted: they are kept masked (李*), and masked names
 //     collide, so a count of distinct buyers would be wrong.
 package kpi

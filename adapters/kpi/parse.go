@@ -129,7 +129,7 @@ func (p *parse) strings(k, v *yaml.Node) []string {
 
 func (p *parse) kpi(n *yaml.Node) {
 	d := &Definition{Line: n.Line}
-	ok := p.fields(n, "a KPI", []string{"name", "label", "label_en", "measure", "metric", "expr", "platform", "shop", "unit"},
+	ok := p.fields(n, "a KPI", []string{"name", "label", "label_en", "measure", "metric", "expr", "platform", "shop", "flow", "unit"},
 		func(k, v *yaml.Node) {
 			s := p.scalar(k, v)
 			switch k.Value {
@@ -142,7 +142,7 @@ func (p *parse) kpi(n *yaml.Node) {
 			case "measure":
 				d.Measure = Measure(s)
 				if _, known := measureUnits[d.Measure]; !known {
-					p.errs.add(v.Line, "measure: unknown %q (one of gmv, sales, orders, units, aov, refund_rate, refund_amount, gross_margin, turnover_days)", clip(s))
+					p.errs.add(v.Line, "measure: unknown %q (one of gmv, sales, orders, units, aov, refund_rate, refund_amount, gross_margin, turnover_days, approval_hours, approval_overdue_rate)", clip(s))
 				}
 			case "metric":
 				d.Metric = s
@@ -156,10 +156,12 @@ func (p *parse) kpi(n *yaml.Node) {
 				d.Platform = s
 			case "shop":
 				d.Shop = s
+			case "flow":
+				d.Flow = s
 			case "unit":
 				d.Unit = Unit(s)
 				if !slices.Contains(units, d.Unit) {
-					p.errs.add(v.Line, "unit: unknown %q (one of money, count, percent, ratio, days)", clip(s))
+					p.errs.add(v.Line, "unit: unknown %q (one of money, count, percent, ratio, days, hours)", clip(s))
 				}
 			}
 		})
@@ -194,10 +196,16 @@ func (p *parse) kpi(n *yaml.Node) {
 	case d.Measure != "":
 		d.Unit = measureUnits[d.Measure]
 	case d.Unit == "":
-		p.errs.add(n.Line, "KPI %s: needs a unit (money, count, percent, ratio, days)", d.Name)
+		p.errs.add(n.Line, "KPI %s: needs a unit (money, count, percent, ratio, days, hours)", d.Name)
 	}
 	if d.Expr != "" && (d.Platform != "" || d.Shop != "") {
 		p.errs.add(n.Line, "KPI %s: an expr takes no platform or shop: filter the KPIs it uses", d.Name)
+	}
+	if d.Flow != "" && !approvalMeasure(d.Measure) {
+		p.errs.add(n.Line, "KPI %s: flow narrows only approval_hours and approval_overdue_rate", d.Name)
+	}
+	if approvalMeasure(d.Measure) && (d.Platform != "" || d.Shop != "") {
+		p.errs.add(n.Line, "KPI %s: approvals are not per platform or shop: %s takes a flow instead", d.Name, d.Measure)
 	}
 	if d.Measure == MeasureTurnoverDays && (d.Platform != "" || d.Shop != "") {
 		p.errs.add(n.Line, "KPI %s: stock is not kept per platform or shop: turnover_days takes no platform or shop", d.Name)

@@ -35,7 +35,7 @@ func TestParseExample(t *testing.T) {
 	t.Parallel()
 	f := exampleFile(t)
 	require.Equal(t, []string{"sales", "gmv", "orders", "aov", "refund_rate", "gross_margin", "turnover_days",
-		"douyin_sales", "ad_spend", "roi", "visitors", "conversion"}, f.Names())
+		"douyin_sales", "ad_spend", "roi", "visitors", "conversion", "approval_hours", "approval_overdue_rate"}, f.Names())
 	d, ok := f.KPI("refund_rate")
 	require.True(t, ok)
 	require.Equal(t, kpi.UnitPercent, d.Unit, "implied by the measure")
@@ -58,11 +58,12 @@ func TestParseExample(t *testing.T) {
 	require.Equal(t, []kpi.Digest{
 		{Name: "morning", Cron: "0 9 * * *", To: []string{"role:gm", "role:sales_director"},
 			KPIs: []string{"sales", "orders", "aov", "refund_rate", "gross_margin", "roi"}, Chart: "sales",
-			Period: "yesterday", Line: 41},
+			Period: "yesterday", Line: 47},
 		{Name: "evening", Cron: "0 21 * * *", To: []string{"role:gm", "role:sales_director"},
-			KPIs: []string{"sales", "orders", "aov", "refund_rate"}, Chart: "sales", Period: "today", Line: 47},
+			KPIs: []string{"sales", "orders", "aov", "refund_rate", "approval_hours", "approval_overdue_rate"}, Chart: "sales",
+			Period: "today", Line: 53},
 		{Name: "weekly", Cron: "0 9 * * 1", To: []string{"u_wang"},
-			KPIs: []string{"sales", "gmv", "turnover_days", "roi"}, Chart: "sales", Period: "last_week", Line: 53},
+			KPIs: []string{"sales", "gmv", "turnover_days", "roi"}, Chart: "sales", Period: "last_week", Line: 59},
 	}, f.Digests)
 }
 
@@ -77,14 +78,14 @@ func TestParseReportsEveryProblemWithItsLine(t *testing.T) {
 		`testdata/bad.yaml:4: a KPI needs a name of lower-case letters, digits and _ (got "Bad-Name")`,
 		`testdata/bad.yaml:5: KPI nothing: needs exactly one of measure, metric, expr`,
 		`testdata/bad.yaml:6: KPI two: needs exactly one of measure, metric, expr`,
-		`testdata/bad.yaml:7: KPI spend: needs a unit (money, count, percent, ratio, days)`,
+		`testdata/bad.yaml:7: KPI spend: needs a unit (money, count, percent, ratio, days, hours)`,
 		`testdata/bad.yaml:8: KPI roi: expr: no KPI named missing`,
 		`testdata/bad.yaml:9: KPI loop_a: expr: a cycle (loop_a → loop_b → loop_a)`,
 		`testdata/bad.yaml:11: expr: only + - * / and parentheses over KPI names and numbers (not len("x"))`,
 		`testdata/bad.yaml:12: KPI wrong_unit: unit: a refund_rate is in percent`,
 		`testdata/bad.yaml:13: KPI turn: stock is not kept per platform or shop: turnover_days takes no platform or shop`,
-		`testdata/bad.yaml:14: measure: unknown "profit" (one of gmv, sales, orders, units, aov, refund_rate, refund_amount, gross_margin, turnover_days)`,
-		`testdata/bad.yaml:14: a KPI: unknown key "colour" (expected name, label, label_en, measure, metric, expr, platform, shop, unit)`,
+		`testdata/bad.yaml:14: measure: unknown "profit" (one of gmv, sales, orders, units, aov, refund_rate, refund_amount, gross_margin, turnover_days, approval_hours, approval_overdue_rate)`,
+		`testdata/bad.yaml:14: a KPI: unknown key "colour" (expected name, label, label_en, measure, metric, expr, platform, shop, flow, unit)`,
 		`testdata/bad.yaml:16: alert refund_rate_day: no KPI named refund_rate`,
 		`testdata/bad.yaml:17: period: "fortnight" is not day, week or month`,
 		`testdata/bad.yaml:17: alert rate: sales is not a percent: write its threshold as a number`,
@@ -126,6 +127,10 @@ func TestParseEdges(t *testing.T) {
 			"alerts:\n  - {kpi: r, period: day, above: 0.05, flow: kpi_alert}\n",
 			wantErr: "f.yaml:4: alert r_day: r is a percent: write its threshold as a percent such as 5%"},
 		{name: "label_en defaults to label", yaml: "kpis:\n  - {name: a, label: 销售, measure: sales}\n"},
+		{name: "a flow on an order measure", yaml: "kpis:\n  - {name: a, label: A, measure: sales, flow: purchase}\n",
+			wantErr: "f.yaml:2: KPI a: flow narrows only approval_hours and approval_overdue_rate"},
+		{name: "a platform on an approval measure", yaml: "kpis:\n  - {name: a, label: A, measure: approval_hours, platform: jd}\n",
+			wantErr: "f.yaml:2: KPI a: approvals are not per platform or shop: approval_hours takes a flow instead"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"cardflow/bench"
 )
@@ -33,7 +34,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *token == "" {
 		*token = os.Getenv(benchTokenVar)
 	}
-	opts := bench.Options{URL: *url, Token: *token, Clients: *clients, Duration: *duration, Flow: *flow}
+	var last bench.Progress
+	opts := bench.Options{URL: *url, Token: *token, Clients: *clients, Duration: *duration, Flow: *flow,
+		OnProgress: func(p bench.Progress) {
+			fmt.Fprintln(stderr, benchProgressLine(last, p))
+			last = p
+		}}
 	fmt.Fprintf(stderr, "cardflow bench: driving %s on %s with %d clients for %s\n", *flow, *url, *clients, *duration)
 	rep, err := bench.Run(ctx, opts)
 	if err != nil && !errors.Is(err, bench.ErrAborted) {
@@ -59,4 +65,21 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 0
 	}
 	return 1
+}
+
+// benchProgressLine says how far a run is at cur, with the rate since prev
+// (the line before): what the server does now, not the average so far.
+// The last line, when the clients are done, gives the average instead: the
+// moments since the line before say nothing.
+func benchProgressLine(prev, cur bench.Progress) string {
+	since, what := prev, "now"
+	if cur.Done {
+		since, what = bench.Progress{}, "on average"
+	}
+	rate := 0
+	if dt := (cur.Elapsed - since.Elapsed).Seconds(); dt > 0 {
+		rate = int(float64(cur.Approvals-since.Approvals) / dt)
+	}
+	return fmt.Sprintf("cardflow bench: %5s  %s approvals, %s/s %s, %s failed", cur.Elapsed.Round(time.Second),
+		group(cur.Approvals), group(rate), what, group(cur.Failed))
 }

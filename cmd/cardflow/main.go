@@ -36,6 +36,7 @@ func commands() []command {
 		{"migrate", "apply the flow store's schema migrations and exit", runMigrate},
 		{"flows", "validate flow definitions, or print one as a Mermaid graph", runFlows},
 		{"bench", "drive a running server over HTTP and report approvals/s and latencies", runBench},
+		{"prune", "delete what is past its retention now, once, and report per table", runPrune},
 		{"orders", "import an order history (CSV or JSON lines) into the store", runOrders},
 		{"tokens", "create, list and revoke API tokens (shown once, stored hashed)", runTokens},
 		{"version", "print the version and exit", runVersion},

@@ -5,7 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -33,6 +33,7 @@ func TestUsage(t *testing.T) {
 		{"demo help", []string{"demo", "-h"}, 0, "-addr"},
 		{"migrate help", []string{"migrate", "--help"}, 0, "forward-only"},
 		{"bench help", []string{"bench", "--help"}, 0, "CARDFLOW_BENCH_TOKEN"},
+		{"prune help", []string{"prune", "--help"}, 0, "unsent notifications are never deleted"},
 		{"demo help names the precedence", []string{"demo", "--help"}, 0, "a flag given\nwins over both"},
 		{"bad flag", []string{"serve", "--nope"}, 2, "flag provided but not defined"},
 		{"stray argument", []string{"version", "extra"}, 2, `unexpected argument "extra"`},
@@ -75,11 +76,16 @@ func TestServeUnreachableDatabase(t *testing.T) {
 func TestMigrateEmbeddedStore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "cardflow.db")
 	t.Setenv("CARDFLOW_STORE_SQLITE_PATH", path)
-	for range 2 { // the second run finds nothing to do
-		code, out, errOut := runCmd("migrate")
-		require.Equal(t, 0, code, errOut)
-		require.True(t, strings.HasPrefix(out, "sqlite "+path+": schema current"), out)
-	}
+	code, out, errOut := runCmd("migrate")
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "cardflow migrate: migrating sqlite "+path+" …\n", errOut)
+	require.Regexp(t, `^(  applied 000\d\d_\w+\.sql +\d+(\.\d+)?m?s\n)+`+
+		regexp.QuoteMeta("sqlite "+path+": ")+`\d+ migrations applied in \S+, schema now at version (\d+)\n$`, out)
+	version := regexp.MustCompile(`version (\d+)`).FindStringSubmatch(out)[1]
+
+	code, out, errOut = runCmd("migrate") // the second run finds nothing to do
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "sqlite "+path+": schema current at version "+version+"\n", out)
 	_, err := os.Stat(path)
 	require.NoError(t, err)
 }
@@ -92,7 +98,7 @@ func TestMigratePostgresWithoutRedis(t *testing.T) {
 	t.Setenv("CARDFLOW_QUEUE_REDIS_URL", "") // empty: unset, whatever the outer environment says
 	code, out, errOut := runCmd("migrate")
 	require.Equal(t, 0, code, errOut)
-	require.Regexp(t, `^postgres .*: applied \[1.*\], schema now at version \d+\n$`, out)
+	require.Regexp(t, `^  applied 00001_\w+\.sql .*\n(.*\n)*postgres .*: \d+ migrations applied in \S+, schema now at version \d+\n$`, out)
 
 	code, _, errOut = runCmd("serve")
 	require.Equal(t, 1, code)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"cardflow/storage/postgres"
 	"cardflow/storage/sqlite"
@@ -27,25 +28,57 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return invalidConfig(fs, stderr, err)
 	}
 	if cfg.Store.DSN.IsZero() {
-		if err := sqlite.Migrate(ctx, cfg.Store.SQLitePath); err != nil {
+		fmt.Fprintf(stderr, "cardflow migrate: migrating sqlite %s …\n", cfg.Store.SQLitePath)
+		res, err := sqlite.Migrate(ctx, cfg.Store.SQLitePath)
+		if err != nil {
 			fmt.Fprintf(stderr, "cardflow migrate: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "sqlite %s: schema current\n", cfg.Store.SQLitePath)
+		steps := make([]step, len(res.Steps))
+		for i, s := range res.Steps {
+			steps[i] = step(s)
+		}
+		report(stdout, "sqlite "+cfg.Store.SQLitePath, steps, res.Version)
 		return 0
 	}
+	// Another instance migrating holds the schema's lock for a while: say
+	// what is being waited on.
+	fmt.Fprintf(stderr, "cardflow migrate: migrating postgres %s …\n", cfg.Store.DSN)
 	res, err := postgres.Migrate(ctx, cfg.Store.DSN.Reveal())
 	if err != nil {
 		fmt.Fprintf(stderr, "cardflow migrate: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "postgres %s: %s\n", cfg.Store.DSN, describe(res.Applied, res.Version))
+	steps := make([]step, len(res.Steps))
+	for i, s := range res.Steps {
+		steps[i] = step(s)
+	}
+	report(stdout, fmt.Sprintf("postgres %s", cfg.Store.DSN), steps, res.Version)
 	return 0
 }
 
-func describe(applied []int64, version int64) string {
-	if len(applied) == 0 {
-		return fmt.Sprintf("schema current at version %d", version)
+// step is one applied migration, as either store reports it.
+type step struct {
+	Version  int64
+	Name     string
+	Duration time.Duration
+}
+
+// report prints a line per applied migration and a summary line.
+func report(w io.Writer, store string, steps []step, version int64) {
+	if len(steps) == 0 {
+		fmt.Fprintf(w, "%s: schema current at version %d\n", store, version)
+		return
 	}
-	return fmt.Sprintf("applied %v, schema now at version %d", applied, version)
+	var total time.Duration
+	for _, s := range steps {
+		total += s.Duration
+		fmt.Fprintf(w, "  applied %-32s %8s\n", s.Name, s.Duration.Round(time.Millisecond))
+	}
+	noun := "migrations"
+	if len(steps) == 1 {
+		noun = "migration"
+	}
+	fmt.Fprintf(w, "%s: %d %s applied in %s, schema now at version %d\n", store, len(steps), noun,
+		total.Round(time.Millisecond), version)
 }

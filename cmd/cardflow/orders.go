@@ -81,11 +81,11 @@ func runOrdersImport(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "cardflow orders import: the %s store keeps no orders\n", name)
 		return 1
 	}
-	bar := newProgressBar(stderr, size)
+	bar := newImportProgress(stderr, size, isTerminal(stderr), time.Now)
 	sum, err := orders.Import(ctx, f, format, *source, orderStore, time.Now(), bar.show)
-	bar.done()
-	fmt.Fprintf(stdout, "%s: %d orders read: %d imported, %d already stored, %d refused\n",
-		file, sum.Orders, sum.Imported, sum.Duplicates, len(sum.Refused))
+	took := bar.done()
+	fmt.Fprintf(stdout, "%s: %s orders read: %s imported, %s already stored, %d refused (%s)\n",
+		file, group(sum.Orders), group(sum.Imported), group(sum.Duplicates), len(sum.Refused), rate(sum.Orders, took))
 	for i, r := range sum.Refused {
 		if i == maxRefusalsShown {
 			fmt.Fprintf(stdout, "… and %d more refused\n", len(sum.Refused)-maxRefusalsShown)
@@ -101,51 +101,4 @@ func runOrdersImport(ctx context.Context, args []string, stdout, stderr io.Write
 		return 1
 	}
 	return 0
-}
-
-// progressBar draws how far an import is: redrawn in place on a terminal,
-// a line every quarter elsewhere (a log keeps them all).
-type progressBar struct {
-	w        io.Writer
-	size     int64
-	terminal bool
-	quarter  int
-	last     time.Time
-}
-
-func newProgressBar(w io.Writer, size int64) *progressBar {
-	f, ok := w.(*os.File)
-	terminal := false
-	if ok {
-		if st, err := f.Stat(); err == nil {
-			terminal = st.Mode()&os.ModeCharDevice != 0
-		}
-	}
-	return &progressBar{w: w, size: size, terminal: terminal}
-}
-
-func (p *progressBar) show(read int64, orders int) {
-	pct := 100
-	if p.size > 0 {
-		pct = int(min(read*100/p.size, 100))
-	}
-	if p.terminal {
-		if time.Since(p.last) < 100*time.Millisecond && pct < 100 {
-			return
-		}
-		p.last = time.Now()
-		filled := pct / 5
-		fmt.Fprintf(p.w, "\r[%s%s] %3d%%  %d orders", strings.Repeat("#", filled), strings.Repeat(".", 20-filled), pct, orders)
-		return
-	}
-	if q := pct / 25; q > p.quarter {
-		p.quarter = q
-		fmt.Fprintf(p.w, "%d%%  %d orders\n", pct, orders)
-	}
-}
-
-func (p *progressBar) done() {
-	if p.terminal {
-		fmt.Fprintln(p.w)
-	}
 }

@@ -167,4 +167,5 @@ func testClosed(t *testing.T, q queue.Queue) {
 	_, err := q.Depth(ctx, "orders")
 	require.ErrorIs(t, err, queue.ErrClosed)
 	require.ErrorIs(t, q.Ping(ctx), queue.ErrClosed)
+	require.ErrorIs(t, q.Discard(ctx, "orders", "x"), queue.ErrClosed)
 }

@@ -40,6 +40,7 @@ func Run(t *testing.T, newQueue func(t *testing.T) queue.Queue) {
 		{name: "dead-lettered after MaxRateLimited rate limits, then replayed", run: testRateLimitCap},
 		{name: "dead letters listed newest first", run: testDeadLetterOrder},
 		{name: "replay of an unknown id is ErrNotFound", run: testReplayUnknown},
+		{name: "a discarded dead letter is gone", run: testDiscard},
 		{name: "invalid consume arguments are rejected", run: testInvalidConsume},
 		{name: "closed queue refuses work", run: testClosed},
 	}

@@ -1,28 +1,42 @@
 // Package api is cardflow's HTTP API for operators and integrations: start
 // a flow instance (or forecast its route first), read one, list the
 // instances and tasks a user may see, and act on a task or an instance, so
-// flows run before (and beside) the chat platforms; read the flow
-// definitions (with their graphs) and the org directory; list and replay
-// dead letters.
+// flows run before (and beside) the chat platforms; list the alert groups
+// (open, acknowledged, snoozed, resolved) and who was paged; read the flow
+// definitions (with their graphs) and the org directory; list, inspect,
+// replay and discard dead letters.
 //
-// Lists that can grow (instances, tasks) come in pages: a request's limit,
-// and an opaque next_cursor, absent on the last page, that the next request
-// passes back as cursor. A cursor names the last row's place in the list
-// (its creation time and id), so rows added meanwhile neither repeat nor
-// push rows off the pages still to come.
+// GET /api/v1/openapi.json serves the OpenAPI 3 document of every route:
+// parameters, bodies, answers, error codes and the token scope each needs
+// (x-scope). It needs no token. Tests hold it to the code: the mounted
+// routes and the documented ones are the same, its error-code enum is the
+// server's codes, and real answers validate against it.
 //
-// Every route needs a bearer token: one of server.api_tokens (scope write),
-// server.admin_tokens (admin), or one made with `cardflow tokens create`
-// (read, write or admin, see package apitoken). GET routes and the
-// forecast (a POST that changes nothing) need read, the others write, and
-// setting leave proxies admin. A token holder is
-// trusted to act for the user named in the request ("actor"): it is a
-// service account of the company's own systems. Chat callbacks, in contrast,
-// take the acting user only from the platform's signed payload. Either way
-// the engine checks that this user may do this now.
+// Lists that can grow (instances, tasks, alerts) come in pages: a
+// request's limit, and an opaque next_cursor, absent on the last page,
+// that the next request passes back as cursor. A cursor names the last
+// row's place in the list (its creation time and id), so rows added
+// meanwhile neither repeat nor push rows off the pages still to come. A
+// page may hold fewer rows than the limit, even none, and still have a
+// next_cursor: rows the viewer may not see are skipped.
 //
-// A request may carry an Idempotency-Key header: the same key replayed
-// returns the first answer and changes nothing.
+// Every route but the document needs a bearer token: one of
+// server.api_tokens (scope write), server.admin_tokens (admin), or one
+// made with `cardflow tokens create` (read, write or admin, see package
+// apitoken). GET routes and the forecast (a POST that changes nothing)
+// need read, the others write, and dead letters and setting leave proxies
+// admin. A token holder is trusted to act for the user named in the
+// request ("actor"): it is a service account of the company's own systems.
+// Chat callbacks, in contrast, take the acting user only from the
+// platform's signed payload. Either way the engine checks that this user
+// may do this now.
+//
+// A start or an action (POST /instances, /instances/{id}/actions,
+// /tasks/{id}/decision) may carry an Idempotency-Key header (at most 200
+// bytes). The same key with the same request returns the
+// first answer (200 rather than 201 for a start) and changes nothing; the
+// same key with a different request (another body, action or target) is
+// refused with 422 idempotency_key_reused, and nothing is changed either.
 package api
 
 import (
@@ -76,6 +90,7 @@ func New(engine *flows.Engine, tokens []config.Secret, log *slog.Logger) *API {
 
 // Routes mounts the API under /api/v1; pass it as server.Deps.Routes.
 func (a *API) Routes(r chi.Router) {
+	r.Get("/api/v1/openapi.json", serveOpenAPI)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(a.authenticate, checkRequestText)
 		r.Post("/instances", a.startInstance)
@@ -84,13 +99,17 @@ func (a *API) Routes(r chi.Router) {
 		r.Get("/instances/{id}", a.getInstance)
 		r.Post("/instances/{id}/actions", a.instanceAction)
 		r.Get("/tasks", a.listTasks)
+		r.Get("/alerts", a.listAlerts)
 		r.Post("/tasks/{id}/decision", a.taskDecision)
 		r.Get("/flows", a.listFlows)
 		r.Get("/flows/{id}/versions", a.listVersions)
 		r.Get("/flows/{id}/versions/{v}", a.getVersion)
 		r.Get("/org/users", a.listUsers)
 		r.Get("/org/users/{id}", a.getUser)
+		r.Get("/analytics", a.getAnalytics)
 		r.With(requireAdmin).Get("/deadletters", a.listDeadLetters)
+		r.With(requireAdmin).Get("/deadletters/{topic}/{id}", a.getDeadLetter)
+		r.With(requireAdmin).Delete("/deadletters/{topic}/{id}", a.discardDeadLetter)
 		r.With(requireAdmin).Post("/deadletters/{topic}/{id}/replay", a.replayDeadLetter)
 		r.Get("/proxies", a.listProxies)
 		r.With(requireAdmin).Post("/proxies", a.setProxy)

@@ -37,7 +37,7 @@ func newServerEngine(t *testing.T, tokens ...config.Secret) (*httptest.Server, *
 	cfg := config.Default()
 	cfg.Server.BodyLimit = 4096
 	srv := server.New(cfg, server.Deps{Routes: api.New(engine, tokens, nil).Routes})
-	ts := httptest.NewServer(srv.Router())
+	ts := httptest.NewServer(checked(t, srv.Router()))
 	t.Cleanup(ts.Close)
 	return ts, engine
 }
@@ -75,6 +75,23 @@ func (c *client) do(method, path string, body any, header ...string) (int, map[s
 	var out map[string]any
 	require.NoError(c.t, json.Unmarshal(raw, &out), string(raw))
 	return resp.StatusCode, out
+}
+
+// send sends a request without a body and returns the status and the raw
+// answer, for answers that are not a JSON object (204, a document).
+func (c *client) send(method, path string) (int, []byte) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, nil)
+	require.NoError(c.t, err)
+	if c.auth != "" {
+		req.Header.Set("Authorization", c.auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(c.t, err)
+	return resp.StatusCode, raw
 }
 
 func errCode(body map[string]any) string {

@@ -63,7 +63,7 @@ func newAuthWorld(t *testing.T) *authWorld {
 	a := api.New(engine, []config.Secret{token}, w.log.Logger).
 		WithAdminTokens([]config.Secret{adminToken}).WithTokenStore(verifier)
 	srv := server.New(config.Default(), server.Deps{Logger: w.log.Logger, Routes: a.Routes})
-	ts := httptest.NewServer(srv.Router())
+	ts := httptest.NewServer(checked(t, srv.Router()))
 	t.Cleanup(ts.Close)
 	w.url = ts.URL + "/api/v1"
 	return w
@@ -206,7 +206,7 @@ func TestTokenStoreUnavailable(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, store.Close())
 	a := api.New(engine, nil, nil).WithTokenStore(apitoken.NewVerifier(store, nil, nil))
-	ts := httptest.NewServer(server.New(config.Default(), server.Deps{Routes: a.Routes}).Router())
+	ts := httptest.NewServer(checked(t, server.New(config.Default(), server.Deps{Routes: a.Routes}).Router()))
 	t.Cleanup(ts.Close)
 	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + plain}
 	status, body := c.do("GET", "/proxies", nil)

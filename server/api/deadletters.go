@@ -1,6 +1,8 @@
 package api
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,9 +17,9 @@ import (
 	"cardflow/server"
 )
 
-// WithQueue lets admin tokens list and replay the dead letters of q's
-// topics (the notification and digest topics, say); a topic not named here
-// is refused.
+// WithQueue lets admin tokens list, inspect, replay and discard the dead
+// letters of q's topics (the notification and digest topics, say); a
+// topic not named here is refused.
 func (a *API) WithQueue(q queue.Queue, topics ...string) *API {
 	a.queue, a.topics = q, topics
 	return a
@@ -75,12 +77,8 @@ func (a *API) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 // replayDeadLetter answers POST /api/v1/deadletters/{topic}/{id}/replay:
 // the message goes back on its topic with its attempts reset.
 func (a *API) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
-	if !a.hasQueue(w) {
-		return
-	}
-	topic, id := chi.URLParam(r, "topic"), chi.URLParam(r, "id")
-	if !slices.Contains(a.topics, topic) {
-		server.WriteError(w, http.StatusNotFound, server.CodeNotFound, fmt.Sprintf("no dead letters are kept for topic %q", topic))
+	topic, id, ok := a.deadLetterPath(w, r)
+	if !ok {
 		return
 	}
 	err := a.queue.Replay(r.Context(), topic, id)
@@ -94,6 +92,81 @@ func (a *API) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
 	}
 	a.log.Info("dead letter replayed", "topic", topic, "id", id, "by", principalOf(r.Context()).name)
 	server.WriteJSON(w, http.StatusOK, map[string]any{"replayed": map[string]string{"topic": topic, "id": id}})
+}
+
+// deadLetterFullOut is one dead letter in full, as GET
+// /api/v1/deadletters/{topic}/{id} shows it: the list's fields and the
+// message's payload, as JSON when it is JSON (outbox messages are), else
+// base64.
+type deadLetterFullOut struct {
+	deadLetterOut
+	Payload       json.RawMessage `json:"payload,omitempty"`
+	PayloadBase64 string          `json:"payload_base64,omitempty"`
+}
+
+// getDeadLetter answers GET /api/v1/deadletters/{topic}/{id}: the newest
+// dead letter with that id, payload included, so an operator can see what
+// failed before replaying or discarding it.
+func (a *API) getDeadLetter(w http.ResponseWriter, r *http.Request) {
+	topic, id, ok := a.deadLetterPath(w, r)
+	if !ok {
+		return
+	}
+	// Dead letters are few and capped per topic: reading the kept ones to
+	// find one keeps the Queue interface small.
+	dls, err := a.queue.DeadLetters(r.Context(), topic, 0)
+	if err != nil {
+		a.fail(w, r, fmt.Errorf("dead letters of %s: %w", topic, err))
+		return
+	}
+	i := slices.IndexFunc(dls, func(dl queue.DeadLetter) bool { return dl.Message.ID == id })
+	if i < 0 {
+		server.WriteError(w, http.StatusNotFound, server.CodeNotFound, fmt.Sprintf("topic %s has no dead letter %s", topic, id))
+		return
+	}
+	dl := dls[i]
+	out := deadLetterFullOut{deadLetterOut: deadLetterOut{ID: dl.Message.ID, Topic: topic, Key: dl.Message.Key,
+		Attempts: dl.Message.Attempt, Error: dl.Error, FailedAt: dl.FailedAt}}
+	if json.Valid(dl.Message.Payload) {
+		out.Payload = dl.Message.Payload
+	} else if len(dl.Message.Payload) > 0 {
+		out.PayloadBase64 = base64.StdEncoding.EncodeToString(dl.Message.Payload)
+	}
+	server.WriteJSON(w, http.StatusOK, map[string]any{"deadletter": out})
+}
+
+// discardDeadLetter answers DELETE /api/v1/deadletters/{topic}/{id}: the
+// dead letter is deleted for good (a message no replay can fix), 204.
+func (a *API) discardDeadLetter(w http.ResponseWriter, r *http.Request) {
+	topic, id, ok := a.deadLetterPath(w, r)
+	if !ok {
+		return
+	}
+	err := a.queue.Discard(r.Context(), topic, id)
+	if errors.Is(err, queue.ErrNotFound) {
+		server.WriteError(w, http.StatusNotFound, server.CodeNotFound, fmt.Sprintf("topic %s has no dead letter %s", topic, id))
+		return
+	}
+	if err != nil {
+		a.fail(w, r, fmt.Errorf("discard %s of %s: %w", id, topic, err))
+		return
+	}
+	a.log.Info("dead letter discarded", "topic", topic, "id", id, "by", principalOf(r.Context()).name)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// deadLetterPath reads the topic and id of a dead letter's path; it has
+// answered when the API has no queue or keeps no dead letters of the topic.
+func (a *API) deadLetterPath(w http.ResponseWriter, r *http.Request) (topic, id string, ok bool) {
+	if !a.hasQueue(w) {
+		return "", "", false
+	}
+	topic, id = chi.URLParam(r, "topic"), chi.URLParam(r, "id")
+	if !slices.Contains(a.topics, topic) {
+		server.WriteError(w, http.StatusNotFound, server.CodeNotFound, fmt.Sprintf("no dead letters are kept for topic %q", topic))
+		return "", "", false
+	}
+	return topic, id, true
 }
 
 // hasQueue answers 501 when the API was built without a queue.

@@ -28,7 +28,7 @@ func deadLetter(t *testing.T, q queue.Queue, topic, id string) {
 			return queue.Permanent(errors.New("飞书: user not found"))
 		}, queue.ConsumeOptions{Concurrency: 1})
 	}()
-	require.NoError(t, q.Publish(t.Context(), topic, queue.Message{ID: id, Key: "inst-1"}))
+	require.NoError(t, q.Publish(t.Context(), topic, queue.Message{ID: id, Key: "inst-1", Payload: []byte(`{"kind":"task_assigned","n":1}`)}))
 	<-failed
 	cancel()
 	require.NoError(t, <-done, "the consumer stops once its handler is done, dead letter recorded")
@@ -41,7 +41,7 @@ func TestDeadLetters(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, q.Close()) })
 	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).
 		WithAdminTokens([]config.Secret{adminToken}).WithQueue(q, "notify", "kpi.digest").Routes})
-	ts := httptest.NewServer(srv.Router())
+	ts := httptest.NewServer(checked(t, srv.Router()))
 	t.Cleanup(ts.Close)
 	user := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
 	admin := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}
@@ -103,12 +103,71 @@ func TestDeadLetters(t *testing.T) {
 	require.Equal(t, api.CodeNotAdminToken, errCode(body))
 }
 
+// TestDeadLetterInspectDiscard shows one dead letter in full and deletes
+// it for good.
+func TestDeadLetterInspectDiscard(t *testing.T) {
+	t.Parallel()
+	_, engine := newServerEngine(t, token)
+	q := queue.NewMemory(queue.MemoryOptions{})
+	t.Cleanup(func() { require.NoError(t, q.Close()) })
+	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).
+		WithAdminTokens([]config.Secret{adminToken}).WithQueue(q, "notify").Routes})
+	ts := httptest.NewServer(checked(t, srv.Router()))
+	t.Cleanup(ts.Close)
+	user := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
+	admin := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}
+	deadLetter(t, q, "notify", "n-1")
+	deadLetter(t, q, "notify", "n-2")
+
+	code, body := admin.do("GET", "/deadletters/notify/n-1", nil)
+	require.Equal(t, http.StatusOK, code, body)
+	dl := body["deadletter"].(map[string]any)
+	require.Equal(t, "n-1", dl["id"])
+	require.Equal(t, "notify", dl["topic"])
+	require.Equal(t, "inst-1", dl["key"])
+	require.Equal(t, "飞书: user not found", dl["error"])
+	require.Equal(t, map[string]any{"kind": "task_assigned", "n": 1.0}, dl["payload"], "a JSON payload is shown as JSON")
+
+	code, _ = admin.send("DELETE", "/deadletters/notify/n-1")
+	require.Equal(t, http.StatusNoContent, code)
+	dls, err := q.DeadLetters(t.Context(), "notify", 0)
+	require.NoError(t, err)
+	require.Len(t, dls, 1)
+	require.Equal(t, "n-2", dls[0].Message.ID, "the other stays")
+	depth, err := q.Depth(t.Context(), "notify")
+	require.NoError(t, err)
+	require.Zero(t, depth, "a discarded letter is not replayed")
+
+	tests := []struct {
+		name, method, path string
+		status             int
+		code               string
+	}{
+		{"discarded twice", "DELETE", "/deadletters/notify/n-1", 404, server.CodeNotFound},
+		{"inspect a discarded one", "GET", "/deadletters/notify/n-1", 404, server.CodeNotFound},
+		{"discard of an unknown topic", "DELETE", "/deadletters/orders/n-2", 404, server.CodeNotFound},
+		{"inspect of an unknown topic", "GET", "/deadletters/orders/n-2", 404, server.CodeNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := admin.do(tt.method, tt.path, nil)
+			require.Equal(t, tt.status, code, body)
+			require.Equal(t, tt.code, errCode(body))
+		})
+	}
+	for _, method := range []string{"GET", "DELETE"} {
+		code, body := user.do(method, "/deadletters/notify/n-2", nil)
+		require.Equal(t, http.StatusForbidden, code, "%s is for admin tokens", method)
+		require.Equal(t, api.CodeNotAdminToken, errCode(body))
+	}
+}
+
 func TestDeadLettersWithoutAQueue(t *testing.T) {
 	t.Parallel()
 	_, engine := newServerEngine(t, token)
 	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, nil, nil).
 		WithAdminTokens([]config.Secret{adminToken}).Routes})
-	ts := httptest.NewServer(srv.Router())
+	ts := httptest.NewServer(checked(t, srv.Router()))
 	t.Cleanup(ts.Close)
 	admin := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}
 	code, body := admin.do("GET", "/deadletters", nil)

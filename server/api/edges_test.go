@@ -306,7 +306,7 @@ func TestStoreOutageIsServiceUnavailable(t *testing.T) {
 	down := flows.NewEngine(downStore{store})
 	cfg := config.Default()
 	srv := server.New(cfg, server.Deps{Routes: api.New(down, []config.Secret{token}, nil).Routes})
-	ts := httptest.NewServer(srv.Router())
+	ts := httptest.NewServer(checked(t, srv.Router()))
 	t.Cleanup(ts.Close)
 	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
 	req, err := http.NewRequest("GET", c.base+"/instances/x?viewer=u_chen", nil)

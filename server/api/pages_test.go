@@ -191,7 +191,7 @@ func newAdminClients(t *testing.T) (user, admin *client, engine *flows.Engine) {
 	_, engine = newServerEngine(t, token)
 	srv := server.New(config.Default(), server.Deps{
 		Routes: api.New(engine, []config.Secret{token}, nil).WithAdminTokens([]config.Secret{adminToken}).Routes})
-	ts := httptest.NewServer(srv.Router())
+	ts := httptest.NewServer(checked(t, srv.Router()))
 	t.Cleanup(ts.Close)
 	return &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token},
 		&client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}, engine
@@ -283,7 +283,7 @@ func TestListInstancesGoesOnPastWhatTheViewerMayNotSee(t *testing.T) {
 	t.Parallel()
 	store, engine := exampletest.World(t)
 	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).Routes})
-	ts := httptest.NewServer(srv.Router())
+	ts := httptest.NewServer(checked(t, srv.Router()))
 	t.Cleanup(ts.Close)
 	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
 	code, body := c.do("POST", "/instances", strings.Replace(order("42.00"), "u_chen", "u_wei", 1))

@@ -20,7 +20,7 @@ func TestLeaveProxyOverTheAPI(t *testing.T) {
 	_, engine := newServerEngine(t, token)
 	srv := server.New(config.Default(), server.Deps{
 		Routes: api.New(engine, []config.Secret{token}, nil).WithAdminTokens([]config.Secret{adminToken}).Routes})
-	ts := httptest.NewServer(srv.Router())
+	ts := httptest.NewServer(checked(t, srv.Router()))
 	t.Cleanup(ts.Close)
 	user := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
 	admin := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}

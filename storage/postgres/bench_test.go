@@ -155,3 +155,8 @@ func claimChange(i int64, now time.Time) flows.Change {
 			Payload: benchPayload, CreatedAt: now}},
 	}
 }
+
+// BenchmarkAnalytics computes flow analytics over 100,000 tasks.
+func BenchmarkAnalytics(b *testing.B) {
+	storetest.BenchAnalytics(b, openTestStore(b, Options{MaxConns: 4}))
+}

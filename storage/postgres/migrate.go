@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"path"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -24,6 +26,16 @@ type MigrateResult struct {
 	Applied []int64
 	// Version is the schema's version after the run.
 	Version int64
+	// Steps are the migrations this run applied, in order, with their
+	// file names and how long each took (cardflow migrate prints them).
+	Steps []MigrationStep
+}
+
+// MigrationStep is one migration a Migrate run applied.
+type MigrationStep struct {
+	Version  int64
+	Name     string // its file name, 00001_init.sql
+	Duration time.Duration
 }
 
 // Migrate brings the schema selected by dsn (its search_path, else the
@@ -79,6 +91,8 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) (MigrateResult, error) {
 	var res MigrateResult
 	for _, r := range results {
 		res.Applied = append(res.Applied, r.Source.Version)
+		res.Steps = append(res.Steps, MigrationStep{Version: r.Source.Version, Name: path.Base(r.Source.Path),
+			Duration: r.Duration})
 	}
 	if res.Version, err = provider.GetDBVersion(ctx); err != nil {
 		return MigrateResult{}, fmt.Errorf("postgres: migrate: read version: %w", err)

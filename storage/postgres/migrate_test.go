@@ -40,7 +40,13 @@ func TestMigrateTwiceIsNoOp(t *testing.T) {
 
 	first, err := Migrate(t.Context(), dsn)
 	require.NoError(t, err)
-	require.Equal(t, MigrateResult{Applied: want, Version: latest}, first)
+	require.Equal(t, want, first.Applied)
+	require.Equal(t, latest, first.Version)
+	require.Len(t, first.Steps, len(want))
+	for i, step := range first.Steps {
+		require.Equal(t, want[i], step.Version)
+		require.Regexp(t, `^\d{5}_\w+\.sql$`, step.Name)
+	}
 
 	second, err := Migrate(t.Context(), dsn)
 	require.NoError(t, err)

@@ -36,6 +36,9 @@ func (s *Store) Instance(ctx context.Context, id string) (flows.Instance, error)
 func (s *Store) Instances(ctx context.Context, f flows.InstanceFilter) ([]flows.Instance, error) {
 	var w where
 	w.eq("flow_id", f.FlowID)
+	if len(f.FlowIDs) > 0 {
+		w.conds = append(w.conds, "flow_id = ANY("+w.arg(f.FlowIDs)+")")
+	}
 	w.eq("applicant", f.Applicant)
 	w.eq("status", string(f.Status))
 	w.timeRange("created_at", f.From, f.To)

@@ -111,6 +111,35 @@ func (q *Queue) Replay(ctx context.Context, topic, id string) error {
 	return fmt.Errorf("redis: replay %s/%s: %w", topic, id, queue.ErrNotFound)
 }
 
+// Discard deletes the newest dead letter with message id;
+// queue.ErrNotFound if there is none.
+func (q *Queue) Discard(ctx context.Context, topic, id string) error {
+	if err := q.check("discard", topic); err != nil {
+		return err
+	}
+	k := q.keys(topic)
+	// As in Replay, LREM removes only the exact element read: if it went
+	// meanwhile (replayed, discarded, trimmed), look again.
+	for range 3 {
+		elems, err := q.client.LRange(ctx, k.dead, 0, -1).Result()
+		if err != nil {
+			return fmt.Errorf("redis: discard %s/%s: %w", topic, id, err)
+		}
+		elem, _, found := findDeadLetter(elems, id)
+		if !found {
+			break
+		}
+		removed, err := q.client.LRem(ctx, k.dead, 1, elem).Result()
+		if err != nil {
+			return fmt.Errorf("redis: discard %s/%s: %w", topic, id, err)
+		}
+		if removed == 1 {
+			return nil
+		}
+	}
+	return fmt.Errorf("redis: discard %s/%s: %w", topic, id, queue.ErrNotFound)
+}
+
 // findDeadLetter returns the first (newest) element whose message has id.
 func findDeadLetter(elems []string, id string) (string, queue.DeadLetter, bool) {
 	for _, e := range elems {

@@ -47,6 +47,13 @@ func (s *Store) Instance(ctx context.Context, id string) (flows.Instance, error)
 func (s *Store) Instances(ctx context.Context, f flows.InstanceFilter) ([]flows.Instance, error) {
 	var w where
 	w.eq("flow_id", f.FlowID)
+	if len(f.FlowIDs) > 0 {
+		args := make([]any, len(f.FlowIDs))
+		for i, id := range f.FlowIDs {
+			args[i] = id
+		}
+		w.cond("flow_id IN (?"+strings.Repeat(", ?", len(args)-1)+")", args...)
+	}
 	w.eq("applicant", f.Applicant)
 	w.eq("status", string(f.Status))
 	w.timeRange("created_at", f.From, f.To)

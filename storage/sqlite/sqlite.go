@@ -69,7 +69,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, write, path); err != nil {
+	if _, err := migrate(ctx, write, path); err != nil {
 		return nil, errors.Join(err, write.Close())
 	}
 	prepared, err := prepare(ctx, write)
@@ -89,15 +89,32 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return &Store{path: path, write: write, read: read, now: time.Now, prepared: prepared}, nil
 }
 
+// MigrateResult summarises a Migrate run.
+type MigrateResult struct {
+	// Steps are the migrations this run applied, in order; empty when the
+	// schema was already current.
+	Steps []MigrationStep
+	// Version is the schema's version after the run.
+	Version int64
+}
+
+// MigrationStep is one migration a Migrate run applied.
+type MigrationStep struct {
+	Version  int64
+	Name     string // its file name, 00001_init.sql
+	Duration time.Duration
+}
+
 // Migrate creates the database at path if needed and applies every pending
 // migration, each in its own transaction. Open does this too; Migrate is for
-// `cardflow migrate`, which migrates without serving.
-func Migrate(ctx context.Context, path string) error {
+// `cardflow migrate`, which migrates without serving and says what it did.
+func Migrate(ctx context.Context, path string) (MigrateResult, error) {
 	write, err := openWriter(ctx, path)
 	if err != nil {
-		return err
+		return MigrateResult{}, err
 	}
-	return errors.Join(migrate(ctx, write, path), write.Close())
+	res, err := migrate(ctx, write, path)
+	return res, errors.Join(err, write.Close())
 }
 
 // Close releases both pools' connections.
@@ -162,19 +179,28 @@ func dsn(path string, writer bool) string {
 	return path + "?" + q.Encode()
 }
 
-func migrate(ctx context.Context, db *sql.DB, path string) error {
+func migrate(ctx context.Context, db *sql.DB, path string) (MigrateResult, error) {
 	fsys, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
-		return fmt.Errorf("sqlite: migrations: %w", err)
+		return MigrateResult{}, fmt.Errorf("sqlite: migrations: %w", err)
 	}
 	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true))
 	if err != nil {
-		return fmt.Errorf("sqlite: migrations: %w", err)
+		return MigrateResult{}, fmt.Errorf("sqlite: migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("sqlite: migrate %s: %w", path, err)
+	results, err := p.Up(ctx)
+	if err != nil {
+		return MigrateResult{}, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
-	return nil
+	var res MigrateResult
+	for _, r := range results {
+		res.Steps = append(res.Steps, MigrationStep{Version: r.Source.Version, Name: filepath.Base(r.Source.Path),
+			Duration: r.Duration})
+	}
+	if res.Version, err = p.GetDBVersion(ctx); err != nil {
+		return MigrateResult{}, fmt.Errorf("sqlite: migrate %s: read version: %w", path, err)
+	}
+	return res, nil
 }
 
 // openError names the path and, when SQLite says the file is no database,

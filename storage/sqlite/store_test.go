@@ -60,7 +60,7 @@ func TestOpenRejectsNonDatabase(t *testing.T) {
 
 			for op, err := range map[string]error{
 				"Open":    openErr(t, path),
-				"Migrate": sqlite.Migrate(t.Context(), path),
+				"Migrate": migrateErr(t, path),
 			} {
 				require.ErrorIs(t, err, sqlite.ErrNotDatabase, op)
 				require.ErrorContains(t, err, path, "%s must name the file", op)
@@ -78,6 +78,12 @@ func openErr(t *testing.T, path string) error {
 	if err == nil {
 		require.NoError(t, s.Close())
 	}
+	return err
+}
+
+func migrateErr(t *testing.T, path string) error {
+	t.Helper()
+	_, err := sqlite.Migrate(t.Context(), path)
 	return err
 }
 
@@ -106,7 +112,10 @@ func TestDataSurvivesReopen(t *testing.T) {
 	require.NoError(t, s.Close())
 
 	// Migrating an up-to-date file is a no-op, and reopening keeps everything.
-	require.NoError(t, sqlite.Migrate(ctx, path))
+	res, err := sqlite.Migrate(ctx, path)
+	require.NoError(t, err)
+	require.Empty(t, res.Steps)
+	require.Positive(t, res.Version)
 	s, err = sqlite.Open(ctx, path)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, s.Close()) }()
@@ -175,7 +184,10 @@ func TestMigrateFreshFile(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "new", "cardflow.db")
-	require.NoError(t, sqlite.Migrate(ctx, path))
+	res, err := sqlite.Migrate(ctx, path)
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Steps, "a fresh file gets every migration")
+	require.Equal(t, res.Steps[len(res.Steps)-1].Version, res.Version)
 	require.FileExists(t, path)
 	s, err := sqlite.Open(ctx, path)
 	require.NoError(t, err)
@@ -214,4 +226,9 @@ func TestKeysFromBeforeTheUpgradeCountFromIt(t *testing.T) {
 	n, err = s.PruneIdempotency(ctx, time.Now().Add(time.Hour), 10)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "the key is pruned once its retention from the upgrade has passed")
+}
+
+// BenchmarkAnalytics computes flow analytics over 100,000 tasks.
+func BenchmarkAnalytics(b *testing.B) {
+	storetest.BenchAnalytics(b, newStore(b))
 }

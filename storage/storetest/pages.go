@@ -16,6 +16,7 @@ func pageTests() []suiteTest {
 	return []suiteTest{
 		storeTest("instances in a creation time range", testInstancesTimeRange),
 		storeTest("instances after a cursor", testInstancesAfterCursor),
+		storeTest("instances of a set of flows", testInstancesOfFlows),
 		storeTest("tasks by flow, time range and cursor", testTasksPages),
 	}
 }
@@ -45,6 +46,44 @@ func testInstancesTimeRange(t *testing.T, s flows.Store) {
 		},
 		{name: "with a flow", filter: flows.InstanceFilter{FlowID: "leave", From: At(time.Hour)}, want: []string{"i-3", "i-1"}},
 		{name: "empty range", filter: flows.InstanceFilter{From: At(2 * time.Hour), To: At(2 * time.Hour)}, want: []string{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := s.Instances(ctx, tc.filter)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, ids(got, instanceID))
+		})
+	}
+}
+
+func testInstancesOfFlows(t *testing.T, s flows.Store) {
+	ctx := t.Context()
+	flowOf := map[string]string{"i-0": "leave", "i-1": "oversell_alert", "i-2": "kpi_alert", "i-3": "oversell_alert", "i-4": "expense"}
+	for i := range 5 {
+		id := fmt.Sprintf("i-%d", i)
+		inst := NewInstance(id)
+		inst.FlowID = flowOf[id]
+		inst.CreatedAt = At(time.Duration(i) * time.Minute)
+		MustApply(t, s, flows.Change{Instance: &inst, Create: true})
+	}
+	alerts := []string{"oversell_alert", "kpi_alert"}
+	tests := []struct {
+		name   string
+		filter flows.InstanceFilter
+		want   []string
+	}{
+		{name: "two flows", filter: flows.InstanceFilter{FlowIDs: alerts}, want: []string{"i-3", "i-2", "i-1"}},
+		{name: "one flow", filter: flows.InstanceFilter{FlowIDs: []string{"kpi_alert"}}, want: []string{"i-2"}},
+		{name: "a flow with no instances", filter: flows.InstanceFilter{FlowIDs: []string{"nothing"}}, want: []string{}},
+		{name: "with FlowID inside the set", filter: flows.InstanceFilter{FlowIDs: alerts, FlowID: "oversell_alert"}, want: []string{"i-3", "i-1"}},
+		{name: "with FlowID outside the set", filter: flows.InstanceFilter{FlowIDs: alerts, FlowID: "leave"}, want: []string{}},
+		{name: "an empty set does not filter", filter: flows.InstanceFilter{FlowIDs: []string{}}, want: []string{"i-4", "i-3", "i-2", "i-1", "i-0"}},
+		{
+			name:   "with a cursor and a limit",
+			filter: flows.InstanceFilter{FlowIDs: alerts, After: flows.Cursor{CreatedAt: At(3 * time.Minute), ID: "i-3"}, Limit: 1},
+			want:   []string{"i-2"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -55,8 +55,8 @@ func storeTest(name string, fn func(t *testing.T, s flows.Store)) suiteTest {
 
 // Run runs the conformance suite, every test in parallel on its own store
 // from newStore. Stores must also implement outbox.Pruner, bot.Store,
-// orders.Store, stock.Store, stock.PushStore, kpi.Store, apitoken.Store and
-// console.InstanceCounter;
+// orders.Store, stock.Store, stock.PushStore, kpi.Store, apitoken.Store,
+// flows.AnalyticsReader and console.InstanceCounter;
 // countRows lets the prune, order, stock, stock push and KPI tests count the
 // rows of the tables they write.
 func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountRowsFunc) {
@@ -87,6 +87,7 @@ func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountR
 		{name: "StockPush", tests: stockPushTests(countRows)},
 		{name: "Prune", tests: pruneTests(countRows)},
 		{name: "Retention", tests: retentionTests(countRows)},
+		{name: "Analytics", tests: analyticsTests()},
 		{name: "Unavailable", tests: unavailableTests()},
 		{name: "Count", tests: countTests()},
 	}
