@@ -7,7 +7,9 @@ import (
 )
 
 // AlertActionRequest is an on-call holder acting on their alert task from
-// its card: Acknowledge, Resolve or Snooze.
+// its card: Acknowledge, Resolve or Snooze. An administrator (the engine's
+// admin role) may act on any holder's alert task, as an operator does from
+// the console; the audit names them, on behalf of the holder.
 type AlertActionRequest struct {
 	Actor   string
 	Key     string `json:"-"`
@@ -70,13 +72,14 @@ func (e *Engine) Snooze(ctx context.Context, req AlertActionRequest) (Result, er
 	})
 }
 
-// alertOp runs an operation of a holder on their open alert task. act
+// alertOp runs an operation of a holder (or an administrator) on an open
+// alert task. act
 // reports false when there is nothing to change (the answer then says who
 // did it before).
 func (e *Engine) alertOp(ctx context.Context, op string, req AlertActionRequest,
 	act func(r *run, a *activation, s *Step, by *seat) (bool, error)) (Result, error) {
 	return e.mutate(ctx, op, req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
-		tc, decided, err := e.openTask(ctx, req.Actor, req.TaskID)
+		tc, decided, err := e.openTask(ctx, req.Actor, req.TaskID, holderOrAdmin)
 		if err != nil || decided != nil {
 			return nil, orZero(decided), err
 		}

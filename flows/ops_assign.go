@@ -50,10 +50,12 @@ type RemoveSignerRequest struct {
 
 // Transfer hands an open task over to another user for good (转交): the
 // task is closed as transferred and the new holder gets a task of their
-// own in the same seat. Only the holder (or their proxy) may transfer.
+// own in the same seat. The holder (or their proxy) may transfer, and so may
+// an administrator (the engine's admin role), for a holder who is away: the
+// audit names the administrator, on behalf of the holder.
 func (e *Engine) Transfer(ctx context.Context, req HandOverRequest) (Result, error) {
 	return e.mutate(ctx, "transfer", req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
-		tc, err := e.seatTask(ctx, "transfer", req.Actor, req.TaskID, StepApproval, StepTask)
+		tc, err := e.seatTask(ctx, "transfer", req.Actor, req.TaskID, holderOrAdmin, StepApproval, StepTask)
 		if err != nil {
 			return nil, Result{}, err
 		}
@@ -85,7 +87,7 @@ func (e *Engine) Transfer(ctx context.Context, req HandOverRequest) (Result, err
 // again for the holder, who decides.
 func (e *Engine) Delegate(ctx context.Context, req HandOverRequest) (Result, error) {
 	return e.mutate(ctx, "delegate", req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
-		tc, err := e.seatTask(ctx, "delegate", req.Actor, req.TaskID, StepApproval, StepTask)
+		tc, err := e.seatTask(ctx, "delegate", req.Actor, req.TaskID, holderOnly, StepApproval, StepTask)
 		if err != nil {
 			return nil, Result{}, err
 		}
@@ -110,7 +112,7 @@ func (e *Engine) Delegate(ctx context.Context, req HandOverRequest) (Result, err
 // approve whatever the step's sign mode; a rejection by one rejects.
 func (e *Engine) AddSigner(ctx context.Context, req AddSignerRequest) (Result, error) {
 	return e.mutate(ctx, "add_signer", req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
-		tc, err := e.seatTask(ctx, "add signer", req.Actor, req.TaskID, StepApproval)
+		tc, err := e.seatTask(ctx, "add signer", req.Actor, req.TaskID, holderOnly, StepApproval)
 		if err != nil {
 			return nil, Result{}, err
 		}
@@ -213,10 +215,11 @@ func (r *run) mayRemove(a *activation, s *seat) error {
 	return nil
 }
 
-// seatTask opens a task for an operation only its seat holder may do on an
-// open task of the given step types; a decided task is ErrAlreadyDecided.
-func (e *Engine) seatTask(ctx context.Context, op, actor, id string, kinds ...StepType) (*taskCtx, error) {
-	tc, decided, err := e.openTask(ctx, actor, id)
+// seatTask opens a task for an operation its seat holder (and, per who, an
+// administrator) may do on an open task of the given step types; a decided
+// task is ErrAlreadyDecided.
+func (e *Engine) seatTask(ctx context.Context, op, actor, id string, who access, kinds ...StepType) (*taskCtx, error) {
+	tc, decided, err := e.openTask(ctx, actor, id, who)
 	switch {
 	case err != nil:
 		return nil, err

@@ -56,7 +56,7 @@ func (e *Engine) Reject(ctx context.Context, req DecideRequest) (Result, error) 
 
 func (e *Engine) decide(ctx context.Context, op string, status TaskStatus, req DecideRequest) (Result, error) {
 	return e.mutate(ctx, op, req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
-		tc, decided, err := e.openTask(ctx, req.Actor, req.TaskID)
+		tc, decided, err := e.openTask(ctx, req.Actor, req.TaskID, holderOnly)
 		if err != nil || decided != nil {
 			return nil, orZero(decided), err
 		}
@@ -91,7 +91,7 @@ func (e *Engine) decide(ctx context.Context, op string, status TaskStatus, req D
 // them) it resubmits the instance unchanged; see Resubmit to change it.
 func (e *Engine) Complete(ctx context.Context, req CompleteRequest) (Result, error) {
 	return e.mutate(ctx, "complete", req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
-		tc, decided, err := e.openTask(ctx, req.Actor, req.TaskID)
+		tc, decided, err := e.openTask(ctx, req.Actor, req.TaskID, holderOnly)
 		if err != nil || decided != nil {
 			return nil, orZero(decided), err
 		}

@@ -52,7 +52,7 @@ type InstanceRequest struct {
 // decision (AlreadyDecided) instead of failing.
 func (e *Engine) Return(ctx context.Context, req ReturnRequest) (Result, error) {
 	return e.mutate(ctx, "return", req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
-		tc, decided, err := e.openTask(ctx, req.Actor, req.TaskID)
+		tc, decided, err := e.openTask(ctx, req.Actor, req.TaskID, holderOnly)
 		if err != nil || decided != nil {
 			return nil, orZero(decided), err
 		}

@@ -24,11 +24,26 @@ type taskCtx struct {
 	step *Step
 }
 
+// access says who may act on a task besides its assignee and their proxy.
+type access int
+
+const (
+	// holderOnly: the assignee or their proxy, nobody else — decisions are
+	// personal: an administrator does not approve for someone.
+	holderOnly access = iota
+	// holderOrAdmin: also a holder of the engine's admin role, for the
+	// operations an operator does to keep work moving (转交 a task whose
+	// holder is away, handle an alert nobody answers). The audit names the
+	// administrator as the actor, on behalf of the holder.
+	holderOrAdmin
+)
+
 // openTask loads task id for an operation by actor. The actor must be the
-// task's assignee or their proxy. A task decided before is answered with
-// its decision (decided != nil); a task waiting for its turn or for its
-// delegate is ErrTaskNotOpen.
-func (e *Engine) openTask(ctx context.Context, actor, id string) (tc *taskCtx, decided *Result, err error) {
+// task's assignee or their proxy (or, with holderOrAdmin, an
+// administrator). A task decided before is answered with its decision
+// (decided != nil); a task waiting for its turn or for its delegate is
+// ErrTaskNotOpen.
+func (e *Engine) openTask(ctx context.Context, actor, id string, who access) (tc *taskCtx, decided *Result, err error) {
 	// A task decided since the card was shown is answered with its
 	// decision, which says more than that the card is out of date.
 	r, err := e.loadForTask(unseen(ctx), id, actor)
@@ -53,7 +68,17 @@ func (e *Engine) openTask(ctx context.Context, actor, id string) (tc *taskCtx, d
 		t.Kind = string(step.Type)
 	}
 	if err := r.authorize(t.Assignee); err != nil {
-		return nil, nil, err
+		if who != holderOrAdmin {
+			return nil, nil, err
+		}
+		admin, aerr := r.isAdmin(r.actor)
+		if aerr != nil {
+			return nil, nil, aerr
+		}
+		if !admin {
+			return nil, nil, err
+		}
+		r.onBehalfOf = t.Assignee
 	}
 	if t.Status == TaskWaiting {
 		return nil, nil, fmt.Errorf("task %s: %w", id, ErrTaskNotOpen)

@@ -86,9 +86,9 @@ func must(n int64, err error) int {
 	return int(n)
 }
 
-// TestTaskActions: an operator acting as the holder's proxy... the engine
-// decides: reassigning another's task is refused in plain words, urging
-// as an administrator works.
+// TestTaskActions: the operator acts as an administrator (u_shen), whom the
+// engine lets reassign anyone's open task; a reassignment it refuses (to
+// someone deciding the same step) is said in plain words; urging works.
 func TestTaskActions(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -98,10 +98,16 @@ func TestTaskActions(t *testing.T) {
 	require.NotEmpty(t, tasks)
 	br := b.visitor()
 	token := br.login()
-	p := br.post("/console/tasks/"+tasks[0].ID+"/transfer", url.Values{"csrf": {token}, "to": {"u_zhao"}})
+	p := br.post("/console/tasks/"+tasks[0].ID+"/transfer", url.Values{"csrf": {token}, "to": {tasks[1].Assignee}})
 	require.Equal(t, http.StatusSeeOther, p.status)
-	require.Contains(t, br.get("/console/tasks").body, "你不是这个任务的处理人")
-	p = br.post("/console/tasks/"+tasks[0].ID+"/urge", url.Values{"csrf": {token}, "instance": {id}})
+	require.Contains(t, br.get("/console/tasks").body, "选择的对象无效")
+	p = br.post("/console/tasks/"+tasks[0].ID+"/transfer", url.Values{"csrf": {token}, "to": {"u_wei"}})
+	require.Equal(t, http.StatusSeeOther, p.status)
+	page := br.get("/console/tasks").body
+	require.Contains(t, page, "已转交")
+	require.Contains(t, page, "卫采购主管 (u_wei)</td>")
+	require.NotContains(t, page, `data-task="`+tasks[0].ID+`"`, "the old task is closed")
+	p = br.post("/console/tasks/"+tasks[1].ID+"/urge", url.Values{"csrf": {token}, "instance": {id}})
 	require.Equal(t, http.StatusSeeOther, p.status)
 	require.Contains(t, br.get("/console/tasks").body, "已催办")
 }
