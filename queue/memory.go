@@ -165,10 +165,25 @@ func (m *Memory) DeadLetters(ctx context.Context, topic string, limit int) ([]De
 // Replay moves the newest dead letter with the given message id back to the
 // topic as a first attempt.
 func (m *Memory) Replay(ctx context.Context, topic, id string) error {
-	if err := m.check(ctx, "replay", topic); err != nil {
+	return m.takeDead(ctx, "replay", topic, id, func(t *memTopic, msg Message) {
+		msg.Attempt = 1
+		t.enqueue(&memEntry{msg: msg})
+		t.wake(1)
+	})
+}
+
+// Discard deletes the newest dead letter with the given message id.
+func (m *Memory) Discard(ctx context.Context, topic, id string) error {
+	return m.takeDead(ctx, "discard", topic, id, nil)
+}
+
+// takeDead removes the newest dead letter with the given message id and,
+// under the topic's lock, hands its message to then (nil: dropped).
+func (m *Memory) takeDead(ctx context.Context, op, topic, id string, then func(t *memTopic, msg Message)) error {
+	if err := m.check(ctx, op, topic); err != nil {
 		return err
 	}
-	notFound := fmt.Errorf("queue: replay %s/%s: %w", topic, id, ErrNotFound)
+	notFound := fmt.Errorf("queue: %s %s/%s: %w", op, topic, id, ErrNotFound)
 	t := m.lookup(topic)
 	if t == nil {
 		return notFound
@@ -180,32 +195,11 @@ func (m *Memory) Replay(ctx context.Context, topic, id string) error {
 			continue
 		}
 		msg := t.dead[i].Message
-		msg.Attempt = 1
-		t.dead = append(t.dead[:i], t.dead[i+1:]...)
-		t.enqueue(&memEntry{msg: msg})
-		t.wake(1)
-		return nil
-	}
-	return notFound
-}
-
-// Discard deletes the newest dead letter with the given message id.
-func (m *Memory) Discard(ctx context.Context, topic, id string) error {
-	if err := m.check(ctx, "discard", topic); err != nil {
-		return err
-	}
-	notFound := fmt.Errorf("queue: discard %s/%s: %w", topic, id, ErrNotFound)
-	t := m.lookup(topic)
-	if t == nil {
-		return notFound
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for i := len(t.dead) - 1; i >= 0; i-- {
-		if t.dead[i].Message.ID == id {
-			t.dead = slices.Delete(t.dead, i, i+1)
-			return nil
+		t.dead = slices.Delete(t.dead, i, i+1)
+		if then != nil {
+			then(t, msg)
 		}
+		return nil
 	}
 	return notFound
 }
