@@ -3,8 +3,8 @@
 // sends per platform), the flow definitions with their diagrams and
 // versions side by side, the instances with the timeline of each and the
 // cards sent about it, the open tasks (reassign, urge), the alerts
-// (acknowledge, resolve, snooze), the dead letters (inspect, replay) and
-// the org directory.
+// (acknowledge, resolve, snooze), the dead letters (inspect, replay,
+// discard) and the org directory.
 //
 // Pages are rendered on the server (html/template, assets embedded from
 // web/console); every form POSTs and redirects (PRG), so it works without
@@ -162,8 +162,7 @@ func (c *Console) Routes(r chi.Router) {
 			// is named in the query or the form, not the path.
 			r.Get("/deadletters/view", c.deadLetter)
 			r.Post("/deadletters/replay", c.replay)
-			// The discard button (queue.Queue.Discard, being added) is
-			// wired here: r.Post("/deadletters/discard", c.discard).
+			r.Post("/deadletters/discard", c.discard)
 			r.Get("/org", c.org)
 		})
 	})

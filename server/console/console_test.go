@@ -187,3 +187,41 @@ func (b *bundle) startOrder(amount string) string {
 	require.NoError(b.t, err)
 	return res.InstanceID
 }
+
+// TestDiscard: a discarded dead letter is gone for good, with a message;
+// discarding it again says it is gone.
+func TestDiscard(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	deadLetter(t, b.queue, flows.NotifyTopic, "i1/v1/task_assigned/u_zhao", `{}`)
+	br := b.visitor()
+	token := br.login()
+	view := br.get("/console/deadletters/view?topic=notify&id=i1%2Fv1%2Ftask_assigned%2Fu_zhao")
+	require.Contains(t, view.body, `action="/console/deadletters/discard"`)
+	require.Contains(t, view.body, "确认丢弃")
+	form := url.Values{"csrf": {token}, "topic": {"notify"}, "id": {"i1/v1/task_assigned/u_zhao"}}
+	tests := []struct {
+		name  string
+		flash string
+	}{
+		{name: "discard", flash: `<p class="flash flash-ok" role="status">已丢弃</p>`},
+		{name: "again", flash: `<p class="flash flash-error" role="status">这条死信已不存在（可能已被重新投递或丢弃）</p>`},
+	}
+	for _, tt := range tests {
+		p := br.post("/console/deadletters/discard", form)
+		require.Equal(t, http.StatusSeeOther, p.status, tt.name)
+		require.Equal(t, "/console/deadletters", p.location, tt.name)
+		p = br.get("/console/deadletters")
+		require.Contains(t, p.body, tt.flash, tt.name)
+		require.Contains(t, p.body, `id="no-deadletters"`, tt.name)
+	}
+	dls, err := b.queue.DeadLetters(t.Context(), flows.NotifyTopic, 10)
+	require.NoError(t, err)
+	require.Empty(t, dls)
+	require.Zero(t, must(b.queue.Depth(t.Context(), flows.NotifyTopic)), "discarding delivers nothing")
+
+	p := br.post("/console/deadletters/discard", url.Values{"topic": {"notify"}, "id": {"x"}})
+	require.Equal(t, http.StatusForbidden, p.status, "no CSRF token")
+	p = br.post("/console/deadletters/discard", url.Values{"csrf": {token}, "topic": {"nope"}, "id": {"x"}})
+	require.Equal(t, http.StatusNotFound, p.status, "a topic without dead letters")
+}
