@@ -4,7 +4,8 @@
 // versions side by side, the instances with the timeline of each and the
 // cards sent about it, the open tasks (reassign, urge), the alerts
 // (acknowledge, resolve, snooze), the dead letters (inspect, replay,
-// discard) and the org directory.
+// discard), the org directory, the approval analytics (审批效率) and
+// what is kept for how long.
 //
 // Pages are rendered on the server (html/template, assets embedded from
 // web/console); every form POSTs and redirects (PRG), so it works without
@@ -84,6 +85,9 @@ type Deps struct {
 	Topics []string
 	// Sends reads the chat sends counted by this process; nil shows none.
 	Sends func() []bot.SendCount
+	// Retentions say what is kept and for how long, for the retention
+	// page; none shows an empty page.
+	Retentions []Retention
 	// SimURL, when set, links the chat simulator from the navigation.
 	SimURL string
 	Logger *slog.Logger
@@ -164,6 +168,8 @@ func (c *Console) Routes(r chi.Router) {
 			r.Post("/deadletters/replay", c.replay)
 			r.Post("/deadletters/discard", c.discard)
 			r.Get("/org", c.org)
+			r.Get("/analytics", c.analytics)
+			r.Get("/retention", c.retention)
 		})
 	})
 }

@@ -62,14 +62,34 @@ type bundle struct {
 func setup(t *testing.T) *bundle { return setupWith(t, func(*console.Config) {}) }
 
 // setupWith is setup with the console's configuration changed by edit.
-func setupWith(t *testing.T, edit func(*console.Config)) *bundle {
+func setupWith(t *testing.T, edit func(*console.Config)) *bundle { return build(t, edit, time.Time{}) }
+
+// setupAt is setup with the engine and the console on one clock set to
+// start, which only the test moves.
+func setupAt(t *testing.T, start time.Time) *bundle { return build(t, func(*console.Config) {}, start) }
+
+// retentions are what the test console says is kept.
+var retentions = []console.Retention{
+	{Table: "outbox", Key: "outbox.retention", For: 7 * 24 * time.Hour, What: "已发出的通知消息", WhatEn: "sent notification messages"},
+	{Table: "instances", Key: "store.instance_retention", For: 36 * time.Hour, What: "已结束的流程实例", WhatEn: "finished instances"},
+	{What: "订单、库存变动和 KPI 数据", WhatEn: "orders, stock movements and KPI figures"},
+}
+
+// build is setupWith on the engine's own clock when start is zero, else
+// with the engine on the test's clock from start.
+func build(t *testing.T, edit func(*console.Config), start time.Time) *bundle {
 	t.Helper()
-	store, engine := exampletest.World(t)
+	clk := &clock{t: time.Now()}
+	var opts []flows.Option
+	if !start.IsZero() {
+		clk.t = start
+		opts = append(opts, flows.WithClock(clk.now))
+	}
+	store, engine := exampletest.World(t, opts...)
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	require.NoError(t, err)
 	q := queue.NewMemory(queue.MemoryOptions{})
 	t.Cleanup(func() { require.NoError(t, q.Close()) })
-	clk := &clock{t: time.Now()}
 	sends := bot.NewSends(nil)
 	cfg := console.Config{
 		Users:         []config.ConsoleUser{{Name: "ops", PasswordHash: config.Secret(hash), ActsAs: "u_shen"}},
@@ -80,7 +100,7 @@ func setupWith(t *testing.T, edit func(*console.Config)) *bundle {
 	}
 	edit(&cfg)
 	c, err := console.New(cfg, console.Deps{Engine: engine, Store: store, Cards: store, Queue: q, Topics: []string{flows.NotifyTopic},
-		Sends: sends.Totals, Now: clk.now})
+		Sends: sends.Totals, Retentions: retentions, Now: clk.now})
 	require.NoError(t, err)
 	r := chi.NewRouter()
 	c.Routes(r)
@@ -224,4 +244,32 @@ func TestDiscard(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, p.status, "no CSRF token")
 	p = br.post("/console/deadletters/discard", url.Values{"csrf": {token}, "topic": {"nope"}, "id": {"x"}})
 	require.Equal(t, http.StatusNotFound, p.status, "a topic without dead letters")
+}
+
+// TestRetentionPage: what is kept and for how long, in the reader's
+// language, with 0 as kept for ever.
+func TestRetentionPage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.visitor()
+	br.login()
+	tests := []struct {
+		name string
+		lang string
+		want []string
+	}{
+		{name: "zh", lang: "zh-CN", want: []string{`<tr data-table="outbox">`, "已发出的通知消息", `data-k="for">7天</td>`,
+			`data-k="for">1天12小时</td>`, `data-k="for">永久保留</td>`, "<code>store.instance_retention</code>"}},
+		{name: "en", lang: "en", want: []string{"sent notification messages", `data-k="for">7d</td>`, `data-k="for">1d 12h</td>`,
+			`data-k="for">Kept for ever</td>`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := br.do(http.MethodGet, "/console/retention", nil, "Cookie", "cf_console_lang="+tt.lang)
+			require.Equal(t, http.StatusOK, p.status, p.body)
+			for _, w := range tt.want {
+				require.Contains(t, p.body, w)
+			}
+		})
+	}
 }
