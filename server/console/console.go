@@ -53,6 +53,14 @@ type InstanceCounter interface {
 	CountInstances(ctx context.Context) (map[flows.InstanceStatus]int64, error)
 }
 
+// OverdueReader counts the open tasks past their due time at now and
+// lists the first limit of them, the longest overdue first; a Store that
+// is one gives the dashboard an exact count without reading every open
+// task (both stores are).
+type OverdueReader interface {
+	OverdueTasks(ctx context.Context, now time.Time, limit int) (int64, []flows.Task, error)
+}
+
 // CardReader lists the cards sent about an instance: bot.Store is one.
 type CardReader interface {
 	InstanceCards(ctx context.Context, instanceID string) ([]bot.CardMessage, error)

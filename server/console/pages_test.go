@@ -108,8 +108,8 @@ func TestTaskActions(t *testing.T) {
 	require.Contains(t, br.get("/console/tasks").body, "已催办")
 }
 
-// plainStore hides the store's InstanceCounter: the dashboard counts by
-// listing.
+// plainStore hides the store's InstanceCounter and OverdueReader: the
+// dashboard counts by listing.
 type plainStore struct{ console.Store }
 
 func TestDashboardCountsWithoutACounter(t *testing.T) {
