@@ -102,10 +102,13 @@ func (c *Console) analytics(w http.ResponseWriter, r *http.Request) {
 }
 
 // period reads the chosen period: the last 7, 30 or 90 days up to now, or
-// whole days from–to in zone. ok is false for a custom period that is not
+// whole days from–to in zone (also when dates come without a period). ok is false for a custom period that is not
 // one of at most maxCustomDays days.
 func (c *Console) period(d *analyticsData, zone *time.Location) (from, to time.Time, ok bool) {
 	now := c.now()
+	if d.Period == "" && (d.From != "" || d.To != "") {
+		d.Period = "custom" // dates typed without choosing the period
+	}
 	if d.Period != "custom" {
 		days, err := strconv.Atoi(d.Period)
 		if err != nil || !validPeriod(days) {
