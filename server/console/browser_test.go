@@ -19,11 +19,14 @@ import (
 
 const order = "订单履约 · TM-1001"
 
-// startOrder files 陈's order of ¥6,800 over the API and returns the
-// instance id.
-func startOrderAPI(t *testing.T, base string) string {
+// startOrderAPI files 陈's order TM-1001 of ¥6,800 over the API and
+// returns the instance id.
+func startOrderAPI(t *testing.T, base string) string { return startOrderNo(t, base, "TM-1001") }
+
+// startOrderNo is startOrderAPI for the order numbered no.
+func startOrderNo(t *testing.T, base, no string) string {
 	t.Helper()
-	body := `{"flow_id":"order_fulfilment","applicant":"u_chen","form":{"order_no":"TM-1001","platform":"tmall","amount":"6800.00","items":[{"sku":"SKU-1","qty":2,"price":"3400.00"}]}}`
+	body := `{"flow_id":"order_fulfilment","applicant":"u_chen","form":{"order_no":"` + no + `","platform":"tmall","amount":"6800.00","items":[{"sku":"SKU-1","qty":2,"price":"3400.00"}]}}`
 	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/instances", bytes.NewBufferString(body))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+apiToken)
@@ -44,7 +47,8 @@ func startOrderAPI(t *testing.T, base string) string {
 // TestBrowserConsole walks the console in headless Chromium against the
 // app as cardflow demo runs it: log in, see the dashboard, open an
 // instance and its timeline, approve its task in the simulator and see
-// the instance advance in the console, replay a dead letter, switch to
+// the instance advance in the console, replay a dead letter, discard
+// another, read the approval analytics and the retention page, switch to
 // English; every page is checked for labels and alt text and leaves a
 // screenshot.
 func TestBrowserConsole(t *testing.T) {
@@ -53,10 +57,14 @@ func TestBrowserConsole(t *testing.T) {
 	base, ready := startApp(t)
 	simP := ready.Platforms[sim.Name].(*sim.Platform)
 	// 赵's first card fails for good: it becomes the dead letter to replay.
-	var failed atomic.Bool
+	// Once armed, the next card to 钱 fails too: the one to discard.
+	var failed, armed atomic.Bool
 	simP.FailWith(func(c sim.Call) error {
 		if c.To.UserID == "u_zhao" && failed.CompareAndSwap(false, true) {
 			return queue.Permanent(errors.New("sim: user u_zhao is not reachable"))
+		}
+		if c.To.UserID == "u_qian" && armed.CompareAndSwap(true, false) {
+			return queue.Permanent(errors.New("sim: user u_qian is not reachable"))
 		}
 		return nil
 	})
@@ -148,6 +156,39 @@ func TestBrowserConsole(t *testing.T) {
 	con.goTo(base + "/console/")
 	require.Equal(t, "1", con.text(`#sends tr[data-platform="sim"] td:nth-child(3)`), "the failed send is counted")
 
+	// A second order's card to 钱 fails for good; discard it.
+	armed.Store(true)
+	startOrderNo(t, base, "TM-1002")
+	require.NoError(t, simP.Wait(t.Context(), func() bool { return !armed.Load() }))
+	deadline = time.Now().Add(browserWait)
+	for {
+		con.goTo(base + "/console/deadletters")
+		if eval[bool](con, `document.querySelector('#deadletters tr[data-id]') !== null`) || time.Now().After(deadline) {
+			break
+		}
+	}
+	require.Contains(t, con.text(`#deadletters td[data-label="最后错误"]`), "u_qian is not reachable")
+	con.click(`#deadletters tr[data-id] details.confirm summary`)
+	require.Contains(t, con.text(`#deadletters tr[data-id] details.confirm[open] p`), "永久删除")
+	con.accessible("deadletters discard")
+	con.shot("console-14-deadletter-discard")
+	con.follow(`#deadletters tr[data-id] details.confirm button`)
+	require.Equal(t, "已丢弃", con.text(`.flash`))
+	con.text(`#no-deadletters`)
+
+	// The approval analytics: 钱's decision on TM-1001, TM-1002 waiting.
+	con.goTo(base + "/console/analytics")
+	require.Equal(t, "2", con.text(`.an-flow[data-flow="order_fulfilment"] .an-instances td[data-k="started"]`))
+	require.Equal(t, "1", con.text(`.an-flow[data-flow="order_fulfilment"] .an-steps tr[data-name="财务确认"] td[data-k="decided"]`))
+	require.Contains(t, eval[string](con, `document.querySelector('.an-flow[data-flow="order_fulfilment"] svg[role=img]').getAttribute('aria-label')`),
+		"财务确认 中位数")
+	con.accessible("analytics")
+	con.shot("console-analytics")
+	con.goTo(base + "/console/retention")
+	require.Equal(t, "永久保留", con.text(`#retention tr:last-child td[data-k="for"]`))
+	con.accessible("retention")
+	con.shot("console-retention")
+
 	// Switch to English.
 	con.goTo(base + "/console/instances/" + id)
 	con.follow(`#lang`)
@@ -188,4 +229,8 @@ func TestBrowserConsolePhone(t *testing.T) {
 	ph.text(`#tasks`)
 	require.LessOrEqual(t, eval[int](ph, `document.documentElement.scrollWidth`), 390)
 	ph.shot("console-phone-04-tasks")
+	ph.goTo(base + "/console/analytics")
+	ph.text(`.an-flow[data-flow="order_fulfilment"] .an-instances`)
+	require.LessOrEqual(t, eval[int](ph, `document.documentElement.scrollWidth`), 390, "charts scroll within themselves")
+	ph.shot("console-phone-05-analytics")
 }

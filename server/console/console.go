@@ -3,8 +3,9 @@
 // sends per platform), the flow definitions with their diagrams and
 // versions side by side, the instances with the timeline of each and the
 // cards sent about it, the open tasks (reassign, urge), the alerts
-// (acknowledge, resolve, snooze), the dead letters (inspect, replay) and
-// the org directory.
+// (acknowledge, resolve, snooze), the dead letters (inspect, replay,
+// discard), the org directory, the approval analytics (审批效率) and
+// what is kept for how long.
 //
 // Pages are rendered on the server (html/template, assets embedded from
 // web/console); every form POSTs and redirects (PRG), so it works without
@@ -52,6 +53,14 @@ type InstanceCounter interface {
 	CountInstances(ctx context.Context) (map[flows.InstanceStatus]int64, error)
 }
 
+// OverdueReader counts the open tasks past their due time at now and
+// lists the first limit of them, the longest overdue first; a Store that
+// is one gives the dashboard an exact count without reading every open
+// task (both stores are).
+type OverdueReader interface {
+	OverdueTasks(ctx context.Context, now time.Time, limit int) (int64, []flows.Task, error)
+}
+
 // CardReader lists the cards sent about an instance: bot.Store is one.
 type CardReader interface {
 	InstanceCards(ctx context.Context, instanceID string) ([]bot.CardMessage, error)
@@ -84,6 +93,9 @@ type Deps struct {
 	Topics []string
 	// Sends reads the chat sends counted by this process; nil shows none.
 	Sends func() []bot.SendCount
+	// Retentions say what is kept and for how long, for the retention
+	// page; none shows an empty page.
+	Retentions []Retention
 	// SimURL, when set, links the chat simulator from the navigation.
 	SimURL string
 	Logger *slog.Logger
@@ -162,9 +174,10 @@ func (c *Console) Routes(r chi.Router) {
 			// is named in the query or the form, not the path.
 			r.Get("/deadletters/view", c.deadLetter)
 			r.Post("/deadletters/replay", c.replay)
-			// The discard button (queue.Queue.Discard, being added) is
-			// wired here: r.Post("/deadletters/discard", c.discard).
+			r.Post("/deadletters/discard", c.discard)
 			r.Get("/org", c.org)
+			r.Get("/analytics", c.analytics)
+			r.Get("/retention", c.retention)
 		})
 	})
 }

@@ -62,14 +62,34 @@ type bundle struct {
 func setup(t *testing.T) *bundle { return setupWith(t, func(*console.Config) {}) }
 
 // setupWith is setup with the console's configuration changed by edit.
-func setupWith(t *testing.T, edit func(*console.Config)) *bundle {
+func setupWith(t *testing.T, edit func(*console.Config)) *bundle { return build(t, edit, time.Time{}) }
+
+// setupAt is setup with the engine and the console on one clock set to
+// start, which only the test moves.
+func setupAt(t *testing.T, start time.Time) *bundle { return build(t, func(*console.Config) {}, start) }
+
+// retentions are what the test console says is kept.
+var retentions = []console.Retention{
+	{Table: "outbox", Key: "outbox.retention", For: 7 * 24 * time.Hour, What: "已发出的通知消息", WhatEn: "sent notification messages"},
+	{Table: "instances", Key: "store.instance_retention", For: 36 * time.Hour, What: "已结束的流程实例", WhatEn: "finished instances"},
+	{What: "订单、库存变动和 KPI 数据", WhatEn: "orders, stock movements and KPI figures"},
+}
+
+// build is setupWith on the engine's own clock when start is zero, else
+// with the engine on the test's clock from start.
+func build(t *testing.T, edit func(*console.Config), start time.Time) *bundle {
 	t.Helper()
-	store, engine := exampletest.World(t)
+	clk := &clock{t: time.Now()}
+	var opts []flows.Option
+	if !start.IsZero() {
+		clk.t = start
+		opts = append(opts, flows.WithClock(clk.now))
+	}
+	store, engine := exampletest.World(t, opts...)
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	require.NoError(t, err)
 	q := queue.NewMemory(queue.MemoryOptions{})
 	t.Cleanup(func() { require.NoError(t, q.Close()) })
-	clk := &clock{t: time.Now()}
 	sends := bot.NewSends(nil)
 	cfg := console.Config{
 		Users:         []config.ConsoleUser{{Name: "ops", PasswordHash: config.Secret(hash), ActsAs: "u_shen"}},
@@ -80,7 +100,7 @@ func setupWith(t *testing.T, edit func(*console.Config)) *bundle {
 	}
 	edit(&cfg)
 	c, err := console.New(cfg, console.Deps{Engine: engine, Store: store, Cards: store, Queue: q, Topics: []string{flows.NotifyTopic},
-		Sends: sends.Totals, Now: clk.now})
+		Sends: sends.Totals, Retentions: retentions, Now: clk.now})
 	require.NoError(t, err)
 	r := chi.NewRouter()
 	c.Routes(r)
@@ -186,4 +206,112 @@ func (b *bundle) startOrder(amount string) string {
 			"items": []any{map[string]any{"sku": "SKU-1", "qty": 2, "price": "3400.00"}}}})
 	require.NoError(b.t, err)
 	return res.InstanceID
+}
+
+// TestDiscard: a discarded dead letter is gone for good, with a message;
+// discarding it again says it is gone.
+func TestDiscard(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	deadLetter(t, b.queue, flows.NotifyTopic, "i1/v1/task_assigned/u_zhao", `{}`)
+	br := b.visitor()
+	token := br.login()
+	view := br.get("/console/deadletters/view?topic=notify&id=i1%2Fv1%2Ftask_assigned%2Fu_zhao")
+	require.Contains(t, view.body, `action="/console/deadletters/discard"`)
+	require.Contains(t, view.body, "确认丢弃")
+	form := url.Values{"csrf": {token}, "topic": {"notify"}, "id": {"i1/v1/task_assigned/u_zhao"}}
+	tests := []struct {
+		name  string
+		flash string
+	}{
+		{name: "discard", flash: `<p class="flash flash-ok" role="status">已丢弃</p>`},
+		{name: "again", flash: `<p class="flash flash-error" role="status">这条死信已不存在（可能已被重新投递或丢弃）</p>`},
+	}
+	for _, tt := range tests {
+		p := br.post("/console/deadletters/discard", form)
+		require.Equal(t, http.StatusSeeOther, p.status, tt.name)
+		require.Equal(t, "/console/deadletters", p.location, tt.name)
+		p = br.get("/console/deadletters")
+		require.Contains(t, p.body, tt.flash, tt.name)
+		require.Contains(t, p.body, `id="no-deadletters"`, tt.name)
+	}
+	dls, err := b.queue.DeadLetters(t.Context(), flows.NotifyTopic, 10)
+	require.NoError(t, err)
+	require.Empty(t, dls)
+	require.Zero(t, must(b.queue.Depth(t.Context(), flows.NotifyTopic)), "discarding delivers nothing")
+
+	p := br.post("/console/deadletters/discard", url.Values{"topic": {"notify"}, "id": {"x"}})
+	require.Equal(t, http.StatusForbidden, p.status, "no CSRF token")
+	p = br.post("/console/deadletters/discard", url.Values{"csrf": {token}, "topic": {"nope"}, "id": {"x"}})
+	require.Equal(t, http.StatusNotFound, p.status, "a topic without dead letters")
+}
+
+// TestRetentionPage: what is kept and for how long, in the reader's
+// language, with 0 as kept for ever.
+func TestRetentionPage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.visitor()
+	br.login()
+	tests := []struct {
+		name string
+		lang string
+		want []string
+	}{
+		{name: "zh", lang: "zh-CN", want: []string{`<tr data-table="outbox">`, "已发出的通知消息", `data-k="for">7天</td>`,
+			`data-k="for">1天12小时</td>`, `data-k="for">永久保留</td>`, "<code>store.instance_retention</code>"}},
+		{name: "en", lang: "en", want: []string{"sent notification messages", `data-k="for">7d</td>`, `data-k="for">1d 12h</td>`,
+			`data-k="for">Kept for ever</td>`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := br.do(http.MethodGet, "/console/retention", nil, "Cookie", "cf_console_lang="+tt.lang)
+			require.Equal(t, http.StatusOK, p.status, p.body)
+			for _, w := range tt.want {
+				require.Contains(t, p.body, w)
+			}
+		})
+	}
+}
+
+// TestDashboardOverdue: the dashboard counts the open tasks past their due
+// time and lists them, the longest overdue first, whether the store counts
+// them or the console reads every open task.
+func TestDashboardOverdue(t *testing.T) {
+	t.Parallel()
+	b := setupAt(t, analyticsStart)
+	first := b.startOrder("6800.00")
+	b.clock.add(2 * time.Hour)
+	b.startOrder("3000.00")
+	b.clock.add(90 * time.Minute) // the first order's finance tasks are 90m past their 2h SLA, the second's not yet due
+	c, err := console.New(console.Config{AdminTokens: []config.Secret{adminToken}, AdminActsAs: "u_shen",
+		SessionSecret: []byte("a-session-secret-of-32-bytes-at-least"), SessionTTL: time.Hour},
+		console.Deps{Engine: b.engine, Store: plainStore{b.store}, Now: b.clock.now})
+	require.NoError(t, err)
+	r := chi.NewRouter()
+	c.Routes(r)
+	ts := httptest.NewServer(r)
+	t.Cleanup(ts.Close)
+	plain := *b
+	plain.url = ts.URL
+
+	tests := []struct {
+		name string
+		b    *bundle
+	}{
+		{name: "the store counts", b: b},
+		{name: "the console counts", b: &plain},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			br := tt.b.visitor()
+			p := br.post("/console/login/token", url.Values{"token": {adminToken}})
+			require.Equal(t, http.StatusSeeOther, p.status, p.body)
+			p = br.get("/console/")
+			require.Equal(t, http.StatusOK, p.status, p.body)
+			require.Contains(t, p.body, `<p class="big" id="overdue">3</p>`, "3 finance signers' tasks of the first order")
+			require.Equal(t, 3, strings.Count(p.body, `<li><a href="/console/instances/`+first+`">`))
+			require.Contains(t, p.body, `<span class="overdue">2026-11-02 11:00</span>`)
+		})
+	}
 }

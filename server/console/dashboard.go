@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"cardflow/bot"
@@ -29,7 +30,8 @@ type topicDepth struct {
 
 type dashboardData struct {
 	States        []stateCount
-	Overdue       []flows.Task
+	OverdueCount  int64
+	Overdue       []flows.Task // the first overdueShown, the longest overdue first
 	OverdueCapped bool
 	Backlog       int64
 	Lag           string
@@ -48,17 +50,10 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.States = states
-	open, err := c.d.Store.Tasks(ctx, flows.TaskFilter{Status: flows.TaskOpen, Limit: countCap})
-	if err != nil {
+	now := c.now()
+	if d.OverdueCount, d.Overdue, d.OverdueCapped, err = c.overdue(r, now); err != nil {
 		c.fail(w, r, err)
 		return
-	}
-	d.OverdueCapped = len(open) == countCap
-	now := c.now()
-	for _, t := range open {
-		if !t.DueAt.IsZero() && t.DueAt.Before(now) {
-			d.Overdue = append(d.Overdue, t)
-		}
 	}
 	n, oldest, err := c.d.Store.OutboxBacklog(ctx)
 	if err != nil {
@@ -83,6 +78,31 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 		d.Sends = c.d.Sends()
 	}
 	c.render(w, r, http.StatusOK, "dashboard", "dashboard", d)
+}
+
+// overdueShown is how many overdue tasks the dashboard lists.
+const overdueShown = 5
+
+// overdue counts the open tasks past their due time and returns the first
+// overdueShown of them: at once when the store can, else by listing up to
+// countCap open tasks (capped then says the count may be short).
+func (c *Console) overdue(r *http.Request, now time.Time) (n int64, first []flows.Task, capped bool, err error) {
+	if or, ok := c.d.Store.(OverdueReader); ok {
+		n, first, err = or.OverdueTasks(r.Context(), now, overdueShown)
+		return n, first, false, err
+	}
+	open, err := c.d.Store.Tasks(r.Context(), flows.TaskFilter{Status: flows.TaskOpen, Limit: countCap})
+	if err != nil {
+		return 0, nil, false, err
+	}
+	var all []flows.Task
+	for _, t := range open {
+		if !t.DueAt.IsZero() && t.DueAt.Before(now) {
+			all = append(all, t)
+		}
+	}
+	slices.SortStableFunc(all, func(a, b flows.Task) int { return a.DueAt.Compare(b.DueAt) })
+	return int64(len(all)), all[:min(len(all), overdueShown)], len(open) == countCap, nil
 }
 
 // countStates counts the instances in each status: at once when the store

@@ -99,3 +99,24 @@ func (c *Console) replay(w http.ResponseWriter, r *http.Request) {
 	}
 	c.done(w, r, prefix+"deadletters", "dl.replayed", err)
 }
+
+// discard deletes a dead letter for good (one no replay can fix); the
+// form that posts here is behind a confirm step on both dead-letter pages.
+func (c *Console) discard(w http.ResponseWriter, r *http.Request) {
+	topic, id := r.PostFormValue("topic"), r.PostFormValue("id")
+	if c.d.Queue == nil || !slices.Contains(c.d.Topics, topic) {
+		c.plainError(w, r, http.StatusNotFound, "err.notfound")
+		return
+	}
+	err := c.d.Queue.Discard(r.Context(), topic, id)
+	if errors.Is(err, queue.ErrNotFound) {
+		c.flash(w, r, "error", tr(c.locale(r), "dl.gone"))
+		http.Redirect(w, r, prefix+"deadletters", http.StatusSeeOther)
+		return
+	}
+	if err == nil {
+		se := sessionOf(r.Context())
+		c.log.Info("dead letter discarded", "topic", topic, "id", id, "by", se.Name, "acts_as", se.ActsAs)
+	}
+	c.done(w, r, prefix+"deadletters", "dl.discarded", err)
+}

@@ -42,6 +42,8 @@ func TestEveryPage(t *testing.T) {
 		{name: "dead letters", path: "/console/deadletters", want: `href="/console/deadletters/view?topic=notify&amp;id=i1%2fv1%2ftask_assigned%2fu_zhao"`},
 		{name: "dead letter", path: "/console/deadletters/view?topic=notify&id=i1%2Fv1%2Ftask_assigned%2Fu_zhao", want: "&#34;instance_id&#34;: &#34;inst-1&#34;"},
 		{name: "org", path: "/console/org", want: "沈管理员"},
+		{name: "analytics", path: "/console/analytics", want: `<form method="get" action="/console/analytics"`},
+		{name: "retention", path: "/console/retention", want: "永久保留"},
 	}
 	in, out := b.visitor(), b.visitor()
 	in.login()
@@ -112,8 +114,8 @@ func TestTaskActions(t *testing.T) {
 	require.Contains(t, br.get("/console/tasks").body, "已催办")
 }
 
-// plainStore hides the store's InstanceCounter: the dashboard counts by
-// listing.
+// plainStore hides the store's InstanceCounter and OverdueReader: the
+// dashboard counts by listing.
 type plainStore struct{ console.Store }
 
 func TestDashboardCountsWithoutACounter(t *testing.T) {

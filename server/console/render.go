@@ -26,11 +26,14 @@ type pages struct {
 
 // pageNames are the templates under templates/, each a page.
 var pageNames = []string{"login", "dashboard", "instances", "instance", "tasks", "flows", "flow",
-	"alerts", "deadletters", "deadletter", "org", "error"}
+	"alerts", "deadletters", "deadletter", "org", "analytics", "retention", "error"}
 
 func loadPages() (*pages, error) {
 	p := &pages{set: map[string]*template.Template{}}
-	funcs := template.FuncMap{"add": func(a, b int) int { return a + b }}
+	funcs := template.FuncMap{"add": func(a, b int) int { return a + b },
+		"figs": func(v view, rows []figuresView, kind string) figuresTable {
+			return figuresTable{V: v, Rows: rows, Kind: kind}
+		}}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(web.Files, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {

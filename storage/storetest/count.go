@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -9,11 +10,64 @@ import (
 	"cardflow/server/console"
 )
 
-// The Count group checks console.InstanceCounter, which every flows.Store
-// under test must implement as well: the dashboard's instances by state.
+// The Count group checks console.InstanceCounter and console.OverdueReader,
+// which every flows.Store under test must implement as well: the
+// dashboard's instances by state and its overdue tasks.
 func countTests() []suiteTest {
 	return []suiteTest{
 		storeTest("instances by status", testCountInstances),
+		storeTest("overdue tasks", testOverdueTasks),
+	}
+}
+
+func testOverdueTasks(t *testing.T, s flows.Store) {
+	reader, ok := s.(console.OverdueReader)
+	require.True(t, ok, "%T must implement console.OverdueReader as well", s)
+	ctx := t.Context()
+	n, list, err := reader.OverdueTasks(ctx, At(4*time.Hour), 5)
+	require.NoError(t, err)
+	require.Zero(t, n, "an empty store has no overdue task")
+	require.Empty(t, list)
+
+	task := func(id string, due time.Duration, status flows.TaskStatus) flows.Task {
+		tk := NewTask(id, id+"-t1", "u-bob")
+		tk.DueAt, tk.Status = time.Time{}, status
+		if due > 0 {
+			tk.DueAt = At(due)
+		}
+		if status != flows.TaskOpen {
+			tk.DecidedAt, tk.DecidedBy, tk.Outcome = At(time.Hour), "u-bob", "approve"
+		}
+		return tk
+	}
+	for _, tk := range []flows.Task{
+		task("i-1", time.Hour, flows.TaskOpen),          // overdue 3h
+		task("i-2", 3*time.Hour, flows.TaskOpen),        // overdue 1h
+		task("i-3", 30*time.Minute, flows.TaskApproved), // decided: not open
+		task("i-4", 0, flows.TaskOpen),                  // no due time
+		task("i-5", 5*time.Hour, flows.TaskOpen),        // not due yet
+		task("i-6", 4*time.Hour, flows.TaskOpen),        // due right now: not past it
+	} {
+		MustApply(t, s, StartChange(NewInstance(tk.InstanceID), tk))
+	}
+	tests := []struct {
+		name  string
+		limit int
+		want  []string
+	}{
+		{name: "all", limit: 5, want: []string{"i-1-t1", "i-2-t1"}},
+		{name: "the longest overdue", limit: 1, want: []string{"i-1-t1"}},
+		{name: "count only", limit: 0, want: nil},
+	}
+	for _, tt := range tests {
+		n, list, err := reader.OverdueTasks(ctx, At(4*time.Hour), tt.limit)
+		require.NoError(t, err, tt.name)
+		require.Equal(t, int64(2), n, tt.name)
+		var ids []string
+		for _, tk := range list {
+			ids = append(ids, tk.ID)
+		}
+		require.Equal(t, tt.want, ids, tt.name)
 	}
 }
 
