@@ -93,6 +93,6 @@ for round in $(seq 1 "$rounds"); do
 		IFS='|' read -r pkg name benchtime <<<"$t"
 		[[ $name =~ $only ]] || continue
 		(cd "$root/$pkg" && "$work/$(basename "$pkg").test" -test.run '^$' -test.bench "^Benchmark${name}\$" \
-			-test.benchtime "$benchtime" -test.count 1) 2>&1 | grep -E '^Benchmark|FAIL|panic' || true
+			-test.benchtime "$benchtime" -test.count 1) 2>&1 | grep -E '^Benchmark|ns/op|FAIL|panic' || true
 	done
 done
