@@ -41,6 +41,9 @@ func sessionOf(ctx context.Context) session {
 func (c *Console) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		se, err := c.ses.read(r)
+		if err == nil && !c.stillValid(se) {
+			err = errBadSession
+		}
 		if err != nil {
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, prefix+"login", http.StatusSeeOther)
@@ -58,6 +61,35 @@ func (c *Console) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, se)))
 	})
+}
+
+// tokenSession is the name of a session logged in with an admin token.
+// It holds a character no configured user name may, so that no user's
+// session passes for a token's.
+const tokenSession = "admin token"
+
+// stillValid reports whether the credential a session logged in with is
+// still configured, for the same identity: a user with that password
+// hash acting as the same org user, or that admin token.
+func (c *Console) stillValid(se session) bool {
+	if se.Name == tokenSession {
+		if !c.tokensLogIn() || se.ActsAs != c.cfg.AdminActsAs {
+			return false
+		}
+		for _, t := range c.cfg.AdminTokens {
+			if subtle.ConstantTimeCompare([]byte(c.ses.credOf(t.Reveal())), []byte(se.Cred)) == 1 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, u := range c.cfg.Users {
+		if u.Name == se.Name {
+			return u.ActsAs == se.ActsAs &&
+				subtle.ConstantTimeCompare([]byte(c.ses.credOf(u.PasswordHash.Reveal())), []byte(se.Cred)) == 1
+		}
+	}
+	return false
 }
 
 // loginData is what the log-in page shows.
@@ -106,7 +138,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	c.limit.clear(userKey)
 	u := c.cfg.Users[user]
-	c.ses.issue(w, r, u.Name, u.ActsAs, u.Locale)
+	c.ses.issue(w, r, u.Name, u.ActsAs, u.Locale, u.PasswordHash.Reveal())
 	c.log.Info("console log-in", "user", u.Name, "acts_as", u.ActsAs)
 	http.Redirect(w, r, prefix, http.StatusSeeOther)
 }
@@ -133,7 +165,7 @@ func (c *Console) loginToken(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusUnauthorized, "login", "", data)
 		return
 	}
-	c.ses.issue(w, r, "admin-token", c.cfg.AdminActsAs, "")
+	c.ses.issue(w, r, tokenSession, c.cfg.AdminActsAs, "", c.cfg.AdminTokens[found].Reveal())
 	c.log.Info("console log-in with an admin token", "token", found, "acts_as", c.cfg.AdminActsAs)
 	http.Redirect(w, r, prefix, http.StatusSeeOther)
 }

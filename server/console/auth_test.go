@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"cardflow/config"
 	"cardflow/server/console"
 )
 
@@ -205,4 +206,54 @@ func TestSecureCookies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSessionEndsWithItsCredential: a session is good on every instance
+// with the same session secret only while the credential it logged in
+// with is configured there for the same identity: a changed password, a
+// removed user, a moved acts_as or a revoked admin token ends it.
+func TestSessionEndsWithItsCredential(t *testing.T) {
+	t.Parallel()
+	cookieOf := func(t *testing.T, p page) string {
+		t.Helper()
+		for _, c := range p.header.Values("Set-Cookie") {
+			if v, ok := strings.CutPrefix(c, "cf_console_session="); ok {
+				return "cf_console_session=" + strings.SplitN(v, ";", 2)[0]
+			}
+		}
+		t.Fatalf("no session cookie in %v", p.header)
+		return ""
+	}
+	a := setup(t)
+	user := cookieOf(t, a.visitor().post("/console/login", url.Values{"name": {"ops"}, "password": {password}}))
+	token := cookieOf(t, a.visitor().post("/console/login/token", url.Values{"token": {adminToken}}))
+	tests := []struct {
+		name   string
+		edit   func(*console.Config)
+		cookie string
+		good   bool
+	}{
+		{name: "the same admin token elsewhere", edit: func(*console.Config) {}, cookie: token, good: true},
+		{name: "a new password hash", edit: func(*console.Config) {}, cookie: user},
+		{name: "the user removed", edit: func(c *console.Config) { c.Users = nil }, cookie: user},
+		{name: "the admin token revoked", edit: func(c *console.Config) {
+			c.AdminTokens = []config.Secret{"another-admin-token-0123456789"}
+		}, cookie: token},
+		{name: "token log-in acting as someone else now", edit: func(c *console.Config) { c.AdminActsAs = "u_zhou" }, cookie: token},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupWith(t, tt.edit) // same session secret; each build hashes the password anew
+			p := b.visitor().do(http.MethodGet, "/console/", nil, "Cookie", tt.cookie)
+			if tt.good {
+				require.Equal(t, http.StatusOK, p.status)
+				return
+			}
+			require.Equal(t, http.StatusSeeOther, p.status)
+			require.Equal(t, "/console/login", p.location)
+		})
+	}
+	require.Equal(t, http.StatusOK, a.visitor().do(http.MethodGet, "/console/", nil, "Cookie", user).status,
+		"where the credential stands, the session does")
 }

@@ -30,6 +30,11 @@ type session struct {
 	ActsAs  string `json:"a"`
 	Locale  string `json:"l,omitempty"`
 	Expires int64  `json:"e"`
+	// Cred names the credential the log-in used (a MAC of the user's
+	// password hash, or of the admin token), so that a session ends when
+	// that credential leaves the configuration: a changed password, a
+	// removed user or a revoked token takes effect at the next restart.
+	Cred string `json:"c"`
 }
 
 // sessions signs and checks session cookies.
@@ -50,10 +55,17 @@ func (s *sessions) mac(purpose string, data []byte) []byte {
 	return m.Sum(nil)
 }
 
-// issue sets the cookie of a new session.
-func (s *sessions) issue(w http.ResponseWriter, r *http.Request, name, actsAs, locale string) session {
+// credOf names a credential (a password hash, a token) without showing
+// it: a session carries this, never the credential.
+func (s *sessions) credOf(secret string) string {
+	return base64.RawURLEncoding.EncodeToString(s.mac("credential", []byte(secret))[:16])
+}
+
+// issue sets the cookie of a new session, logged in with the credential
+// secret.
+func (s *sessions) issue(w http.ResponseWriter, r *http.Request, name, actsAs, locale, secret string) session {
 	se := session{ID: rand.Text(), Name: name, ActsAs: actsAs, Locale: locale,
-		Expires: s.now().Add(s.ttl).Unix()}
+		Expires: s.now().Add(s.ttl).Unix(), Cred: s.credOf(secret)}
 	body, _ := json.Marshal(se) // a struct of strings and an int always marshals
 	enc := base64.RawURLEncoding
 	value := enc.EncodeToString(body) + "." + enc.EncodeToString(s.mac("session", body))
