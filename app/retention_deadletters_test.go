@@ -21,7 +21,7 @@ import (
 
 // TestPruneLoopPrunesDeadLetters: the loop NewPruneLoop builds deletes the
 // dead letters of the app's topics that died longer ago than
-// queue.dead_letter_retention, across topics and batches, and keeps the
+// queue.dead_letter_retention, in both topics, and keeps the
 // younger ones; with the retention 0 it leaves them all to the cap.
 func TestPruneLoopPrunesDeadLetters(t *testing.T) {
 	t.Parallel()
@@ -54,9 +54,8 @@ func TestPruneLoopPrunesDeadLetters(t *testing.T) {
 
 			cfg := config.Default()
 			cfg.Queue.DeadLetterRetention = tc.retention
-			// A batch of 1 makes the pass cross topics and batches.
 			loop, err := app.NewPruneLoop(cfg, openSQLite(t), "sqlite", q, outbox.PruneOptions{
-				Holder: "test", BatchSize: 1, Now: func() time.Time { return now }})
+				Holder: "test", Now: func() time.Time { return now }})
 			require.NoError(t, err)
 			res, err := loop.Prune(t.Context())
 			require.NoError(t, err)
