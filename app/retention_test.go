@@ -11,6 +11,7 @@ import (
 	"cardflow/app"
 	"cardflow/config"
 	"cardflow/outbox"
+	"cardflow/queue"
 	"cardflow/storage/sqlite"
 )
 
@@ -24,13 +25,14 @@ func TestRetentions(t *testing.T) {
 	}{
 		{name: "defaults", configure: func(*config.Config) {},
 			want: map[string]time.Duration{"outbox": 7 * day, "idempotency": 7 * day, "bot_events": 7 * day,
-				"bot_cards": 30 * day, "instances": 365 * day}},
+				"bot_cards": 30 * day, "instances": 365 * day, "dead_letters": 30 * day}},
 		{name: "instances and cards kept for ever", configure: func(c *config.Config) {
 			c.Outbox.Retention = 3 * day
 			c.Store.IdempotencyRetention = 2 * day
 			c.Store.InstanceRetention, c.Store.CardRetention = 0, 0
+			c.Queue.DeadLetterRetention = 0
 		}, want: map[string]time.Duration{"outbox": 3 * day, "idempotency": 2 * day, "bot_events": 2 * day,
-			"bot_cards": 0, "instances": 0}},
+			"bot_cards": 0, "instances": 0, "dead_letters": 0}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,7 +67,9 @@ func TestRetentionsNameThePrunedTables(t *testing.T) {
 	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "cardflow.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, store.Close()) })
-	loop, err := app.NewPruneLoop(cfg, store, "sqlite", outbox.PruneOptions{Holder: "test"})
+	q := queue.NewMemory(queue.MemoryOptions{})
+	t.Cleanup(func() { require.NoError(t, q.Close()) })
+	loop, err := app.NewPruneLoop(cfg, store, "sqlite", q, outbox.PruneOptions{Holder: "test"})
 	require.NoError(t, err)
 	res, err := loop.Prune(t.Context())
 	require.NoError(t, err)
@@ -82,4 +86,22 @@ func TestRetentionsNameThePrunedTables(t *testing.T) {
 	slices.Sort(pruned)
 	slices.Sort(described)
 	require.Equal(t, described, pruned)
+}
+
+// TestRetentionsDescribeTheDeadLetterCap: the dead letters' row states the
+// configured cap, and the config's default cap is the queue's.
+func TestRetentionsDescribeTheDeadLetterCap(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, queue.DefaultMaxDeadLetters, config.Default().Queue.MaxDeadLetters)
+	cfg := config.Default()
+	cfg.Queue.MaxDeadLetters = 2500
+	var row app.Retention
+	for _, r := range app.Retentions(cfg) {
+		if r.Table == "dead_letters" {
+			row = r
+		}
+	}
+	require.Equal(t, "queue.dead_letter_retention", row.Key)
+	require.Equal(t, "发送失败、不再重试的消息（死信），每个主题最多保留 2,500 条（失败后起算）", row.What)
+	require.Equal(t, "messages that failed for good (dead letters), at most 2,500 per topic, from when they failed", row.WhatEn)
 }

@@ -124,7 +124,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		Logger:       log.With("component", "outbox"),
 		Registerer:   registry,
 	})
-	prune, err := NewPruneLoop(cfg, store, storeName, outbox.PruneOptions{
+	prune, err := NewPruneLoop(cfg, store, storeName, q, outbox.PruneOptions{
 		Holder:     holder,
 		Logger:     log.With("component", "prune"),
 		Registerer: registry,
@@ -365,9 +365,10 @@ func OpenStore(ctx context.Context, cfg *config.Config) (flows.Store, string, er
 // otherwise the in-process queue.
 func OpenQueue(cfg *config.Config, log *slog.Logger) (queue.Queue, string, error) {
 	if cfg.Queue.RedisURL.IsZero() {
-		return queue.NewMemory(queue.MemoryOptions{}), "in-process", nil
+		return queue.NewMemory(queue.MemoryOptions{MaxDeadLetters: cfg.Queue.MaxDeadLetters}), "in-process", nil
 	}
-	q, err := redisq.Open(cfg.Queue.RedisURL.Reveal(), redisq.QueueOptions{Prefix: cfg.Queue.KeyPrefix, Logger: log})
+	q, err := redisq.Open(cfg.Queue.RedisURL.Reveal(), redisq.QueueOptions{Prefix: cfg.Queue.KeyPrefix,
+		MaxDeadLetters: cfg.Queue.MaxDeadLetters, Logger: log})
 	if err != nil {
 		return nil, "", err
 	}

@@ -137,6 +137,14 @@ type QueueConfig struct {
 	// restarted without persistence loses the notifications the outbox
 	// relay has already marked sent. When false that is a loud warning.
 	RequireAOF bool `yaml:"require_aof"`
+	// DeadLetterRetention is how long a dead letter (a message that failed
+	// for good) is kept after it died, for someone to replay or discard it;
+	// the prune loop deletes older ones. 0 keeps them until MaxDeadLetters
+	// pushes them out.
+	DeadLetterRetention time.Duration `yaml:"dead_letter_retention"`
+	// MaxDeadLetters caps the dead letters kept per topic whatever their
+	// age: at the cap the oldest goes when another message dies.
+	MaxDeadLetters int `yaml:"max_dead_letters"`
 }
 
 // OutboxConfig tunes the relay from the store's outbox to the queue.
@@ -185,7 +193,8 @@ func Default() *Config {
 		Log: LogConfig{Level: "info", Format: "json"},
 		Store: StoreConfig{SQLitePath: "./data/cardflow.db", MaxConns: 10, MigrateOnStart: true, IdempotencyRetention: 7 * 24 * time.Hour, PruneInterval: 10 * time.Minute,
 			InstanceRetention: 365 * 24 * time.Hour, CardRetention: 30 * 24 * time.Hour},
-		Queue:    QueueConfig{KeyPrefix: "cardflow:q:"},
+		Queue: QueueConfig{KeyPrefix: "cardflow:q:", DeadLetterRetention: 30 * 24 * time.Hour,
+			MaxDeadLetters: 10_000}, // queue.DefaultMaxDeadLetters; config imports no cardflow package
 		Flows:    FlowsConfig{Dir: "configs/flows"},
 		Outbox:   OutboxConfig{PollInterval: 50 * time.Millisecond, BatchSize: 256, Retention: 7 * 24 * time.Hour},
 		Feishu:   FeishuConfig{Mode: ModeWebhook, BaseURL: "https://open.feishu.cn", Timeout: 10 * time.Second},

@@ -37,6 +37,8 @@ func TestLoadGood(t *testing.T) {
 				IdempotencyRetention: 48 * time.Hour, PruneInterval: time.Minute, InstanceRetention: 90 * 24 * time.Hour}
 			c.Queue.RedisURL = "redis://redis:6379/2"
 			c.Queue.RequireAOF = true
+			c.Queue.DeadLetterRetention = 14 * 24 * time.Hour
+			c.Queue.MaxDeadLetters = 500
 			c.Outbox = OutboxConfig{PollInterval: 200 * time.Millisecond, BatchSize: 64, Retention: 72 * time.Hour}
 			c.Flows = FlowsConfig{Dir: "/etc/cardflow/flows", OrgFile: "/etc/cardflow/org.yaml"}
 		}},
@@ -121,6 +123,9 @@ store.prune_interval: must be positive, got -5m0s (testdata/bad/prune.yaml:3)
 store.instance_retention: must be 0 (keep forever) or at least 24h0m0s, got 1h0m0s (testdata/bad/prune.yaml:4)
 store.card_retention: must be 0 (keep forever) or at least 24h0m0s, got -720h0m0s (testdata/bad/prune.yaml:5)
 outbox.retention: must be positive, got 0s (testdata/bad/prune.yaml:7)`},
+		{name: "dead-letter retention and cap", file: "dead_letters.yaml", want: `
+queue.dead_letter_retention: must be 0 (keep them until queue.max_dead_letters) or positive, got -1h0m0s (testdata/bad/dead_letters.yaml:2)
+queue.max_dead_letters: must be at least 1, got 0 (testdata/bad/dead_letters.yaml:3)`},
 		{name: "incomplete platform sections", file: "platforms.yaml", want: `
 feishu.app_id: required: the app's id (cli_…) (feishu.enabled from testdata/bad/platforms.yaml:2)
 feishu.app_secret: required: set it in the environment variable CARDFLOW_FEISHU_APP_SECRET (feishu.enabled from testdata/bad/platforms.yaml:2)
@@ -205,6 +210,28 @@ func TestEnvOverrides(t *testing.T) {
 				require.Equal(t, time.Second, c.Outbox.PollInterval)
 				require.ElementsMatch(t, []string{"first-token-0123456789", "second-token-0123456789", "hunter2", "s3cr3t"}, c.Secrets())
 			},
+		},
+		{
+			name: "dead letters kept until the cap, a smaller cap",
+			env:  map[string]string{"CARDFLOW_QUEUE_DEAD_LETTER_RETENTION": "0s", "CARDFLOW_QUEUE_MAX_DEAD_LETTERS": "200"},
+			check: func(t *testing.T, c *Config) {
+				require.Zero(t, c.Queue.DeadLetterRetention)
+				require.Equal(t, 200, c.Queue.MaxDeadLetters)
+				require.Equal(t, "env CARDFLOW_QUEUE_MAX_DEAD_LETTERS", c.Source("queue.max_dead_letters"))
+				def := Default()
+				require.Equal(t, 30*24*time.Hour, def.Queue.DeadLetterRetention)
+				require.Equal(t, 10_000, def.Queue.MaxDeadLetters)
+			},
+		},
+		{
+			name:    "a dead-letter retention without a unit",
+			env:     map[string]string{"CARDFLOW_QUEUE_DEAD_LETTER_RETENTION": "30"},
+			wantErr: `CARDFLOW_QUEUE_DEAD_LETTER_RETENTION: queue.dead_letter_retention: expected a duration such as "15s", got "30"`,
+		},
+		{
+			name:    "a dead-letter cap below 1 from the environment",
+			env:     map[string]string{"CARDFLOW_QUEUE_MAX_DEAD_LETTERS": "-5"},
+			wantErr: `queue.max_dead_letters: must be at least 1, got -5 (env CARDFLOW_QUEUE_MAX_DEAD_LETTERS)`,
 		},
 		{
 			name: "an empty value clears a key",

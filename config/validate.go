@@ -151,6 +151,12 @@ func (q QueueConfig) validate(p *problems) {
 	if q.KeyPrefix == "" {
 		p.add("queue.key_prefix", "must not be empty: keys without a prefix could collide with other users of the Redis")
 	}
+	if q.DeadLetterRetention < 0 {
+		p.add("queue.dead_letter_retention", "must be 0 (keep them until queue.max_dead_letters) or positive, got %s", q.DeadLetterRetention)
+	}
+	if q.MaxDeadLetters < 1 {
+		p.add("queue.max_dead_letters", "must be at least 1, got %d", q.MaxDeadLetters)
+	}
 	if q.RedisURL.IsZero() {
 		return
 	}

@@ -204,6 +204,29 @@ func (m *Memory) takeDead(ctx context.Context, op, topic, id string, then func(t
 	return notFound
 }
 
+// PruneDeadLetters deletes up to limit of the topic's dead letters that
+// died before before, oldest first, under the topic's lock.
+func (m *Memory) PruneDeadLetters(ctx context.Context, topic string, before time.Time, limit int) (int, error) {
+	if err := m.check(ctx, "prune dead letters", topic); err != nil {
+		return 0, err
+	}
+	if limit < 1 {
+		return 0, fmt.Errorf("queue: prune dead letters of %s: limit must be at least 1, got %d", topic, limit)
+	}
+	t := m.lookup(topic)
+	if t == nil {
+		return 0, nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for n < limit && n < len(t.dead) && t.dead[n].FailedAt.Before(before) {
+		n++
+	}
+	t.dead = slices.Delete(t.dead, 0, n)
+	return n, nil
+}
+
 // Ping reports whether the queue is still open; there is no backend to lose.
 func (m *Memory) Ping(context.Context) error {
 	if m.closed.Load() {

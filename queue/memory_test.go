@@ -23,6 +23,15 @@ func TestMemoryConformance(t *testing.T) {
 	})
 }
 
+func TestMemoryPruneConformance(t *testing.T) {
+	t.Parallel()
+	queuetest.RunPrune(t, func(t *testing.T, now func() time.Time) queue.Queue {
+		q := queue.NewMemory(queue.MemoryOptions{Now: now})
+		t.Cleanup(func() { _ = q.Close() })
+		return q
+	})
+}
+
 // fakeClock is an injected Now that moves only when told to.
 type fakeClock struct {
 	mu  sync.Mutex

@@ -22,7 +22,8 @@
 //     DedupeWindow is dropped without calling the handler, so a copy
 //     published twice (the outbox relay's at-least-once) acts once;
 //   - memory is bounded: handled messages are deleted, dedupe marks expire,
-//     and the dead-letter list keeps at most MaxDeadLetters per topic.
+//     and the dead-letter list keeps at most MaxDeadLetters per topic, less
+//     once PruneDeadLetters deletes those older than their retention.
 package queue
 
 import (
@@ -54,6 +55,12 @@ type Queue interface {
 	// Discard deletes a dead letter for good (one that no replay can fix);
 	// ErrNotFound if there is no dead letter with that id.
 	Discard(ctx context.Context, topic, id string) error
+	// PruneDeadLetters deletes up to limit (at least 1) of the topic's dead
+	// letters that died before before, oldest first, and reports how many
+	// it deleted: fewer than limit means none older is left. One call is
+	// one bounded step, so a long list is pruned in batches that never hold
+	// the topic (or Redis) for long.
+	PruneDeadLetters(ctx context.Context, topic string, before time.Time, limit int) (int, error)
 	// Ping reports whether the queue's backend is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the queue's resources; consumers must have returned.
@@ -129,8 +136,10 @@ const DefaultMaxRateLimited = 1000
 // DeadLetter is a message that failed MaxAttempts times, permanently, or
 // was rate limited MaxRateLimited times.
 type DeadLetter struct {
-	Message  Message
-	Error    string
+	Message Message
+	Error   string
+	// FailedAt is when the message was dead-lettered, by the queue's
+	// clock; PruneDeadLetters ages dead letters by it.
 	FailedAt time.Time
 }
 

@@ -4,20 +4,24 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
 	"cardflow/app"
 	"cardflow/flows"
 	"cardflow/outbox"
+	"cardflow/queue"
 )
 
 func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("prune", "Run one pruning pass now with the configured retentions (outbox.retention,\n"+
-		"store.idempotency_retention, store.card_retention, store.instance_retention), print what\n"+
-		"each table lost, and exit. A running server prunes every store.prune_interval by\n"+
-		"itself; this is for after lowering a retention, or for a store no server runs on.\n"+
+		"store.idempotency_retention, store.card_retention, store.instance_retention, and\n"+
+		"queue.dead_letter_retention when the queue is Redis), print what each table lost, and\n"+
+		"exit. A running server prunes every store.prune_interval by itself; this is for after\n"+
+		"lowering a retention, or for a store no server runs on.\n"+
 		"Running instances and unsent notifications are never deleted.", stderr)
 	path := configFlag(fs)
 	if code, ok := parse(fs, args); !ok {
@@ -39,6 +43,22 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer store.Close()
+	// The in-process queue's dead letters live in the server's memory, out
+	// of this command's reach (the server prunes them); Redis's are pruned
+	// here too.
+	rets := app.Retentions(cfg)
+	var q queue.Queue
+	if cfg.Queue.RedisURL.IsZero() {
+		rets = slices.DeleteFunc(rets, func(r app.Retention) bool { return r.Key == "queue.dead_letter_retention" })
+	} else {
+		rq, _, err := app.OpenQueue(cfg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			fmt.Fprintf(stderr, "cardflow prune: %v\n", err)
+			return 1
+		}
+		defer rq.Close()
+		q = rq
+	}
 
 	prog := newProgress(time.Now, time.Second)
 	pass, cancel := context.WithCancel(ctx)
@@ -46,7 +66,7 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var res outbox.PruneResult
 	var passErr error
 	ran := false
-	loop, err := app.NewPruneLoop(cfg, store, name, outbox.PruneOptions{
+	loop, err := app.NewPruneLoop(cfg, store, name, q, outbox.PruneOptions{
 		Holder: "cardflow-prune-" + strconv.Itoa(os.Getpid()),
 		OnBatch: func(table string, deleted int) {
 			if prog.due() {
@@ -71,7 +91,7 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			name, formatRetention(cfg.Store.PruneInterval))
 		return 0
 	}
-	writePruneReport(stdout, name, app.Retentions(cfg), res, prog.elapsed())
+	writePruneReport(stdout, name, rets, res, prog.elapsed())
 	if passErr != nil {
 		fmt.Fprintf(stderr, "cardflow prune: stopped: %v (run it again to go on)\n", passErr)
 		return 1

@@ -97,16 +97,18 @@ func TestPruneReport(t *testing.T) {
 			"  bot_events            0 deleted   kept 7d     store.idempotency_retention\n" +
 			"  bot_cards             0 deleted   kept 30d    store.card_retention\n" +
 			"  instances             0 deleted   kept 365d   store.instance_retention\n" +
+			"  dead_letters          0 deleted   kept 30d    queue.dead_letter_retention\n" +
 			"0 rows deleted in 1.5s\n"},
 		{name: "a year of rows", res: outbox.PruneResult{Outbox: 1234567, Idempotency: 4000,
-			Tables: map[string]int{"bot_events": 12, "bot_cards": 300, "instances": 2}}, want: "" +
+			Tables: map[string]int{"bot_events": 12, "bot_cards": 300, "instances": 2, "dead_letters": 40}}, want: "" +
 			"postgres db: one prune pass with the configured retentions\n" +
 			"  outbox        1,234,567 deleted   kept 7d     outbox.retention\n" +
 			"  idempotency       4,000 deleted   kept 7d     store.idempotency_retention\n" +
 			"  bot_events           12 deleted   kept 7d     store.idempotency_retention\n" +
 			"  bot_cards           300 deleted   kept 30d    store.card_retention\n" +
 			"  instances             2 deleted   kept 365d   store.instance_retention\n" +
-			"1,238,881 rows deleted in 1.5s (an instance counts as one, with its tasks, audit rows and cards)\n"},
+			"  dead_letters         40 deleted   kept 30d    queue.dead_letter_retention\n" +
+			"1,238,921 rows deleted in 1.5s (an instance counts as one, with its tasks, audit rows and cards)\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -138,6 +139,24 @@ func (q *Queue) Discard(ctx context.Context, topic, id string) error {
 		}
 	}
 	return fmt.Errorf("redis: discard %s/%s: %w", topic, id, queue.ErrNotFound)
+}
+
+// PruneDeadLetters deletes up to limit of the topic's dead letters that
+// died before before, oldest first, in one script call.
+func (q *Queue) PruneDeadLetters(ctx context.Context, topic string, before time.Time, limit int) (int, error) {
+	if err := q.check("prune dead letters", topic); err != nil {
+		return 0, err
+	}
+	if limit < 1 {
+		return 0, fmt.Errorf("redis: prune dead letters of %s: limit must be at least 1, got %d", topic, limit)
+	}
+	// Dead letters carry whole milliseconds: rounding the cutoff up makes
+	// "died before" agree with the FailedAt that DeadLetters reads back.
+	n, err := pruneDeadScript.Run(ctx, q.client, []string{q.keys(topic).dead}, dueMillis(before), limit).Int()
+	if err != nil {
+		return n, fmt.Errorf("redis: prune dead letters of %s: %w", topic, err)
+	}
+	return n, nil
 }
 
 // findDeadLetter returns the first (newest) element whose message has id.

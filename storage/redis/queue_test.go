@@ -25,6 +25,14 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestPruneConformance(t *testing.T) {
+	t.Parallel()
+	queuetest.RunPrune(t, func(t *testing.T, now func() time.Time) queue.Queue {
+		return newTestQueue(t, newTestClient(t), redis.QueueOptions{DedupeWindow: time.Minute,
+			PollInterval: 50 * time.Millisecond, Now: now})
+	})
+}
+
 func TestHandledMessagesLeaveNothingBehind(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -7,7 +7,8 @@
 //	<prefix>{topic}:stream   messages waiting or in flight (XADD, XREADGROUP)
 //	<prefix>{topic}:delayed  retries and rate-limited messages put off, a
 //	                         sorted set scored by due time (ms)
-//	<prefix>{topic}:dead     dead letters, a list capped at MaxDeadLetters
+//	<prefix>{topic}:dead     dead letters, newest first, a list capped at
+//	                         MaxDeadLetters and pruned by age
 //	<prefix>{topic}:done:<id> dedupe marks, expiring after DedupeWindow
 //
 // While a topic has work, a consumer fetches with one script call

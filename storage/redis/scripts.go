@@ -169,3 +169,34 @@ var leaveScript = goredis.NewScript(`
 if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
 return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
 `)
+
+// pruneDeadScript deletes dead letters from the old end of the list (LPUSH
+// adds at the head) while they died before the cutoff, at most limit per
+// call, so one call never holds Redis for long. It stops at the first
+// letter not old enough, or whose death time it cannot read. field skips
+// to the k-th netstring by its length prefixes, copying only that one,
+// not the payload split would.
+// KEYS: dead. ARGV: cutoff ms (a letter goes if it died before it), limit.
+// Returns how many it deleted.
+var pruneDeadScript = goredis.NewScript(`
+local function field(s, k)
+  local pos = 1
+  for i = 1, k do
+    local colon = string.find(s, ':', pos, true)
+    local n = colon and tonumber(string.sub(s, pos, colon - 1))
+    if not n then return nil end
+    if i == k then return string.sub(s, colon + 1, colon + n) end
+    pos = colon + n + 2
+  end
+end
+local cutoff, limit, n = tonumber(ARGV[1]), tonumber(ARGV[2]), 0
+while n < limit do
+  local elem = redis.call('LINDEX', KEYS[1], -1)
+  if not elem then break end
+  local died = tonumber(field(elem, 6))
+  if not died or died >= cutoff then break end
+  redis.call('RPOP', KEYS[1])
+  n = n + 1
+end
+return n
+`)

@@ -1,0 +1,56 @@
+package redis_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cardflow/storage/redis"
+)
+
+// BenchmarkRedisPruneDeadLetters measures one PruneDeadLetters batch of
+// dead letters with 1 KiB payloads, all older than the cutoff: the time one
+// script call holds Redis, round trip included.
+func BenchmarkRedisPruneDeadLetters(b *testing.B) {
+	for _, batch := range []int{100, 1000} {
+		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) { benchPruneDeadLetters(b, batch) })
+	}
+}
+
+func benchPruneDeadLetters(b *testing.B, batch int) {
+	ctx := context.Background()
+	client := newTestClient(b)
+	prefix := testPrefix()
+	q := newTestQueue(b, client, redis.QueueOptions{Prefix: prefix})
+	dead := prefix + "{notify}:dead"
+	died := time.Now().Add(-60 * 24 * time.Hour)
+	elems := make([]any, batch)
+	for i := range elems {
+		elems[i] = deadLetterElem("m-"+strconv.Itoa(i), strings.Repeat("x", 1024), died)
+	}
+	cutoff := time.Now().Add(-30 * 24 * time.Hour)
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		require.NoError(b, client.LPush(ctx, dead, elems...).Err())
+		b.StartTimer()
+		n, err := q.PruneDeadLetters(ctx, "notify", cutoff, batch)
+		require.NoError(b, err)
+		require.Equal(b, batch, n)
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(batch), "µs/letter")
+}
+
+// deadLetterElem builds a dead-letter list element as the queue writes it:
+// netstrings of id, key, payload, attempt, error and death time in ms.
+func deadLetterElem(id, payload string, died time.Time) string {
+	var sb strings.Builder
+	for _, f := range []string{id, "key-" + id, payload, "8", "user not found", strconv.FormatInt(died.UnixMilli(), 10)} {
+		sb.WriteString(strconv.Itoa(len(f)) + ":" + f + ",")
+	}
+	return sb.String()
+}
