@@ -28,6 +28,9 @@ const screenshotDocs = "../../docs/screenshots"
 // ends at once.
 const browserWait = 20 * time.Second
 
+// browserSession bounds a test's whole browser session (every tab).
+const browserSession = 4 * time.Minute
+
 // startDemo runs the app as cardflow demo does — the embedded store, the
 // example flows and org, the simulator open — on a random loopback port,
 // and returns the simulator's address.
@@ -79,11 +82,16 @@ func newBrowser(t *testing.T, exec string) *browser {
 		chromedp.Flag("lang", "zh-CN"),
 		chromedp.Env("TZ=Asia/Shanghai"), // the org's zone: message times match the cards'
 	)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
+	// The whole browser session has a deadline: a page that never shows
+	// what a step waits for fails the test in minutes with the step's
+	// error, instead of hanging it until go test's timeout.
+	bounded, cancelDeadline := context.WithTimeout(t.Context(), browserSession)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(bounded, opts...)
 	ctx, cancelBrowser := chromedp.NewContext(ctx)
 	t.Cleanup(func() {
 		cancelBrowser()
 		cancelAlloc()
+		cancelDeadline()
 	})
 	// Start the browser, with its first tab, now: a missing library fails
 	// here, and the browser lives as long as the context of its first

@@ -30,6 +30,9 @@ const screenshotDocs = "../../docs/screenshots"
 // server under the race detector on two cores.
 const browserWait = 20 * time.Second
 
+// browserSession bounds a test's whole browser session (every tab).
+const browserSession = 4 * time.Minute
+
 const apiToken = "api-token-0123456789abcdef"
 
 // startApp runs the app as cardflow demo does — the embedded store, the
@@ -115,11 +118,16 @@ func newBrowser(t *testing.T, exec string) *browser {
 		chromedp.Flag("lang", "zh-CN"),
 		chromedp.Env("TZ=Asia/Shanghai"),
 	)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
+	// The whole browser session has a deadline: a page that never shows
+	// what a step waits for fails the test in minutes with the step's
+	// error, instead of hanging it until go test's timeout.
+	bounded, cancelDeadline := context.WithTimeout(t.Context(), browserSession)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(bounded, opts...)
 	ctx, cancelBrowser := chromedp.NewContext(ctx)
 	t.Cleanup(func() {
 		cancelBrowser()
 		cancelAlloc()
+		cancelDeadline()
 	})
 	require.NoError(t, chromedp.Do(ctx), "start %s", exec)
 	return &browser{t: t, ctx: ctx}
