@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -188,6 +189,14 @@ func TestBrowserConsole(t *testing.T) {
 	require.Equal(t, "永久保留", con.text(`#retention tr:last-child td[data-k="for"]`))
 	con.accessible("retention")
 	con.shot("console-retention")
+
+	// The route preview on the flow page: an order over ¥5,000 goes to the
+	// sales director; nothing is started.
+	form := `{"order_no":"TM-2001","platform":"tmall","amount":"6800.00","items":[{"sku":"SKU-1","qty":2,"price":"3400.00"}]}`
+	con.goTo(base + "/console/flows/order_fulfilment?" + url.Values{"applicant": {"u_chen"}, "form": {form}}.Encode() + "#forecast")
+	require.Contains(t, con.text(`#forecast-steps`), "周总监")
+	con.accessible("forecast")
+	con.shot("console-forecast")
 
 	// Switch to English.
 	con.goTo(base + "/console/instances/" + id)

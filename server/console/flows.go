@@ -37,11 +37,14 @@ type flowData struct {
 	Versions []flows.Definition
 	A, B     int
 	Columns  []flowColumn
+	// Forecast previews the latest version's route for a start now.
+	Forecast forecastData
 }
 
 // flow shows a flow's diagram, one version or two side by side (?a=&b=,
 // by default the latest and the one before), the steps of each that the
-// other lacks or has otherwise highlighted.
+// other lacks or has otherwise highlighted, and the route preview of the
+// latest (?applicant=&form=, see forecast).
 func (c *Console) flow(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := chi.URLParam(r, "id")
@@ -87,6 +90,14 @@ func (c *Console) flow(w http.ResponseWriter, r *http.Request) {
 		col := &d.Columns[i]
 		col.Changed = len(changed)
 		col.SVG = flowSVG(f, changed, tr(c.locale(r), "flows.diagram.alt", col.Def.Name, col.Def.Version))
+	}
+	current, err := c.d.Engine.Flow(ctx, id, latest)
+	if err == nil {
+		d.Forecast, err = c.forecast(r, current)
+	}
+	if err != nil {
+		c.fail(w, r, err)
+		return
 	}
 	c.render(w, r, http.StatusOK, "flow", "flows", d)
 }
