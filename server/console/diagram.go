@@ -44,6 +44,8 @@ type edge struct {
 // step's branches side by side between a fork and a join, and a dashed
 // "skip" edge from a step with when: to its successor.
 type diagram struct {
+	// t says the diagram's words in the reader's language.
+	t       func(key string, args ...any) string
 	f       *flows.Flow
 	nodes   map[string]*node
 	order   []*node
@@ -51,28 +53,26 @@ type diagram struct {
 	changed map[string]bool
 }
 
-// flowSVG renders f as an SVG; the steps in changed are highlighted. alt is
-// its accessible name.
-func flowSVG(f *flows.Flow, changed map[string]bool, alt string) template.HTML {
-	d := &diagram{f: f, nodes: map[string]*node{}, changed: changed}
+// flowSVG renders f as an SVG in locale's words; the steps in changed are
+// highlighted. alt is its accessible name.
+func flowSVG(f *flows.Flow, changed map[string]bool, alt, locale string) template.HTML {
+	t := func(key string, args ...any) string { return tr(locale, key, args...) }
+	d := &diagram{t: t, f: f, nodes: map[string]*node{}, changed: changed}
 	w := max(d.measure(f.Steps), boxW)
 	cx := pad + w/2
-	d.add(&node{id: "START", name: startLabel(f), kind: "terminal", cx: cx, y: pad})
+	start := t("diagram.start")
+	if f.Trigger.Event != "" {
+		start = t("diagram.startOn", f.Trigger.Event)
+	}
+	d.add(&node{id: "START", name: start, kind: "terminal", cx: cx, y: pad})
 	y := d.place(f.Steps, cx, pad+boxH+gapY, nil)
-	d.add(&node{id: "END", name: "end", kind: "terminal", cx: cx, y: y})
+	d.add(&node{id: "END", name: t("diagram.end"), kind: "terminal", cx: cx, y: y})
 	if len(f.Steps) > 0 {
 		d.edges = append([]edge{{from: "START", to: d.entry(f.Steps[0]), direct: true}}, d.edges...)
 	} else {
 		d.edges = append(d.edges, edge{from: "START", to: "END", direct: true})
 	}
 	return d.svg(pad+w+pad, y+boxH+pad, alt)
-}
-
-func startLabel(f *flows.Flow) string {
-	if f.Trigger.Event != "" {
-		return "start · on " + f.Trigger.Event
-	}
-	return "start"
 }
 
 func (d *diagram) add(n *node) {
@@ -132,7 +132,7 @@ func (d *diagram) place(list []*flows.Step, cx, y float64, parent *flows.Step) f
 			following = d.entry(list[i+1])
 		}
 		succ := d.target(d.f.Successor(s), parent)
-		d.add(&node{id: s.ID, name: s.Name, sub: stepSummary(s), kind: string(s.Type), cx: cx, y: y, changed: d.changed[s.ID]})
+		d.add(&node{id: s.ID, name: s.Name, sub: d.summary(s), kind: string(s.Type), cx: cx, y: y, changed: d.changed[s.ID]})
 		y += boxH + gapY
 		switch s.Type {
 		case flows.StepCondition:
@@ -144,7 +144,7 @@ func (d *diagram) place(list []*flows.Step, cx, y float64, parent *flows.Step) f
 			if s.Default != "" {
 				def = d.target(s.Default, parent)
 			}
-			d.edges = append(d.edges, edge{from: s.ID, to: def, label: "default", direct: def == following})
+			d.edges = append(d.edges, edge{from: s.ID, to: def, label: d.t("diagram.default"), direct: def == following})
 		case flows.StepParallel:
 			total := -gapX
 			for _, b := range s.Parallel {
@@ -167,13 +167,37 @@ func (d *diagram) place(list []*flows.Step, cx, y float64, parent *flows.Step) f
 			d.edges = append(d.edges, edge{from: s.ID, to: succ, direct: succ == following})
 		}
 		if s.When != nil {
-			d.edges = append(d.edges, edge{from: s.ID, to: succ, label: "skip", dashed: true})
+			d.edges = append(d.edges, edge{from: s.ID, to: succ, label: d.t("diagram.skip"), dashed: true})
 		}
 	}
 	return y
 }
 
-// stepSummary is a box's second line: type, sign, assignees, SLA.
+// summary is a box's second line in the reader's words: type, sign,
+// assignees (the rules as the flow file writes them), SLA, condition.
+func (d *diagram) summary(s *flows.Step) string {
+	parts := []string{d.t("type." + string(s.Type))}
+	if s.Type == flows.StepApproval {
+		if s.Sign.Mode == flows.SignPercent {
+			parts = append(parts, d.t("diagram.percent", s.Sign.Percent))
+		} else {
+			parts = append(parts, d.t("diagram.sign."+string(s.Sign.Mode)))
+		}
+	}
+	if len(s.Assignees) > 0 {
+		parts = append(parts, s.Assignees.String())
+	}
+	if s.SLA > 0 {
+		parts = append(parts, d.t("diagram.sla", flows.FormatDuration(s.SLA)))
+	}
+	if s.When != nil {
+		parts = append(parts, d.t("diagram.when", s.When.String()))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// stepSummary is what of a step the version comparison looks at: type,
+// sign, assignees, SLA, condition, in the flow file's words.
 func stepSummary(s *flows.Step) string {
 	parts := []string{string(s.Type)}
 	if s.Type == flows.StepApproval {

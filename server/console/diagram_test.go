@@ -75,7 +75,7 @@ func TestDiagramLayout(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := exampleFlow(t, tt.flow)
-			svg := string(flowSVG(f, nil, f.Name+" v1"))
+			svg := string(flowSVG(f, nil, f.Name+" v1", "en"))
 			require.True(t, strings.HasPrefix(svg, `<svg xmlns="http://www.w3.org/2000/svg" role="img"`))
 			at := boxes(t, svg)
 			require.Contains(t, at, "START")
@@ -100,7 +100,35 @@ func TestChangedSteps(t *testing.T) {
 	require.Equal(t, map[string]bool{"pack": true}, changedSteps(v2, v1))
 	require.Equal(t, map[string]bool{"pack": true}, changedSteps(v1, v2))
 	require.Empty(t, changedSteps(v1, v1))
-	svg := string(flowSVG(v2, changedSteps(v2, v1), "v2"))
+	svg := string(flowSVG(v2, changedSteps(v2, v1), "v2", "en"))
 	require.Contains(t, svg, `<g class="node changed" data-step="pack">`)
 	require.NotContains(t, svg, `<g class="node changed" data-step="director">`)
+}
+
+// TestDiagramSpeaksTheReadersLanguage: the boxes and edges are in the
+// reader's words; the assignee rules stay as the flow file writes them.
+func TestDiagramSpeaksTheReadersLanguage(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("../../configs/flows/order_fulfilment.yaml")
+	require.NoError(t, err)
+	f, err := flows.ParseFlow("order_fulfilment.yaml", src)
+	require.NoError(t, err)
+	tests := []struct {
+		name, locale string
+		want         []string
+	}{
+		{name: "zh-CN", locale: "zh-CN", want: []string{">开始 · 由 order.created 触发<", ">结束<", ">条件不满足时跳过<",
+			"审批 · 或签 · role: finance · 时限 2h", "办理 · role: warehouse · 时限 4h"}},
+		{name: "en", locale: "en", want: []string{">start · on order.created<", ">end<", ">skip<",
+			"approval · any · role: finance · SLA 2h", "task · role: warehouse · SLA 4h"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			svg := string(flowSVG(f, nil, "alt", tt.locale))
+			for _, w := range tt.want {
+				require.Contains(t, svg, w)
+			}
+		})
+	}
 }

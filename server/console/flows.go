@@ -89,7 +89,7 @@ func (c *Console) flow(w http.ResponseWriter, r *http.Request) {
 		}
 		col := &d.Columns[i]
 		col.Changed = len(changed)
-		col.SVG = flowSVG(f, changed, tr(c.locale(r), "flows.diagram.alt", col.Def.Name, col.Def.Version))
+		col.SVG = flowSVG(f, changed, tr(c.locale(r), "flows.diagram.alt", col.Def.Name, col.Def.Version), c.locale(r))
 	}
 	current, err := c.d.Engine.Flow(ctx, id, latest)
 	if err == nil {

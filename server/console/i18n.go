@@ -277,6 +277,23 @@ var zh = map[string]string{
 	"sign.all":                   "会签",
 	"sign.percent":               "按比例通过",
 	"sign.sequential":            "依次审批",
+	"diagram.start":              "开始",
+	"diagram.startOn":            "开始 · 由 %s 触发",
+	"diagram.end":                "结束",
+	"diagram.skip":               "条件不满足时跳过",
+	"diagram.default":            "其他情况",
+	"diagram.percent":            "按比例通过（%d%%）",
+	"diagram.sla":                "时限 %s",
+	"diagram.sign.single":        "单人",
+	"diagram.sign.any":           "或签",
+	"diagram.sign.all":           "会签",
+	"diagram.when":               "条件 %s",
+	"type.approval":              "审批",
+	"type.task":                  "办理",
+	"type.notify":                "抄送",
+	"type.alert":                 "告警",
+	"type.parallel":              "并行",
+	"type.condition":             "条件分支",
 }
 
 // tr translates key into locale, formatting args into it; a missing key
