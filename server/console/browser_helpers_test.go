@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,19 @@ const screenshotDocs = "../../docs/screenshots"
 // browserWait bounds one wait for the page: generous, since CI runs the
 // server under the race detector on two cores.
 const browserWait = 20 * time.Second
+
+// appStop bounds how long a stopped app may take to return: its HTTP
+// drain and queue drain are bounded by server.shutdown_timeout (15 s).
+const appStop = time.Minute
+
+// bounded is a context for one wait of the test on the app: it ends after
+// browserWait, so a condition that never comes fails the test instead of
+// hanging it.
+func bounded(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), browserWait)
+	t.Cleanup(cancel)
+	return ctx
+}
 
 // browserSession bounds a test's whole browser session (every tab).
 const browserSession = 4 * time.Minute
@@ -93,7 +107,14 @@ func run(t *testing.T, cfg *config.Config) running {
 	case r := <-ready:
 		return running{base: "http://" + ln.Addr().String(), ready: r, stop: sync.OnceFunc(func() {
 			cancel()
-			require.NoError(t, <-done)
+			select {
+			case err := <-done:
+				require.NoError(t, err)
+			case <-time.After(appStop):
+				var dump bytes.Buffer
+				_ = pprof.Lookup("goroutine").WriteTo(&dump, 1)
+				t.Fatalf("app.Run did not return within %s of its context's end; goroutines:\n%s", appStop, dump.String())
+			}
 		})}
 	case err := <-done:
 		cancel()

@@ -129,7 +129,7 @@ func TestBrowserConsole(t *testing.T) {
 	}
 
 	// Replay 赵's dead letter: her card arrives in the simulator.
-	require.NoError(t, simP.Wait(t.Context(), func() bool { return failed.Load() }))
+	require.NoError(t, simP.Wait(bounded(t), func() bool { return failed.Load() }))
 	deadline := time.Now().Add(browserWait)
 	for {
 		con.goTo(base + "/console/deadletters")
@@ -146,7 +146,7 @@ func TestBrowserConsole(t *testing.T) {
 	con.shot("console-12-deadletter")
 	con.follow(`#replay`)
 	require.Equal(t, "已重新投递", con.text(`.flash`))
-	require.NoError(t, simP.Wait(t.Context(), func() bool {
+	require.NoError(t, simP.Wait(bounded(t), func() bool {
 		for _, c := range simP.Calls() {
 			if c.To.UserID == "u_zhao" && c.Err == nil && c.MessageID != "" {
 				return true
@@ -160,7 +160,7 @@ func TestBrowserConsole(t *testing.T) {
 	// A second order's card to 钱 fails for good; discard it.
 	armed.Store(true)
 	startOrderNo(t, base, "TM-1002")
-	require.NoError(t, simP.Wait(t.Context(), func() bool { return !armed.Load() }))
+	require.NoError(t, simP.Wait(bounded(t), func() bool { return !armed.Load() }))
 	deadline = time.Now().Add(browserWait)
 	for {
 		con.goTo(base + "/console/deadletters")
