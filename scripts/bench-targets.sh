@@ -28,14 +28,8 @@ done
 : "${CARDFLOW_TEST_DATABASE_URL:?set CARDFLOW_TEST_DATABASE_URL (a postgres:// URL)}"
 : "${CARDFLOW_TEST_REDIS_URL:?set CARDFLOW_TEST_REDIS_URL (a redis:// URL)}"
 
-# with_db URL DB: URL with its database replaced by DB and sslmode=disable.
-with_db() {
-	local url=$1 base=${1%%\?*} query=""
-	[[ $url == *\?* ]] && query=${url#*\?}
-	query=$(printf '%s' "$query" | tr '&' '\n' | { grep -v '^sslmode=' || true; } | paste -sd '&' -)
-	local rest=${base#*://}
-	printf '%s://%s/%s?sslmode=disable%s' "${base%%://*}" "${rest%%/*}" "$2" "${query:+&$query}"
-}
+# shellcheck source=pgbench-flow.sh
+source "$root/scripts/pgbench-flow.sh"
 admin_url=$(with_db "$CARDFLOW_TEST_DATABASE_URL" postgres)
 pg_url=$(with_db "$CARDFLOW_TEST_DATABASE_URL" "$db")
 # The Go side keeps its database, with sslmode=disable as pgbench's.
@@ -50,24 +44,7 @@ cleanup() {
 trap cleanup EXIT
 
 psql "$admin_url" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db" >/dev/null
-pgbench -i -s 10 -q "$pg_url" >/dev/null 2>&1
-psql "$pg_url" -qX -v ON_ERROR_STOP=1 <<'SQL'
-CREATE TABLE idem (key bigint PRIMARY KEY);
-CREATE TABLE audit (id bigserial, aid int, delta int, at timestamptz DEFAULT now(), note text);
-CREATE TABLE outbox (id bigserial, aid int, payload jsonb, created_at timestamptz DEFAULT now());
-SQL
-cat >"$work/flow.sql" <<'SQL'
-\set aid random(1, 100000 * :scale)
-\set key random(1, 1000000000000)
-\set delta random(-5000, 5000)
-BEGIN;
-INSERT INTO idem(key) VALUES (:key) ON CONFLICT DO NOTHING;
-SELECT abalance FROM pgbench_accounts WHERE aid = :aid FOR UPDATE;
-UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
-INSERT INTO audit(aid, delta, note) VALUES (:aid, :delta, 'approve');
-INSERT INTO outbox(aid, payload) VALUES (:aid, '{"kind":"card_update"}');
-END;
-SQL
+pgbench_flow_setup "$pg_url" "$work/flow.sql" >/dev/null
 
 # package|benchmark|benchtime: the targets, each compiled before any runs so
 # no build shares the CPU with a measurement.

@@ -26,19 +26,8 @@ for tool in psql pgbench go; do
 	command -v "$tool" >/dev/null || { echo "bench-vs-pgbench: $tool is not installed" >&2; exit 1; }
 done
 
-# with_db URL DB: URL with its database replaced by DB and sslmode=disable.
-with_db() {
-	local url=$1 db=$2 base query=""
-	base=${url%%\?*}
-	[[ $url == *\?* ]] && query=${url#*\?}
-	# Drop any sslmode and put sslmode=disable in its place.
-	query=$(printf '%s' "$query" | tr '&' '\n' | { grep -v '^sslmode=' || true; } | paste -sd '&' -)
-	query="sslmode=disable${query:+&$query}"
-	# postgres://userinfo@host:port/db -> keep up to the host part.
-	local scheme=${base%%://*} rest=${base#*://}
-	local authority=${rest%%/*}
-	printf '%s://%s/%s?%s' "$scheme" "$authority" "$db" "$query"
-}
+# shellcheck source=pgbench-flow.sh
+source "$root/scripts/pgbench-flow.sh"
 
 if [[ -n ${CARDFLOW_TEST_DATABASE_URL:-} ]]; then
 	admin_url=$(with_db "$CARDFLOW_TEST_DATABASE_URL" postgres)
@@ -58,25 +47,7 @@ trap cleanup EXIT
 
 echo "== setting up $bench_db (pgbench -i -s 10)"
 psql "$admin_url" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE $bench_db" >/dev/null
-pgbench -i -s 10 -q "$bench_url" 2>&1 | tail -n 1
-psql "$bench_url" -qX -v ON_ERROR_STOP=1 <<'SQL'
-CREATE TABLE idem (key bigint PRIMARY KEY);
-CREATE TABLE audit (id bigserial, aid int, delta int, at timestamptz DEFAULT now(), note text);
-CREATE TABLE outbox (id bigserial, aid int, payload jsonb, created_at timestamptz DEFAULT now());
-SQL
-
-cat >"$workdir/flow.sql" <<'SQL'
-\set aid random(1, 100000 * :scale)
-\set key random(1, 1000000000000)
-\set delta random(-5000, 5000)
-BEGIN;
-INSERT INTO idem(key) VALUES (:key) ON CONFLICT DO NOTHING;
-SELECT abalance FROM pgbench_accounts WHERE aid = :aid FOR UPDATE;
-UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
-INSERT INTO audit(aid, delta, note) VALUES (:aid, :delta, 'approve');
-INSERT INTO outbox(aid, payload) VALUES (:aid, '{"kind":"card_update"}');
-END;
-SQL
+pgbench_flow_setup "$bench_url" "$workdir/flow.sql"
 
 # The Go benchmark makes its own schema in the bench database; compile it
 # first so the build does not share the CPU with a measurement.
