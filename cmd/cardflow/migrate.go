@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"cardflow/storage/postgres"
@@ -20,10 +19,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	cfg, err := readConfig(*path, nil, os.LookupEnv, nil)
-	if err == nil {
-		err = cfg.ValidateStore()
-	}
+	cfg, err := readStoreConfig(*path)
 	if err != nil {
 		return invalidConfig(fs, stderr, err)
 	}

@@ -53,10 +53,7 @@ func runOrdersImport(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "cardflow orders import: %s: expected a .csv, .jsonl or .ndjson file\n", file)
 		return 2
 	}
-	cfg, err := readConfig(*path, nil, os.LookupEnv, nil)
-	if err == nil {
-		err = cfg.ValidateStore()
-	}
+	cfg, err := readStoreConfig(*path)
 	if err != nil {
 		return invalidConfig(fs, stderr, err)
 	}

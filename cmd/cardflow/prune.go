@@ -27,10 +27,7 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	cfg, err := readConfig(*path, nil, os.LookupEnv, nil)
-	if err == nil {
-		err = cfg.ValidateStore()
-	}
+	cfg, err := readStoreConfig(*path)
 	if err == nil && cfg.Outbox.Retention <= 0 {
 		err = fmt.Errorf("outbox.retention: must be positive, got %s", cfg.Outbox.Retention)
 	}

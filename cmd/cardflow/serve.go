@@ -44,6 +44,17 @@ func invalidConfig(fs *flag.FlagSet, stderr io.Writer, err error) int {
 	return 1
 }
 
+// readStoreConfig reads the configuration for a command that works on the
+// store alone (migrate, orders, prune, tokens): only the store settings
+// are checked, so it needs no Redis or chat platform settings.
+func readStoreConfig(path string) (*config.Config, error) {
+	cfg, err := readConfig(path, nil, os.LookupEnv, nil)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, cfg.ValidateStore()
+}
+
 // readConfig reads the configuration every command shares: base (nil means
 // config.Default), the file at path (or the default file when path is ""
 // and it exists), the environment through lookupEnv, then overrides (the

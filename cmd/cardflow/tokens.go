@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"os/user"
 	"strconv"
 	"strings"
@@ -189,10 +188,7 @@ func runTokensRevoke(ctx context.Context, args []string, stdout, stderr io.Write
 // settings must be valid) and opens the store. On failure it has said why
 // and returns a nil store and the exit code.
 func openTokenStore(ctx context.Context, fs *flag.FlagSet, path string, stderr io.Writer) (apitoken.Store, func(), int) {
-	cfg, err := readConfig(path, nil, os.LookupEnv, nil)
-	if err == nil {
-		err = cfg.ValidateStore()
-	}
+	cfg, err := readStoreConfig(path)
 	if err != nil {
 		return nil, nil, invalidConfig(fs, stderr, err)
 	}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -82,41 +83,34 @@ func (c *Console) deadLetter(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) replay(w http.ResponseWriter, r *http.Request) {
-	topic, id := r.PostFormValue("topic"), r.PostFormValue("id")
-	if c.d.Queue == nil || !slices.Contains(c.d.Topics, topic) {
-		c.plainError(w, r, http.StatusNotFound, "err.notfound")
-		return
-	}
-	err := c.d.Queue.Replay(r.Context(), topic, id)
-	if errors.Is(err, queue.ErrNotFound) {
-		c.flash(w, r, "error", tr(c.locale(r), "err.notfound"))
-		http.Redirect(w, r, prefix+"deadletters", http.StatusSeeOther)
-		return
-	}
-	if err == nil {
-		se := sessionOf(r.Context())
-		c.log.Info("dead letter replayed", "topic", topic, "id", id, "by", se.Name, "acts_as", se.ActsAs)
-	}
-	c.done(w, r, prefix+"deadletters", "dl.replayed", err)
+	c.deadLetterAction(w, r, "replayed", queue.Queue.Replay, "err.notfound", "dl.replayed")
 }
 
 // discard deletes a dead letter for good (one no replay can fix); the
 // form that posts here is behind a confirm step on both dead-letter pages.
 func (c *Console) discard(w http.ResponseWriter, r *http.Request) {
+	c.deadLetterAction(w, r, "discarded", queue.Queue.Discard, "dl.gone", "dl.discarded")
+}
+
+// deadLetterAction applies act to the dead letter the form names (topic,
+// id), logs who did it (done: "replayed", "discarded") and goes back to
+// the list with okKey's flash, or goneKey's when the letter is gone.
+func (c *Console) deadLetterAction(w http.ResponseWriter, r *http.Request, done string,
+	act func(q queue.Queue, ctx context.Context, topic, id string) error, goneKey, okKey string) {
 	topic, id := r.PostFormValue("topic"), r.PostFormValue("id")
 	if c.d.Queue == nil || !slices.Contains(c.d.Topics, topic) {
 		c.plainError(w, r, http.StatusNotFound, "err.notfound")
 		return
 	}
-	err := c.d.Queue.Discard(r.Context(), topic, id)
+	err := act(c.d.Queue, r.Context(), topic, id)
 	if errors.Is(err, queue.ErrNotFound) {
-		c.flash(w, r, "error", tr(c.locale(r), "dl.gone"))
+		c.flash(w, r, "error", tr(c.locale(r), goneKey))
 		http.Redirect(w, r, prefix+"deadletters", http.StatusSeeOther)
 		return
 	}
 	if err == nil {
 		se := sessionOf(r.Context())
-		c.log.Info("dead letter discarded", "topic", topic, "id", id, "by", se.Name, "acts_as", se.ActsAs)
+		c.log.Info("dead letter "+done, "topic", topic, "id", id, "by", se.Name, "acts_as", se.ActsAs)
 	}
-	c.done(w, r, prefix+"deadletters", "dl.discarded", err)
+	c.done(w, r, prefix+"deadletters", okKey, err)
 }

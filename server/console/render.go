@@ -95,6 +95,9 @@ func (v view) Time(t time.Time) string {
 // Status names an instance status.
 func (v view) Status(s flows.InstanceStatus) string { return v.T("status." + string(s)) }
 
+// Topic names a queue topic in the reader's words.
+func (v view) Topic(topic string) string { return v.T("topic." + topic) }
+
 // Action names an audit action; one the catalogue lacks shows as it is.
 func (v view) Action(a string) string {
 	if s, ok := catalogue[v.L]["act."+a]; ok {
