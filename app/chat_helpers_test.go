@@ -279,7 +279,12 @@ func (c *chatServer) outboxOf(t testing.TB, instanceID string) []outboxRow {
 	conn, err := pgx.Connect(t.Context(), c.dsn)
 	require.NoError(t, err)
 	defer conn.Close(context.WithoutCancel(t.Context()))
-	rows, _ := conn.Query(t.Context(), `SELECT key, payload FROM outbox WHERE instance_id = $1 ORDER BY seq`, instanceID)
+	// A row holds a commit's messages: keys and a JSON array of payloads
+	// in the same order (storage/postgres/outbox.go).
+	rows, _ := conn.Query(t.Context(), `
+		SELECT m.key, m.payload FROM outbox o,
+			ROWS FROM (unnest(o.keys), json_array_elements(o.payload)) WITH ORDINALITY AS m(key, payload, i)
+		WHERE o.instance_id = $1 ORDER BY o.seq, m.i`, instanceID)
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (outboxRow, error) {
 		var r outboxRow
 		return r, row.Scan(&r.key, &r.payload)

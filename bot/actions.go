@@ -115,7 +115,8 @@ func (a *Actions) Click(ctx context.Context, c Click) (ClickReply, error) {
 		// The form card becomes the new request's card.
 		p = Payload{InstanceID: res.InstanceID}
 	}
-	card, err := a.current(ctx, r, p)
+	// The answer shows the state this click committed, or a later one.
+	card, err := a.current(flows.ViewAtLeast(ctx, res.Version), r, p)
 	if err != nil {
 		return ClickReply{}, err
 	}

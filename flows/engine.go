@@ -33,6 +33,7 @@ type Engine struct {
 	adminRole  string
 	org        *orgCache
 	instances  *instanceCache
+	views      *viewCache
 	timers     timerConfig
 	slaScale   float64
 	alerts     alertGens
@@ -102,6 +103,7 @@ func NewEngine(store Store, opts ...Option) *Engine {
 		org:        newOrgCache(),
 		proxyRules: &proxyCache{},
 		instances:  newInstanceCache(DefaultInstanceCache),
+		views:      newViewCache(DefaultViewCache),
 		alerts:     alertGens{last: map[string]int{}},
 	}
 	for _, o := range opts {

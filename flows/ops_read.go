@@ -158,12 +158,17 @@ func (e *Engine) readView(ctx context.Context, viewer, instanceID string) (*run,
 			return nil, nil, nil, err
 		}
 	}
-	inst, tasks, audit, err := vr.InstanceView(ctx, instanceID, maxInstanceTasks)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("instance %s: %w", instanceID, err)
+	kept, ok := e.views.get(ctx, instanceID)
+	if !ok {
+		inst, tasks, audit, err := vr.InstanceView(ctx, instanceID, maxInstanceTasks)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("instance %s: %w", instanceID, err)
+		}
+		kept = viewSnapshot{inst: inst, tasks: tasks, audit: audit}
+		e.views.keep(kept)
 	}
-	r, err := e.runOf(ctx, inst, viewer)
-	return r, tasks, audit, err
+	r, err := e.runOf(ctx, kept.inst, viewer)
+	return r, kept.tasks, kept.audit, err
 }
 
 // viewAs returns the step whose field access viewer sees the instance

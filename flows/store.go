@@ -76,7 +76,10 @@ type Store interface {
 	DeleteProxy(ctx context.Context, id string) error
 
 	// PendingOutbox returns up to limit unsent outbox messages in commit
-	// order per instance (ascending Seq).
+	// order per instance (ascending Seq). A store may keep the messages of
+	// one commit together: it then returns those unsent of them all or none,
+	// except that the first commit pending comes whole even beyond limit;
+	// so a batch may stop short of limit with more pending.
 	PendingOutbox(ctx context.Context, limit int) ([]OutboxMessage, error)
 	// MarkOutboxSent marks messages sent; marking an already sent or unknown
 	// seq is not an error.

@@ -86,9 +86,13 @@ const sqlInsertAudit = `
 INSERT INTO audit (instance_id, task_id, actor, on_behalf_of, action, detail, at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)`
 
+// sqlInsertOutbox stores the messages of one commit for one instance and
+// topic as one row (see outbox.go), and claims their keys ($6, those set)
+// in outbox_keys: a key used before fails the change on outbox_keys_pkey.
 const sqlInsertOutbox = `
-INSERT INTO outbox (key, instance_id, topic, payload, created_at)
-VALUES (NULLIF($1, ''), $2, $3, $4, $5)
+WITH claimed AS (INSERT INTO outbox_keys (key) SELECT unnest($6::text[]))
+INSERT INTO outbox (keys, instance_id, topic, payload, created_at)
+VALUES ($1, $2, $3, $4, $5)
 RETURNING seq`
 
 // Apply commits c in one round trip (see the package comment). Only a
@@ -159,9 +163,22 @@ func changeBatch(c flows.Change, applied *flows.Applied) *pgx.Batch {
 	if len(c.Outbox) > 0 {
 		applied.OutboxSeqs = make([]int64, len(c.Outbox))
 	}
-	for i, m := range c.Outbox {
-		b.Queue(sqlInsertOutbox, m.Key, m.InstanceID, m.Topic, nullJSON(m.Payload), m.CreatedAt).
-			QueryRow(func(row pgx.Row) error { return row.Scan(&applied.OutboxSeqs[i]) })
+	for start := 0; start < len(c.Outbox); {
+		end := packEnd(c.Outbox, start)
+		seqs := applied.OutboxSeqs[start:end]
+		m := c.Outbox[start]
+		keys, payload := pack(c.Outbox[start:end])
+		b.Queue(sqlInsertOutbox, keys, m.InstanceID, m.Topic, payload, m.CreatedAt, setKeys(keys)).QueryRow(func(row pgx.Row) error {
+			var seq int64
+			if err := row.Scan(&seq); err != nil {
+				return err
+			}
+			for i := range seqs {
+				seqs[i] = messageSeq(seq, i)
+			}
+			return nil
+		})
+		start = end
 	}
 	return b
 }

@@ -1,7 +1,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -10,31 +15,159 @@ import (
 	"cardflow/flows"
 )
 
+// Packed rows. The messages one commit writes for one instance and topic
+// (a decision notifies the applicant, the other signers and the next
+// step's assignees) share one outbox row (migrations/00016): one row to
+// insert and mark where there were five. A row's messages are read,
+// published and marked together, so a row is never half sent. Their keys
+// are claimed in outbox_keys, which keeps a key unique while its message
+// is kept.
+//
+// Message i of row seq has Seq seq<<packBits | i, which ascends with the
+// rows' commit order as the contract asks; MarkOutboxSent maps back. A row
+// written before the migration holds one message (keys NULL, its key in
+// key).
+const (
+	packBits = 10
+	maxPack  = 1 << packBits
+)
+
+func messageSeq(rowSeq int64, i int) int64 { return rowSeq<<packBits | int64(i) }
+
+// setKeys returns the keys that are set.
+func setKeys(keys []string) []string {
+	set := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if k != "" {
+			set = append(set, k)
+		}
+	}
+	return set
+}
+
+// packEnd returns the end of the run of messages from start that go into
+// one row: same instance and topic, at most maxPack.
+func packEnd(msgs []flows.OutboxMessage, start int) int {
+	end := start + 1
+	for end < len(msgs) && end-start < maxPack &&
+		msgs[end].InstanceID == msgs[start].InstanceID && msgs[end].Topic == msgs[start].Topic {
+		end++
+	}
+	return end
+}
+
+// pack returns a packed row's keys and payload: the messages' payloads as
+// one JSON array, an absent payload as null.
+func pack(msgs []flows.OutboxMessage) ([]string, json.RawMessage) {
+	keys := make([]string, len(msgs))
+	size := 2
+	for i, m := range msgs {
+		keys[i] = m.Key
+		size += len(m.Payload) + 5
+	}
+	payload := make([]byte, 0, size)
+	payload = append(payload, '[')
+	for i, m := range msgs {
+		if i > 0 {
+			payload = append(payload, ',')
+		}
+		if len(m.Payload) == 0 {
+			payload = append(payload, "null"...)
+		} else {
+			payload = append(payload, m.Payload...)
+		}
+	}
+	return keys, append(payload, ']')
+}
+
+// sqlPendingOutbox reads the oldest unsent rows holding at most $1 unsent
+// messages in all, and the first row whatever its size, so a commit of
+// more messages than a batch still goes out.
+const sqlPendingOutbox = `
+SELECT seq, COALESCE(key, ''), keys, sent_parts, instance_id, topic, payload, created_at FROM (
+	SELECT seq, key, keys, sent_parts, instance_id, topic, payload, created_at, unsent,
+		sum(unsent) OVER (ORDER BY seq) AS upto
+	FROM (SELECT seq, key, keys, sent_parts, instance_id, topic, payload, created_at,
+			COALESCE(cardinality(keys), 1) - COALESCE(cardinality(sent_parts), 0) AS unsent
+		FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1) AS head
+) AS counted
+WHERE upto <= $1 OR upto = unsent
+ORDER BY seq`
+
 // PendingOutbox returns up to limit unsent messages in ascending Seq, which
-// is commit order per instance.
+// is commit order per instance. The unsent messages of one row come
+// together: a row that would not fit is left for the next call, unless it
+// is the first.
 func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]flows.OutboxMessage, error) {
-	rows, _ := s.pool.Query(ctx, `
-		SELECT seq, COALESCE(key, ''), instance_id, topic, payload, created_at
-		FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1`, limit)
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (flows.OutboxMessage, error) {
-		var m flows.OutboxMessage
-		err := row.Scan(&m.Seq, &m.Key, &m.InstanceID, &m.Topic, &m.Payload, &m.CreatedAt)
-		return m, err
-	})
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, _ := s.pool.Query(ctx, sqlPendingOutbox, limit)
+	var (
+		list []flows.OutboxMessage
+		m    flows.OutboxMessage
+		keys []string
+		sent []int32
+	)
+	_, err := pgx.ForEachRow(rows, []any{&m.Seq, &m.Key, &keys, &sent, &m.InstanceID, &m.Topic, &m.Payload, &m.CreatedAt},
+		func() error {
+			if keys == nil {
+				m.Seq = messageSeq(m.Seq, 0)
+				list = append(list, m)
+				return nil
+			}
+			var payloads []json.RawMessage
+			if err := json.Unmarshal(m.Payload, &payloads); err != nil || len(payloads) != len(keys) {
+				return fmt.Errorf("outbox row %d: %d keys and a payload that is not an array of as many: %w",
+					m.Seq, len(keys), cmp.Or(err, errors.New("length differs")))
+			}
+			for i, p := range payloads {
+				if slices.Contains(sent, int32(i)) {
+					continue
+				}
+				one := m
+				one.Seq, one.Key, one.Payload = messageSeq(m.Seq, i), keys[i], p
+				if string(p) == "null" {
+					one.Payload = nil
+				}
+				list = append(list, one)
+			}
+			return nil
+		})
 	if err != nil {
 		return nil, fail(err, "pending outbox")
 	}
 	return list, nil
 }
 
-// MarkOutboxSent marks messages sent. Sent rows are kept (they are the
-// history of what was notified) but leave the partial index the relay reads.
+// sqlMarkOutboxSent adds the marked messages to their rows' sent_parts
+// and marks a row sent once all of its messages are. A seq of no message
+// (an index past its row's end) marks nothing. $2 and $3 are packBits and
+// its mask.
+const sqlMarkOutboxSent = `
+WITH marks AS (
+	SELECT s >> $2 AS seq, array_agg((s & $3)::int) AS parts FROM unnest($1::bigint[]) AS s GROUP BY 1
+), merged AS (
+	SELECT o.seq, COALESCE(cardinality(o.keys), 1) AS size, ARRAY(
+		SELECT DISTINCT p FROM unnest(COALESCE(o.sent_parts, '{}') || m.parts) AS p
+		WHERE p < COALESCE(cardinality(o.keys), 1) ORDER BY p) AS parts
+	FROM outbox o JOIN marks m ON o.seq = m.seq
+	WHERE o.sent_at IS NULL
+)
+UPDATE outbox o SET
+	sent_at = CASE WHEN cardinality(m.parts) = m.size THEN now() END,
+	sent_parts = CASE WHEN cardinality(m.parts) IN (0, m.size) THEN NULL ELSE m.parts END
+FROM merged m WHERE o.seq = m.seq`
+
+// MarkOutboxSent marks messages sent, and a row once all its messages are
+// (the relay publishes and marks a row's messages together). Sent rows are
+// kept (they are the history of what was notified) but leave the partial
+// index the relay reads.
 func (s *Store) MarkOutboxSent(ctx context.Context, seqs []int64) error {
 	if len(seqs) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE outbox SET sent_at = now() WHERE seq = ANY($1) AND sent_at IS NULL`, seqs)
-	if err != nil {
+	if _, err := s.pool.Exec(ctx, sqlMarkOutboxSent, seqs, packBits, maxPack-1); err != nil {
 		return fail(err, "mark outbox sent")
 	}
 	return nil
@@ -47,7 +180,8 @@ func (s *Store) OutboxBacklog(ctx context.Context) (int64, time.Time, error) {
 		count  int64
 		oldest pgtype.Timestamptz
 	)
-	err := s.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL`).
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(sum(COALESCE(cardinality(keys), 1) - COALESCE(cardinality(sent_parts), 0)), 0), min(created_at)
+		FROM outbox WHERE sent_at IS NULL`).
 		Scan(&count, &oldest)
 	if err != nil {
 		return 0, time.Time{}, fail(err, "outbox backlog")

@@ -14,19 +14,30 @@ import (
 // batch of 1,000 that way, 3 ms this way, with custom and generic plans).
 const (
 	sqlPruneSentOutbox = `
-DELETE FROM outbox WHERE ctid = ANY(ARRAY(
-	SELECT ctid FROM outbox WHERE sent_at < $1 ORDER BY sent_at LIMIT $2))`
+WITH gone AS (
+	DELETE FROM outbox WHERE ctid = ANY(ARRAY(
+		SELECT ctid FROM outbox WHERE sent_at < $1 ORDER BY sent_at LIMIT $2))
+	RETURNING key, keys
+),
+gone_keys AS (
+	DELETE FROM outbox_keys WHERE key = ANY(ARRAY(
+		SELECT key FROM gone WHERE key IS NOT NULL UNION ALL SELECT unnest(keys) FROM gone))
+)
+SELECT COALESCE(sum(COALESCE(cardinality(keys), 1)), 0) FROM gone`
 	sqlPruneIdempotency = `
 DELETE FROM idempotency WHERE ctid = ANY(ARRAY(
 	SELECT ctid FROM idempotency WHERE created_at < $1 ORDER BY created_at LIMIT $2))`
 )
 
-// PruneSentOutbox deletes up to limit outbox messages marked sent before
-// before, oldest first, and returns how many it deleted. Unsent messages are
-// never deleted.
+// PruneSentOutbox deletes up to limit outbox rows marked sent before
+// before, oldest first, and returns how many messages they held (a packed
+// row holds several, see outbox.go). Unsent messages are never deleted.
 func (s *Store) PruneSentOutbox(ctx context.Context, before time.Time, limit int) (int, error) {
-	n, err := s.prune(ctx, sqlPruneSentOutbox, before, limit)
-	if err != nil {
+	if limit <= 0 {
+		return 0, nil
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, sqlPruneSentOutbox, before, limit).Scan(&n); err != nil {
 		return 0, fail(err, "prune sent outbox")
 	}
 	return n, nil

@@ -14,7 +14,8 @@ import (
 // leaves alone an instance a commit holds right now (and re-checks the
 // status of one that changed before the lock was taken). Outbox messages are
 // deleted only once sent, and only those sent before the cutoff, which the
-// outbox_sent index finds; a later one is left to PruneSentOutbox.
+// outbox_sent index finds, with their keys; a later one is left to
+// PruneSentOutbox.
 const sqlPruneInstances = `
 WITH victims AS (
 	SELECT id FROM instances
@@ -24,7 +25,10 @@ WITH victims AS (
 d_tasks AS (DELETE FROM tasks WHERE instance_id = ANY(ARRAY(SELECT id FROM victims))),
 d_audit AS (DELETE FROM audit WHERE instance_id = ANY(ARRAY(SELECT id FROM victims))),
 d_timers AS (DELETE FROM timers WHERE instance_id = ANY(ARRAY(SELECT id FROM victims))),
-d_outbox AS (DELETE FROM outbox WHERE sent_at < $1 AND instance_id = ANY(ARRAY(SELECT id FROM victims))),
+d_outbox AS (DELETE FROM outbox WHERE sent_at < $1 AND instance_id = ANY(ARRAY(SELECT id FROM victims))
+	RETURNING key, keys),
+d_outbox_keys AS (DELETE FROM outbox_keys WHERE key = ANY(ARRAY(
+	SELECT key FROM d_outbox WHERE key IS NOT NULL UNION ALL SELECT unnest(keys) FROM d_outbox))),
 d_cards AS (DELETE FROM bot_cards WHERE instance_id = ANY(ARRAY(SELECT id FROM victims))),
 d_links AS (DELETE FROM order_instances WHERE instance_id = ANY(ARRAY(SELECT id FROM victims))),
 d_instances AS (DELETE FROM instances WHERE id = ANY(ARRAY(SELECT id FROM victims)) RETURNING 1)

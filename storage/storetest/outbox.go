@@ -15,6 +15,7 @@ func outboxTests() []suiteTest {
 		storeTest("pending in seq order with limit", testPendingOutbox),
 		storeTest("mark sent", testMarkOutboxSent),
 		storeTest("backlog", testOutboxBacklog),
+		storeTest("a commit of several messages", testOutboxCommitOfSeveral),
 	}
 }
 
@@ -128,5 +129,71 @@ func testOutboxBacklog(t *testing.T, s flows.Store) {
 		require.NoError(t, err, step.name)
 		require.Equal(t, step.wantCount, count, step.name)
 		cmp{t: t, what: step.name}.time("oldest", step.wantOldest, &oldest)
+	}
+}
+
+// testOutboxCommitOfSeveral: the messages of one commit (a decision notifies
+// several people) keep their order, keys and payloads; each is marked on its
+// own, and none is lost when a batch's limit falls inside the commit. A
+// store may keep such messages together (see flows.Store.PendingOutbox).
+func testOutboxCommitOfSeveral(t *testing.T, s flows.Store) {
+	ctx := t.Context()
+	first := storeMessages(t, s, "first/", 1)
+	msgs := []flows.OutboxMessage{NewOutbox("i-a", "a/1"), NewOutbox("i-a", "a/2"), NewOutbox("i-a", "a/3"),
+		NewOutbox("i-a", "a/4")}
+	msgs[2].Payload = nil // a message may carry no payload
+	msgs[3].Topic = "digest"
+	a := MustApply(t, s, flows.Change{Outbox: msgs})
+	require.Len(t, a.OutboxSeqs, len(msgs))
+	for i := range msgs {
+		msgs[i].Seq = a.OutboxSeqs[i]
+	}
+	last := storeMessages(t, s, "last/", 1)
+	all := append(append(append([]flows.OutboxMessage{}, first...), msgs...), last...)
+
+	got, err := s.PendingOutbox(ctx, 100)
+	require.NoError(t, err)
+	RequireOutbox(t, all, got)
+	count, _, err := s.OutboxBacklog(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(len(all)), count)
+
+	// A limit inside the commit: a prefix comes, never more than the limit
+	// unless the commit is the first pending, which then comes whole.
+	got, err = s.PendingOutbox(ctx, 2)
+	require.NoError(t, err)
+	require.NotEmpty(t, got)
+	require.LessOrEqual(t, len(got), 2)
+	RequireOutbox(t, all[:len(got)], got)
+	require.NoError(t, s.MarkOutboxSent(ctx, []int64{first[0].Seq}))
+	got, err = s.PendingOutbox(ctx, 2)
+	require.NoError(t, err)
+	require.NotEmpty(t, got)
+	require.LessOrEqual(t, len(got), len(msgs), "more than the first commit pending")
+	RequireOutbox(t, all[1:1+len(got)], got)
+
+	// Marked one at a time, out of order: the others stay pending.
+	require.NoError(t, s.MarkOutboxSent(ctx, []int64{msgs[1].Seq, msgs[3].Seq}))
+	got, err = s.PendingOutbox(ctx, 100)
+	require.NoError(t, err)
+	RequireOutbox(t, []flows.OutboxMessage{msgs[0], msgs[2], last[0]}, got)
+	count, oldest, err := s.OutboxBacklog(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(3), count)
+	cmp{t: t, what: "oldest unsent"}.time("oldest", msgs[0].CreatedAt, &oldest)
+
+	require.NoError(t, s.MarkOutboxSent(ctx, []int64{msgs[1].Seq, msgs[0].Seq}))
+	got, err = s.PendingOutbox(ctx, 100)
+	require.NoError(t, err)
+	RequireOutbox(t, []flows.OutboxMessage{msgs[2], last[0]}, got)
+	require.NoError(t, s.MarkOutboxSent(ctx, []int64{msgs[2].Seq, last[0].Seq}))
+	got, err = s.PendingOutbox(ctx, 100)
+	require.NoError(t, err)
+	require.Empty(t, got)
+
+	// Every key stays taken while its message is kept.
+	for _, m := range msgs {
+		_, err := s.Apply(ctx, flows.Change{Outbox: []flows.OutboxMessage{NewOutbox("i-b", m.Key)}})
+		require.Error(t, err, "key %s committed again", m.Key)
 	}
 }

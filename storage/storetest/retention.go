@@ -56,9 +56,11 @@ func seedRetained(t *testing.T, s flows.Store, r retained, created time.Time) {
 	c := StartChange(inst, NewTask(r.id, r.id+"-t1", "u-bob"))
 	c.NewTimers = []flows.Timer{NewTimer(r.id, r.id+"-timer", created.Add(time.Hour))}
 	c.Audit = append(c.Audit, NewAudit(r.id, "approve", "u-bob"))
-	c.Outbox = append(c.Outbox, NewOutbox(r.id, r.id+"/unsent"))
 	applied := MustApply(t, s, c)
-	require.NoError(t, s.MarkOutboxSent(ctx, applied.OutboxSeqs[:1]))
+	require.NoError(t, s.MarkOutboxSent(ctx, applied.OutboxSeqs))
+	// The unsent message is a later commit's: a store may keep the
+	// messages of one commit together until all of them are sent.
+	MustApply(t, s, flows.Change{Outbox: []flows.OutboxMessage{NewOutbox(r.id, r.id+"/unsent")}})
 	card := NewCard("feishu", "u-bob", r.id+"-t1", 2)
 	card.InstanceID = r.id
 	mustPutCard(t, botStore(t, s), card)

@@ -1,0 +1,94 @@
+package flows
+
+import (
+	"context"
+	"slices"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// DefaultViewCache is how many instances' last read views an engine keeps
+// (see WithViewCache).
+const DefaultViewCache = 1024
+
+// WithViewCache sets how many instances the engine keeps as last read for
+// a view (the instance, its tasks and audit trail), for the readers that
+// ask for a state at least as new as a version they know (ViewAtLeast): a
+// commit's cards to the applicant, the other signers and the next
+// assignees are rendered from one read instead of one each. It serves a
+// store that reads a view in one go (ViewReader), so that a kept view is
+// one state of the store. 0 disables it. The cache is bounded, least
+// recently used first out.
+func WithViewCache(size int) Option {
+	return func(e *Engine) { e.views = newViewCache(size) }
+}
+
+// ViewAtLeast returns a context in which Engine.Instance may answer from a
+// view read earlier if it shows version or a later one, rather than read
+// the store. A card delivered for a commit asks for the commit's version:
+// a kept view at it or later shows all the commit did, and if a later
+// commit is not in it, that commit's own cards bring it (each card records
+// the version it shows, and a newer one replaces it). Without it, or with
+// version 0, Instance reads the store.
+func ViewAtLeast(ctx context.Context, version int64) context.Context {
+	if version <= 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, viewAtLeastKey{}, version)
+}
+
+type viewAtLeastKey struct{}
+
+// viewCache keeps the last read view of each instance, newest version
+// wins. An instance's version grows with every change to it, its tasks or
+// its audit trail (the engine sets Change.Instance on every change), so a
+// kept view of version v is exactly the store's state at v.
+type viewCache struct {
+	lru *lru.Cache[string, viewSnapshot] // nil when disabled
+}
+
+type viewSnapshot struct {
+	inst  Instance
+	tasks []Task
+	audit []AuditEntry
+}
+
+func newViewCache(size int) *viewCache {
+	if size <= 0 {
+		return &viewCache{}
+	}
+	c, err := lru.New[string, viewSnapshot](size)
+	if err != nil { // only for size <= 0, excluded above
+		panic(err)
+	}
+	return &viewCache{lru: c}
+}
+
+// get returns a kept view of id when ctx asks for one at least as new as
+// it is. The slices are the caller's to change.
+func (c *viewCache) get(ctx context.Context, id string) (viewSnapshot, bool) {
+	least, _ := ctx.Value(viewAtLeastKey{}).(int64)
+	if c.lru == nil || least <= 0 {
+		return viewSnapshot{}, false
+	}
+	s, ok := c.lru.Get(id)
+	if !ok || s.inst.Version < least {
+		return viewSnapshot{}, false
+	}
+	s.tasks, s.audit = slices.Clone(s.tasks), slices.Clone(s.audit)
+	return s, true
+}
+
+// keep remembers a view just read unless a newer one is kept. Views of
+// finished instances are kept too: their last cards (finished, to the
+// applicant; closed, to every signer) are rendered from them.
+func (c *viewCache) keep(s viewSnapshot) {
+	if c.lru == nil {
+		return
+	}
+	if old, ok := c.lru.Peek(s.inst.ID); ok && old.inst.Version > s.inst.Version {
+		return
+	}
+	s.tasks, s.audit = slices.Clone(s.tasks), slices.Clone(s.audit)
+	c.lru.Add(s.inst.ID, s)
+}

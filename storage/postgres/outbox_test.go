@@ -1,0 +1,78 @@
+package postgres
+
+import (
+	"io/fs"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/stretchr/testify/require"
+
+	"cardflow/flows"
+	"cardflow/storage/postgres/pgtest"
+	"cardflow/storage/storetest"
+)
+
+// TestOutboxMigrationKeepsEarlierMessages upgrades a schema holding
+// messages written before 00016, a row each: the unsent one is relayed after
+// the upgrade like the packed rows beside it, and every kept key stays
+// taken.
+func TestOutboxMigrationKeepsEarlierMessages(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dsn := pgtest.SchemaDSN(t)
+	cfg, err := pgx.ParseConfig(dsn)
+	require.NoError(t, err)
+	db := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { _ = db.Close() })
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	require.NoError(t, err)
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithDisableGlobalRegistry(true))
+	require.NoError(t, err)
+	_, err = p.UpTo(ctx, 15)
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `INSERT INTO outbox (key, instance_id, topic, payload, created_at, sent_at) VALUES
+		('old/sent', 'i-a', 'notify', '{"n": 1}', now(), now()),
+		('old/unsent', 'i-a', 'notify', '{"n": 2}', now(), NULL),
+		(NULL, 'i-a', 'notify', NULL, now(), NULL)`)
+	require.NoError(t, err)
+
+	s, err := Open(ctx, dsn, Options{Migrate: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	newer := []flows.OutboxMessage{storetest.NewOutbox("i-a", "new/1"), storetest.NewOutbox("i-a", "new/2")}
+	a, err := s.Apply(ctx, flows.Change{Outbox: newer})
+	require.NoError(t, err)
+
+	got, err := s.PendingOutbox(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, got, 4)
+	require.Equal(t, []string{"old/unsent", "", "new/1", "new/2"},
+		[]string{got[0].Key, got[1].Key, got[2].Key, got[3].Key})
+	require.JSONEq(t, `{"n": 2}`, string(got[0].Payload))
+	require.Nil(t, got[1].Payload)
+	require.Equal(t, a.OutboxSeqs, []int64{got[2].Seq, got[3].Seq})
+	require.Less(t, got[1].Seq, got[2].Seq)
+	count, _, err := s.OutboxBacklog(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(4), count)
+
+	for _, key := range []string{"old/sent", "old/unsent", "new/2"} {
+		_, err := s.Apply(ctx, flows.Change{Outbox: []flows.OutboxMessage{storetest.NewOutbox("i-b", key)}})
+		require.Error(t, err, "key %s committed again", key)
+	}
+	require.NoError(t, s.MarkOutboxSent(ctx, []int64{got[0].Seq, got[1].Seq, got[2].Seq, got[3].Seq}))
+	got, err = s.PendingOutbox(ctx, 10)
+	require.NoError(t, err)
+	require.Empty(t, got)
+
+	// Pruning counts messages and frees their keys with them.
+	n, err := s.PruneSentOutbox(ctx, time.Now().Add(time.Hour), 100)
+	require.NoError(t, err)
+	require.Equal(t, 5, n)
+	var keys int
+	require.NoError(t, s.pool.QueryRow(ctx, `SELECT count(*) FROM outbox_keys`).Scan(&keys))
+	require.Zero(t, keys)
+}
