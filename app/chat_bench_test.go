@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,6 +31,9 @@ import (
 const (
 	benchStarters = 16 // order starters: the API's commits
 	benchClickers = 64 // people clicking at the simulator
+	// benchWarmOrders are started, and their cards delivered, before a
+	// delivery benchmark's clock starts.
+	benchWarmOrders = 32
 )
 
 // sendLog records, per card subject, when the simulator was asked to send
@@ -91,10 +96,24 @@ type started struct {
 // startOrders starts n orders of ¥500 through the API, benchStarters at a
 // time, each opening a task card for each of the three finance users.
 func (c *chatServer) startOrders(ctx context.Context, n int) ([]started, error) {
+	return c.startOrdersPaced(ctx, n, 0)
+}
+
+// startOrdersPaced is startOrders that begins one start every interval
+// (none when 0), so the commits arrive at a steady rate.
+func (c *chatServer) startOrdersPaced(ctx context.Context, n int, interval time.Duration) ([]started, error) {
 	out := make([]started, n)
 	var g errgroup.Group
 	g.SetLimit(benchStarters)
+	var tick *time.Ticker
+	if interval > 0 {
+		tick = time.NewTicker(interval)
+		defer tick.Stop()
+	}
 	for i := range out {
+		if tick != nil {
+			<-tick.C
+		}
 		g.Go(func() error {
 			body := map[string]any{"flow_id": "order_fulfilment", "applicant": "u_chen",
 				"form": order(fmt.Sprintf("B-%d", i), "500.00")}
@@ -117,12 +136,32 @@ func (c *chatServer) startOrders(ctx context.Context, n int) ([]started, error) 
 // the starters commit, a backlog builds and the latency measures it, so
 // it grows with b.N: compare it at one -benchtime only, and read
 // notifications/s as the pipeline's capacity.
+//
+// CARDFLOW_BENCH_PACE=N offers N notifications a second instead (an order,
+// three cards, every 3/N s): below the capacity no backlog builds, and the
+// latency is the commit-to-card time at that rate.
 func BenchmarkChatDelivery(b *testing.B) {
+	var interval time.Duration
+	if v := os.Getenv("CARDFLOW_BENCH_PACE"); v != "" {
+		pace, err := strconv.Atoi(v)
+		if err != nil || pace <= 0 {
+			b.Fatalf("CARDFLOW_BENCH_PACE=%q: want notifications per second, a positive whole number", v)
+		}
+		interval = 3 * time.Second / time.Duration(pace)
+	}
 	c := startChat(b, nil)
+	// Warm up first (the pool's connections, prepared statements, the
+	// queue's consumer groups): otherwise the first orders' cards are the
+	// slowest of a paced run, and its p99 falls as b.N grows.
+	warm := watchSends(c.sim, 3*benchWarmOrders)
+	if _, err := c.startOrders(b.Context(), benchWarmOrders); err != nil {
+		b.Fatal(err)
+	}
+	warm.wait(b)
 	orders := (b.N + 2) / 3
 	sends := watchSends(c.sim, 3*orders)
 	b.ResetTimer()
-	list, err := c.startOrders(b.Context(), orders)
+	list, err := c.startOrdersPaced(b.Context(), orders, interval)
 	if err != nil {
 		b.Fatal(err)
 	}
