@@ -1,17 +1,12 @@
 package postgres
 
 import (
-	"io/fs"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/require"
 
 	"cardflow/adapters/kpi"
-	"cardflow/storage/postgres/pgtest"
 )
 
 // TestKPIMigrationFillsExistingOrders upgrades a schema holding orders
@@ -20,18 +15,8 @@ import (
 func TestKPIMigrationFillsExistingOrders(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	dsn := pgtest.SchemaDSN(t)
-	cfg, err := pgx.ParseConfig(dsn)
-	require.NoError(t, err)
-	db := stdlib.OpenDB(*cfg)
-	t.Cleanup(func() { _ = db.Close() })
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	require.NoError(t, err)
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithDisableGlobalRegistry(true))
-	require.NoError(t, err)
-	_, err = p.UpTo(ctx, 8)
-	require.NoError(t, err)
-	_, err = db.ExecContext(ctx, `INSERT INTO orders (platform, shop, no, status, refund, paid_fen, updated_at, doc) VALUES
+	dsn, db := migratedUpTo(t, 8)
+	_, err := db.ExecContext(ctx, `INSERT INTO orders (platform, shop, no, status, refund, paid_fen, updated_at, doc) VALUES
 		('jd', 's1', 'A', 'paid', '', 9000, NULL, '{"platform":"jd","shop":"s1","no":"A","status":"paid","total":10000,"paid":9000,`+
 		`"lines":[{"sku":"x","qty":2,"price":1},{"sku":"y","qty":3,"price":1}],`+
 		`"created_at":"2026-11-28T16:00:00.123456789Z","paid_at":"2026-11-28T16:00:00Z"}'),

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"database/sql"
 	"io/fs"
 	"slices"
 	"strconv"
@@ -8,6 +9,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/require"
 
 	"cardflow/storage/postgres/pgtest"
@@ -111,4 +115,23 @@ func TestMigrationLockIDIsPerSchema(t *testing.T) {
 			require.Equal(t, tc.collide, migrationLockID(tc.a) == migrationLockID(tc.b))
 		})
 	}
+}
+
+// migratedUpTo returns a fresh schema's DSN and a connection to it, with
+// the migrations applied up to version: the state a database of that
+// release was in, for a test of the next migration's upgrade.
+func migratedUpTo(t *testing.T, version int64) (string, *sql.DB) {
+	t.Helper()
+	dsn := pgtest.SchemaDSN(t)
+	cfg, err := pgx.ParseConfig(dsn)
+	require.NoError(t, err)
+	db := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { _ = db.Close() })
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	require.NoError(t, err)
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithDisableGlobalRegistry(true))
+	require.NoError(t, err)
+	_, err = p.UpTo(t.Context(), version)
+	require.NoError(t, err)
+	return dsn, db
 }

@@ -1,17 +1,12 @@
 package postgres
 
 import (
-	"io/fs"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/require"
 
 	"cardflow/flows"
-	"cardflow/storage/postgres/pgtest"
 	"cardflow/storage/storetest"
 )
 
@@ -22,18 +17,8 @@ import (
 func TestOutboxMigrationKeepsEarlierMessages(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	dsn := pgtest.SchemaDSN(t)
-	cfg, err := pgx.ParseConfig(dsn)
-	require.NoError(t, err)
-	db := stdlib.OpenDB(*cfg)
-	t.Cleanup(func() { _ = db.Close() })
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	require.NoError(t, err)
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithDisableGlobalRegistry(true))
-	require.NoError(t, err)
-	_, err = p.UpTo(ctx, 15)
-	require.NoError(t, err)
-	_, err = db.ExecContext(ctx, `INSERT INTO outbox (key, instance_id, topic, payload, created_at, sent_at) VALUES
+	dsn, db := migratedUpTo(t, 15)
+	_, err := db.ExecContext(ctx, `INSERT INTO outbox (key, instance_id, topic, payload, created_at, sent_at) VALUES
 		('old/sent', 'i-a', 'notify', '{"n": 1}', now(), now()),
 		('old/unsent', 'i-a', 'notify', '{"n": 2}', now(), NULL),
 		(NULL, 'i-a', 'notify', NULL, now(), NULL)`)
