@@ -7,6 +7,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"cardflow/internal/browsertest"
 	"cardflow/internal/testenv"
 )
 
@@ -28,17 +29,17 @@ func TestBrowserFirstMinute(t *testing.T) {
 	t.Parallel()
 	chromium := testenv.Browser(t)
 	base := startDemo(t)
-	browser := newBrowser(t, chromium)
+	browser := browsertest.New(t, chromium)
 	const order = "订单履约 · TM-1001"
 	taskButtons := []string{"同意", "拒绝", "退回申请人"}
 
 	// 陈 (customer service) files the order with 发起审批.
-	main := browser.open("main", base, "")
+	main := open(browser, "main", base, "")
 	main.pick("陈客服主管")
-	main.click("#new")
-	poll[bool](main, "the form", `() => document.getElementById('start').open`)
+	main.Click("#new")
+	browsertest.Poll[bool](main.Tab, "the form", `() => document.getElementById('start').open`)
 	main.choose(`#start select[aria-label="选择流程"]`, "order_fulfilment")
-	main.do(
+	main.Do(
 		chromedp.SendKeys(chromedp.CSS(`#start [data-field="order_no"] input`), "TM-1001"),
 		chromedp.SendKeys(chromedp.CSS(`#start [data-field="amount"] input`), "6800"),
 		chromedp.SendKeys(chromedp.CSS(`#start [data-field="items"] [data-key="sku"]`), "SKU-1"),
@@ -47,28 +48,27 @@ func TestBrowserFirstMinute(t *testing.T) {
 	)
 	main.choose(`#start [data-field="platform"] select`, "tmall")
 	main.shot("01-chen-new-order")
-	amount, err := chromedp.Run(main.ctx, chromedp.Value(chromedp.CSS(`#start [data-field="amount"] input`)))
-	require.NoError(t, err)
+	amount := browsertest.Eval[string](main.Tab, `document.querySelector('#start [data-field="amount"] input').value`)
 	require.Equal(t, "6800.00", amount, "money is shown with two decimals once the field is left")
 	// Before submitting, 陈 previews the route: ¥6,800 needs the sales
 	// director after finance; nothing is started yet.
-	main.click(`#start button[aria-label="预览流程"]`)
-	route := poll[string](main, "the route", `() => {
+	main.Click(`#start button[aria-label="预览流程"]`)
+	route := browsertest.Poll[string](main.Tab, "the route", `() => {
   const steps = [...document.querySelectorAll('#start .route-name')];
   return steps.length ? steps.map((e) => e.textContent).join(' | ') : null;
 }`)
 	require.Equal(t, "财务确认 · 或签 | 销售总监审批 · 单人审批 | 仓库打包", route)
 	main.shot("01b-chen-previews-the-route")
-	main.click(`#start button[type=submit]`)
+	main.Click(`#start button[type=submit]`)
 	require.Equal(t, "已提交：订单履约", main.toast("success"))
-	poll[bool](main, "the form to close", `() => !document.getElementById('start').open`)
+	browsertest.Poll[bool](main.Tab, "the form to close", `() => !document.getElementById('start').open`)
 
 	// Finance is 或签: 钱, 孙 and 赵 each get the task. 孙's tab and 赵's
 	// deaf tab stay open from here on.
-	sun := browser.open("sun", base+"#user=sun", "")
+	sun := open(browser, "sun", base+"#user=sun", "")
 	require.Equal(t, taskButtons, sun.card(order, "").Buttons)
-	sun.do(chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
-	zhao := browser.open("zhao-deaf", base+"#user=zhao", deaf)
+	sun.Do(chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
+	zhao := open(browser, "zhao-deaf", base+"#user=zhao", deaf)
 	require.Equal(t, taskButtons, zhao.card(order, "").Buttons)
 
 	// 钱 approves on her card.
@@ -86,8 +86,7 @@ func TestBrowserFirstMinute(t *testing.T) {
 	// 孙's copy closes while she looks at it: the event stream, no reload.
 	sunCopy := sun.card(order, "已由 钱多多 同意")
 	require.Regexp(t, `^已由 钱多多 同意 · \d\d:\d\d$`, sunCopy.Status)
-	reloaded, err := chromedp.Run(sun.ctx, chromedp.Evaluate[bool](`window.notReloaded !== true`))
-	require.NoError(t, err)
+	reloaded := browsertest.Eval[bool](sun.Tab, `window.notReloaded !== true`)
 	require.False(t, reloaded, "孙's page was reloaded")
 	sun.shot("04-sun-copy-closed")
 
@@ -116,10 +115,10 @@ func TestBrowserFirstMinute(t *testing.T) {
 	require.Equal(t, "完成", pack.Buttons[0])
 	require.NotContains(t, pack.Fields, "订单金额")
 	main.press("完成", order)
-	main.do(chromedp.SendKeys(chromedp.CSS(`#log form.card-inputs [name="tracking_no"]`), "SF1234567890"))
+	main.Do(chromedp.SendKeys(chromedp.CSS(`#log form.card-inputs [name="tracking_no"]`), "SF1234567890"))
 	main.choose(`#log form.card-inputs select[name="carrier"]`, "sf")
 	main.shot("07-zheng-pack")
-	main.click(`#log form.card-inputs button[type=submit]`)
+	main.Click(`#log form.card-inputs button[type=submit]`)
 	main.toast("success")
 	main.card(order, "已完成 · 郑仓管")
 
@@ -129,9 +128,9 @@ func TestBrowserFirstMinute(t *testing.T) {
 	require.Equal(t, "SF1234567890", done.Fields["运单号"])
 	require.Equal(t, "sf", done.Fields["快递公司"])
 	main.shot("08-chen-finished")
-	main.do(chromedp.SendKeys(chromedp.ID("text"), "待办\n"))
+	main.Do(chromedp.SendKeys(chromedp.ID("text"), "待办\n"))
 	require.Equal(t, "你目前没有需要处理的任务。", main.reply("没有待办").Text)
-	main.do(chromedp.SendKeys(chromedp.ID("text"), "/help\n"))
+	main.Do(chromedp.SendKeys(chromedp.ID("text"), "/help\n"))
 	require.Contains(t, main.reply("我能做什么").Text, "/todo 或 待办")
 	main.shot("09-chen-commands")
 }
