@@ -13,9 +13,9 @@ import (
 	"cardflow/app"
 	"cardflow/config"
 	"cardflow/flows"
+	"cardflow/internal/testclock"
 	"cardflow/outbox"
 	"cardflow/queue"
-	"cardflow/queue/queuetest"
 	"cardflow/storage/sqlite"
 )
 
@@ -44,7 +44,7 @@ func TestPruneLoopPrunesDeadLetters(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clock := queuetest.NewClock(now)
+			clock := testclock.New(now)
 			q := queue.NewMemory(queue.MemoryOptions{Now: clock.Now})
 			t.Cleanup(func() { require.NoError(t, q.Close()) })
 			bury(t, q, clock, flows.NotifyTopic, now.Add(-40*day), "n-old1", "n-old2")
@@ -99,7 +99,7 @@ func openSQLite(t *testing.T) *sqlite.Store {
 // bury dead-letters messages with the given IDs on topic, stamped at died:
 // a consumer fails each for good with the clock set to died, and returns
 // once it handled them all.
-func bury(t *testing.T, q queue.Queue, clock *queuetest.Clock, topic string, died time.Time, ids ...string) {
+func bury(t *testing.T, q queue.Queue, clock *testclock.Clock, topic string, died time.Time, ids ...string) {
 	t.Helper()
 	clock.Set(died)
 	handled := make(chan struct{}, len(ids))

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cardflow/flows"
+	"cardflow/internal/testclock"
 	"cardflow/storage/postgres"
 	"cardflow/storage/postgres/pgtest"
 	"cardflow/storage/sqlite"
@@ -45,24 +46,6 @@ func openPostgres(t testing.TB) flows.Store {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s
-}
-
-// clock is a fake clock tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // onStores runs fn once per backend, in parallel, each on a fresh store
@@ -122,11 +105,11 @@ type fx struct {
 	t     *testing.T
 	s     flows.Store
 	e     *flows.Engine
-	clock *clock
+	clock *testclock.Clock
 }
 
 func newFx(t *testing.T, s flows.Store, opts ...flows.Option) *fx {
-	c := &clock{now: t0}
+	c := testclock.New(t0)
 	opts = append([]flows.Option{flows.WithClock(c.Now)}, opts...)
 	return &fx{t: t, s: s, e: flows.NewEngine(s, opts...), clock: c}
 }

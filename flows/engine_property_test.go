@@ -10,6 +10,7 @@ import (
 	"pgregory.net/rapid"
 
 	"cardflow/flows"
+	"cardflow/internal/testclock"
 )
 
 // TestEngineProperties drives the example flows with random operations by
@@ -34,7 +35,7 @@ func TestEngineProperties(t *testing.T) {
 			t.Parallel()
 			s := tt.open(t)
 			seed(t, s)
-			c := &clock{now: t0}
+			c := testclock.New(t0)
 			// Two engines on one store act like two server processes: each
 			// one's instance cache falls behind the other's changes.
 			w := &world{s: s, clock: c, flows: map[string]*flows.Flow{}, engines: []*flows.Engine{
@@ -68,7 +69,7 @@ var propUsers = []string{"u_wang", "u_zhao", "u_qian", "u_sun", "u_zhou", "u_wu"
 type world struct {
 	s       flows.Store
 	engines []*flows.Engine
-	clock   *clock
+	clock   *testclock.Clock
 	flows   map[string]*flows.Flow
 	keyN    atomic.Int64
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cardflow/flows"
+	"cardflow/internal/testclock"
 )
 
 // slaFlows are the flows of the timer tests, registered per store: u_qian
@@ -270,7 +271,7 @@ func TestTimerLeaseRunsOut(t *testing.T) {
 	t.Parallel()
 	onStores(t, func(t *testing.T, s flows.Store) {
 		slow := &slowClaims{Store: s, claimed: make(chan struct{}), release: make(chan struct{})}
-		c := &clock{now: t0}
+		c := testclock.New(t0)
 		a := flows.NewEngine(slow, flows.WithClock(c.Now))
 		b := flows.NewEngine(s, flows.WithClock(c.Now))
 		x := &fx{t: t, s: s, e: b, clock: c}

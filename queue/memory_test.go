@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"cardflow/internal/testclock"
 	"cardflow/queue"
 	"cardflow/queue/queuetest"
 )
@@ -30,24 +31,6 @@ func TestMemoryPruneConformance(t *testing.T) {
 		t.Cleanup(func() { _ = q.Close() })
 		return q
 	})
-}
-
-// fakeClock is an injected Now that moves only when told to.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // runConsumer runs Consume until the returned stop is called; stop returns
@@ -86,7 +69,7 @@ func TestMemoryDedupeWindow(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			clock := &fakeClock{now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
+			clock := testclock.New(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
 			q := queue.NewMemory(queue.MemoryOptions{DedupeWindow: time.Minute, Now: clock.Now})
 			defer q.Close()
 			require.NoError(t, q.Publish(ctx, "orders", queue.Message{ID: "x"}))
@@ -120,7 +103,7 @@ func TestMemoryDedupeWindow(t *testing.T) {
 func TestMemoryDeadLettersCapped(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := &fakeClock{now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
 	q := queue.NewMemory(queue.MemoryOptions{MaxDeadLetters: 3, Now: clock.Now})
 	defer q.Close()
 	failed := make(chan struct{}, 5)

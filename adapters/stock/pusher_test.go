@@ -20,6 +20,7 @@ import (
 	"cardflow/config"
 	"cardflow/flows"
 	"cardflow/internal/exampletest"
+	"cardflow/internal/testclock"
 	"cardflow/storage/sqlite"
 )
 
@@ -27,25 +28,6 @@ const (
 	pushSecret = "push-signing-secret-0123"
 	pushToken  = "url-token-secret-9876"
 )
-
-// clock is a settable clock. It starts a minute ahead of the wall clock,
-// which the SQLite store stamps changes with, so every change is due.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // received is one push a receiver took, as it decoded it.
 type received struct {
@@ -66,7 +48,7 @@ type receiver struct {
 	status func(try int) (int, http.Header)
 	// block, when set, is called (outside the lock) before answering.
 	block func()
-	clock *clock
+	clock *testclock.Clock
 	t     *testing.T
 }
 
@@ -76,7 +58,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	if err := orders.Verify(r.Header, body, []byte(pushSecret), rc.clock.now()); err != nil {
+	if err := orders.Verify(r.Header, body, []byte(pushSecret), rc.clock.Now()); err != nil {
 		rc.t.Errorf("push not verified: %v", err)
 		w.WriteHeader(http.StatusUnauthorized)
 		return
@@ -124,7 +106,7 @@ func (rc *receiver) attempts() int {
 type pushBundle struct {
 	store  *sqlite.Store
 	engine *flows.Engine
-	clock  *clock
+	clock  *testclock.Clock
 	recv   *receiver
 	alerts *alerts
 	log    *bottest.Log
@@ -135,7 +117,7 @@ type pushBundle struct {
 func newPushBundle(t *testing.T, opts stock.PushOptions) *pushBundle {
 	t.Helper()
 	store, engine := exampletest.World(t)
-	b := &pushBundle{store: store, engine: engine, clock: &clock{t: time.Now().Add(time.Minute).Truncate(time.Second)},
+	b := &pushBundle{store: store, engine: engine, clock: testclock.New(time.Now().Add(time.Minute).Truncate(time.Second)),
 		alerts: &alerts{next: engine}, log: bottest.NewLog()}
 	b.recv = &receiver{clock: b.clock, t: t}
 	srv := httptest.NewServer(b.recv)
@@ -143,7 +125,7 @@ func newPushBundle(t *testing.T, opts stock.PushOptions) *pushBundle {
 	b.target = stock.PushTarget{Name: "tmall-bridge", URL: config.Secret(srv.URL + "/stock?token=" + pushToken),
 		Secret: pushSecret}
 	opts.Alerts, opts.Client = b.alerts, srv.Client()
-	b.pusher = stock.NewPusher(store, []stock.PushTarget{b.target}, opts, b.log.Logger, b.clock.now)
+	b.pusher = stock.NewPusher(store, []stock.PushTarget{b.target}, opts, b.log.Logger, b.clock.Now)
 	require.NoError(t, b.pusher.Register(t.Context()))
 	return b
 }
@@ -213,37 +195,37 @@ func TestPushRetriesUntilDelivered(t *testing.T) {
 	require.Equal(t, 1, b.recv.attempts())
 
 	// The 429's Retry-After holds the next try back 120 s.
-	b.clock.advance(119 * time.Second)
+	b.clock.Advance(119 * time.Second)
 	b.pushOnce(t, 0)
 	require.Equal(t, 1, b.recv.attempts(), "within Retry-After")
 	b.set(t, "count-2", "SKU-1", 7) // a change while backing off keeps the backoff
 	b.pushOnce(t, 0)
 	require.Equal(t, 1, b.recv.attempts(), "within Retry-After")
-	b.clock.advance(time.Second)
+	b.clock.Advance(time.Second)
 	b.pushOnce(t, 0)
 	require.Equal(t, 2, b.recv.attempts(), "a 502")
 
 	// The backoff doubles: after the second failure it is 2-4 s, so 1 s
 	// later nothing is tried and 4 s later it is.
-	b.clock.advance(time.Second)
+	b.clock.Advance(time.Second)
 	b.pushOnce(t, 0)
 	require.Equal(t, 2, b.recv.attempts(), "backing off")
-	b.clock.advance(3 * time.Second)
+	b.clock.Advance(3 * time.Second)
 	b.pushOnce(t, 0)
 	require.Equal(t, 3, b.recv.attempts(), "a 400: refused, logged, retried all the same")
 	require.Contains(t, b.log.String(), `"level":"ERROR","msg":"stock push failed, retrying","target":"tmall-bridge","attempts":3`)
 	for range 3 {
-		b.clock.advance(10 * time.Minute)
+		b.clock.Advance(10 * time.Minute)
 		b.pushOnce(t, 0)
 	}
 	require.Equal(t, 6, b.recv.attempts())
 
 	down = false
-	b.clock.advance(10 * time.Minute)
+	b.clock.Advance(10 * time.Minute)
 	b.pushOnce(t, 1)
 	require.Equal(t, []received{{SKU: "SKU-1", Sellable: 7, Version: 2, key: "tmall-bridge/SKU-1/2"}},
 		withoutAt(b.recv.deliveries()), "the final quantity, once")
-	b.clock.advance(time.Hour)
+	b.clock.Advance(time.Hour)
 	b.pushOnce(t, 0)
 }
 
@@ -323,7 +305,7 @@ func TestPushAlertsOnceAndResolves(t *testing.T) {
 	for i := range 5 {
 		b.pushOnce(t, 0)
 		require.Equal(t, i+1, b.recv.attempts(), "the rest of the batch waits with the first")
-		b.clock.advance(10 * time.Minute)
+		b.clock.Advance(10 * time.Minute)
 	}
 	require.Equal(t, []string{"stock.push_failing:fired"}, b.alerts.outcomes, "started once, at the third failure")
 	paging, err := b.engine.Tasks(ctx, flows.TaskQuery{Status: flows.TaskOpen, Limit: 10})
@@ -346,7 +328,7 @@ func TestPushAlertsOnceAndResolves(t *testing.T) {
 	b.set(t, "count-3", "SKU-1", 1)
 	for range 3 {
 		b.pushOnce(t, 0)
-		b.clock.advance(10 * time.Minute)
+		b.clock.Advance(10 * time.Minute)
 	}
 	require.Equal(t, []string{"stock.push_failing:fired", "stock.push_recovered:resolved", "stock.push_failing:fired"},
 		b.alerts.outcomes)
@@ -363,7 +345,7 @@ func TestPushLeaksNoSecret(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close()
 	down := stock.PushTarget{Name: "wms", URL: config.Secret(srv.URL + "/stock?token=" + pushToken), Secret: pushSecret}
-	p := stock.NewPusher(b.store, []stock.PushTarget{down}, stock.PushOptions{}, b.log.Logger, b.clock.now)
+	p := stock.NewPusher(b.store, []stock.PushTarget{down}, stock.PushOptions{}, b.log.Logger, b.clock.Now)
 	require.NoError(t, p.Register(t.Context()))
 	_, err := p.PushOnce(t.Context())
 	require.NoError(t, err)

@@ -1,7 +1,6 @@
 package dingtalk_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -10,26 +9,9 @@ import (
 	"cardflow/bot"
 	"cardflow/bot/bottest"
 	"cardflow/bot/dingtalk"
+	"cardflow/internal/testclock"
 	"cardflow/queue"
 )
-
-// clock is a settable clock for the limiter and the fake.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func TestRobotPostsSignedMarkdown(t *testing.T) {
 	t.Parallel()
@@ -61,9 +43,9 @@ func TestRobotPostsSignedMarkdown(t *testing.T) {
 // minute; past DingTalk's own limit the robot is blocked for ten minutes.
 func TestRobotLimits(t *testing.T) {
 	t.Parallel()
-	clk := &clock{t: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
-	lim := bot.NewMemoryLimiter(dingtalk.Limits, clk.now)
-	w := newWorld(t, worldOptions{limiter: lim, now: clk.now})
+	clk := testclock.New(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))
+	lim := bot.NewMemoryLimiter(dingtalk.Limits, clk.Now)
+	w := newWorld(t, worldOptions{limiter: lim, now: clk.Now})
 	r, _ := w.platform.Robot("ops")
 	sent := 0
 	for range 120 { // two minutes, a try every second
@@ -75,12 +57,12 @@ func TestRobotLimits(t *testing.T) {
 			require.True(t, limited, "%v", err)
 			require.Positive(t, after)
 		}
-		clk.add(time.Second)
+		clk.Advance(time.Second)
 	}
 	require.Equal(t, 40, sent, "20 a minute, steadily")
 
 	// Without the limiter, DingTalk's block: errcode 130101 → 10 minutes.
-	w2 := newWorld(t, worldOptions{now: clk.now})
+	w2 := newWorld(t, worldOptions{now: clk.Now})
 	r2, _ := w2.platform.Robot("ops")
 	var err error
 	for range 21 {

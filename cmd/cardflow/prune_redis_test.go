@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cardflow/flows"
+	"cardflow/internal/testclock"
 	"cardflow/internal/testenv"
 	"cardflow/queue"
-	"cardflow/queue/queuetest"
 	redisq "cardflow/storage/redis"
 )
 
@@ -26,7 +26,7 @@ func TestPruneRedisDeadLetters(t *testing.T) {
 	t.Setenv("CARDFLOW_QUEUE_REDIS_URL", url)
 	t.Setenv("CARDFLOW_QUEUE_KEY_PREFIX", prefix)
 
-	clock := queuetest.NewClock(time.Now().Add(-40 * 24 * time.Hour))
+	clock := testclock.New(time.Now().Add(-40 * 24 * time.Hour))
 	client, err := redisq.NewClient(url)
 	require.NoError(t, err)
 	q, err := redisq.NewQueue(client, redisq.QueueOptions{Prefix: prefix, PollInterval: 50 * time.Millisecond,

@@ -3,12 +3,12 @@ package queuetest
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"cardflow/internal/testclock"
 	"cardflow/queue"
 )
 
@@ -19,7 +19,7 @@ import (
 func RunPrune(t *testing.T, newQueue func(t *testing.T, now func() time.Time) queue.Queue) {
 	tests := []struct {
 		name string
-		run  func(t *testing.T, q queue.Queue, clock *Clock)
+		run  func(t *testing.T, q queue.Queue, clock *testclock.Clock)
 	}{
 		{name: "prunes dead letters older than the cutoff, oldest first, in batches", run: testPruneOldestFirst},
 		{name: "pruning leaves other topics and waiting messages alone", run: testPruneOnlyDeadLetters},
@@ -28,7 +28,7 @@ func RunPrune(t *testing.T, newQueue func(t *testing.T, now func() time.Time) qu
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := NewClock(pruneEpoch)
+			clock := testclock.New(pruneEpoch)
 			tt.run(t, newQueue(t, clock.Now), clock)
 		})
 	}
@@ -37,33 +37,10 @@ func RunPrune(t *testing.T, newQueue func(t *testing.T, now func() time.Time) qu
 // pruneEpoch is when the first dead letter of a prune test dies.
 var pruneEpoch = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
-// Clock is an injected Now that moves only when set; safe for concurrent use.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewClock returns a clock standing at now.
-func NewClock(now time.Time) *Clock { return &Clock{now: now} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Set moves the clock to now.
-func (c *Clock) Set(now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = now
-}
-
 // buryHourly dead-letters n messages of topic, IDs prefix-0 … prefix-(n-1),
 // the i-th dying i hours after pruneEpoch: the handler sets the clock just
 // before it fails the message, and one worker handles them in order.
-func buryHourly(t *testing.T, q queue.Queue, clock *Clock, topic, prefix string, n int) {
+func buryHourly(t *testing.T, q queue.Queue, clock *testclock.Clock, topic, prefix string, n int) {
 	t.Helper()
 	msgs := messages(prefix, n)
 	// Separators of the netstring layout in a payload must not confuse a
@@ -109,7 +86,7 @@ func deadIDs(t *testing.T, q queue.Queue, topic string) []string {
 	return ids
 }
 
-func testPruneOldestFirst(t *testing.T, q queue.Queue, clock *Clock) {
+func testPruneOldestFirst(t *testing.T, q queue.Queue, clock *testclock.Clock) {
 	buryHourly(t, q, clock, "orders", "p", 5) // p-0 died at the epoch, p-4 four hours later
 	hour := time.Hour
 
@@ -132,7 +109,7 @@ func testPruneOldestFirst(t *testing.T, q queue.Queue, clock *Clock) {
 	require.Empty(t, deadIDs(t, q, "orders"))
 }
 
-func testPruneOnlyDeadLetters(t *testing.T, q queue.Queue, clock *Clock) {
+func testPruneOnlyDeadLetters(t *testing.T, q queue.Queue, clock *testclock.Clock) {
 	buryHourly(t, q, clock, "orders", "o", 2)
 	buryHourly(t, q, clock, "alerts", "a", 2)
 	publish(t, q, "orders", 10, queue.Message{ID: "waiting"})
@@ -145,7 +122,7 @@ func testPruneOnlyDeadLetters(t *testing.T, q queue.Queue, clock *Clock) {
 	require.Equal(t, []string{"a-1", "a-0"}, deadIDs(t, q, "alerts"), "another topic's letters stay")
 }
 
-func testPruneRefuses(t *testing.T, q queue.Queue, clock *Clock) {
+func testPruneRefuses(t *testing.T, q queue.Queue, clock *testclock.Clock) {
 	ctx := context.Background()
 	buryHourly(t, q, clock, "orders", "r", 1)
 	later := pruneEpoch.Add(time.Hour)

@@ -80,13 +80,13 @@ func TestLoginRateLimited(t *testing.T) {
 	p = br.post("/console/login", url.Values{"name": {"someone-else"}, "password": {"x"}})
 	require.Equal(t, http.StatusTooManyRequests, p.status, "the address is throttled too")
 
-	b.clock.add(time.Second)
+	b.clock.Advance(time.Second)
 	require.Equal(t, http.StatusUnauthorized, br.post("/console/login", bad).status, "one more try after the wait")
 	p = br.post("/console/login", url.Values{"name": {"ops"}, "password": {password}})
 	require.Equal(t, http.StatusTooManyRequests, p.status)
 	require.Equal(t, "2", p.header.Get("Retry-After"), "the wait doubles")
 
-	b.clock.add(2 * time.Second)
+	b.clock.Advance(2 * time.Second)
 	p = br.post("/console/login", url.Values{"name": {"ops"}, "password": {password}})
 	require.Equal(t, http.StatusSeeOther, p.status, p.body)
 }
@@ -154,7 +154,7 @@ func TestSessionExpires(t *testing.T) {
 	b := setup(t)
 	br := b.visitor()
 	br.login()
-	b.clock.add(time.Hour)
+	b.clock.Advance(time.Hour)
 	p := br.get("/console/")
 	require.Equal(t, http.StatusSeeOther, p.status, "a session ends after console.session_ttl")
 }

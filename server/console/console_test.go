@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"cardflow/config"
 	"cardflow/flows"
 	"cardflow/internal/exampletest"
+	"cardflow/internal/testclock"
 	"cardflow/queue"
 	"cardflow/server/console"
 )
@@ -31,24 +31,6 @@ const (
 	adminToken = "admin-token-0123456789abcdef"
 )
 
-// clock is a settable clock for sessions and the log-in limiter.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // bundle is one test's console on the example world.
 type bundle struct {
 	t      *testing.T
@@ -56,7 +38,7 @@ type bundle struct {
 	engine *flows.Engine
 	store  flows.Store
 	queue  queue.Queue
-	clock  *clock
+	clock  *testclock.Clock
 }
 
 func setup(t *testing.T) *bundle { return setupWith(t, func(*console.Config) {}) }
@@ -79,11 +61,11 @@ var retentions = []console.Retention{
 // with the engine on the test's clock from start.
 func build(t *testing.T, edit func(*console.Config), start time.Time) *bundle {
 	t.Helper()
-	clk := &clock{t: time.Now()}
+	clk := testclock.New(time.Now())
 	var opts []flows.Option
 	if !start.IsZero() {
-		clk.t = start
-		opts = append(opts, flows.WithClock(clk.now))
+		clk.Set(start)
+		opts = append(opts, flows.WithClock(clk.Now))
 	}
 	store, engine := exampletest.World(t, opts...)
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
@@ -100,7 +82,7 @@ func build(t *testing.T, edit func(*console.Config), start time.Time) *bundle {
 	}
 	edit(&cfg)
 	c, err := console.New(cfg, console.Deps{Engine: engine, Store: store, Cards: store, Queue: q, Topics: []string{flows.NotifyTopic},
-		Sends: sends.Totals, Retentions: retentions, Now: clk.now})
+		Sends: sends.Totals, Retentions: retentions, Now: clk.Now})
 	require.NoError(t, err)
 	r := chi.NewRouter()
 	c.Routes(r)
@@ -281,12 +263,12 @@ func TestDashboardOverdue(t *testing.T) {
 	t.Parallel()
 	b := setupAt(t, analyticsStart)
 	first := b.startOrder("6800.00")
-	b.clock.add(2 * time.Hour)
+	b.clock.Advance(2 * time.Hour)
 	b.startOrder("3000.00")
-	b.clock.add(90 * time.Minute) // the first order's finance tasks are 90m past their 2h SLA, the second's not yet due
+	b.clock.Advance(90 * time.Minute) // the first order's finance tasks are 90m past their 2h SLA, the second's not yet due
 	c, err := console.New(console.Config{AdminTokens: []config.Secret{adminToken}, AdminActsAs: "u_shen",
 		SessionSecret: []byte("a-session-secret-of-32-bytes-at-least"), SessionTTL: time.Hour},
-		console.Deps{Engine: b.engine, Store: plainStore{b.store}, Now: b.clock.now})
+		console.Deps{Engine: b.engine, Store: plainStore{b.store}, Now: b.clock.Now})
 	require.NoError(t, err)
 	r := chi.NewRouter()
 	c.Routes(r)
