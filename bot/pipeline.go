@@ -176,6 +176,10 @@ func (p *Pipeline) Deliver(ctx context.Context, n flows.NotificationIntent) erro
 		return fmt.Errorf("bot: recipient %s: %w", n.Recipient, err)
 	}
 	t := targetOf(n)
+	// Any state at or after the commit's will do for its cards and the
+	// copies it refreshes: they share one read, and a later commit's cards
+	// bring what it changed.
+	ctx = flows.ViewAtLeast(ctx, n.Version)
 	var errs []error
 	for name, pl := range p.d.Platforms {
 		pid := user.PlatformIDs[name]
@@ -247,13 +251,7 @@ func (p *Pipeline) deliver(ctx context.Context, pl Platform, r Reader, t target,
 	if (!exists && !t.send) || (exists && t.upTo > 0 && old.StateVersion >= t.upTo) {
 		return nil
 	}
-	version := t.upTo
-	if n != nil {
-		version = n.Version
-	}
-	// Any state at or after the commit's will do: the cards of one commit
-	// share one read, and a later commit's cards bring what it changed.
-	card, err := p.render(flows.ViewAtLeast(ctx, version), r, t, n)
+	card, err := p.render(ctx, r, t, n)
 	if errors.Is(err, flows.ErrNotParticipant) || errors.Is(err, flows.ErrNotFound) {
 		// The reader may no longer see it (a task transferred away before
 		// its card went out): nothing to show them.

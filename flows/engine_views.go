@@ -64,11 +64,17 @@ func newViewCache(size int) *viewCache {
 	return &viewCache{lru: c}
 }
 
+// wanted reports whether ctx asks for a kept view, and from which version.
+func (c *viewCache) wanted(ctx context.Context) (int64, bool) {
+	least, _ := ctx.Value(viewAtLeastKey{}).(int64)
+	return least, c.lru != nil && least > 0
+}
+
 // get returns a kept view of id when ctx asks for one at least as new as
 // it is. The slices are the caller's to change.
 func (c *viewCache) get(ctx context.Context, id string) (viewSnapshot, bool) {
-	least, _ := ctx.Value(viewAtLeastKey{}).(int64)
-	if c.lru == nil || least <= 0 {
+	least, ok := c.wanted(ctx)
+	if !ok {
 		return viewSnapshot{}, false
 	}
 	s, ok := c.lru.Get(id)
@@ -79,11 +85,13 @@ func (c *viewCache) get(ctx context.Context, id string) (viewSnapshot, bool) {
 	return s, true
 }
 
-// keep remembers a view just read unless a newer one is kept. Views of
+// keep remembers a view just read for a reader that asks for kept views
+// (the other cards of its commit will), unless a newer one is kept; other
+// readers (the API, the console) neither use nor fill the cache. Views of
 // finished instances are kept too: their last cards (finished, to the
 // applicant; closed, to every signer) are rendered from them.
-func (c *viewCache) keep(s viewSnapshot) {
-	if c.lru == nil {
+func (c *viewCache) keep(ctx context.Context, s viewSnapshot) {
+	if _, ok := c.wanted(ctx); !ok {
 		return
 	}
 	if old, ok := c.lru.Peek(s.inst.ID); ok && old.inst.Version > s.inst.Version {

@@ -54,7 +54,9 @@ func TestViewCache(t *testing.T) {
 			require.Equal(t, start+2, reads(), "without a version every view reads")
 			v := view(flows.ViewAtLeast(ctx, res.Version), "u_qian")
 			require.Equal(t, res.Version, v.Instance.Version)
-			want := start + 2
+			require.Equal(t, start+3, reads(), "a view without a version is not kept")
+			view(flows.ViewAtLeast(ctx, res.Version), "u_wu")
+			want := start + 3
 			if !tc.cached {
 				want++
 			}

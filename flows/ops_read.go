@@ -165,7 +165,7 @@ func (e *Engine) readView(ctx context.Context, viewer, instanceID string) (*run,
 			return nil, nil, nil, fmt.Errorf("instance %s: %w", instanceID, err)
 		}
 		kept = viewSnapshot{inst: inst, tasks: tasks, audit: audit}
-		e.views.keep(kept)
+		e.views.keep(ctx, kept)
 	}
 	r, err := e.runOf(ctx, kept.inst, viewer)
 	return r, kept.tasks, kept.audit, err

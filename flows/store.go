@@ -76,10 +76,10 @@ type Store interface {
 	DeleteProxy(ctx context.Context, id string) error
 
 	// PendingOutbox returns up to limit unsent outbox messages in commit
-	// order per instance (ascending Seq). A store may keep the messages of
-	// one commit together: it then returns those unsent of them all or none,
-	// except that the first commit pending comes whole even beyond limit;
-	// so a batch may stop short of limit with more pending.
+	// order per instance (ascending Seq), fewer only when no more are
+	// pending. A store may keep the messages of one commit together: it
+	// then returns the unsent ones of the commit that reaches the limit
+	// too, so a batch may go beyond limit, never stop short of it.
 	PendingOutbox(ctx context.Context, limit int) ([]OutboxMessage, error)
 	// MarkOutboxSent marks messages sent; marking an already sent or unknown
 	// seq is not an error.

@@ -138,11 +138,8 @@ func (r *Relay) Run(ctx context.Context) error {
 		default:
 			backoff = 0
 		}
-		if n > 0 && err == nil {
-			// More may be waiting: a batch ends at BatchSize messages, or
-			// earlier where a store's commit of several would not fit.
-			// The pass that finds none waits.
-			continue
+		if n >= r.opts.BatchSize && err == nil {
+			continue // a full batch: more is likely waiting
 		}
 		wait, wake := r.opts.PollInterval, r.wake
 		if backoff > 0 || r.leaseUntil.IsZero() {

@@ -34,6 +34,15 @@ const (
 
 func messageSeq(rowSeq int64, i int) int64 { return rowSeq<<packBits | int64(i) }
 
+// sqlRowMessages is, in SQL, how many messages an outbox row holds.
+const sqlRowMessages = `COALESCE(cardinality(keys), 1)`
+
+// sqlFreeKeys is a data-modifying CTE that frees the keys of the outbox
+// rows a CTE named gone_outbox deleted RETURNING key, keys.
+const sqlFreeKeys = `gone_keys AS (
+	DELETE FROM outbox_keys WHERE key = ANY(ARRAY(
+		SELECT key FROM gone_outbox WHERE key IS NOT NULL UNION ALL SELECT unnest(keys) FROM gone_outbox)))`
+
 // setKeys returns the keys that are set.
 func setKeys(keys []string) []string {
 	set := make([]string, 0, len(keys))
@@ -80,24 +89,25 @@ func pack(msgs []flows.OutboxMessage) ([]string, json.RawMessage) {
 	return keys, append(payload, ']')
 }
 
-// sqlPendingOutbox reads the oldest unsent rows holding at most $1 unsent
-// messages in all, and the first row whatever its size, so a commit of
-// more messages than a batch still goes out.
+// sqlPendingOutbox reads the oldest unsent rows up to the one whose
+// unsent messages reach $1 in all: a batch stops short of $1 only when
+// nothing more is pending, and a commit of more messages than a batch
+// still goes out whole.
 const sqlPendingOutbox = `
 SELECT seq, COALESCE(key, ''), keys, sent_parts, instance_id, topic, payload, created_at FROM (
 	SELECT seq, key, keys, sent_parts, instance_id, topic, payload, created_at, unsent,
 		sum(unsent) OVER (ORDER BY seq) AS upto
 	FROM (SELECT seq, key, keys, sent_parts, instance_id, topic, payload, created_at,
-			COALESCE(cardinality(keys), 1) - COALESCE(cardinality(sent_parts), 0) AS unsent
+			` + sqlRowMessages + ` - COALESCE(cardinality(sent_parts), 0) AS unsent
 		FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1) AS head
 ) AS counted
-WHERE upto <= $1 OR upto = unsent
+WHERE upto - unsent < $1
 ORDER BY seq`
 
-// PendingOutbox returns up to limit unsent messages in ascending Seq, which
-// is commit order per instance. The unsent messages of one row come
-// together: a row that would not fit is left for the next call, unless it
-// is the first.
+// PendingOutbox returns limit unsent messages in ascending Seq, which is
+// commit order per instance, or all there are when fewer. The unsent
+// messages of one row come together, so the last row may take the batch
+// beyond limit.
 func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]flows.OutboxMessage, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -180,7 +190,7 @@ func (s *Store) OutboxBacklog(ctx context.Context) (int64, time.Time, error) {
 		count  int64
 		oldest pgtype.Timestamptz
 	)
-	err := s.pool.QueryRow(ctx, `SELECT COALESCE(sum(COALESCE(cardinality(keys), 1) - COALESCE(cardinality(sent_parts), 0)), 0), min(created_at)
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(sum(`+sqlRowMessages+` - COALESCE(cardinality(sent_parts), 0)), 0), min(created_at)
 		FROM outbox WHERE sent_at IS NULL`).
 		Scan(&count, &oldest)
 	if err != nil {

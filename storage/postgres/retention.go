@@ -25,10 +25,9 @@ WITH victims AS (
 d_tasks AS (DELETE FROM tasks WHERE instance_id = ANY(ARRAY(SELECT id FROM victims))),
 d_audit AS (DELETE FROM audit WHERE instance_id = ANY(ARRAY(SELECT id FROM victims))),
 d_timers AS (DELETE FROM timers WHERE instance_id = ANY(ARRAY(SELECT id FROM victims))),
-d_outbox AS (DELETE FROM outbox WHERE sent_at < $1 AND instance_id = ANY(ARRAY(SELECT id FROM victims))
+gone_outbox AS (DELETE FROM outbox WHERE sent_at < $1 AND instance_id = ANY(ARRAY(SELECT id FROM victims))
 	RETURNING key, keys),
-d_outbox_keys AS (DELETE FROM outbox_keys WHERE key = ANY(ARRAY(
-	SELECT key FROM d_outbox WHERE key IS NOT NULL UNION ALL SELECT unnest(keys) FROM d_outbox))),
+` + sqlFreeKeys + `,
 d_cards AS (DELETE FROM bot_cards WHERE instance_id = ANY(ARRAY(SELECT id FROM victims))),
 d_links AS (DELETE FROM order_instances WHERE instance_id = ANY(ARRAY(SELECT id FROM victims))),
 d_instances AS (DELETE FROM instances WHERE id = ANY(ARRAY(SELECT id FROM victims)) RETURNING 1)

@@ -25,7 +25,7 @@ func countRows(t *testing.T, s flows.Store, table string) int64 {
 	var n int64
 	count := "count(*)"
 	if table == "outbox" {
-		count = "COALESCE(sum(COALESCE(cardinality(keys), 1)), 0)"
+		count = "COALESCE(sum(" + sqlRowMessages + "), 0)"
 	}
 	err := s.(*Store).pool.QueryRow(t.Context(), "SELECT "+count+" FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n)
 	require.NoError(t, err)
