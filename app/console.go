@@ -26,8 +26,7 @@ func newConsole(cfg *config.Config, store flows.Store, engine *flows.Engine, q q
 	d := console.Deps{Engine: engine, Store: store, Queue: q, Topics: []string{flows.NotifyTopic, digest.Topic},
 		Sends: c.sends.Totals, Logger: log.With("component", "console")}
 	for _, rt := range Retentions(cfg) {
-		d.Retentions = append(d.Retentions, console.Retention{Table: rt.Table, What: rt.What, WhatEn: rt.WhatEn,
-			Key: rt.Key, For: rt.For})
+		d.Retentions = append(d.Retentions, console.Retention(rt))
 	}
 	if cards, ok := store.(bot.Store); ok {
 		d.Cards = cards

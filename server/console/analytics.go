@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -21,9 +22,6 @@ const defaultPeriod = "30"
 // maxCustomDays bounds a custom period, so one page load reads at most a
 // year and a day of tasks.
 const maxCustomDays = 366
-
-// dateLayout is how the period's dates are written in the form.
-const dateLayout = "2006-01-02"
 
 type analyticsData struct {
 	Flows   []flows.Definition
@@ -94,7 +92,7 @@ func (c *Console) analytics(w http.ResponseWriter, r *http.Request) {
 	if d.Period == "custom" {
 		last = last.AddDate(0, 0, -1)
 	}
-	d.Shown = res.From.In(zone).Format(dateLayout) + " – " + last.Format(dateLayout)
+	d.Shown = res.From.In(zone).Format(time.DateOnly) + " – " + last.Format(time.DateOnly)
 	for _, f := range res.Flows {
 		d.Rows = append(d.Rows, flowViewOf(f, l))
 	}
@@ -111,27 +109,18 @@ func (c *Console) period(d *analyticsData, zone *time.Location) (from, to time.T
 	}
 	if d.Period != "custom" {
 		days, err := strconv.Atoi(d.Period)
-		if err != nil || !validPeriod(days) {
+		if err != nil || !slices.Contains(periods, days) {
 			d.Period = defaultPeriod
 			days, _ = strconv.Atoi(defaultPeriod)
 		}
 		return now.AddDate(0, 0, -days), now, true
 	}
-	f, err1 := time.ParseInLocation(dateLayout, d.From, zone)
-	t, err2 := time.ParseInLocation(dateLayout, d.To, zone)
+	f, err1 := time.ParseInLocation(time.DateOnly, d.From, zone)
+	t, err2 := time.ParseInLocation(time.DateOnly, d.To, zone)
 	if err1 != nil || err2 != nil || t.Before(f) || t.Sub(f) >= maxCustomDays*24*time.Hour {
 		return time.Time{}, time.Time{}, false
 	}
 	return f, t.AddDate(0, 0, 1), true
-}
-
-func validPeriod(days int) bool {
-	for _, p := range periods {
-		if p == days {
-			return true
-		}
-	}
-	return false
 }
 
 func flowViewOf(f flows.FlowAnalytics, l string) flowView {
@@ -157,7 +146,7 @@ func figuresOf(name string, d flows.DecisionFigures, l string) figuresView {
 		v.MedianText, v.P90Text = humanDuration(d.Median, l), humanDuration(d.P90, l)
 	}
 	if d.Due > 0 {
-		v.OverdueText = fmt.Sprintf("%s (%d/%d)", percent(d.OverdueShare), d.Overdue, d.Due)
+		v.OverdueText = overdueText(d)
 	}
 	return v
 }
@@ -189,6 +178,12 @@ func humanDuration(d time.Duration, l string) string {
 		out += sep + p
 	}
 	return out
+}
+
+// overdueText writes the share of tasks with a due time that went past
+// it, with the counts: "40% (2/5)".
+func overdueText(d flows.DecisionFigures) string {
+	return fmt.Sprintf("%s (%d/%d)", percent(d.OverdueShare), d.Overdue, d.Due)
 }
 
 // percent writes a share (0.4) as a percentage ("40%", "33.3%").

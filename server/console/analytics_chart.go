@@ -1,7 +1,6 @@
 package console
 
 import (
-	"fmt"
 	"strings"
 
 	"cardflow/flows"
@@ -133,7 +132,7 @@ func overdueChart(f flows.FlowAnalytics, l string) *barChart {
 		if st.Decisions.Due == 0 {
 			continue
 		}
-		text := fmt.Sprintf("%s (%d/%d)", percent(st.Decisions.OverdueShare), st.Decisions.Overdue, st.Decisions.Due)
+		text := overdueText(st.Decisions)
 		labels = append(labels, st.Name)
 		s.values, s.texts = append(s.values, st.Decisions.OverdueShare), append(s.texts, text)
 		alts = append(alts, st.Name+" "+text)

@@ -6,7 +6,9 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -17,16 +19,15 @@ import (
 const maxField = 256
 
 // dummyHash is compared against when the user name is unknown, so the
-// answer takes as long as for a known one and tells nothing.
-var dummyHash = mustHash("cardflow-console-no-such-user")
-
-func mustHash(pw string) []byte {
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+// answer takes as long as for a known one and tells nothing. It is made
+// at the first log-in, not when a program importing the console starts.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, err := bcrypt.GenerateFromPassword([]byte("cardflow-console-no-such-user"), bcrypt.DefaultCost)
 	if err != nil {
-		panic(err)
+		panic(err) // only for a password over 72 bytes or a bad cost
 	}
 	return h
-}
+})
 
 type sessionKey struct{}
 
@@ -122,7 +123,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if c.throttled(w, r, loginData{Name: name, HasTokens: c.tokensLogIn()}, userKey, ipKey) {
 		return
 	}
-	hash, user := dummyHash, -1
+	hash, user := dummyHash(), -1
 	for i, u := range c.cfg.Users {
 		if subtle.ConstantTimeCompare([]byte(u.Name), []byte(name)) == 1 {
 			hash, user = []byte(u.PasswordHash.Reveal()), i
@@ -177,7 +178,7 @@ func (c *Console) throttled(w http.ResponseWriter, r *http.Request, data loginDa
 		return false
 	}
 	secs := int(math.Ceil(wait.Seconds()))
-	w.Header().Set("Retry-After", itoa(secs))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	data.Error = tr(localeOf(r, ""), "login.wait", secs)
 	c.render(w, r, http.StatusTooManyRequests, "login", "", data)
 	return true
@@ -185,7 +186,7 @@ func (c *Console) throttled(w http.ResponseWriter, r *http.Request, data loginDa
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	c.ses.clear(w, r)
-	c.flash(w, r, "ok", tr(localeOf(r, sessionOf(r.Context()).Locale), "login.out"))
+	c.flash(w, r, "ok", tr(c.locale(r), "login.out"))
 	http.Redirect(w, r, prefix+"login", http.StatusSeeOther)
 }
 

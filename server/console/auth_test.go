@@ -1,6 +1,8 @@
 package console_test
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -159,12 +161,43 @@ func TestSessionExpires(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, p.status, "a session ends after console.session_ttl")
 }
 
+// TestForgedSession: a session cookie whose body was changed after it was
+// signed is refused, here one given a later expiry once the real one ran
+// out.
 func TestForgedSession(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	br := b.visitor()
-	p := br.do(http.MethodGet, "/console/", nil, "Cookie", "cf_console_session=eyJpIjoieCIsIm4iOiJvcHMiLCJhIjoidV9zaGVuIiwiZSI6OTk5OTk5OTk5OX0.AAAA")
-	require.Equal(t, http.StatusSeeOther, p.status)
+	cookie := sessionCookieOf(t, b.visitor().post("/console/login", url.Values{"name": {"ops"}, "password": {password}}))
+	b64, sig, ok := strings.Cut(strings.TrimPrefix(cookie, "cf_console_session="), ".")
+	require.True(t, ok)
+	body, err := base64.RawURLEncoding.DecodeString(b64)
+	require.NoError(t, err)
+	var se map[string]any
+	require.NoError(t, json.Unmarshal(body, &se))
+	require.Contains(t, se, "e")
+	se["e"] = b.clock.Now().Add(24 * time.Hour).Unix()
+	body, err = json.Marshal(se)
+	require.NoError(t, err)
+	forged := "cf_console_session=" + base64.RawURLEncoding.EncodeToString(body) + "." + sig
+
+	require.Equal(t, http.StatusOK, b.visitor().do(http.MethodGet, "/console/", nil, "Cookie", cookie).status,
+		"the real cookie opens the dashboard")
+	b.clock.Advance(2 * time.Hour)
+	p := b.visitor().do(http.MethodGet, "/console/", nil, "Cookie", forged)
+	require.Equal(t, http.StatusSeeOther, p.status, "the forged expiry does not pass the signature")
+	require.Equal(t, "/console/login", p.location)
+}
+
+// sessionCookieOf is the session cookie an answer sets, as a Cookie header.
+func sessionCookieOf(t *testing.T, p page) string {
+	t.Helper()
+	for _, c := range p.header.Values("Set-Cookie") {
+		if v, ok := strings.CutPrefix(c, "cf_console_session="); ok {
+			return "cf_console_session=" + strings.SplitN(v, ";", 2)[0]
+		}
+	}
+	t.Fatalf("no session cookie in %v", p.header)
+	return ""
 }
 
 func TestSwitchLanguage(t *testing.T) {
@@ -214,19 +247,9 @@ func TestSecureCookies(t *testing.T) {
 // removed user, a moved acts_as or a revoked admin token ends it.
 func TestSessionEndsWithItsCredential(t *testing.T) {
 	t.Parallel()
-	cookieOf := func(t *testing.T, p page) string {
-		t.Helper()
-		for _, c := range p.header.Values("Set-Cookie") {
-			if v, ok := strings.CutPrefix(c, "cf_console_session="); ok {
-				return "cf_console_session=" + strings.SplitN(v, ";", 2)[0]
-			}
-		}
-		t.Fatalf("no session cookie in %v", p.header)
-		return ""
-	}
 	a := setup(t)
-	user := cookieOf(t, a.visitor().post("/console/login", url.Values{"name": {"ops"}, "password": {password}}))
-	token := cookieOf(t, a.visitor().post("/console/login/token", url.Values{"token": {adminToken}}))
+	user := sessionCookieOf(t, a.visitor().post("/console/login", url.Values{"name": {"ops"}, "password": {password}}))
+	token := sessionCookieOf(t, a.visitor().post("/console/login/token", url.Values{"token": {adminToken}}))
 	tests := []struct {
 		name   string
 		edit   func(*console.Config)

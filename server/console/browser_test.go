@@ -46,6 +46,23 @@ func startOrderNo(t *testing.T, base, no string) string {
 	return out.Result.InstanceID
 }
 
+// reloadUntil loads url in tab until the page has an element sel: a page
+// rendered on the server shows what came after it only when loaded again.
+// It fails the test after browsertest.Wait.
+func reloadUntil(tab *browsertest.Tab, url, sel string) {
+	tab.T.Helper()
+	q, err := json.Marshal(sel)
+	require.NoError(tab.T, err)
+	deadline := time.Now().Add(browsertest.Wait)
+	for {
+		tab.GoTo(url)
+		if browsertest.Eval[bool](tab, `document.querySelector(`+string(q)+`) !== null`) {
+			return
+		}
+		require.False(tab.T, time.Now().After(deadline), "no %s on %s after %s", sel, url, browsertest.Wait)
+	}
+}
+
 // TestBrowserConsole walks the console in headless Chromium against the
 // app as cardflow demo runs it: log in, see the dashboard, open an
 // instance and its timeline, approve its task in the simulator and see
@@ -131,13 +148,7 @@ func TestBrowserConsole(t *testing.T) {
 
 	// Replay 赵's dead letter: her card arrives in the simulator.
 	require.NoError(t, simP.Wait(bounded(t), func() bool { return failed.Load() }))
-	deadline := time.Now().Add(browsertest.Wait)
-	for {
-		con.GoTo(base + "/console/deadletters")
-		if browsertest.Eval[bool](con, `document.querySelector('#deadletters tr[data-id]') !== null`) || time.Now().After(deadline) {
-			break
-		}
-	}
+	reloadUntil(con, base+"/console/deadletters", `#deadletters tr[data-id]`)
 	require.Contains(t, con.Text(`#deadletters td[data-label="最后错误"]`), "u_zhao is not reachable")
 	con.Accessible("deadletters")
 	con.Shot("console-11-deadletters")
@@ -162,13 +173,7 @@ func TestBrowserConsole(t *testing.T) {
 	armed.Store(true)
 	startOrderNo(t, base, "TM-1002")
 	require.NoError(t, simP.Wait(bounded(t), func() bool { return !armed.Load() }))
-	deadline = time.Now().Add(browsertest.Wait)
-	for {
-		con.GoTo(base + "/console/deadletters")
-		if browsertest.Eval[bool](con, `document.querySelector('#deadletters tr[data-id]') !== null`) || time.Now().After(deadline) {
-			break
-		}
-	}
+	reloadUntil(con, base+"/console/deadletters", `#deadletters tr[data-id]`)
 	require.Contains(t, con.Text(`#deadletters td[data-label="最后错误"]`), "u_qian is not reachable")
 	con.Click(`#deadletters tr[data-id] details.confirm summary`)
 	require.Contains(t, con.Text(`#deadletters tr[data-id] details.confirm[open] p`), "永久删除")
@@ -230,10 +235,11 @@ func TestBrowserConsolePhone(t *testing.T) {
 	browsertest.Poll[bool](ph, "the menu to open", `() => document.querySelector('#menu nav').checkVisibility()`)
 	ph.Accessible("phone menu")
 	ph.Shot("console-phone-02-menu")
-	ph.GoTo(base + "/console/instances/" + id)
+	reloadUntil(ph, base+"/console/instances/"+id, `#cards tbody tr`)
 	ph.Text(`#timeline`)
 	require.LessOrEqual(t, browsertest.Eval[int](ph, `document.documentElement.scrollWidth`), 390)
-	require.Equal(t, "block", browsertest.Eval[string](ph, `getComputedStyle(document.querySelector('#cards tr') ?? document.body).display`))
+	require.Equal(t, "block", browsertest.Eval[string](ph, `getComputedStyle(document.querySelector('#cards tbody tr')).display`),
+		"a card's row stacks")
 	ph.Shot("console-phone-03-instance")
 	ph.GoTo(base + "/console/tasks")
 	ph.Text(`#tasks`)

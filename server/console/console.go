@@ -42,6 +42,7 @@ const prefix = "/console/"
 type Store interface {
 	Instance(ctx context.Context, id string) (flows.Instance, error)
 	Instances(ctx context.Context, f flows.InstanceFilter) ([]flows.Instance, error)
+	Task(ctx context.Context, id string) (flows.Task, error)
 	Tasks(ctx context.Context, f flows.TaskFilter) ([]flows.Task, error)
 	OutboxBacklog(ctx context.Context) (count int64, oldest time.Time, err error)
 }

@@ -294,6 +294,7 @@ func TestDashboardOverdue(t *testing.T) {
 			require.Contains(t, p.body, `<p class="big" id="overdue">3</p>`, "3 finance signers' tasks of the first order")
 			require.Equal(t, 3, strings.Count(p.body, `<li><a href="/console/instances/`+first+`">`))
 			require.Contains(t, p.body, `<span class="overdue">2026-11-02 11:00</span>`)
+			require.Contains(t, p.body, "订单履约 · TM-1001</a> · 财务确认 · 钱多多 (u_qian) · ", "the instance's title, the step's name and the assignee's, not their ids")
 		})
 	}
 }

@@ -31,7 +31,7 @@ type topicDepth struct {
 type dashboardData struct {
 	States        []stateCount
 	OverdueCount  int64
-	Overdue       []flows.Task // the first overdueShown, the longest overdue first
+	Overdue       []taskRow // the first overdueShown, the longest overdue first
 	OverdueCapped bool
 	Backlog       int64
 	Lag           string
@@ -51,7 +51,12 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	d.States = states
 	now := c.now()
-	if d.OverdueCount, d.Overdue, d.OverdueCapped, err = c.overdue(r, now); err != nil {
+	var overdue []flows.Task
+	if d.OverdueCount, overdue, d.OverdueCapped, err = c.overdue(r, now); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if d.Overdue, err = c.taskRows(ctx, r, overdue); err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -68,7 +68,7 @@ func flowSVG(f *flows.Flow, changed map[string]bool, alt, locale string) templat
 	y := d.place(f.Steps, cx, pad+boxH+gapY, nil)
 	d.add(&node{id: "END", name: t("diagram.end"), kind: "terminal", cx: cx, y: y})
 	if len(f.Steps) > 0 {
-		d.edges = append([]edge{{from: "START", to: d.entry(f.Steps[0]), direct: true}}, d.edges...)
+		d.edges = append([]edge{{from: "START", to: f.Steps[0].ID, direct: true}}, d.edges...)
 	} else {
 		d.edges = append(d.edges, edge{from: "START", to: "END", direct: true})
 	}
@@ -80,10 +80,8 @@ func (d *diagram) add(n *node) {
 	d.order = append(d.order, n)
 }
 
-// entry is the node a step is entered by: a parallel step's fork is the
-// step itself.
-func (d *diagram) entry(s *flows.Step) string { return s.ID }
-
+// joinID is a parallel step's join node; the step's own node is its
+// fork, the one edges into the step lead to.
 func joinID(s *flows.Step) string { return s.ID + "\x00join" }
 
 // measure is the width a list of steps takes.
@@ -115,7 +113,7 @@ func (d *diagram) target(id string, parent *flows.Step) string {
 		return joinID(parent)
 	}
 	if s := d.f.Step(id); s != nil {
-		return d.entry(s)
+		return s.ID
 	}
 	return "END"
 }
@@ -129,7 +127,7 @@ func (d *diagram) place(list []*flows.Step, cx, y float64, parent *flows.Step) f
 			following = joinID(parent)
 		}
 		if i+1 < len(list) {
-			following = d.entry(list[i+1])
+			following = list[i+1].ID
 		}
 		succ := d.target(d.f.Successor(s), parent)
 		d.add(&node{id: s.ID, name: s.Name, sub: d.summary(s), kind: string(s.Type), cx: cx, y: y, changed: d.changed[s.ID]})
@@ -155,7 +153,7 @@ func (d *diagram) place(list []*flows.Step, cx, y float64, parent *flows.Step) f
 			for _, b := range s.Parallel {
 				w := d.measure(b.Steps)
 				if len(b.Steps) > 0 {
-					d.edges = append(d.edges, edge{from: s.ID, to: d.entry(b.Steps[0]), label: b.Name, direct: true})
+					d.edges = append(d.edges, edge{from: s.ID, to: b.Steps[0].ID, label: b.Name, direct: true})
 				}
 				bottom = max(bottom, d.place(b.Steps, x+w/2, y, s))
 				x += w + gapX

@@ -1,8 +1,8 @@
 package console
 
 import (
-	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
@@ -48,34 +48,25 @@ type flowData struct {
 func (c *Console) flow(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := chi.URLParam(r, "id")
-	versions, err := c.d.Engine.Versions(ctx, id)
-	if err == nil && len(versions) == 0 {
-		err = flows.ErrNotFound
-	}
+	versions, err := c.d.Engine.Versions(ctx, id) // newest first; ErrNotFound when none
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	latest := versions[0].Version
-	for _, v := range versions {
-		latest = max(latest, v.Version)
-	}
-	d := flowData{ID: id, Versions: versions, A: version(r, "a", latest), B: version(r, "b", latest-1)}
+	d := flowData{ID: id, Name: versions[0].Name, Versions: versions, A: version(r, "a", latest), B: version(r, "b", latest-1)}
 	var loaded []*flows.Flow
 	for _, v := range []int{d.A, d.B} {
-		if v < 1 || (len(loaded) == 1 && v == d.A) {
+		i := slices.IndexFunc(versions, func(def flows.Definition) bool { return def.Version == v })
+		if i < 0 || (len(loaded) == 1 && v == d.A) {
 			continue
 		}
-		def, f, err := c.d.Engine.Definition(ctx, id, v)
-		if errors.Is(err, flows.ErrNotFound) {
-			continue
-		}
+		f, err := c.d.Engine.Flow(ctx, id, v)
 		if err != nil {
 			c.fail(w, r, err)
 			return
 		}
-		d.Name = def.Name
-		d.Columns = append(d.Columns, flowColumn{Def: def, Mermaid: f.Mermaid()})
+		d.Columns = append(d.Columns, flowColumn{Def: versions[i], Mermaid: f.Mermaid()})
 		loaded = append(loaded, f)
 	}
 	if len(loaded) == 0 {

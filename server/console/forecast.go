@@ -64,7 +64,7 @@ func (c *Console) forecast(r *http.Request, f *flows.Flow) (forecastData, error)
 	dec := json.NewDecoder(strings.NewReader(d.Form))
 	dec.UseNumber()
 	if err := dec.Decode(&form); err != nil {
-		d.Error = tr(l, "forecast.badJSON", err.Error())
+		d.Error = tr(l, "forecast.badJSON")
 		return d, nil
 	}
 	fc, err := c.d.Engine.Forecast(ctx, flows.ForecastRequest{FlowID: f.ID, Applicant: d.Applicant, Form: form})

@@ -258,7 +258,7 @@ var zh = map[string]string{
 	"forecast.result":            "提交后会经过的步骤",
 	"forecast.noApplicant":       "请选择申请人",
 	"forecast.tooLong":           "表单太长：最多 %d KB",
-	"forecast.badJSON":           "表单不是有效的 JSON：%s",
+	"forecast.badJSON":           "表单不是有效的 JSON。",
 	"forecast.auto":              "自动通过，无需审批",
 	"forecast.notTaken":          "不经过（条件不满足：%s）",
 	"forecast.routed":            "转到：%s",

@@ -236,7 +236,7 @@ var en = map[string]string{
 	"forecast.result":            "The steps this request would go through",
 	"forecast.noApplicant":       "Choose an applicant",
 	"forecast.tooLong":           "The form is too long: %d KB at most",
-	"forecast.badJSON":           "The form is not valid JSON: %s",
+	"forecast.badJSON":           "The form is not valid JSON.",
 	"forecast.auto":              "approved automatically, nobody is asked",
 	"forecast.notTaken":          "skipped (condition not met: %s)",
 	"forecast.routed":            "goes to: %s",

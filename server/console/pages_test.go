@@ -36,7 +36,7 @@ func TestEveryPage(t *testing.T) {
 		{name: "instances", path: "/console/instances", want: `data-id="` + id + `"`},
 		{name: "instances filtered", path: "/console/instances?flow=order_fulfilment&status=running", want: `data-id="` + id + `"`},
 		{name: "instance", path: "/console/instances/" + id, want: "¥6,800.00"},
-		{name: "tasks", path: "/console/tasks", want: "finance_confirm"},
+		{name: "tasks", path: "/console/tasks", want: `<td data-label="步骤">财务确认</td>`},
 		{name: "flows", path: "/console/flows", want: `data-flow="order_fulfilment"`},
 		{name: "flow", path: "/console/flows/order_fulfilment", want: `<svg xmlns="http://www.w3.org/2000/svg" role="img"`},
 		{name: "alerts", path: "/console/alerts", want: "认领"},
@@ -110,9 +110,12 @@ func TestTaskActions(t *testing.T) {
 	require.Contains(t, page, "已转交")
 	require.Contains(t, page, "卫采购主管 (u_wei)</td>")
 	require.NotContains(t, page, `data-task="`+tasks[0].ID+`"`, "the old task is closed")
-	p = br.post("/console/tasks/"+tasks[1].ID+"/urge", url.Values{"csrf": {token}, "instance": {id}})
+	p = br.post("/console/tasks/"+tasks[1].ID+"/urge", url.Values{"csrf": {token}})
 	require.Equal(t, http.StatusSeeOther, p.status)
 	require.Contains(t, br.get("/console/tasks").body, "已催办")
+	p = br.post("/console/tasks/no-such/urge", url.Values{"csrf": {token}})
+	require.Equal(t, http.StatusSeeOther, p.status)
+	require.Contains(t, br.get("/console/tasks").body, "找不到这条记录", "an unknown task")
 }
 
 // plainStore hides the store's InstanceCounter and OverdueReader: the

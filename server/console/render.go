@@ -9,9 +9,9 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
+	"cardflow/bot"
 	"cardflow/flows"
 	web "cardflow/web/console"
 )
@@ -135,11 +135,15 @@ func (c *Console) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
 // render writes page with data, in the layout.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, page, nav string, data any) {
 	se := sessionOf(r.Context())
+	actor := c.actor(r)
 	v := view{L: localeOf(r, se.Locale), Page: nav, Session: se, SimURL: c.d.SimURL, Here: r.URL.RequestURI(),
-		Flash: c.takeFlash(w, r), Data: data, zone: c.zone(r)}
+		Flash: c.takeFlash(w, r), Data: data, zone: bot.ReaderFor(actor, "").Zone}
 	if se.ID != "" {
 		v.CSRF = c.ses.csrf(se)
-		v.Actor = c.userName(r, se.ActsAs)
+		v.Actor = se.ActsAs
+		if actor.Name != "" {
+			v.Actor = actor.Name + " (" + se.ActsAs + ")"
+		}
 	}
 	var b bytes.Buffer
 	if err := c.pages.set[page].ExecuteTemplate(&b, "layout", v); err != nil {
@@ -154,7 +158,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 
 // plainError answers with the error page.
 func (c *Console) plainError(w http.ResponseWriter, r *http.Request, status int, key string) {
-	c.render(w, r, status, "error", "", tr(localeOf(r, sessionOf(r.Context()).Locale), key))
+	c.render(w, r, status, "error", "", tr(c.locale(r), key))
 }
 
 // fail answers a failed read: not found, or a logged internal error.
@@ -189,20 +193,19 @@ func (c *Console) done(w http.ResponseWriter, r *http.Request, back, okKey strin
 
 func (c *Console) locale(r *http.Request) string { return localeOf(r, sessionOf(r.Context()).Locale) }
 
-// zone is the acting user's time zone; China time when unknown.
-func (c *Console) zone(r *http.Request) *time.Location {
-	tz := flows.DefaultTimeZone
+// actor is the org user the session acts as; the zero User when there is
+// no session or the directory does not know them.
+func (c *Console) actor(r *http.Request) flows.User {
 	if id := sessionOf(r.Context()).ActsAs; id != "" {
-		if u, err := c.d.Engine.User(r.Context(), id); err == nil && u.TimeZone != "" {
-			tz = u.TimeZone
+		if u, err := c.d.Engine.User(r.Context(), id); err == nil {
+			return u
 		}
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return loc
+	return flows.User{}
 }
+
+// zone is the acting user's time zone; China time when unknown.
+func (c *Console) zone(r *http.Request) *time.Location { return bot.ReaderFor(c.actor(r), "").Zone }
 
 // userName is a user's name and id, or the id alone when unknown.
 func (c *Console) userName(r *http.Request, id string) string {
@@ -211,5 +214,3 @@ func (c *Console) userName(r *http.Request, id string) string {
 	}
 	return id
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -63,14 +63,13 @@ func (s *sessions) credOf(secret string) string {
 
 // issue sets the cookie of a new session, logged in with the credential
 // secret.
-func (s *sessions) issue(w http.ResponseWriter, r *http.Request, name, actsAs, locale, secret string) session {
+func (s *sessions) issue(w http.ResponseWriter, r *http.Request, name, actsAs, locale, secret string) {
 	se := session{ID: rand.Text(), Name: name, ActsAs: actsAs, Locale: locale,
 		Expires: s.now().Add(s.ttl).Unix(), Cred: s.credOf(secret)}
 	body, _ := json.Marshal(se) // a struct of strings and an int always marshals
 	enc := base64.RawURLEncoding
 	value := enc.EncodeToString(body) + "." + enc.EncodeToString(s.mac("session", body))
 	http.SetCookie(w, s.cookie(r, value, int(s.ttl/time.Second)))
-	return se
 }
 
 // read returns the request's session, or errBadSession when it has none,

@@ -15,10 +15,11 @@ import (
 // taskPage is how many tasks a page lists.
 const taskPage = 50
 
-// taskRow is an open task with its instance's title.
+// taskRow is an open task with its instance's title and its step's name.
 type taskRow struct {
 	flows.Task
 	Title    string
+	Step     string // the step's name; its id when the flow has no such step
 	Overdue  bool
 	Assignee string // name (id)
 }
@@ -64,22 +65,35 @@ func (c *Console) tasks(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "tasks", "tasks", d)
 }
 
-// taskRows adds to each task its instance's title, read once per instance.
+// taskRows adds to each task its instance's title and its step's name,
+// the instance and its flow read once per instance.
 func (c *Console) taskRows(ctx context.Context, r *http.Request, tasks []flows.Task) ([]taskRow, error) {
-	titles := map[string]string{}
+	type of struct {
+		title string
+		flow  *flows.Flow
+	}
+	instances := map[string]of{}
 	now := c.now()
 	var rows []taskRow
 	for _, t := range tasks {
-		title, ok := titles[t.InstanceID]
+		in, ok := instances[t.InstanceID]
 		if !ok {
 			inst, err := c.d.Store.Instance(ctx, t.InstanceID)
 			if err != nil {
 				return nil, err
 			}
-			title = inst.Title
-			titles[t.InstanceID] = title
+			f, err := c.d.Engine.Flow(ctx, inst.FlowID, inst.FlowVersion)
+			if err != nil {
+				return nil, err
+			}
+			in = of{title: inst.Title, flow: f}
+			instances[t.InstanceID] = in
 		}
-		rows = append(rows, taskRow{Task: t, Title: title, Overdue: !t.DueAt.IsZero() && t.DueAt.Before(now),
+		step := t.StepID
+		if s := in.flow.Step(t.StepID); s != nil && s.Name != "" {
+			step = s.Name
+		}
+		rows = append(rows, taskRow{Task: t, Title: in.title, Step: step, Overdue: !t.DueAt.IsZero() && t.DueAt.Before(now),
 			Assignee: c.userName(r, t.Assignee)})
 	}
 	return rows, nil
@@ -103,20 +117,10 @@ func (c *Console) transferTask(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) urgeTask(w http.ResponseWriter, r *http.Request) {
-	id := chi.URLParam(r, "id")
-	t, err := c.d.Store.Tasks(r.Context(), flows.TaskFilter{InstanceID: r.PostFormValue("instance"), Limit: 1000})
-	inst := ""
-	for _, x := range t {
-		if x.ID == id {
-			inst = x.InstanceID
-		}
-	}
-	if err == nil && inst == "" {
-		err = flows.ErrNotFound
-	}
+	t, err := c.d.Store.Task(r.Context(), chi.URLParam(r, "id"))
 	if err == nil {
-		_, err = c.d.Engine.Urge(r.Context(), flows.UrgeRequest{Actor: sessionOf(r.Context()).ActsAs, InstanceID: inst,
-			TaskID: id, Comment: cut(r.PostFormValue("comment"))})
+		_, err = c.d.Engine.Urge(r.Context(), flows.UrgeRequest{Actor: sessionOf(r.Context()).ActsAs, InstanceID: t.InstanceID,
+			TaskID: t.ID, Comment: cut(r.PostFormValue("comment"))})
 	}
 	c.done(w, r, back(r, prefix+"tasks"), "inst.urged", err)
 }

@@ -1,12 +1,6 @@
 // Niceties only: every page works without this script.
 'use strict';
 document.addEventListener('DOMContentLoaded', () => {
-  // Forms that change something ask once when they carry data-confirm.
-  document.querySelectorAll('form[data-confirm]').forEach((f) => {
-    f.addEventListener('submit', (e) => {
-      if (!window.confirm(f.dataset.confirm)) e.preventDefault();
-    });
-  });
   // The menu stays open on wide screens, where it is a bar.
   const menu = document.getElementById('menu');
   const wide = window.matchMedia('(min-width: 760px)');
