@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -89,11 +90,16 @@ type AlertSummary struct {
 
 // ListAlerts returns a page of the alerts q's viewer may see, newest first.
 func (e *Engine) ListAlerts(ctx context.Context, q AlertQuery) (AlertPage, error) {
+	if q.State != "" && !slices.Contains(AlertStates, q.State) {
+		names := make([]string, len(AlertStates))
+		for i, s := range AlertStates {
+			names[i] = string(s)
+		}
+		reason := fmt.Sprintf("%q is not one of %s", q.State, strings.Join(names, ", "))
+		return AlertPage{}, fmt.Errorf("flows: list alerts: %w", &InputError{Field: "state", Reason: reason})
+	}
 	if err := e.knownActor(ctx, q.Viewer); err != nil {
 		return AlertPage{}, fmt.Errorf("flows: list alerts: %w", err)
-	}
-	if q.State != "" && !slices.Contains(AlertStates, q.State) {
-		return AlertPage{}, fmt.Errorf("flows: list alerts: state %q: %w", q.State, ErrInvalidInput)
 	}
 	ids, err := e.alertFlows(ctx)
 	if err != nil {
@@ -126,24 +132,43 @@ func (e *Engine) ListAlerts(ctx context.Context, q AlertQuery) (AlertPage, error
 	return page, nil
 }
 
-// alertFlows returns the ids of the alert flows: those whose latest
-// version starts at an alert step, as Alert routes them.
+// alertFlows returns the ids of the alert flows, as Alert routes them.
 func (e *Engine) alertFlows(ctx context.Context) ([]string, error) {
-	defs, err := e.store.Definitions(ctx)
+	fs, err := e.latestAlertFlows(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
+	ids := make([]string, 0, len(fs))
+	for _, f := range fs {
+		ids = append(ids, f.ID)
+	}
+	return ids, nil
+}
+
+// versionedFlow is a flow at one of its versions.
+type versionedFlow struct {
+	*Flow
+	Version int
+}
+
+// latestAlertFlows returns the alert flows: those whose latest version
+// starts at an alert step, each at that version.
+func (e *Engine) latestAlertFlows(ctx context.Context) ([]versionedFlow, error) {
+	defs, err := e.store.Definitions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("definitions: %w", err)
+	}
+	var out []versionedFlow
 	for _, d := range defs {
 		f, err := e.flow(ctx, d.FlowID, d.Version)
 		if err != nil {
 			return nil, err
 		}
 		if len(f.Steps) > 0 && f.Steps[0].Type == StepAlert {
-			ids = append(ids, f.ID)
+			out = append(out, versionedFlow{f, d.Version})
 		}
 	}
-	return ids, nil
+	return out, nil
 }
 
 // alertSummary returns inst's alert, and whether it is in q's state and
@@ -161,12 +186,16 @@ func (e *Engine) alertSummary(ctx context.Context, q AlertQuery, inst Instance) 
 	if state != q.State && (q.State != "" || state == AlertStateResolved) {
 		return AlertSummary{}, false, nil
 	}
-	view, ok, err := e.summarize(ctx, q.Viewer, inst)
-	if err != nil || !ok {
+	tasks, err := r.tasks()
+	if err != nil {
 		return AlertSummary{}, false, err
 	}
-	s := AlertSummary{Instance: view.Instance, FlowName: r.f.Name, Step: st.Step, State: state, Group: st.Group,
+	if _, ok, err := r.viewAs(q.Viewer, tasks); err != nil || !ok {
+		return AlertSummary{}, false, err
+	}
+	s := AlertSummary{Instance: inst, FlowName: r.f.Name, Step: st.Step, State: state, Group: st.Group,
 		Alerts: r.alertItems(), Since: st.Since, PagedAt: st.Paged, Level: st.Level, AckBy: st.AckBy, AckAt: st.AckAt}
+	s.Instance.Form, s.Instance.State = nil, nil
 	if state == AlertStateSnoozed {
 		s.SnoozedBy, s.SnoozedUntil = st.SnoozedBy, st.SnoozedUntil
 	}
@@ -177,10 +206,6 @@ func (e *Engine) alertSummary(ctx context.Context, q AlertQuery, inst Instance) 
 		if !x.resolved() {
 			s.Firing++
 		}
-	}
-	tasks, err := r.tasks()
-	if err != nil {
-		return AlertSummary{}, false, err
 	}
 	for _, t := range tasks {
 		if t.StepID != st.Step || t.Kind != string(StepAlert) {

@@ -68,20 +68,14 @@ func (e *Engine) Alert(ctx context.Context, ev AlertEvent) ([]Result, error) {
 	if ev.Event == "" {
 		return nil, fmt.Errorf("flows: alert: event name is required: %w", ErrInvalidTarget)
 	}
-	defs, err := e.store.Definitions(ctx)
+	fs, err := e.latestAlertFlows(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("flows: alert %s: definitions: %w", ev.Event, err)
+		return nil, fmt.Errorf("flows: alert %s: %w", ev.Event, err)
 	}
 	var out []Result
-	for _, d := range defs {
-		f, err := e.Flow(ctx, d.FlowID, d.Version)
-		if err != nil {
-			return out, err
-		}
+	for _, vf := range fs {
+		f := vf.Flow
 		s := f.Steps[0]
-		if s.Type != StepAlert {
-			continue
-		}
 		fires := f.Trigger.Event == ev.Event && !ev.Resolving
 		resolves := (f.Trigger.Event == ev.Event && ev.Resolving) || s.Alert.AutoResolveOn == ev.Event
 		if !fires && !resolves {
@@ -92,7 +86,7 @@ func (e *Engine) Alert(ctx context.Context, ev AlertEvent) ([]Result, error) {
 			key = "alert:" + key + ":" + f.ID
 		}
 		res, err := e.mutate(ctx, "alert", key, f.ID, nil, func(ctx context.Context) (*Change, Result, error) {
-			return e.routeAlert(ctx, f, d.Version, ev, resolves)
+			return e.routeAlert(ctx, f, vf.Version, ev, resolves)
 		})
 		if err != nil {
 			return out, err

@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -29,8 +30,8 @@ const MaxAnalyticsTasks = 1_000_000
 var ErrAnalyticsTooLarge = errors.New("too many tasks in the period: choose a shorter period or one flow")
 
 // ErrAnalyticsUnsupported is returned by Engine.Analytics on a store that
-// does not implement AnalyticsReader.
-var ErrAnalyticsUnsupported = errors.New("the store cannot compute flow analytics")
+// does not implement AnalyticsReader; it is an ErrNotSupported.
+var ErrAnalyticsUnsupported = fmt.Errorf("the store cannot compute flow analytics: %w", ErrNotSupported)
 
 // Analytics are the figures of a period (审批效率), as Engine.Analytics
 // counts them:

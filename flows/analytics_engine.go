@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -60,7 +61,7 @@ func (e *Engine) Analytics(ctx context.Context, q AnalyticsQuery) (Analytics, er
 	if err != nil {
 		return Analytics{}, fmt.Errorf("flows: analytics: %w", err)
 	}
-	for _, id := range sortedKeys(agg.flows) {
+	for _, id := range slices.Sorted(maps.Keys(agg.flows)) {
 		fa, err := e.flowAnalytics(ctx, id, agg.flows[id], names)
 		if err != nil {
 			return Analytics{}, fmt.Errorf("flows: analytics: %w", err)
@@ -126,19 +127,10 @@ func (e *Engine) userNames(ctx context.Context) (map[string]string, error) {
 
 func assigneeFigures(m map[string]*decisionAgg, names map[string]string) []AssigneeFigures {
 	out := make([]AssigneeFigures, 0, len(m))
-	for _, id := range sortedKeys(m) {
+	for _, id := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, AssigneeFigures{UserID: id, Name: cmp.Or(names[id], id), Decisions: m[id].figures()})
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // analyticsAgg gathers a period's tasks into every group a figure is

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -27,18 +26,7 @@ func (a *API) getAnalytics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := a.engine.Analytics(r.Context(), flows.AnalyticsQuery{From: from, To: to, FlowID: flow})
-	switch {
-	case errors.Is(err, flows.ErrAnalyticsPeriod):
-		server.WriteError(w, http.StatusBadRequest, CodeInvalidInput, "the period's from must be before its to")
-		return
-	case errors.Is(err, flows.ErrAnalyticsTooLarge):
-		server.WriteError(w, http.StatusUnprocessableEntity, CodeInvalidInput,
-			"too many tasks in the period: choose a shorter period or one flow")
-		return
-	case errors.Is(err, flows.ErrAnalyticsUnsupported):
-		server.WriteError(w, http.StatusNotImplemented, CodeNotSupported, "this store cannot compute flow analytics")
-		return
-	case err != nil:
+	if err != nil {
 		a.fail(w, r, err)
 		return
 	}

@@ -29,7 +29,7 @@ func TestAnalytics(t *testing.T) {
 	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
 	_, engine := exampletest.World(t, flows.WithClock(clock))
 	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).Routes})
-	ts := httptest.NewServer(srv.Router())
+	ts := httptest.NewServer(checked(t, srv.Router()))
 	t.Cleanup(ts.Close)
 	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
 
@@ -74,7 +74,7 @@ func TestAnalytics(t *testing.T) {
 		{name: "to before from", query: url.Values{"from": {t0.Format(time.RFC3339)}, "to": {t0.Add(-time.Hour).Format(time.RFC3339)}},
 			status: 400, want: "before from"},
 		{name: "an empty period", query: url.Values{"from": {t0.Format(time.RFC3339)}, "to": {t0.Format(time.RFC3339)}},
-			status: 400, want: "before its to"},
+			status: 400, want: "must be before its end"},
 		{name: "a flow id too long", query: url.Values{"flow": {strings.Repeat("x", 101)}}, status: 400, want: "longer than 100"},
 		{name: "an unknown flow has no figures", query: url.Values{"flow": {"nope"}}, status: 200},
 	}
@@ -102,4 +102,19 @@ func TestAnalyticsNeedsOnlyTheReadScope(t *testing.T) {
 	anon := &client{t: t, base: w.url}
 	code, _ = anon.do("GET", "/analytics", nil)
 	require.Equal(t, http.StatusUnauthorized, code)
+}
+
+// TestAnalyticsUnsupported: a store that cannot compute analytics answers
+// 501 not_supported.
+func TestAnalyticsUnsupported(t *testing.T) {
+	t.Parallel()
+	store := exampletest.Store(t, exampletest.Org(t))
+	engine := exampletest.Engine(t, struct{ flows.Store }{store}) // hides flows.AnalyticsReader
+	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).Routes})
+	ts := httptest.NewServer(checked(t, srv.Router()))
+	t.Cleanup(ts.Close)
+	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
+	code, body := c.do("GET", "/analytics", nil)
+	require.Equal(t, http.StatusNotImplemented, code, body)
+	require.Equal(t, api.CodeNotSupported, errCode(body))
 }

@@ -36,6 +36,12 @@ type deadLetterOut struct {
 	FailedAt time.Time `json:"failed_at"`
 }
 
+// deadLetterOutOf is dl, a dead letter of topic, as the API lists it.
+func deadLetterOutOf(topic string, dl queue.DeadLetter) deadLetterOut {
+	return deadLetterOut{ID: dl.Message.ID, Topic: topic, Key: dl.Message.Key,
+		Attempts: dl.Message.Attempt, Error: dl.Error, FailedAt: dl.FailedAt}
+}
+
 // listDeadLetters answers GET /api/v1/deadletters: the dead letters of one
 // topic, or of every topic when none is named, newest first.
 func (a *API) listDeadLetters(w http.ResponseWriter, r *http.Request) {
@@ -62,8 +68,7 @@ func (a *API) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, dl := range dls {
-			out = append(out, deadLetterOut{ID: dl.Message.ID, Topic: topic, Key: dl.Message.Key,
-				Attempts: dl.Message.Attempt, Error: dl.Error, FailedAt: dl.FailedAt})
+			out = append(out, deadLetterOutOf(topic, dl))
 		}
 	}
 	slices.SortStableFunc(out, func(x, y deadLetterOut) int { return y.FailedAt.Compare(x.FailedAt) })
@@ -112,21 +117,16 @@ func (a *API) getDeadLetter(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	// Dead letters are few and capped per topic: reading the kept ones to
-	// find one keeps the Queue interface small.
-	dls, err := a.queue.DeadLetters(r.Context(), topic, 0)
+	dl, err := queue.FindDeadLetter(r.Context(), a.queue, topic, id)
+	if errors.Is(err, queue.ErrNotFound) {
+		server.WriteError(w, http.StatusNotFound, server.CodeNotFound, fmt.Sprintf("topic %s has no dead letter %s", topic, id))
+		return
+	}
 	if err != nil {
 		a.fail(w, r, fmt.Errorf("dead letters of %s: %w", topic, err))
 		return
 	}
-	i := slices.IndexFunc(dls, func(dl queue.DeadLetter) bool { return dl.Message.ID == id })
-	if i < 0 {
-		server.WriteError(w, http.StatusNotFound, server.CodeNotFound, fmt.Sprintf("topic %s has no dead letter %s", topic, id))
-		return
-	}
-	dl := dls[i]
-	out := deadLetterFullOut{deadLetterOut: deadLetterOut{ID: dl.Message.ID, Topic: topic, Key: dl.Message.Key,
-		Attempts: dl.Message.Attempt, Error: dl.Error, FailedAt: dl.FailedAt}}
+	out := deadLetterFullOut{deadLetterOut: deadLetterOutOf(topic, dl)}
 	if json.Valid(dl.Message.Payload) {
 		out.Payload = dl.Message.Payload
 	} else if len(dl.Message.Payload) > 0 {

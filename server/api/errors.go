@@ -66,6 +66,8 @@ var errorStatus = []struct {
 	{flows.ErrUnknownUser, http.StatusUnprocessableEntity, CodeUnknownUser},
 	{flows.ErrRateLimited, http.StatusTooManyRequests, CodeRateLimited},
 	{flows.ErrNotSupported, http.StatusNotImplemented, CodeNotSupported},
+	{flows.ErrAnalyticsTooLarge, http.StatusUnprocessableEntity, CodeInvalidInput},
+	{flows.ErrAnalyticsPeriod, http.StatusBadRequest, CodeInvalidInput},
 	{flows.ErrUnknownAction, http.StatusBadRequest, CodeUnknownAction},
 	{flows.ErrInvalidInput, http.StatusBadRequest, CodeInvalidInput},
 	{flows.ErrNotFound, http.StatusNotFound, server.CodeNotFound},

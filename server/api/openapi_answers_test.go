@@ -20,18 +20,20 @@ import (
 )
 
 // TestOpenAPIAnswers validates real answers, successes and errors,
-// against the schemas the document gives their route and status.
+// against the schemas the document gives their route and status: the
+// server is wrapped in checked, which validates each answer; check adds
+// that every route asked here is documented, so none goes unchecked.
 func TestOpenAPIAnswers(t *testing.T) {
 	t.Parallel()
-	doc := loadOpenAPI(t)
-	router, err := legacy.NewRouter(doc)
+	router, err := answerRouter()
 	require.NoError(t, err)
 	ts, engine := newServerEngine(t, token)
 	_, err = engine.Alert(t.Context(), flows.AlertEvent{Source: "stock-sync", Event: "stock.oversell",
 		Form: map[string]any{"sku": "SKU-9", "warehouse": "gz-1", "platform": "jd", "oversold_qty": 1}})
 	require.NoError(t, err)
 
-	// check sends a request, validates the answer and returns its body.
+	// check sends a request, checks its route is documented and its
+	// status, and returns its body.
 	check := func(t *testing.T, method, path, body string, status int) []byte {
 		t.Helper()
 		var r io.Reader
@@ -51,15 +53,8 @@ func TestOpenAPIAnswers(t *testing.T) {
 
 		// The document's paths carry /api/v1 and its server is "/".
 		req.URL.Scheme, req.URL.Host, req.Host = "", "", ""
-		route, params, err := router.FindRoute(req)
+		_, _, err = router.FindRoute(req)
 		require.NoError(t, err, "%s %s is not documented", method, path)
-		err = openapi3filter.ValidateResponse(t.Context(), &openapi3filter.ResponseValidationInput{
-			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
-			Status:                 resp.StatusCode,
-			Header:                 resp.Header,
-			Body:                   io.NopCloser(bytes.NewReader(raw)),
-		})
-		require.NoError(t, err, "%s %s answered %d: %s", method, path, resp.StatusCode, raw)
 		return raw
 	}
 

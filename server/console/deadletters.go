@@ -46,22 +46,12 @@ type deadLetterData struct {
 	Payload string
 }
 
-// find returns the dead letter id of topic, looking through the listed
-// ones (the queue reads no single dead letter).
+// find returns the dead letter id of topic, if the console keeps topic's.
 func (c *Console) find(r *http.Request, topic, id string) (queue.DeadLetter, error) {
 	if c.d.Queue == nil || !slices.Contains(c.d.Topics, topic) {
 		return queue.DeadLetter{}, queue.ErrNotFound
 	}
-	dls, err := c.d.Queue.DeadLetters(r.Context(), topic, queue.DefaultMaxDeadLetters)
-	if err != nil {
-		return queue.DeadLetter{}, err
-	}
-	for _, dl := range dls {
-		if dl.Message.ID == id {
-			return dl, nil
-		}
-	}
-	return queue.DeadLetter{}, queue.ErrNotFound
+	return queue.FindDeadLetter(r.Context(), c.d.Queue, topic, id)
 }
 
 func (c *Console) deadLetter(w http.ResponseWriter, r *http.Request) {
