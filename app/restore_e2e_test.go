@@ -66,7 +66,7 @@ func TestRestoreResumesTimersAndOutbox(t *testing.T) {
 	// the timer worker pick up where the old database stopped.
 	res, err := postgres.Migrate(ctx, dstDSN)
 	require.NoError(t, err)
-	require.Empty(t, res.Applied, "the restored schema is current")
+	require.Empty(t, res.Steps, "the restored schema is current")
 	dst, err := postgres.Open(ctx, dstDSN, postgres.Options{MaxConns: 2})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, dst.Close()) })

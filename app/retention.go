@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"cardflow/adapters/kpi/digest"
 	"cardflow/bot"
 	"cardflow/config"
 	"cardflow/flows"
@@ -86,7 +85,7 @@ func NewPruneLoop(cfg *config.Config, store flows.Store, storeName string, q que
 		// Small batches: one batch is one script call that holds Redis (a
 		// hundred 1 KiB letters take under a millisecond, a thousand 6 ms).
 		opts.Tables = append(opts.Tables, outbox.PruneTable{Name: deadLettersTable, BatchSize: 100,
-			Retention: cfg.Queue.DeadLetterRetention, Prune: pruneDeadLetters(q, flows.NotifyTopic, digest.Topic)})
+			Retention: cfg.Queue.DeadLetterRetention, Prune: pruneDeadLetters(q, appTopics...)})
 	}
 	opts.Interval = cfg.Store.PruneInterval
 	opts.OutboxRetention = cfg.Outbox.Retention

@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"context"
-	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"cardflow/internal/testclock"
 	"cardflow/outbox"
 	"cardflow/queue"
+	"cardflow/queue/queuetest"
 	"cardflow/storage/sqlite"
 )
 
@@ -47,10 +46,10 @@ func TestPruneLoopPrunesDeadLetters(t *testing.T) {
 			clock := testclock.New(now)
 			q := queue.NewMemory(queue.MemoryOptions{Now: clock.Now})
 			t.Cleanup(func() { require.NoError(t, q.Close()) })
-			bury(t, q, clock, flows.NotifyTopic, now.Add(-40*day), "n-old1", "n-old2")
-			bury(t, q, clock, digest.Topic, now.Add(-31*day), "d-old")
-			bury(t, q, clock, flows.NotifyTopic, now.Add(-29*day), "n-new")
-			bury(t, q, clock, digest.Topic, now.Add(-time.Hour), "d-new")
+			queuetest.Bury(t, q, clock, flows.NotifyTopic, now.Add(-40*day), "n-old1", "n-old2")
+			queuetest.Bury(t, q, clock, digest.Topic, now.Add(-31*day), "d-old")
+			queuetest.Bury(t, q, clock, flows.NotifyTopic, now.Add(-29*day), "n-new")
+			queuetest.Bury(t, q, clock, digest.Topic, now.Add(-time.Hour), "d-new")
 
 			cfg := config.Default()
 			cfg.Queue.DeadLetterRetention = tc.retention
@@ -94,34 +93,4 @@ func openSQLite(t *testing.T) *sqlite.Store {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, store.Close()) })
 	return store
-}
-
-// bury dead-letters messages with the given IDs on topic, stamped at died:
-// a consumer fails each for good with the clock set to died, and returns
-// once it handled them all.
-func bury(t *testing.T, q queue.Queue, clock *testclock.Clock, topic string, died time.Time, ids ...string) {
-	t.Helper()
-	clock.Set(died)
-	handled := make(chan struct{}, len(ids))
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	returned := make(chan error, 1)
-	go func() {
-		returned <- q.Consume(ctx, topic, func(context.Context, queue.Message) error {
-			handled <- struct{}{}
-			return queue.Permanent(errors.New("user not found"))
-		}, queue.ConsumeOptions{Concurrency: 1})
-	}()
-	for _, id := range ids {
-		require.NoError(t, q.Publish(t.Context(), topic, queue.Message{ID: id}))
-	}
-	for range ids {
-		select {
-		case <-handled:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s: messages not handled", topic)
-		}
-	}
-	cancel()
-	require.NoError(t, <-returned)
 }

@@ -177,7 +177,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		Routes: func(r chi.Router) {
 			api.New(engine, cfg.Server.APITokens, apiLog).WithAdminTokens(cfg.Server.AdminTokens).
 				WithTokenStore(apitoken.NewVerifier(tokens, time.Now, apiLog)).
-				WithQueue(q, flows.NotifyTopic, digest.Topic).Routes(r)
+				WithQueue(q, appTopics...).Routes(r)
 			chat.mount(r)
 			if web != nil {
 				web.Routes(r)
@@ -360,6 +360,10 @@ func OpenStore(ctx context.Context, cfg *config.Config) (flows.Store, string, er
 	}
 	return s, "postgres " + cfg.Store.DSN.String(), nil
 }
+
+// appTopics are the queue topics the app consumes: their dead letters are
+// the ones the admin API lists and replays and the prune loop deletes.
+var appTopics = []string{flows.NotifyTopic, digest.Topic}
 
 // OpenQueue opens the configured queue: Redis when queue.redis_url is set,
 // otherwise the in-process queue.

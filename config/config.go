@@ -253,9 +253,9 @@ type Override struct {
 
 // Read lays the sources over each other (see Sources) and returns the
 // result without checking its values: the caller validates what it uses
-// (Validate for a server, ValidateStore for migrations). Its error lists
-// every value that could not be read at all: unknown keys, wrong types,
-// secrets in the file.
+// (Validate for a server, ValidateStore for migrations, ValidatePrune for
+// cardflow prune). Its error lists every value that could not be read at
+// all: unknown keys, wrong types, secrets in the file.
 func Read(s Sources) (*Config, error) {
 	cfg := Default()
 	if s.Base != nil {

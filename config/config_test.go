@@ -414,3 +414,26 @@ func TestValidateStore(t *testing.T) {
 	require.EqualError(t, c.ValidateStore(), `store.dsn: expected a postgres:// URL or a key=value DSN such as "host=db dbname=cardflow" (env CARDFLOW_STORE_DSN)
 store.max_conns: must be at least 1, got 0 (env CARDFLOW_STORE_MAX_CONNS)`)
 }
+
+// TestValidatePrune: pruning needs the store, the outbox's retention and
+// the queue's dead-letter settings, and nothing else a server demands.
+func TestValidatePrune(t *testing.T) {
+	t.Parallel()
+	c, err := Read(Sources{File: "testdata/bad/postgres_without_redis.yaml"})
+	require.NoError(t, err)
+	require.NoError(t, c.ValidatePrune())
+
+	c, err = Read(Sources{LookupEnv: env(map[string]string{
+		"CARDFLOW_STORE_MAX_CONNS":             "0",
+		"CARDFLOW_OUTBOX_RETENTION":            "0s",
+		"CARDFLOW_OUTBOX_POLL_INTERVAL":        "0s",
+		"CARDFLOW_QUEUE_DEAD_LETTER_RETENTION": "-1h",
+		"CARDFLOW_QUEUE_MAX_DEAD_LETTERS":      "0",
+		"CARDFLOW_SERVER_ADDR":                 "nohost",
+	})})
+	require.NoError(t, err)
+	require.EqualError(t, c.ValidatePrune(), `store.max_conns: must be at least 1, got 0 (env CARDFLOW_STORE_MAX_CONNS)
+outbox.retention: must be positive, got 0s (env CARDFLOW_OUTBOX_RETENTION)
+queue.dead_letter_retention: must be 0 (keep them until queue.max_dead_letters) or positive, got -1h0m0s (env CARDFLOW_QUEUE_DEAD_LETTER_RETENTION)
+queue.max_dead_letters: must be at least 1, got 0 (env CARDFLOW_QUEUE_MAX_DEAD_LETTERS)`)
+}

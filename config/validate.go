@@ -51,6 +51,18 @@ func (c *Config) ValidateStore() error {
 	return errors.Join(p.errs...)
 }
 
+// ValidatePrune checks what cardflow prune uses: the store section, the
+// outbox's retention and the queue's dead-letter settings (the Redis
+// queue's dead letters are pruned too). Like ValidateStore, it demands
+// nothing else a server needs.
+func (c *Config) ValidatePrune() error {
+	p := &problems{cfg: c}
+	c.Store.validate(p)
+	c.Outbox.validateRetention(p)
+	c.Queue.validateDeadLetters(p)
+	return errors.Join(p.errs...)
+}
+
 // problems collects validation errors with the source of each key.
 type problems struct {
 	cfg  *Config
@@ -151,18 +163,22 @@ func (q QueueConfig) validate(p *problems) {
 	if q.KeyPrefix == "" {
 		p.add("queue.key_prefix", "must not be empty: keys without a prefix could collide with other users of the Redis")
 	}
-	if q.DeadLetterRetention < 0 {
-		p.add("queue.dead_letter_retention", "must be 0 (keep them until queue.max_dead_letters) or positive, got %s", q.DeadLetterRetention)
-	}
-	if q.MaxDeadLetters < 1 {
-		p.add("queue.max_dead_letters", "must be at least 1, got %d", q.MaxDeadLetters)
-	}
+	q.validateDeadLetters(p)
 	if q.RedisURL.IsZero() {
 		return
 	}
 	u, ok := parseURL(q.RedisURL.Reveal())
 	if !ok || !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme) {
 		p.add("queue.redis_url", "expected a redis://, rediss:// or unix:// URL")
+	}
+}
+
+func (q QueueConfig) validateDeadLetters(p *problems) {
+	if q.DeadLetterRetention < 0 {
+		p.add("queue.dead_letter_retention", "must be 0 (keep them until queue.max_dead_letters) or positive, got %s", q.DeadLetterRetention)
+	}
+	if q.MaxDeadLetters < 1 {
+		p.add("queue.max_dead_letters", "must be at least 1, got %d", q.MaxDeadLetters)
 	}
 }
 
@@ -173,6 +189,10 @@ func (o OutboxConfig) validate(p *problems) {
 	if o.BatchSize < 1 {
 		p.add("outbox.batch_size", "must be at least 1, got %d", o.BatchSize)
 	}
+	o.validateRetention(p)
+}
+
+func (o OutboxConfig) validateRetention(p *problems) {
 	if o.Retention <= 0 {
 		p.add("outbox.retention", "must be positive, got %s", o.Retention)
 	}

@@ -168,6 +168,16 @@ func (l *PruneLoop) Run(ctx context.Context) error {
 	}
 }
 
+// Once runs one pass, as Run's first, and gives the lease back, so the
+// servers' next pass is not held up: for a command that prunes and exits
+// (cardflow prune). Unlike Run it neither logs the pass nor calls OnPass;
+// the caller has the result.
+func (l *PruneLoop) Once(ctx context.Context) (PruneResult, error) {
+	res, err := l.Prune(ctx)
+	l.release()
+	return res, err
+}
+
 // Prune runs one pass if this loop holds (or can take) the prune lease: it
 // deletes batches of sent outbox messages, then of idempotency keys, each
 // until a batch comes back short, so a pass ends with nothing left that is

@@ -142,6 +142,30 @@ func TestOnlyTheLeaseHolderPrunes(t *testing.T) {
 	require.Equal(t, PruneResult{Outbox: 2, Idempotency: 2}, res, "a released the lease: b takes over")
 }
 
+// TestPruneOnce prunes once and gives the lease back at once: another
+// holder's pass right after is not skipped.
+func TestPruneOnce(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_000_000, 0)
+	f := newFakePruner()
+	f.add(3, now.Add(-30*24*time.Hour))
+	clock := func() time.Time { return now }
+	a := NewPruneLoop(f, PruneOptions{Holder: "a", Interval: time.Minute, Now: clock})
+	b := NewPruneLoop(f, PruneOptions{Holder: "b", Interval: time.Minute, Now: clock})
+
+	res, err := a.Once(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, PruneResult{Outbox: 3, Idempotency: 3}, res)
+	f.add(2, now.Add(-30*24*time.Hour))
+	res, err = b.Prune(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, PruneResult{Outbox: 2, Idempotency: 2}, res, "a gave the lease back")
+
+	res, err = a.Once(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, PruneResult{Skipped: true}, res, "b holds the lease now")
+}
+
 // TestPruneLoopRunsEveryIntervalAndRetriesAfterFailure runs the loop under
 // synctest: passes at start and each interval, a failed pass counted and
 // retried at the next one, the lease released on stop.

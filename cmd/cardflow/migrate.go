@@ -30,9 +30,10 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintf(stderr, "cardflow migrate: %v\n", err)
 			return 1
 		}
-		steps := make([]step, len(res.Steps))
+		// The stores describe a step alike; the report takes PostgreSQL's.
+		steps := make([]postgres.MigrationStep, len(res.Steps))
 		for i, s := range res.Steps {
-			steps[i] = step(s)
+			steps[i] = postgres.MigrationStep(s)
 		}
 		report(stdout, "sqlite "+cfg.Store.SQLitePath, steps, res.Version)
 		return 0
@@ -45,23 +46,12 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "cardflow migrate: %v\n", err)
 		return 1
 	}
-	steps := make([]step, len(res.Steps))
-	for i, s := range res.Steps {
-		steps[i] = step(s)
-	}
-	report(stdout, fmt.Sprintf("postgres %s", cfg.Store.DSN), steps, res.Version)
+	report(stdout, fmt.Sprintf("postgres %s", cfg.Store.DSN), res.Steps, res.Version)
 	return 0
 }
 
-// step is one applied migration, as either store reports it.
-type step struct {
-	Version  int64
-	Name     string
-	Duration time.Duration
-}
-
 // report prints a line per applied migration and a summary line.
-func report(w io.Writer, store string, steps []step, version int64) {
+func report(w io.Writer, store string, steps []postgres.MigrationStep, version int64) {
 	if len(steps) == 0 {
 		fmt.Fprintf(w, "%s: schema current at version %d\n", store, version)
 		return

@@ -27,9 +27,9 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	cfg, err := readStoreConfig(*path)
-	if err == nil && cfg.Outbox.Retention <= 0 {
-		err = fmt.Errorf("outbox.retention: must be positive, got %s", cfg.Outbox.Retention)
+	cfg, err := readConfig(*path, nil, os.LookupEnv, nil)
+	if err == nil {
+		err = cfg.ValidatePrune()
 	}
 	if err != nil {
 		return invalidConfig(fs, stderr, err)
@@ -58,11 +58,6 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 
 	prog := newProgress(time.Now, time.Second)
-	pass, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var res outbox.PruneResult
-	var passErr error
-	ran := false
 	loop, err := app.NewPruneLoop(cfg, store, name, q, outbox.PruneOptions{
 		Holder: "cardflow-prune-" + strconv.Itoa(os.Getpid()),
 		OnBatch: func(table string, deleted int) {
@@ -70,17 +65,14 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 				fmt.Fprintf(stderr, "cardflow prune: %s: %s deleted so far …\n", table, group(deleted))
 			}
 		},
-		// Run prunes at once; its first pass is the only one wanted. Run
-		// then gives the lease back, so the servers' next pass is not held up.
-		OnPass: func(r outbox.PruneResult, err error) { res, passErr, ran = r, err, true; cancel() },
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "cardflow prune: %v\n", err)
 		return 1
 	}
-	_ = loop.Run(pass)
+	res, passErr := loop.Once(ctx)
 	switch {
-	case !ran:
+	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "cardflow prune: interrupted")
 		return 1
 	case res.Skipped:

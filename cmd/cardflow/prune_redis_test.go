@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"cardflow/internal/testclock"
 	"cardflow/internal/testenv"
 	"cardflow/queue"
+	"cardflow/queue/queuetest"
 	redisq "cardflow/storage/redis"
 )
 
@@ -42,9 +42,8 @@ func TestPruneRedisDeadLetters(t *testing.T) {
 		require.NoError(t, iter.Err())
 		require.NoError(t, client.Close())
 	})
-	buryOne(t, q, "old")
-	clock.Set(time.Now().Add(-24 * time.Hour))
-	buryOne(t, q, "recent")
+	queuetest.Bury(t, q, clock, flows.NotifyTopic, time.Now().Add(-40*24*time.Hour), "old")
+	queuetest.Bury(t, q, clock, flows.NotifyTopic, time.Now().Add(-24*time.Hour), "recent")
 
 	code, out, errOut := runCmd("prune")
 	require.Equal(t, 0, code, errOut)
@@ -53,28 +52,4 @@ func TestPruneRedisDeadLetters(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, dls, 1)
 	require.Equal(t, "recent", dls[0].Message.ID)
-}
-
-// buryOne dead-letters one message on the notify topic and returns once
-// its consumer has stopped (and so recorded it).
-func buryOne(t *testing.T, q queue.Queue, id string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	handled := make(chan struct{}, 1)
-	returned := make(chan error, 1)
-	go func() {
-		returned <- q.Consume(ctx, flows.NotifyTopic, func(context.Context, queue.Message) error {
-			handled <- struct{}{}
-			return queue.Permanent(errors.New("user not found"))
-		}, queue.ConsumeOptions{Concurrency: 1})
-	}()
-	require.NoError(t, q.Publish(t.Context(), flows.NotifyTopic, queue.Message{ID: id}))
-	select {
-	case <-handled:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s not handled", id)
-	}
-	cancel()
-	require.NoError(t, <-returned)
 }

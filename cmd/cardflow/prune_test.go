@@ -69,6 +69,22 @@ func TestPrune(t *testing.T) {
 	require.Equal(t, "sqlite "+path+": skipped: another cardflow instance holds the prune lease; it prunes every 10m0s (store.prune_interval)\n", out)
 }
 
+// TestPruneRefusesBadRetentions: the retentions prune goes by are checked
+// with where each was set, the queue's dead-letter retention among them (a
+// negative one was reported as "kept for ever").
+func TestPruneRefusesBadRetentions(t *testing.T) {
+	t.Setenv("CARDFLOW_STORE_SQLITE_PATH", filepath.Join(t.TempDir(), "cardflow.db"))
+	t.Setenv("CARDFLOW_OUTBOX_RETENTION", "0s")
+	t.Setenv("CARDFLOW_QUEUE_DEAD_LETTER_RETENTION", "-1h")
+	code, out, errOut := runCmd("prune")
+	require.Equal(t, 1, code)
+	require.Empty(t, out)
+	require.Equal(t, "cardflow prune: invalid configuration:\n"+
+		"outbox.retention: must be positive, got 0s (env CARDFLOW_OUTBOX_RETENTION)\n"+
+		"queue.dead_letter_retention: must be 0 (keep them until queue.max_dead_letters) or positive, got -1h0m0s (env CARDFLOW_QUEUE_DEAD_LETTER_RETENTION)\n",
+		errOut)
+}
+
 // backdate moves the send times of sent messages and the recording times
 // of idempotency keys to at.
 func backdate(t *testing.T, path string, at time.Time) {

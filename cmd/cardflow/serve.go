@@ -45,8 +45,8 @@ func invalidConfig(fs *flag.FlagSet, stderr io.Writer, err error) int {
 }
 
 // readStoreConfig reads the configuration for a command that works on the
-// store alone (migrate, orders, prune, tokens): only the store settings
-// are checked, so it needs no Redis or chat platform settings.
+// store alone (migrate, orders, tokens): only the store settings are
+// checked, so it needs no Redis or chat platform settings.
 func readStoreConfig(path string) (*config.Config, error) {
 	cfg, err := readConfig(path, nil, os.LookupEnv, nil)
 	if err != nil {

@@ -38,6 +38,11 @@ func axisFormatter(u Unit, locale string, top float64) func(float64) string {
 				return sign + trim(a, 1) + "d"
 			}
 			return sign + trim(a, 1) + "天"
+		case UnitHours:
+			if en {
+				return sign + trim(a, 1) + "h"
+			}
+			return sign + trim(a, 1) + "小时"
 		default:
 			return sign + trim(a, 2)
 		}

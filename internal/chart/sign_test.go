@@ -75,6 +75,26 @@ func TestSignerURL(t *testing.T) {
 	require.Equal(t, u, again)
 }
 
+// TestSignerHours signs, verifies and draws a chart of hours, the unit of
+// the approval KPIs (approval_hours): a unit the signer refused would send
+// a digest without its picture.
+func TestSignerHours(t *testing.T) {
+	t.Parallel()
+	s := newSigner(t)
+	for _, locale := range []string{"zh-CN", "en"} {
+		spec := Spec{Title: "审批时效", Unit: UnitHours, Locale: locale, Labels: week().Labels,
+			Series: []Series{{Name: "本周", Values: []float64{1.5, 2, math.NaN(), 0.75, 3.25, 1, 1.5}}}}
+		tok, err := s.Token(spec)
+		require.NoError(t, err, locale)
+		got, err := s.Verify(tok)
+		require.NoError(t, err, locale)
+		require.Equal(t, UnitHours, got.Unit)
+		b, err := Render(got)
+		require.NoError(t, err, locale)
+		decodePNG(t, b)
+	}
+}
+
 // TestSignerURLLength keeps a digest's chart URL short enough for every
 // platform's card (WeCom's and DingTalk's URL fields are the tightest).
 // TestSignerConcurrent signs from many goroutines, which share the pooled

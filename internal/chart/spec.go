@@ -26,6 +26,8 @@ const (
 	UnitCount Unit = "count"
 	// UnitDays is a duration in days: 3天.
 	UnitDays Unit = "days"
+	// UnitHours is a duration in hours: 1.5小时.
+	UnitHours Unit = "hours"
 	// UnitRatio is a plain ratio: 1.25.
 	UnitRatio Unit = "ratio"
 )
@@ -44,7 +46,8 @@ const (
 type Spec struct {
 	Title string
 	Unit  Unit
-	// Locale is "zh-CN" (or "") for ¥1.2万 and 3天, "en" for ¥12K and 3d.
+	// Locale is "zh-CN" (or "") for ¥1.2万, 3天 and 1.5小时, "en" for ¥12K,
+	// 3d and 1.5h.
 	Locale string
 	// Labels name the x axis's points, such as 11/23 … 11/29.
 	Labels []string
@@ -76,9 +79,9 @@ func (s Spec) Validate() error {
 		bad("title: not UTF-8")
 	}
 	switch s.Unit {
-	case UnitMoney, UnitPercent, UnitCount, UnitDays, UnitRatio:
+	case UnitMoney, UnitPercent, UnitCount, UnitDays, UnitHours, UnitRatio:
 	default:
-		bad("unit: %q is not money, percent, count, days or ratio", s.Unit)
+		bad("unit: %q is not money, percent, count, days, hours or ratio", s.Unit)
 	}
 	switch s.Locale {
 	case "", "zh-CN", "en":

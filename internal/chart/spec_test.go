@@ -35,7 +35,7 @@ func TestSpecValidate(t *testing.T) {
 		{name: "name at the limit", edit: func(s *Spec) { s.Series[0].Name = long[:len(long)-len("销")] }},
 		{name: "en locale", edit: func(s *Spec) { s.Locale = "en" }},
 		{name: "unknown unit", edit: func(s *Spec) { s.Unit = "yuan" },
-			wants: []string{`unit: "yuan" is not money, percent, count, days or ratio`}},
+			wants: []string{`unit: "yuan" is not money, percent, count, days, hours or ratio`}},
 		{name: "no unit", edit: func(s *Spec) { s.Unit = "" }, wants: []string{`unit: ""`}},
 		{name: "unknown locale", edit: func(s *Spec) { s.Locale = "fr" }, wants: []string{`locale: "fr"`}},
 		{name: "no labels", edit: func(s *Spec) {
@@ -110,6 +110,8 @@ func TestAxisFormatter(t *testing.T) {
 		{name: "count in 万", unit: UnitCount, top: 12000, v: 12000, want: "1.2万"},
 		{name: "days", unit: UnitDays, top: 5, v: 3, want: "3天"},
 		{name: "days en", unit: UnitDays, locale: "en", top: 5, v: 2.5, want: "2.5d"},
+		{name: "hours", unit: UnitHours, top: 5, v: 1.5, want: "1.5小时"},
+		{name: "hours en", unit: UnitHours, locale: "en", top: 5, v: 12, want: "12h"},
 		{name: "ratio", unit: UnitRatio, top: 2, v: 1.256, want: "1.26"},
 		{name: "NaN", unit: UnitRatio, top: 2, v: math.NaN(), want: ""},
 	}

@@ -37,9 +37,30 @@ func RunPrune(t *testing.T, newQueue func(t *testing.T, now func() time.Time) qu
 // pruneEpoch is when the first dead letter of a prune test dies.
 var pruneEpoch = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
+// Bury dead-letters messages with the given IDs on topic, stamped at died:
+// with the clock (the queue's) set to died, a consumer fails each for good,
+// and Bury returns once that consumer has stopped, so every one is a dead
+// letter by then.
+func Bury(t *testing.T, q queue.Queue, clock *testclock.Clock, topic string, died time.Time, ids ...string) {
+	t.Helper()
+	clock.Set(died)
+	rec := newRecorder(len(ids))
+	c := start(t, q, topic, func(_ context.Context, m queue.Message) error {
+		rec.add(m)
+		return queue.Permanent(errors.New("user not found"))
+	}, queue.ConsumeOptions{Concurrency: 1, VisibilityTimeout: time.Minute})
+	for _, id := range ids {
+		publish(t, q, topic, 1, queue.Message{ID: id})
+	}
+	rec.wait(t)
+	c.stop(t)
+}
+
 // buryHourly dead-letters n messages of topic, IDs prefix-0 … prefix-(n-1),
 // the i-th dying i hours after pruneEpoch: the handler sets the clock just
-// before it fails the message, and one worker handles them in order.
+// before it fails the message, and one worker handles them in order. Unlike
+// Bury it stamps each message apart and gives one a payload full of the
+// Redis layout's separators.
 func buryHourly(t *testing.T, q queue.Queue, clock *testclock.Clock, topic, prefix string, n int) {
 	t.Helper()
 	msgs := messages(prefix, n)

@@ -21,14 +21,12 @@ var migrationFiles embed.FS
 
 // MigrateResult summarises a Migrate run.
 type MigrateResult struct {
-	// Applied lists the versions this run applied, in order; empty when the
-	// schema was already current.
-	Applied []int64
+	// Steps are the migrations this run applied, in order, with their
+	// file names and how long each took (cardflow migrate prints them);
+	// empty when the schema was already current.
+	Steps []MigrationStep
 	// Version is the schema's version after the run.
 	Version int64
-	// Steps are the migrations this run applied, in order, with their
-	// file names and how long each took (cardflow migrate prints them).
-	Steps []MigrationStep
 }
 
 // MigrationStep is one migration a Migrate run applied.
@@ -90,7 +88,6 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) (MigrateResult, error) {
 	}
 	var res MigrateResult
 	for _, r := range results {
-		res.Applied = append(res.Applied, r.Source.Version)
 		res.Steps = append(res.Steps, MigrationStep{Version: r.Source.Version, Name: path.Base(r.Source.Path),
 			Duration: r.Duration})
 	}

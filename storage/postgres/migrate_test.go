@@ -36,6 +36,15 @@ func embeddedVersions(t *testing.T) []int64 {
 	return versions
 }
 
+// versionsOf lists the versions a Migrate run applied, in order.
+func versionsOf(res MigrateResult) []int64 {
+	var vs []int64
+	for _, s := range res.Steps {
+		vs = append(vs, s.Version)
+	}
+	return vs
+}
+
 func TestMigrateTwiceIsNoOp(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.SchemaDSN(t)
@@ -44,11 +53,9 @@ func TestMigrateTwiceIsNoOp(t *testing.T) {
 
 	first, err := Migrate(t.Context(), dsn)
 	require.NoError(t, err)
-	require.Equal(t, want, first.Applied)
+	require.Equal(t, want, versionsOf(first))
 	require.Equal(t, latest, first.Version)
-	require.Len(t, first.Steps, len(want))
-	for i, step := range first.Steps {
-		require.Equal(t, want[i], step.Version)
+	for _, step := range first.Steps {
 		require.Regexp(t, `^\d{5}_\w+\.sql$`, step.Name)
 	}
 
@@ -80,7 +87,7 @@ func TestMigrateConcurrently(t *testing.T) {
 	for i := range starters {
 		require.NoError(t, errs[i], "starter %d", i)
 		require.Equal(t, want[len(want)-1], results[i].Version, "starter %d", i)
-		applied = append(applied, results[i].Applied...)
+		applied = append(applied, versionsOf(results[i])...)
 	}
 	slices.Sort(applied)
 	require.Equal(t, want, applied, "every migration applied exactly once across the starters")

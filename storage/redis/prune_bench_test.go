@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"cardflow/queue"
 	"cardflow/storage/redis"
 )
 
@@ -30,7 +31,9 @@ func benchPruneDeadLetters(b *testing.B, batch int) {
 	died := time.Now().Add(-60 * 24 * time.Hour)
 	elems := make([]any, batch)
 	for i := range elems {
-		elems[i] = deadLetterElem("m-"+strconv.Itoa(i), strings.Repeat("x", 1024), died)
+		id := "m-" + strconv.Itoa(i)
+		m := queue.Message{ID: id, Key: "key-" + id, Payload: []byte(strings.Repeat("x", 1024)), Attempt: 8}
+		elems[i] = redis.DeadLetterElem(m, "user not found", died)
 	}
 	cutoff := time.Now().Add(-30 * 24 * time.Hour)
 	b.ResetTimer()
@@ -43,14 +46,4 @@ func benchPruneDeadLetters(b *testing.B, batch int) {
 		require.Equal(b, batch, n)
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(batch), "µs/letter")
-}
-
-// deadLetterElem builds a dead-letter list element as the queue writes it:
-// netstrings of id, key, payload, attempt, error and death time in ms.
-func deadLetterElem(id, payload string, died time.Time) string {
-	var sb strings.Builder
-	for _, f := range []string{id, "key-" + id, payload, "8", "user not found", strconv.FormatInt(died.UnixMilli(), 10)} {
-		sb.WriteString(strconv.Itoa(len(f)) + ":" + f + ",")
-	}
-	return sb.String()
 }

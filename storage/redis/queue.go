@@ -84,61 +84,51 @@ func (q *Queue) DeadLetters(ctx context.Context, topic string, limit int) ([]que
 // Replay moves the newest dead letter with message id back to the topic as
 // a first attempt; queue.ErrNotFound if there is none.
 func (q *Queue) Replay(ctx context.Context, topic, id string) error {
-	if err := q.check("replay", topic); err != nil {
-		return err
-	}
-	k := q.keys(topic)
-	// The list may change between reading and removing (a concurrent replay
-	// or trim); the script removes only the exact element read, so a lost
-	// race just means looking again.
-	for range 3 {
-		elems, err := q.client.LRange(ctx, k.dead, 0, -1).Result()
-		if err != nil {
-			return fmt.Errorf("redis: replay %s/%s: %w", topic, id, err)
-		}
-		elem, dl, found := findDeadLetter(elems, id)
-		if !found {
-			break
-		}
+	return q.takeDead(ctx, "replay", topic, id, func(k topicKeys, elem string, dl queue.DeadLetter) (bool, error) {
 		moved, err := replayScript.Run(ctx, q.client, []string{k.dead, k.stream},
 			elem, dl.Message.ID, dl.Message.Key, dl.Message.Payload).Int()
-		if err != nil {
-			return fmt.Errorf("redis: replay %s/%s: %w", topic, id, err)
-		}
-		if moved == 1 {
-			return nil
-		}
-	}
-	return fmt.Errorf("redis: replay %s/%s: %w", topic, id, queue.ErrNotFound)
+		return moved == 1, err
+	})
 }
 
 // Discard deletes the newest dead letter with message id;
 // queue.ErrNotFound if there is none.
 func (q *Queue) Discard(ctx context.Context, topic, id string) error {
-	if err := q.check("discard", topic); err != nil {
+	return q.takeDead(ctx, "discard", topic, id, func(k topicKeys, elem string, _ queue.DeadLetter) (bool, error) {
+		removed, err := q.client.LRem(ctx, k.dead, 1, elem).Result()
+		return removed == 1, err
+	})
+}
+
+// takeDead finds the newest dead letter with message id and hands it to
+// remove, which takes that exact element off the list (and may do more
+// with it) and says whether it was still there. The list may change
+// between reading and removing (a concurrent replay or discard, a trim),
+// so a lost race just means looking again.
+func (q *Queue) takeDead(ctx context.Context, op, topic, id string,
+	remove func(k topicKeys, elem string, dl queue.DeadLetter) (bool, error)) error {
+	if err := q.check(op, topic); err != nil {
 		return err
 	}
 	k := q.keys(topic)
-	// As in Replay, LREM removes only the exact element read: if it went
-	// meanwhile (replayed, discarded, trimmed), look again.
 	for range 3 {
 		elems, err := q.client.LRange(ctx, k.dead, 0, -1).Result()
 		if err != nil {
-			return fmt.Errorf("redis: discard %s/%s: %w", topic, id, err)
+			return fmt.Errorf("redis: %s %s/%s: %w", op, topic, id, err)
 		}
-		elem, _, found := findDeadLetter(elems, id)
+		elem, dl, found := findDeadLetter(elems, id)
 		if !found {
 			break
 		}
-		removed, err := q.client.LRem(ctx, k.dead, 1, elem).Result()
+		removed, err := remove(k, elem, dl)
 		if err != nil {
-			return fmt.Errorf("redis: discard %s/%s: %w", topic, id, err)
+			return fmt.Errorf("redis: %s %s/%s: %w", op, topic, id, err)
 		}
-		if removed == 1 {
+		if removed {
 			return nil
 		}
 	}
-	return fmt.Errorf("redis: discard %s/%s: %w", topic, id, queue.ErrNotFound)
+	return fmt.Errorf("redis: %s %s/%s: %w", op, topic, id, queue.ErrNotFound)
 }
 
 // PruneDeadLetters deletes up to limit of the topic's dead letters that
