@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"strings"
 
-	"cardflow/adapters/kpi/digest"
 	"cardflow/bot"
 	"cardflow/config"
 	"cardflow/flows"
@@ -23,7 +22,7 @@ func newConsole(cfg *config.Config, store flows.Store, engine *flows.Engine, q q
 	if err != nil {
 		return nil, err // Validate reported it already
 	}
-	d := console.Deps{Engine: engine, Store: store, Queue: q, Topics: []string{flows.NotifyTopic, digest.Topic},
+	d := console.Deps{Engine: engine, Store: store, Queue: q, Topics: appTopics,
 		Sends: c.sends.Totals, Logger: log.With("component", "console")}
 	for _, rt := range Retentions(cfg) {
 		d.Retentions = append(d.Retentions, console.Retention(rt))
