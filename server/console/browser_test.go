@@ -168,6 +168,7 @@ func TestBrowserConsole(t *testing.T) {
 	}), "the replayed card reaches 赵")
 	con.GoTo(base + "/console/")
 	require.Equal(t, "1", con.Text(`#sends tr[data-platform="sim"] td:nth-child(3)`), "the failed send is counted")
+	require.Equal(t, "聊天模拟器", con.Text(`#sends tr[data-platform="sim"] td:nth-child(1)`), "the platform in words")
 
 	// A second order's card to 钱 fails for good; discard it.
 	armed.Store(true)

@@ -98,6 +98,15 @@ func (v view) Status(s flows.InstanceStatus) string { return v.T("status." + str
 // Topic names a queue topic in the reader's words.
 func (v view) Topic(topic string) string { return v.T("topic." + topic) }
 
+// Platform names a chat platform in the reader's words; one the
+// catalogue lacks shows as configured.
+func (v view) Platform(name string) string {
+	if s, ok := catalogue[v.L]["platform."+name]; ok {
+		return s
+	}
+	return name
+}
+
 // Action names an audit action; one the catalogue lacks shows as it is.
 func (v view) Action(a string) string {
 	if s, ok := catalogue[v.L]["act."+a]; ok {
