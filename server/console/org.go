@@ -12,7 +12,7 @@ type orgUser struct {
 	flows.User
 	Dept      string
 	Manager   string
-	Platforms string // "feishu: ou_…, sim: qian", sorted by platform
+	Platforms string // "飞书: ou_…, 聊天模拟器: qian", sorted
 }
 
 type orgData struct {
@@ -25,6 +25,7 @@ type orgData struct {
 // org shows the directory: people with their roles and platform ids, the
 // leave proxies, and the tasks delegated now (委派).
 func (c *Console) org(w http.ResponseWriter, r *http.Request) {
+	l := c.locale(r)
 	ctx := r.Context()
 	users, err := c.d.Engine.Users(ctx)
 	if err != nil {
@@ -51,7 +52,7 @@ func (c *Console) org(w http.ResponseWriter, r *http.Request) {
 		}
 		var ids []string
 		for p, id := range u.PlatformIDs {
-			ids = append(ids, p+": "+id)
+			ids = append(ids, platformName(l, p)+": "+id)
 		}
 		slices.Sort(ids)
 		ou.Platforms = strings.Join(ids, ", ")

@@ -33,6 +33,7 @@ func TestEveryPage(t *testing.T) {
 	}{
 		{name: "dashboard", path: "/console/", want: `<tr data-status="running"><td><a href="/console/instances?status=running">进行中</a></td><td class="num">2</td>`},
 		{name: "dashboard topics in words", path: "/console/", want: `<td>卡片通知</td>`},
+		{name: "platforms in words", path: "/console/org", want: `聊天模拟器: qian`},
 		{name: "instances", path: "/console/instances", want: `data-id="` + id + `"`},
 		{name: "instances filtered", path: "/console/instances?flow=order_fulfilment&status=running", want: `data-id="` + id + `"`},
 		{name: "instance", path: "/console/instances/" + id, want: "¥6,800.00"},

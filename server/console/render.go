@@ -100,8 +100,10 @@ func (v view) Topic(topic string) string { return v.T("topic." + topic) }
 
 // Platform names a chat platform in the reader's words; one the
 // catalogue lacks shows as configured.
-func (v view) Platform(name string) string {
-	if s, ok := catalogue[v.L]["platform."+name]; ok {
+func (v view) Platform(name string) string { return platformName(v.L, name) }
+
+func platformName(l, name string) string {
+	if s, ok := catalogue[l]["platform."+name]; ok {
 		return s
 	}
 	return name
