@@ -117,19 +117,26 @@ func TestPruneDeletesInBatchesPastTheRetention(t *testing.T) {
 	require.InDelta(t, 25, testutil.ToFloat64(l.pruned.WithLabelValues("idempotency")), 0)
 }
 
+// twoHolders returns a fake store and two prune loops on it, holders a
+// and b, on a clock standing still, and a time past every retention.
+func twoHolders() (f *fakePruner, a, b *PruneLoop, old time.Time) {
+	now := time.Unix(1_000_000, 0)
+	f = newFakePruner()
+	clock := func() time.Time { return now }
+	a = NewPruneLoop(f, PruneOptions{Holder: "a", Interval: time.Minute, Now: clock})
+	b = NewPruneLoop(f, PruneOptions{Holder: "b", Interval: time.Minute, Now: clock})
+	return f, a, b, now.Add(-30 * 24 * time.Hour)
+}
+
 func TestOnlyTheLeaseHolderPrunes(t *testing.T) {
 	t.Parallel()
-	now := time.Unix(1_000_000, 0)
-	f := newFakePruner()
-	f.add(3, now.Add(-30*24*time.Hour))
-	clock := func() time.Time { return now }
-	a := NewPruneLoop(f, PruneOptions{Holder: "a", Interval: time.Minute, Now: clock})
-	b := NewPruneLoop(f, PruneOptions{Holder: "b", Interval: time.Minute, Now: clock})
+	f, a, b, old := twoHolders()
+	f.add(3, old)
 
 	res, err := a.Prune(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, PruneResult{Outbox: 3, Idempotency: 3}, res)
-	f.add(2, now.Add(-30*24*time.Hour))
+	f.add(2, old)
 	res, err = b.Prune(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, PruneResult{Skipped: true}, res, "b must not prune while a holds the lease")
@@ -146,17 +153,13 @@ func TestOnlyTheLeaseHolderPrunes(t *testing.T) {
 // holder's pass right after is not skipped.
 func TestPruneOnce(t *testing.T) {
 	t.Parallel()
-	now := time.Unix(1_000_000, 0)
-	f := newFakePruner()
-	f.add(3, now.Add(-30*24*time.Hour))
-	clock := func() time.Time { return now }
-	a := NewPruneLoop(f, PruneOptions{Holder: "a", Interval: time.Minute, Now: clock})
-	b := NewPruneLoop(f, PruneOptions{Holder: "b", Interval: time.Minute, Now: clock})
+	f, a, b, old := twoHolders()
+	f.add(3, old)
 
 	res, err := a.Once(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, PruneResult{Outbox: 3, Idempotency: 3}, res)
-	f.add(2, now.Add(-30*24*time.Hour))
+	f.add(2, old)
 	res, err = b.Prune(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, PruneResult{Outbox: 2, Idempotency: 2}, res, "a gave the lease back")
