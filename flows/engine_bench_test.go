@@ -1,6 +1,7 @@
 package flows_test
 
 import (
+	"os"
 	"sync/atomic"
 	"testing"
 
@@ -16,9 +17,13 @@ import (
 //
 //	go test ./flows/ -run '^$' -bench 'Engine' -benchtime 3000x -count 3
 
+// benchAlone is set by CARDFLOW_BENCH_ALONE=1: every change commits in a
+// transaction of its own, the baseline of the store's group commit.
+func benchAlone() bool { return os.Getenv("CARDFLOW_BENCH_ALONE") == "1" }
+
 func benchStore(b *testing.B) flows.Store {
 	b.Helper()
-	s, err := postgres.Open(b.Context(), pgtest.SchemaDSN(b), postgres.Options{Migrate: true, MaxConns: 16})
+	s, err := postgres.Open(b.Context(), pgtest.SchemaDSN(b), postgres.Options{Migrate: true, MaxConns: 16, ApplyAlone: benchAlone()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -95,20 +95,26 @@ INSERT INTO outbox (keys, instance_id, topic, payload, created_at)
 VALUES ($1, $2, $3, $4, $5)
 RETURNING seq`
 
-// Apply commits c in one round trip (see the package comment). Only a
-// replayed idempotency key costs a second one, to read the stored answer.
-//
-// The instance's version row is updated before the audit and outbox rows
-// are inserted, so its row lock serialises the Applies of one instance and
-// their Seqs ascend in commit order; a Change without Instance takes no such
-// lock, which is why the engine always sets it.
+// Apply commits c in one round trip (see the package comment) and answers
+// once it is committed. Changes that arrive together share one transaction
+// (see apply_group.go). Only a replayed idempotency key costs a second
+// round trip, to read the stored answer.
 func (s *Store) Apply(ctx context.Context, c flows.Change) (flows.Applied, error) {
-	var applied flows.Applied
-	b := changeBatch(c, &applied)
-	if b.Len() == 0 {
-		return applied, nil
+	var (
+		applied flows.Applied
+		err     error
+	)
+	if s.applyAlone {
+		applied, err = s.applyAloneTx(ctx, c)
+	} else {
+		applied, err = s.applyGrouped(ctx, c)
 	}
-	err := s.pool.SendBatch(ctx, b).Close()
+	return s.applyOutcome(ctx, c, applied, err)
+}
+
+// applyOutcome maps the database's answer to a change to the contract's:
+// a replayed idempotency key reads the first answer.
+func (s *Store) applyOutcome(ctx context.Context, c flows.Change, applied flows.Applied, err error) (flows.Applied, error) {
 	if err == nil {
 		return applied, nil
 	}
@@ -123,11 +129,26 @@ func (s *Store) Apply(ctx context.Context, c flows.Change) (flows.Applied, error
 	return flows.Applied{}, applyError(err)
 }
 
-// changeBatch queues c's statements in the order the contract gives; the
+// applyAloneTx commits c in a transaction of its own.
+func (s *Store) applyAloneTx(ctx context.Context, c flows.Change) (flows.Applied, error) {
+	var applied flows.Applied
+	b := &pgx.Batch{}
+	queueChange(b, c, &applied)
+	if b.Len() == 0 {
+		return applied, nil
+	}
+	return applied, s.pool.SendBatch(ctx, b).Close()
+}
+
+// queueChange queues c's statements in the order the contract gives; the
 // idempotency key goes first so a replay fails before it can report a stale
 // version. Results land in applied as the batch is read.
-func changeBatch(c flows.Change, applied *flows.Applied) *pgx.Batch {
-	b := &pgx.Batch{}
+//
+// The instance's version row is updated before the audit and outbox rows
+// are inserted, so its row lock serialises the Applies of one instance and
+// their Seqs ascend in commit order; a Change without Instance takes no such
+// lock, which is why the engine always sets it.
+func queueChange(b *pgx.Batch, c flows.Change, applied *flows.Applied) {
 	if c.IdempotencyKey != "" {
 		b.Queue(sqlInsertIdempotency, c.IdempotencyKey, nullJSON(c.Result))
 	}
@@ -180,7 +201,6 @@ func changeBatch(c flows.Change, applied *flows.Applied) *pgx.Batch {
 		})
 		start = end
 	}
-	return b
 }
 
 // applyError maps the error that failed an Apply batch to the contract's

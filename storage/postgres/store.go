@@ -5,7 +5,10 @@
 // explicit BEGIN: PostgreSQL runs the statements up to the batch's Sync as one
 // implicit transaction, so a change costs one round trip and a failing
 // statement (a stale version, a task in the wrong status, a replayed
-// idempotency key) rolls the whole change back.
+// idempotency key) rolls the whole change back. Changes that arrive
+// together go in one such batch, one transaction and one commit for the
+// group, and a change that fails is answered alone while the others go
+// again (apply_group.go).
 package postgres
 
 import (
@@ -36,6 +39,10 @@ type Options struct {
 	// instead of grouping those that arrive together (orders_group.go):
 	// the benchmark's baseline.
 	IngestAlone bool
+	// ApplyAlone commits every change in a transaction of its own instead
+	// of grouping those that arrive together (apply_group.go): the
+	// benchmarks' baseline.
+	ApplyAlone bool
 }
 
 // Store is a flows.Store on PostgreSQL. It is safe for concurrent use.
@@ -45,6 +52,10 @@ type Store struct {
 	// transaction (orders_group.go).
 	groups groups
 	alone  bool
+	// applies commits changes that arrive together in one transaction
+	// (apply_group.go).
+	applies    applyGroups
+	applyAlone bool
 }
 
 var _ flows.Store = (*Store)(nil)
@@ -85,7 +96,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, connectError("open", cfg.ConnConfig.Config, err)
 	}
-	return &Store{pool: pool, alone: opts.IngestAlone}, nil
+	return &Store{pool: pool, alone: opts.IngestAlone, applyAlone: opts.ApplyAlone}, nil
 }
 
 // Ping reports whether the database answers.
@@ -99,6 +110,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close waits for borrowed connections to return and closes the pool.
 func (s *Store) Close() error {
 	s.stopGroups()
+	s.stopApplies()
 	s.pool.Close()
 	return nil
 }
