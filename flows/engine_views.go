@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
 )
 
 // DefaultViewCache is how many instances' last read views an engine keeps
@@ -45,6 +46,10 @@ type viewAtLeastKey struct{}
 // kept view of version v is exactly the store's state at v.
 type viewCache struct {
 	lru *lru.Cache[string, viewSnapshot] // nil when disabled
+	// reads shares a read of an instance among the readers that miss the
+	// cache at once: the cards of one commit are delivered in parallel and
+	// would otherwise each read the view the first one is reading.
+	reads singleflight.Group
 }
 
 type viewSnapshot struct {
@@ -99,4 +104,37 @@ func (c *viewCache) keep(ctx context.Context, s viewSnapshot) {
 	}
 	s.tasks, s.audit = slices.Clone(s.tasks), slices.Clone(s.audit)
 	c.lru.Add(s.inst.ID, s)
+}
+
+// read returns the view of id through fn, the store's read, for a reader
+// that missed the cache. Readers that ask for kept views share a read in
+// flight: one that joins a read gets its view when it is at least as new as
+// it asks, and reads again when it is older (it began before the commit the
+// reader knows of) or failed (perhaps for the first reader's reason only,
+// its context ending).
+func (c *viewCache) read(ctx context.Context, id string, fn func() (viewSnapshot, error)) (viewSnapshot, error) {
+	least, ok := c.wanted(ctx)
+	if !ok {
+		return fn()
+	}
+	v, err, shared := c.reads.Do(id, func() (any, error) {
+		s, err := fn()
+		if err == nil {
+			c.keep(ctx, s)
+		}
+		return s, err
+	})
+	if !shared {
+		s, _ := v.(viewSnapshot)
+		return s, err
+	}
+	if s, _ := v.(viewSnapshot); err == nil && s.inst.Version >= least {
+		s.tasks, s.audit = slices.Clone(s.tasks), slices.Clone(s.audit)
+		return s, nil
+	}
+	s, err := fn()
+	if err == nil {
+		c.keep(ctx, s)
+	}
+	return s, err
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
 
 	"cardflow/flows"
 )
@@ -80,4 +82,66 @@ func TestViewCache(t *testing.T) {
 			require.Equal(t, flows.TaskApproved, v.Tasks[0].Status)
 		})
 	}
+}
+
+// heldReads holds the first view read until a second one starts or a
+// while has passed, and records the most reads of one instance in flight
+// at once.
+type heldReads struct {
+	flows.Store
+	vr                 flows.ViewReader
+	inFlight, most     atomic.Int64
+	first, second      chan struct{}
+	firstOnce, secOnce atomic.Bool
+}
+
+func (h *heldReads) InstanceView(ctx context.Context, id string, taskLimit int) (flows.Instance, []flows.Task, []flows.AuditEntry, error) {
+	n := h.inFlight.Add(1)
+	defer h.inFlight.Add(-1)
+	for m := h.most.Load(); n > m && !h.most.CompareAndSwap(m, n); m = h.most.Load() {
+	}
+	if h.firstOnce.CompareAndSwap(false, true) {
+		close(h.first)
+		select {
+		case <-h.second:
+		case <-time.After(300 * time.Millisecond):
+		}
+	} else if h.secOnce.CompareAndSwap(false, true) {
+		close(h.second)
+	}
+	return h.vr.InstanceView(ctx, id, taskLimit)
+}
+
+// TestViewReadsShared: the cards of one commit, delivered in parallel,
+// share the read the first of them makes instead of each reading the
+// instance. The first read is held until a second read starts (which is
+// the failure) or for 300 ms, so the other readers are waiting when it
+// ends; sharing never lets two reads of the instance run at once, so the
+// test cannot fail when the reads are shared, however the readers are
+// scheduled.
+func TestViewReadsShared(t *testing.T) {
+	t.Parallel()
+	s := openPostgres(t)
+	seed(t, s)
+	h := &heldReads{Store: s, vr: s.(flows.ViewReader), first: make(chan struct{}), second: make(chan struct{})}
+	x := newFx(t, h)
+	res, err := x.e.Start(t.Context(), flows.StartRequest{Actor: "u_wu", FlowID: "sign_single"})
+	require.NoError(t, err)
+	ctx := flows.ViewAtLeast(t.Context(), res.Version)
+	views := make([]flows.InstanceView, 16)
+	var g errgroup.Group
+	g.Go(func() (err error) { views[0], err = x.e.Instance(ctx, "u_qian", res.InstanceID); return err })
+	<-h.first
+	for i := 1; i < len(views); i++ {
+		g.Go(func() (err error) { views[i], err = x.e.Instance(ctx, "u_wu", res.InstanceID); return err })
+	}
+	require.NoError(t, g.Wait())
+	require.Equal(t, int64(1), h.most.Load(), "readers of one commit read the instance at once")
+	for _, v := range views {
+		require.Equal(t, res.Version, v.Instance.Version)
+		require.Len(t, v.Tasks, 1)
+	}
+	// Each reader has its own copy of the shared view.
+	views[1].Tasks[0].Assignee = "changed"
+	require.NotEqual(t, "changed", views[2].Tasks[0].Assignee)
 }

@@ -160,12 +160,14 @@ func (e *Engine) readView(ctx context.Context, viewer, instanceID string) (*run,
 	}
 	kept, ok := e.views.get(ctx, instanceID)
 	if !ok {
-		inst, tasks, audit, err := vr.InstanceView(ctx, instanceID, maxInstanceTasks)
+		var err error
+		kept, err = e.views.read(ctx, instanceID, func() (viewSnapshot, error) {
+			inst, tasks, audit, err := vr.InstanceView(ctx, instanceID, maxInstanceTasks)
+			return viewSnapshot{inst: inst, tasks: tasks, audit: audit}, err
+		})
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("instance %s: %w", instanceID, err)
 		}
-		kept = viewSnapshot{inst: inst, tasks: tasks, audit: audit}
-		e.views.keep(ctx, kept)
 	}
 	r, err := e.runOf(ctx, kept.inst, viewer)
 	return r, kept.tasks, kept.audit, err
