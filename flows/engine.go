@@ -286,11 +286,14 @@ func (e *Engine) mutate(ctx context.Context, op, key, target string, req any, tr
 				return Result{}, fmt.Errorf("flows: %s: %w", op, err)
 			}
 		}
-		_, err = e.store.Apply(ctx, *c)
+		applied, err := e.store.Apply(ctx, *c)
 		var dup *DuplicateError
 		switch {
 		case err == nil:
 			e.instances.keep(c)
+			if _, ok := e.store.(ViewReader); ok {
+				e.views.created(c, applied)
+			}
 			return res, nil
 		case errors.As(err, &dup):
 			return replayed(op, key, target, fp, dup.Result)

@@ -2,7 +2,10 @@ package flows
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
+	"strings"
+	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
@@ -137,4 +140,56 @@ func (c *viewCache) read(ctx context.Context, id string, fn func() (viewSnapshot
 		c.keep(ctx, s)
 	}
 	return s, err
+}
+
+// created keeps the view of an instance the change c just created, as the
+// store now holds it: the change is all there is of it (the instance, its
+// first tasks, its first audit lines), so the answer to the start and the
+// first cards need no read. Values are kept as the stores read them back:
+// times in UTC to the microsecond, an empty document as none. A store
+// that does not report the audit Seqs it gave has its views read.
+func (c *viewCache) created(ch *Change, a Applied) {
+	if c.lru == nil || !ch.Create || ch.Instance == nil || len(a.AuditSeqs) != len(ch.Audit) {
+		return
+	}
+	s := viewSnapshot{inst: *ch.Instance}
+	s.inst.Version = a.InstanceVersion
+	s.inst.CreatedAt, s.inst.UpdatedAt = storedTime(s.inst.CreatedAt), storedTime(s.inst.UpdatedAt)
+	s.inst.Form, s.inst.State = storedJSON(s.inst.Form), storedJSON(s.inst.State)
+	for _, t := range ch.NewTasks {
+		t.Result = storedJSON(t.Result)
+		t.DueAt, t.CreatedAt, t.DecidedAt = storedTime(t.DueAt), storedTime(t.CreatedAt), storedTime(t.DecidedAt)
+		s.tasks = append(s.tasks, t)
+	}
+	// The order the stores list an instance's tasks in.
+	slices.SortFunc(s.tasks, func(x, y Task) int {
+		if d := x.CreatedAt.Compare(y.CreatedAt); d != 0 {
+			return d
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	if len(s.tasks) > maxInstanceTasks {
+		return
+	}
+	for i, e := range ch.Audit {
+		e.Seq, e.Detail, e.At = a.AuditSeqs[i], storedJSON(e.Detail), storedTime(e.At)
+		s.audit = append(s.audit, e)
+	}
+	c.lru.Add(s.inst.ID, s)
+}
+
+// storedTime is t as a store reads it back: UTC, to the microsecond.
+func storedTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return time.UnixMicro(t.UnixMicro()).UTC()
+}
+
+// storedJSON is a document as a store reads it back: an empty one is none.
+func storedJSON(m json.RawMessage) json.RawMessage {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }

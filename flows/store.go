@@ -173,6 +173,8 @@ type Applied struct {
 	// OutboxSeqs are the sequence numbers given to the change's outbox
 	// messages, in order.
 	OutboxSeqs []int64
+	// AuditSeqs are the Seqs given to the change's audit entries, in order.
+	AuditSeqs []int64
 }
 
 // InstanceStatus is where an instance is in its life.

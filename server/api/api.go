@@ -143,7 +143,9 @@ func (a *API) startInstance(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	view, err := a.engine.Instance(r.Context(), req.Applicant, res.InstanceID)
+	// The engine keeps the view of the instance it just created: any state
+	// at or after the start's will do for the answer.
+	view, err := a.engine.Instance(flows.ViewAtLeast(r.Context(), res.Version), req.Applicant, res.InstanceID)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -84,7 +84,8 @@ ON CONFLICT (id) DO UPDATE SET instance_id = EXCLUDED.instance_id, task_id = EXC
 
 const sqlInsertAudit = `
 INSERT INTO audit (instance_id, task_id, actor, on_behalf_of, action, detail, at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)`
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING seq`
 
 // sqlInsertOutbox stores the messages of one commit for one instance and
 // topic as one row (see outbox.go), and claims their keys ($6, those set)
@@ -178,8 +179,12 @@ func queueChange(b *pgx.Batch, c flows.Change, applied *flows.Applied) {
 	for _, t := range c.NewTimers {
 		b.Queue(sqlPutTimer, t.ID, t.InstanceID, t.TaskID, t.Kind, t.DueAt, nullJSON(t.Payload))
 	}
-	for _, a := range c.Audit {
-		b.Queue(sqlInsertAudit, a.InstanceID, a.TaskID, a.Actor, a.OnBehalfOf, a.Action, nullJSON(a.Detail), a.At)
+	if len(c.Audit) > 0 {
+		applied.AuditSeqs = make([]int64, len(c.Audit))
+	}
+	for i, a := range c.Audit {
+		b.Queue(sqlInsertAudit, a.InstanceID, a.TaskID, a.Actor, a.OnBehalfOf, a.Action, nullJSON(a.Detail), a.At).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&applied.AuditSeqs[i]) })
 	}
 	if len(c.Outbox) > 0 {
 		applied.OutboxSeqs = make([]int64, len(c.Outbox))

@@ -67,10 +67,12 @@ func (w applier) apply(c flows.Change) (flows.Applied, error) {
 		return a, err
 	}
 	for _, e := range c.Audit {
-		if _, err := w.exec(qInsertAudit,
-			e.InstanceID, e.TaskID, e.Actor, e.OnBehalfOf, e.Action, jsonArg(e.Detail), timeArg(e.At)); err != nil {
+		var seq int64
+		if err := w.queryRow(qInsertAudit,
+			e.InstanceID, e.TaskID, e.Actor, e.OnBehalfOf, e.Action, jsonArg(e.Detail), timeArg(e.At)).Scan(&seq); err != nil {
 			return a, fmt.Errorf("insert audit row %s of %s: %w", e.Action, e.InstanceID, err)
 		}
+		a.AuditSeqs = append(a.AuditSeqs, seq)
 	}
 	for _, m := range c.Outbox {
 		var seq int64

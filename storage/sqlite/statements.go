@@ -41,7 +41,7 @@ const (
 		kind = excluded.kind, due_at = excluded.due_at, payload = excluded.payload,
 		holder = NULL, lease_until = NULL`
 	qInsertAudit = `INSERT INTO audit
-		(instance_id, task_id, actor, on_behalf_of, action, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?)`
+		(instance_id, task_id, actor, on_behalf_of, action, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`
 	qInsertOutbox = `INSERT INTO outbox
 		(key, instance_id, topic, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq`
 	qRecordKey = `INSERT INTO idempotency (key, result, created_at) VALUES (?, ?, ?)`

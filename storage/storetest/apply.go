@@ -218,17 +218,21 @@ func testAuditSeq(t *testing.T, s flows.Store) {
 	Seed(t, s, "i-1")
 	Seed(t, s, "i-2")
 	entry := func(inst, action string) flows.AuditEntry { return NewAudit(inst, action, "u-bob") }
-	MustApply(t, s, flows.Change{Audit: []flows.AuditEntry{entry("i-1", "comment"), entry("i-1", "urge")}})
-	MustApply(t, s, flows.Change{Audit: []flows.AuditEntry{entry("i-2", "comment")}})
-	MustApply(t, s, flows.Change{Audit: []flows.AuditEntry{entry("i-1", "transfer")}})
+	a1 := MustApply(t, s, flows.Change{Audit: []flows.AuditEntry{entry("i-1", "comment"), entry("i-1", "urge")}})
+	a2 := MustApply(t, s, flows.Change{Audit: []flows.AuditEntry{entry("i-2", "comment")}})
+	a3 := MustApply(t, s, flows.Change{Audit: []flows.AuditEntry{entry("i-1", "transfer")}})
 
 	got, err := s.Audit(ctx, "i-1")
 	require.NoError(t, err)
 	RequireAudit(t, []flows.AuditEntry{NewAudit("i-1", "start", "u-alice"),
 		entry("i-1", "comment"), entry("i-1", "urge"), entry("i-1", "transfer")}, got)
+	// Apply reports the Seqs it gave, as the trail reads them.
+	require.Equal(t, []int64{got[1].Seq, got[2].Seq}, a1.AuditSeqs)
+	require.Equal(t, []int64{got[3].Seq}, a3.AuditSeqs)
 	got, err = s.Audit(ctx, "i-2")
 	require.NoError(t, err)
 	RequireAudit(t, []flows.AuditEntry{NewAudit("i-2", "start", "u-alice"), entry("i-2", "comment")}, got)
+	require.Equal(t, []int64{got[1].Seq}, a2.AuditSeqs)
 }
 
 func testOutboxSeqs(t *testing.T, s flows.Store) {
