@@ -3,6 +3,7 @@ package postgres
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -27,8 +28,11 @@ const benchConns = 8
 // instance, pre-created outside the timer, as pgbench's script updates a
 // random one of many accounts, so deciders do not queue on one row. It
 // reports committed transitions per second as tx/s.
+//
+// Changes that arrive together commit together (apply_group.go);
+// CARDFLOW_BENCH_ALONE=1 commits each in a transaction of its own.
 func BenchmarkApplyClaimTask(b *testing.B) {
-	s := openTestStore(b, Options{MaxConns: benchConns})
+	s := openTestStore(b, Options{MaxConns: benchConns, ApplyAlone: os.Getenv("CARDFLOW_BENCH_ALONE") == "1"})
 	seedOpenTasks(b, s, b.N)
 	warmPool(b, s)
 	var next atomic.Int64
