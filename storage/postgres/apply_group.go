@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,70 +60,20 @@ type applyResult struct {
 	err     error
 }
 
-// applyGroups feeds the apply workers, started on first use.
-type applyGroups struct {
-	once, stopOnce sync.Once
-	reqs           chan *applyReq
-	stop           chan struct{}
-	wg             sync.WaitGroup
-}
-
 // applyGrouped commits c through a group and returns the raw database
 // error; Apply maps it.
 func (s *Store) applyGrouped(ctx context.Context, c flows.Change) (flows.Applied, error) {
-	g := &s.applies
-	g.once.Do(func() {
-		g.reqs, g.stop = make(chan *applyReq), make(chan struct{})
-		for range applyWorkers {
-			g.wg.Go(func() { s.applyWorker(g) })
-		}
-	})
 	r := &applyReq{ctx: ctx, c: c, done: make(chan applyResult, 1)}
-	select {
-	case g.reqs <- r:
-	case <-g.stop:
+	sent, err := s.applies.send(ctx, r)
+	switch {
+	case err != nil:
+		return flows.Applied{}, err
+	case !sent:
 		// Closed: alone, the change meets the closed pool's error.
 		return s.applyAloneTx(ctx, c)
-	case <-ctx.Done():
-		return flows.Applied{}, ctx.Err()
 	}
 	res := <-r.done
 	return res.applied, res.err
-}
-
-// stopApplies ends the workers (Close) once the groups they hold are
-// answered.
-func (s *Store) stopApplies() {
-	g := &s.applies
-	g.once.Do(func() { g.stop = make(chan struct{}) })
-	g.stopOnce.Do(func() { close(g.stop) })
-	g.wg.Wait()
-}
-
-// applyWorker takes a change, then whatever else is waiting, up to a
-// group, and commits them together.
-func (s *Store) applyWorker(g *applyGroups) {
-	for {
-		var group []*applyReq
-		select {
-		case r := <-g.reqs:
-			group = append(group, r)
-		case <-g.stop:
-			return
-		}
-	fill:
-		for len(group) < maxApplyGroup {
-			select {
-			case r := <-g.reqs:
-				group = append(group, r)
-			default:
-				break fill
-			}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
-		s.applyGroup(ctx, group)
-		cancel()
-	}
 }
 
 // applyGroup commits the changes of group, splitting it where a change

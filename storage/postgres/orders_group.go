@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,31 +42,16 @@ type ingestResult struct {
 	err   error
 }
 
-// groups feeds the ingest workers, started on first use.
-type groups struct {
-	once, stopOnce sync.Once
-	reqs           chan *ingestReq
-	stop           chan struct{}
-	wg             sync.WaitGroup
-}
-
 // ingestGrouped records one prepared event through a group.
 func (s *Store) ingestGrouped(ctx context.Context, source string, p orderdoc.Prepared) (bool, orders.Order, error) {
-	g := &s.groups
-	g.once.Do(func() {
-		g.reqs, g.stop = make(chan *ingestReq), make(chan struct{})
-		for range ingestWorkers {
-			g.wg.Go(func() { s.ingestWorker(g) })
-		}
-	})
 	r := &ingestReq{source: source, p: p, done: make(chan ingestResult, 1)}
-	select {
-	case g.reqs <- r:
-	case <-g.stop:
+	sent, err := s.ingests.send(ctx, r)
+	switch {
+	case err != nil:
+		return false, orders.Order{}, err
+	case !sent:
 		// Closed: alone, the event meets the closed pool's error.
 		return s.ingestAlone(ctx, source, p)
-	case <-ctx.Done():
-		return false, orders.Order{}, ctx.Err()
 	}
 	select {
 	case res := <-r.done:
@@ -87,53 +71,24 @@ func (s *Store) ingestAlone(ctx context.Context, source string, p orderdoc.Prepa
 	return res[0].first, res[0].order, res[0].err
 }
 
-// stopGroups ends the workers (Close).
-func (s *Store) stopGroups() {
-	g := &s.groups
-	g.once.Do(func() { g.stop = make(chan struct{}) })
-	g.stopOnce.Do(func() { close(g.stop) })
-	g.wg.Wait()
-}
-
-// ingestWorker takes a request, then whatever else is waiting, up to a
-// group, and records them together.
-func (s *Store) ingestWorker(g *groups) {
-	for {
-		var group []*ingestReq
-		select {
-		case r := <-g.reqs:
-			group = append(group, r)
-		case <-g.stop:
-			return
-		}
-	fill:
-		for len(group) < maxIngestGroup {
-			select {
-			case r := <-g.reqs:
-				group = append(group, r)
-			default:
-				break fill
-			}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), ingestTimeout)
-		results, err := s.ingestGroup(ctx, group)
-		if err != nil && len(group) > 1 {
-			// One event can spoil a group (a constraint it breaks): each
-			// goes alone, so the others are recorded.
-			for i, r := range group {
-				res, err := s.ingestGroup(ctx, []*ingestReq{r})
-				results[i] = res[0]
-				if err != nil {
-					results[i].err = err
-				}
-			}
-		} else if err != nil {
-			results[0].err = err
-		}
-		cancel()
+// recordGroup records a group's events together and answers each.
+func (s *Store) recordGroup(ctx context.Context, group []*ingestReq) {
+	results, err := s.ingestGroup(ctx, group)
+	if err != nil && len(group) > 1 {
+		// One event can spoil a group (a constraint it breaks): each
+		// goes alone, so the others are recorded.
 		for i, r := range group {
-			r.done <- results[i]
+			res, err := s.ingestGroup(ctx, []*ingestReq{r})
+			results[i] = res[0]
+			if err != nil {
+				results[i].err = err
+			}
 		}
+	} else if err != nil {
+		results[0].err = err
+	}
+	for i, r := range group {
+		r.done <- results[i]
 	}
 }
 

@@ -48,13 +48,12 @@ type Options struct {
 // Store is a flows.Store on PostgreSQL. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
-	// groups records order events that arrive together in one
-	// transaction (orders_group.go).
-	groups groups
-	alone  bool
-	// applies commits changes that arrive together in one transaction
-	// (apply_group.go).
-	applies    applyGroups
+	// ingests records order events that arrive together in one
+	// transaction (orders_group.go); applies commits changes that arrive
+	// together in one (apply_group.go).
+	ingests    *batches[*ingestReq]
+	applies    *batches[*applyReq]
+	alone      bool
 	applyAlone bool
 }
 
@@ -96,7 +95,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, connectError("open", cfg.ConnConfig.Config, err)
 	}
-	return &Store{pool: pool, alone: opts.IngestAlone, applyAlone: opts.ApplyAlone}, nil
+	s := &Store{pool: pool, alone: opts.IngestAlone, applyAlone: opts.ApplyAlone}
+	s.ingests = newBatches(ingestWorkers, maxIngestGroup, ingestTimeout, s.recordGroup)
+	s.applies = newBatches(applyWorkers, maxApplyGroup, applyTimeout, s.applyGroup)
+	return s, nil
 }
 
 // Ping reports whether the database answers.
@@ -109,8 +111,8 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close waits for borrowed connections to return and closes the pool.
 func (s *Store) Close() error {
-	s.stopGroups()
-	s.stopApplies()
+	s.ingests.close()
+	s.applies.close()
 	s.pool.Close()
 	return nil
 }

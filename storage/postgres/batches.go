@@ -1,0 +1,81 @@
+package postgres
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// batches runs one kind of group commit (order events, changes): workers
+// that each take a request, then whatever else is waiting, up to a group,
+// and handle them together. A group is what gathers while the previous
+// group of its worker commits, so a lone request goes at once and a burst
+// groups itself. The workers start on first use.
+type batches[R any] struct {
+	workers, max int
+	// timeout bounds the handling of one group, whatever its callers'
+	// contexts: one that gives up neither aborts the others nor leaves
+	// the outcome of its own request unknown to the worker.
+	timeout time.Duration
+	handle  func(ctx context.Context, group []R)
+
+	once, stopOnce sync.Once
+	reqs           chan R
+	stop           chan struct{}
+	wg             sync.WaitGroup
+}
+
+func newBatches[R any](workers, max int, timeout time.Duration, handle func(context.Context, []R)) *batches[R] {
+	return &batches[R]{workers: workers, max: max, timeout: timeout, handle: handle}
+}
+
+// send hands r to a worker. It reports false when the workers have
+// stopped (the store is closed), or ctx's error when it ended first.
+func (b *batches[R]) send(ctx context.Context, r R) (bool, error) {
+	b.once.Do(func() {
+		b.reqs, b.stop = make(chan R), make(chan struct{})
+		for range b.workers {
+			b.wg.Go(b.work)
+		}
+	})
+	select {
+	case b.reqs <- r:
+		return true, nil
+	case <-b.stop:
+		return false, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+func (b *batches[R]) work() {
+	for {
+		var group []R
+		select {
+		case r := <-b.reqs:
+			group = append(group, r)
+		case <-b.stop:
+			return
+		}
+	fill:
+		for len(group) < b.max {
+			select {
+			case r := <-b.reqs:
+				group = append(group, r)
+			default:
+				break fill
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+		b.handle(ctx, group)
+		cancel()
+	}
+}
+
+// close stops the workers once the groups they hold are handled; a send
+// after it reports false.
+func (b *batches[R]) close() {
+	b.once.Do(func() { b.stop = make(chan struct{}) })
+	b.stopOnce.Do(func() { close(b.stop) })
+	b.wg.Wait()
+}
