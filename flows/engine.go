@@ -292,7 +292,7 @@ func (e *Engine) mutate(ctx context.Context, op, key, target string, req any, tr
 		case err == nil:
 			e.instances.keep(c)
 			if _, ok := e.store.(ViewReader); ok {
-				e.views.created(c, applied)
+				e.views.committed(c, applied)
 			}
 			return res, nil
 		case errors.As(err, &dup):

@@ -193,17 +193,22 @@ func (r *run) newTask(a *activation, user, owner string, status TaskStatus, seq 
 	return t
 }
 
+// applyTo sets on t what u changes, as the stores do: an empty Assignee
+// keeps t's.
+func (u TaskUpdate) applyTo(t *Task) {
+	t.Status, t.Outcome, t.Comment, t.Result, t.DecidedBy, t.DecidedAt = u.Status, u.Outcome, u.Comment, u.Result, u.DecidedBy, u.DecidedAt
+	if u.Assignee != "" {
+		t.Assignee = u.Assignee
+	}
+}
+
 // setTask moves a task from the status it had when read to u.Status. A task
 // created or already moved by this change is amended in place, so one
 // change never updates a task twice.
 func (r *run) setTask(id string, from TaskStatus, u TaskUpdate) {
 	u.ID, u.From = id, from
 	if i := slices.IndexFunc(r.newTasks, func(t Task) bool { return t.ID == id }); i >= 0 {
-		t := &r.newTasks[i]
-		t.Status, t.Outcome, t.Comment, t.Result, t.DecidedBy, t.DecidedAt = u.Status, u.Outcome, u.Comment, u.Result, u.DecidedBy, u.DecidedAt
-		if u.Assignee != "" {
-			t.Assignee = u.Assignee
-		}
+		u.applyTo(&r.newTasks[i])
 		return
 	}
 	if i := slices.IndexFunc(r.updates, func(x TaskUpdate) bool { return x.ID == id }); i >= 0 {

@@ -142,38 +142,62 @@ func (c *viewCache) read(ctx context.Context, id string, fn func() (viewSnapshot
 	return s, err
 }
 
-// created keeps the view of an instance the change c just created, as the
-// store now holds it: the change is all there is of it (the instance, its
-// first tasks, its first audit lines), so the answer to the start and the
-// first cards need no read. Values are kept as the stores read them back:
-// times in UTC to the microsecond, an empty document as none. A store
-// that does not report the audit Seqs it gave has its views read.
-func (c *viewCache) created(ch *Change, a Applied) {
-	if c.lru == nil || !ch.Create || ch.Instance == nil || len(a.AuditSeqs) != len(ch.Audit) {
+// committed keeps the view of the instance the change ch changed, as the
+// store now holds it, when that is known without a read: ch created the
+// instance (the change is all there is of it: the instance, its first
+// tasks and audit lines), or the view kept of it shows exactly the version
+// ch was built on, and ch's task updates, new tasks and audit lines applied
+// to it give the next one, as the stores apply them. So the answer to a
+// click and the cards of its commit need no read. Values are kept as the
+// stores read them back: times in UTC to the microsecond, an empty
+// document as none. A store that does not report the audit Seqs it gave
+// has its views read.
+func (c *viewCache) committed(ch *Change, a Applied) {
+	if c.lru == nil || ch.Instance == nil || len(a.AuditSeqs) != len(ch.Audit) {
 		return
 	}
-	s := viewSnapshot{inst: *ch.Instance}
+	var s viewSnapshot
+	if !ch.Create {
+		old, ok := c.lru.Peek(ch.Instance.ID)
+		if !ok || old.inst.Version != ch.ExpectVersion || a.InstanceVersion != ch.ExpectVersion+1 {
+			return
+		}
+		s.tasks, s.audit = slices.Clone(old.tasks), slices.Clone(old.audit)
+	}
+	s.inst = *ch.Instance
 	s.inst.Version = a.InstanceVersion
 	s.inst.CreatedAt, s.inst.UpdatedAt = storedTime(s.inst.CreatedAt), storedTime(s.inst.UpdatedAt)
 	s.inst.Form, s.inst.State = storedJSON(s.inst.Form), storedJSON(s.inst.State)
+	for _, u := range ch.TaskUpdates {
+		i := slices.IndexFunc(s.tasks, func(t Task) bool { return t.ID == u.ID })
+		if i < 0 {
+			return // beyond the tasks a view lists
+		}
+		t := &s.tasks[i]
+		u.applyTo(t)
+		t.Result, t.DecidedAt = storedJSON(t.Result), storedTime(t.DecidedAt)
+	}
 	for _, t := range ch.NewTasks {
 		t.Result = storedJSON(t.Result)
 		t.DueAt, t.CreatedAt, t.DecidedAt = storedTime(t.DueAt), storedTime(t.CreatedAt), storedTime(t.DecidedAt)
 		s.tasks = append(s.tasks, t)
 	}
+	if len(s.tasks) > maxInstanceTasks {
+		return
+	}
 	// The order the stores list an instance's tasks in.
-	slices.SortFunc(s.tasks, func(x, y Task) int {
+	slices.SortStableFunc(s.tasks, func(x, y Task) int {
 		if d := x.CreatedAt.Compare(y.CreatedAt); d != 0 {
 			return d
 		}
 		return strings.Compare(x.ID, y.ID)
 	})
-	if len(s.tasks) > maxInstanceTasks {
-		return
-	}
 	for i, e := range ch.Audit {
 		e.Seq, e.Detail, e.At = a.AuditSeqs[i], storedJSON(e.Detail), storedTime(e.At)
 		s.audit = append(s.audit, e)
+	}
+	if old, ok := c.lru.Peek(s.inst.ID); ok && old.inst.Version > s.inst.Version {
+		return
 	}
 	c.lru.Add(s.inst.ID, s)
 }

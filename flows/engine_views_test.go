@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"cardflow/flows"
+	"cardflow/internal/testclock"
 )
 
 // viewCounter counts the one-round-trip view reads of a store that has them.
@@ -25,9 +26,11 @@ func (c *viewCounter) InstanceView(ctx context.Context, id string, taskLimit int
 	return c.vr.InstanceView(ctx, id, taskLimit)
 }
 
-// TestViewCache: the cards of one commit share one read of the instance;
-// a reader asking for a later version than the kept view reads again and
-// sees it; a reader asking for no version always reads.
+// TestViewCache: the cards of one commit share one read of the instance
+// (none at all when this engine made the commit, see
+// TestKeptViewsAreTheStoredOnes); a reader asking for a later version than
+// the kept view reads again and sees it; a reader asking for no version
+// always reads.
 func TestViewCache(t *testing.T) {
 	t.Parallel()
 	s := openPostgres(t)
@@ -70,7 +73,9 @@ func TestViewCache(t *testing.T) {
 			view(ctx, "u_wu")
 			expect(2, 2, "without a version every view reads")
 
-			approved, err := x.e.Approve(ctx, flows.DecideRequest{Actor: "u_qian", TaskID: res.Opened[0]})
+			// Decided on another server instance: this one has not seen the
+			// commit, so its kept view is older.
+			approved, err := newFx(t, vc, tc.opts...).e.Approve(ctx, flows.DecideRequest{Actor: "u_qian", TaskID: res.Opened[0]})
 			require.NoError(t, err)
 			view(ctx, "u_wu")
 			v = view(flows.ViewAtLeast(ctx, approved.Version), "u_wu")
@@ -190,4 +195,61 @@ func TestCreatedViewIsTheStoredOne(t *testing.T) {
 		}
 		require.Zero(t, vc.reads.Load(), "the created views are kept")
 	}
+}
+
+// TestKeptViewsAreTheStoredOnes walks instances through every kind of
+// change a person makes and checks after each that the view the engine
+// kept from the commit is exactly what a read of the store gives, and that
+// it was kept (no read was needed).
+func TestKeptViewsAreTheStoredOnes(t *testing.T) {
+	t.Parallel()
+	s := openPostgres(t)
+	seed(t, s)
+	vc := &viewCounter{Store: s, vr: s.(flows.ViewReader)}
+	// A clock finer than the store keeps, in another zone.
+	clock := testclock.New(time.Date(2026, 11, 30, 18, 4, 5, 123456789, time.FixedZone("CST", 8*3600)))
+	x := &fx{t: t, s: vc, e: flows.NewEngine(vc, flows.WithClock(clock.Now)), clock: clock}
+	reader := flows.NewEngine(s, flows.WithViewCache(0))
+	ctx := t.Context()
+	step := func(name string, inst string, a flows.Action) {
+		t.Helper()
+		res, err := x.e.Act(ctx, a)
+		require.NoError(t, err, name)
+		for _, viewer := range []string{"u_wu", "u_shen"} {
+			before := vc.reads.Load()
+			kept, err := x.e.Instance(flows.ViewAtLeast(ctx, res.Version), viewer, inst)
+			if errors.Is(err, flows.ErrNotParticipant) {
+				continue
+			}
+			require.NoError(t, err, name)
+			require.Equal(t, before, vc.reads.Load(), "%s: the commit's view was not kept", name)
+			read, err := reader.Instance(ctx, viewer, inst)
+			require.NoError(t, err, name)
+			require.Equal(t, read, kept, "%s, seen by %s", name, viewer)
+		}
+		x.clock.Advance(time.Minute)
+	}
+	task := func(inst, st, user string) string { return x.task(inst, st, user).ID }
+
+	a := x.start("sign_all", "u_wu", map[string]any{"note": "第一版", "secret": "s"})
+	step("comment on a task", a, flows.Action{Kind: flows.ActComment, Actor: "u_qian", TaskID: task(a, "s", "u_qian"), Comment: "看一下"})
+	step("urge", a, flows.Action{Kind: flows.ActUrge, Actor: "u_wu", InstanceID: a})
+	step("transfer", a, flows.Action{Kind: flows.ActTransfer, Actor: "u_sun", TaskID: task(a, "s", "u_sun"), To: "u_wang", Comment: "请假"})
+	step("approve with an edit", a, flows.Action{Kind: flows.ActApprove, Actor: "u_qian", TaskID: task(a, "s", "u_qian"), Comment: "同意", Edits: map[string]any{"note": "改过"}})
+	step("add a signer before", a, flows.Action{Kind: flows.ActAddSigner, Actor: "u_zhao", TaskID: task(a, "s", "u_zhao"), Users: []string{"u_wei"}, Position: flows.SignBefore})
+	step("approve", a, flows.Action{Kind: flows.ActApprove, Actor: "u_wang", TaskID: task(a, "s", "u_wang")})
+	step("the added signer approves", a, flows.Action{Kind: flows.ActApprove, Actor: "u_wei", TaskID: task(a, "s", "u_wei")})
+	step("the holder approves after them", a, flows.Action{Kind: flows.ActApprove, Actor: "u_zhao", TaskID: task(a, "s", "u_zhao")})
+	step("return to the applicant", a, flows.Action{Kind: flows.ActReturn, Actor: "u_feng", TaskID: task(a, "next", "u_feng"), To: "applicant", Comment: "请补充"})
+	step("resubmit", a, flows.Action{Kind: flows.ActResubmit, Actor: "u_wu", InstanceID: a, Form: map[string]any{"note": "第二版", "secret": "s"}})
+	step("withdraw", a, flows.Action{Kind: flows.ActWithdraw, Actor: "u_wu", InstanceID: a, Comment: "不要了"})
+
+	b := x.start("sign_seq", "u_wu", nil)
+	step("the first of sequential signers", b, flows.Action{Kind: flows.ActApprove, Actor: "u_qian", TaskID: task(b, "s", "u_qian")})
+	step("delegate", b, flows.Action{Kind: flows.ActDelegate, Actor: "u_sun", TaskID: task(b, "s", "u_sun"), To: "u_chu"})
+	step("reject", b, flows.Action{Kind: flows.ActReject, Actor: "u_chu", TaskID: task(b, "s", "u_chu"), Comment: "不同意"})
+
+	c := x.start("sign_single", "u_wu", nil)
+	step("approve the single signer", c, flows.Action{Kind: flows.ActApprove, Actor: "u_qian", TaskID: task(c, "s", "u_qian")})
+	step("complete the task", c, flows.Action{Kind: flows.ActComplete, Actor: "u_feng", TaskID: task(c, "next", "u_feng"), Result: map[string]any{}})
 }
