@@ -11,15 +11,18 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// DefaultViewCache is how many instances' last read views an engine keeps
-// (see WithViewCache).
-const DefaultViewCache = 1024
+// DefaultViewCache is how many instances' views an engine keeps (see
+// WithViewCache): as many as the instances it keeps (DefaultInstanceCache),
+// so that a click on a card it sent finds both, and neither the decision
+// nor its answer and cards read the store.
+const DefaultViewCache = DefaultInstanceCache
 
-// WithViewCache sets how many instances the engine keeps as last read for
-// a view (the instance, its tasks and audit trail), for the readers that
-// ask for a state at least as new as a version they know (ViewAtLeast): a
-// commit's cards to the applicant, the other signers and the next
-// assignees are rendered from one read instead of one each. It serves a
+// WithViewCache sets how many instances the engine keeps a view of (the
+// instance, its tasks and audit trail), as it last read or wrote them, for
+// the readers that ask for a state at least as new as a version they know
+// (ViewAtLeast): a commit's cards to the applicant, the other signers and
+// the next assignees, and the answer to the click that made it, are
+// rendered from the view the commit kept, or from one read. It serves a
 // store that reads a view in one go (ViewReader), so that a kept view is
 // one state of the store. 0 disables it. The cache is bounded, least
 // recently used first out.
