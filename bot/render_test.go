@@ -223,7 +223,7 @@ func oversellAlert(t *testing.T, w *world, g *goldens) {
 	g.pin(t, "alert_fired.en", w.card(w.english("u_feng"), fired))
 
 	w.advance(2 * time.Minute)
-	w.act(flows.Action{Kind: flows.ActSnooze, Actor: "u_zheng", TaskID: w.task(inst, "u_zheng"), Until: w.clock().Add(time.Hour)})
+	w.act(flows.Action{Kind: flows.ActSnooze, Actor: "u_zheng", TaskID: w.task(inst, "u_zheng"), Until: w.clock.Now().Add(time.Hour)})
 	g.pin(t, "alert_snoozed", w.taskCard(w.reader("u_zheng"), w.task(inst, "u_zheng")))
 
 	// The snooze ends after an hour; the escalation levels that fell due

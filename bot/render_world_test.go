@@ -13,6 +13,7 @@ import (
 	"cardflow/bot"
 	"cardflow/flows"
 	"cardflow/internal/exampletest"
+	"cardflow/internal/testclock"
 	"cardflow/storage/sqlite"
 )
 
@@ -34,9 +35,9 @@ type world struct {
 	render *bot.CardRenderer
 	users  map[string]flows.User
 
-	mu  sync.Mutex
-	now time.Time
-	ids int
+	clock *testclock.Clock
+	mu    sync.Mutex // guards ids
+	ids   int
 }
 
 func newWorld(t *testing.T, editOrg ...func(*flows.Org)) *world {
@@ -47,26 +48,16 @@ func newWorld(t *testing.T, editOrg ...func(*flows.Org)) *world {
 	}
 	store := exampletest.Store(t, org)
 
-	w := &world{t: t, store: store, now: t0, users: map[string]flows.User{}}
+	w := &world{t: t, store: store, clock: testclock.New(t0), users: map[string]flows.User{}}
 	for _, u := range org.Users {
 		w.users[u.ID] = u
 	}
-	w.engine = exampletest.Engine(t, store, flows.WithClock(w.clock), flows.WithIDs(w.newID))
-	w.render = bot.NewCardRenderer(w.engine, store, bot.RendererOptions{ConsoleURL: consoleURL, Now: w.clock})
+	w.engine = exampletest.Engine(t, store, flows.WithClock(w.clock.Now), flows.WithIDs(w.newID))
+	w.render = bot.NewCardRenderer(w.engine, store, bot.RendererOptions{ConsoleURL: consoleURL, Now: w.clock.Now})
 	return w
 }
 
-func (w *world) clock() time.Time {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.now
-}
-
-func (w *world) advance(d time.Duration) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.now = w.now.Add(d)
-}
+func (w *world) advance(d time.Duration) { w.clock.Advance(d) }
 
 func (w *world) newID() string {
 	w.mu.Lock()

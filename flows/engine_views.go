@@ -46,8 +46,8 @@ func ViewAtLeast(ctx context.Context, version int64) context.Context {
 
 type viewAtLeastKey struct{}
 
-// viewCache keeps the last read view of each instance, newest version
-// wins. An instance's version grows with every change to it, its tasks or
+// viewCache keeps the last view of each instance this engine read or
+// wrote, newest version wins. An instance's version grows with every change to it, its tasks or
 // its audit trail (the engine sets Change.Instance on every change), so a
 // kept view of version v is exactly the store's state at v.
 type viewCache struct {
@@ -105,10 +105,15 @@ func (c *viewCache) keep(ctx context.Context, s viewSnapshot) {
 	if _, ok := c.wanted(ctx); !ok {
 		return
 	}
+	s.tasks, s.audit = slices.Clone(s.tasks), slices.Clone(s.audit)
+	c.put(s)
+}
+
+// put keeps s unless a newer view of its instance is kept.
+func (c *viewCache) put(s viewSnapshot) {
 	if old, ok := c.lru.Peek(s.inst.ID); ok && old.inst.Version > s.inst.Version {
 		return
 	}
-	s.tasks, s.audit = slices.Clone(s.tasks), slices.Clone(s.audit)
 	c.lru.Add(s.inst.ID, s)
 }
 
@@ -199,10 +204,7 @@ func (c *viewCache) committed(ch *Change, a Applied) {
 		e.Seq, e.Detail, e.At = a.AuditSeqs[i], storedJSON(e.Detail), storedTime(e.At)
 		s.audit = append(s.audit, e)
 	}
-	if old, ok := c.lru.Peek(s.inst.ID); ok && old.inst.Version > s.inst.Version {
-		return
-	}
-	c.lru.Add(s.inst.ID, s)
+	c.put(s)
 }
 
 // storedTime is t as a store reads it back: UTC, to the microsecond.

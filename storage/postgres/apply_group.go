@@ -17,11 +17,9 @@ import (
 // small machine what a transaction costs is mostly not its statements: it
 // is the round trip, the commit and the wake-ups of both processes around
 // them (pgbench's pipelined "flow transition" runs 2.5–3× as many changes a
-// second when four share a transaction). So Apply hands its change to one
-// of applyWorkers goroutines, and a worker takes every change waiting, up
-// to maxApplyGroup, and sends them as ONE batch: one implicit transaction,
-// one commit. A group is what gathers while the previous group of its
-// worker commits, so a lone change goes at once and a burst groups itself.
+// second when four share a transaction). So Apply hands its change to
+// the applies batches (batches.go), and a group of changes goes as ONE
+// batch: one implicit transaction, one commit.
 //
 // A change must fail only for a reason of its own, as if it had run alone.
 // A batch stops at its first failing statement and nothing of it commits;

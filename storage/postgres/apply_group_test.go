@@ -195,8 +195,8 @@ func TestApplyConcurrentCallers(t *testing.T) {
 	}
 }
 
-// TestApplyAfterClose: a change sent to a closed store fails and writes
-// nothing, whichever way it commits.
+// TestApplyAfterClose: the workers stop with the store, and a change sent
+// after Close fails (the pool is closed) instead of waiting for them.
 func TestApplyAfterClose(t *testing.T) {
 	t.Parallel()
 	s, err := Open(t.Context(), pgtest.SchemaDSN(t), Options{Migrate: true, MaxConns: 2})
