@@ -17,7 +17,9 @@ import (
 // Changes are committed in groups (see group.go): under load one commit
 // carries many changes, each in its own savepoint.
 func (s *Store) Apply(ctx context.Context, c flows.Change) (flows.Applied, error) {
-	applied, err := s.submit(ctx, c)
+	applied, err := s.submit(ctx, func(ctx context.Context, tx *sql.Tx) (flows.Applied, error) {
+		return applier{s: s, ctx: ctx, tx: tx}.apply(c)
+	})
 	if err != nil {
 		return flows.Applied{}, s.fail(err, "apply change")
 	}

@@ -17,8 +17,9 @@ const cardColumns = `platform, recipient, subject, instance_id, message_id, upda
 
 // qPutCard is PutCard's compare-and-set: the upsert's WHERE refuses an
 // older state, and the same state on another message; a refused upsert
-// changes no row. Writes are serialised on the one write connection. The
-// token stays with its message.
+// changes no row. Card records are written in the group commits of
+// group.go, so a burst of deliveries shares commits. The token stays with
+// its message.
 const qPutCard = `
 INSERT INTO bot_cards (` + cardColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (platform, recipient, subject) DO UPDATE SET
@@ -38,12 +39,16 @@ func (s *Store) PutCard(ctx context.Context, c bot.CardMessage) (bool, error) {
 	if err := c.Validate(); err != nil {
 		return false, fmt.Errorf("sqlite: put card %s: %w", c.CardKey, err)
 	}
-	res, err := s.write.ExecContext(ctx, qPutCard, c.Platform, c.Recipient, c.Subject, c.InstanceID, c.MessageID,
-		c.UpdateToken, timeArg(c.TokenExpires), c.StateVersion, c.Digest, timeArg(c.SentAt), timeArg(c.UpdatedAt))
-	if err != nil {
-		return false, fmt.Errorf("sqlite: put card %s: %w", c.CardKey, err)
-	}
-	n, err := res.RowsAffected()
+	var n int64
+	err := s.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.stmt(ctx, tx, qPutCard).ExecContext(ctx, c.Platform, c.Recipient, c.Subject, c.InstanceID,
+			c.MessageID, c.UpdateToken, timeArg(c.TokenExpires), c.StateVersion, c.Digest, timeArg(c.SentAt),
+			timeArg(c.UpdatedAt))
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("sqlite: put card %s: %w", c.CardKey, err)
 	}
@@ -143,8 +148,8 @@ func (s *Store) TakeCardToken(ctx context.Context, k bot.CardKey, messageID stri
 }
 
 // RememberEvent records e unless its id was recorded before, and returns
-// the event as first recorded; insert and read share one write
-// transaction.
+// the event as first recorded; insert and read are one write of a group
+// commit.
 func (s *Store) RememberEvent(ctx context.Context, e bot.Event) (bool, bot.Event, error) {
 	if err := e.Validate(); err != nil {
 		return false, bot.Event{}, fmt.Errorf("sqlite: remember event %s/%s: %w", e.Platform, e.ID, err)
@@ -154,7 +159,7 @@ func (s *Store) RememberEvent(ctx context.Context, e bot.Event) (bool, bot.Event
 		answer = nil // NULL, so it reads back empty
 	}
 	first, stored := false, bot.Event{Platform: e.Platform, ID: e.ID}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO bot_events (platform, event_id, answer, at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (platform, event_id) DO NOTHING`, e.Platform, e.ID, answer, timeArg(e.At))
 		if err != nil {

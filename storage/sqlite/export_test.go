@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/pressly/goose/v3"
 
@@ -44,4 +45,11 @@ func MigrateTo(ctx context.Context, path string, version int64, stmts ...string)
 		}
 	}
 	return db.Close()
+}
+
+// SetCheckpoints sets how often the checkpoint goroutine may run and the
+// log size, in pages, past which the writer restarts the log. Call it
+// before the first write.
+func (s *Store) SetCheckpoints(every time.Duration, restartPages int) {
+	s.ckpt.every, s.ckpt.restartPages = every, restartPages
 }

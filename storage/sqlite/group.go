@@ -12,19 +12,22 @@ import (
 
 // Group commit. SQLite has one writer, and a commit costs as much as the
 // statements before it (the WAL frames of every page a transaction dirtied
-// are written at commit). So Apply does not take the writer itself: it
-// hands its change to one goroutine that takes every change waiting, up to
-// maxGroup, runs each inside its own SAVEPOINT of one transaction and
-// commits them together. A change that fails is rolled back to its
-// savepoint and fails alone; the others commit. A change sees the ones
+// are written at commit). So Apply, and the busy small writes of the chat
+// side (card records, events, outbox marks), do not take the writer
+// themselves: they hand their write to one goroutine that takes every write
+// waiting, up to maxGroup, runs each inside its own SAVEPOINT of one
+// transaction and commits them together. A write that fails is rolled back
+// to its savepoint and fails alone; the others commit. A write sees the ones
 // before it in the group as committed, so version checks, task guards and
 // idempotency keys hold exactly as with one transaction each. Nothing is
-// answered before the commit: a change acknowledged is on disk.
+// answered before the commit: a write acknowledged is on disk.
 const maxGroup = 64
 
+// applyReq is one write waiting for the writer: run is called inside its
+// savepoint, with the request's context.
 type applyReq struct {
 	ctx  context.Context
-	c    flows.Change
+	run  func(ctx context.Context, tx *sql.Tx) (flows.Applied, error)
 	done chan applyRes
 }
 
@@ -41,13 +44,22 @@ type group struct {
 	wg   sync.WaitGroup
 }
 
-// submit queues a change for the writer and waits for its answer.
-func (s *Store) submit(ctx context.Context, c flows.Change) (flows.Applied, error) {
+// inGroup runs fn as one write of the next group commit and returns its
+// error, or the commit's; on an error nothing fn wrote is kept.
+func (s *Store) inGroup(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	_, err := s.submit(ctx, func(ctx context.Context, tx *sql.Tx) (flows.Applied, error) {
+		return flows.Applied{}, fn(ctx, tx)
+	})
+	return err
+}
+
+// submit queues a write for the writer and waits for its answer.
+func (s *Store) submit(ctx context.Context, run func(context.Context, *sql.Tx) (flows.Applied, error)) (flows.Applied, error) {
 	s.group.once.Do(func() {
 		s.group.reqs, s.group.stop = make(chan applyReq, maxGroup), make(chan struct{})
 		s.group.wg.Go(s.writeGroups)
 	})
-	req := applyReq{ctx: ctx, c: c, done: make(chan applyRes, 1)}
+	req := applyReq{ctx: ctx, run: run, done: make(chan applyRes, 1)}
 	select {
 	case s.group.reqs <- req:
 	case <-s.group.stop:
@@ -93,6 +105,7 @@ func (s *Store) writeGroups() {
 			}
 		}
 		s.commitGroup(batch)
+		s.restartLog()
 	}
 }
 
@@ -128,7 +141,7 @@ func (s *Store) commitGroup(batch []applyReq) {
 	}
 }
 
-// applyOne runs one change inside a savepoint of the group's transaction.
+// applyOne runs one write inside a savepoint of the group's transaction.
 func (s *Store) applyOne(tx *sql.Tx, r applyReq) applyRes {
 	if err := r.ctx.Err(); err != nil {
 		return applyRes{err: err}
@@ -136,7 +149,7 @@ func (s *Store) applyOne(tx *sql.Tx, r applyReq) applyRes {
 	if _, err := tx.ExecContext(r.ctx, "SAVEPOINT change"); err != nil {
 		return applyRes{err: fmt.Errorf("savepoint: %w", err)}
 	}
-	a, err := applier{s: s, ctx: r.ctx, tx: tx}.apply(r.c)
+	a, err := r.run(r.ctx, tx)
 	if err != nil {
 		// Undo this change only; the savepoint statements run without the
 		// request's context, which may be what ended it.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"slices"
 	"time"
@@ -35,7 +36,7 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]flows.OutboxMes
 
 // MarkOutboxSent marks messages sent; already sent or unknown seqs are
 // skipped. The seqs travel as one JSON array so any number fits in one
-// statement.
+// statement, written in a group commit (group.go) beside the changes.
 func (s *Store) MarkOutboxSent(ctx context.Context, seqs []int64) error {
 	if len(seqs) == 0 {
 		return nil
@@ -44,8 +45,12 @@ func (s *Store) MarkOutboxSent(ctx context.Context, seqs []int64) error {
 	if err != nil {
 		return s.fail(err, "mark outbox sent")
 	}
-	if _, err := s.write.ExecContext(ctx, `UPDATE outbox SET sent_at = ?
-		WHERE sent_at IS NULL AND seq IN (SELECT value FROM json_each(?))`, s.now().UnixMicro(), string(list)); err != nil {
+	err = s.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE outbox SET sent_at = ?
+			WHERE sent_at IS NULL AND seq IN (SELECT value FROM json_each(?))`, s.now().UnixMicro(), string(list))
+		return err
+	})
+	if err != nil {
 		return s.fail(err, "mark outbox sent")
 	}
 	return nil

@@ -56,6 +56,7 @@ type Store struct {
 
 	prepared map[string]*sql.Stmt // Apply's statements on the write connection
 	group    group                // the writer goroutine of Apply
+	ckpt     checkpointer         // the checkpoint goroutine (checkpoint.go)
 }
 
 var _ flows.Store = (*Store)(nil)
@@ -86,7 +87,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := read.PingContext(ctx); err != nil {
 		return nil, errors.Join(openError(path, err), read.Close(), closeStmts(prepared), write.Close())
 	}
-	return &Store{path: path, write: write, read: read, now: time.Now, prepared: prepared}, nil
+	s := &Store{path: path, write: write, read: read, now: time.Now, prepared: prepared}
+	s.startCheckpoints()
+	return s, nil
 }
 
 // MigrateResult summarises a Migrate run.
@@ -121,6 +124,7 @@ func Migrate(ctx context.Context, path string) (MigrateResult, error) {
 func (s *Store) Close() error {
 	s.closed.Store(true)
 	s.stopGroups()
+	s.stopCheckpoints()
 	if err := errors.Join(s.read.Close(), closeStmts(s.prepared), s.write.Close()); err != nil {
 		return fmt.Errorf("sqlite: close %s: %w", s.path, err)
 	}
@@ -164,7 +168,10 @@ func openWriter(ctx context.Context, path string) (*sql.DB, error) {
 // (persistent, so readers inherit it) and begin every transaction
 // IMMEDIATE, taking the write lock up front rather than failing to upgrade
 // it mid-transaction; synchronous=NORMAL is durable across process crashes
-// in WAL mode and skips an fsync per commit.
+// in WAL mode and skips an fsync per commit. The writer makes no automatic
+// checkpoints: checkpoint.go does them beside it. temp_store=MEMORY keeps the
+// sub-journal of each change's savepoint (group.go) in memory: on a file
+// every first write of a page inside a savepoint is a write system call.
 func dsn(path string, writer bool) string {
 	q := url.Values{}
 	q.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
@@ -173,6 +180,8 @@ func dsn(path string, writer bool) string {
 		q.Set("_synchronous", "NORMAL")
 		q.Set("_foreign_keys", "1")
 		q.Set("_txlock", "immediate")
+		q.Add("_pragma", "temp_store(MEMORY)")
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	} else {
 		q.Set("_query_only", "1")
 	}
@@ -241,6 +250,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.committed()
 	return nil
 }
 

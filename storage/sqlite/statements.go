@@ -49,7 +49,7 @@ const (
 
 var applyQueries = []string{
 	qCheckKey, qInsertInstance, qUpdateInstance, qUpdateInstanceKeys, qInstanceVersion, qInsertTask, qUpdateTask, qTaskStatus,
-	qCancelTimer, qUpsertTimer, qInsertAudit, qInsertOutbox, qRecordKey,
+	qCancelTimer, qUpsertTimer, qInsertAudit, qInsertOutbox, qRecordKey, qPutCard,
 }
 
 // prepare prepares applyQueries on the write pool. It runs in Open, before

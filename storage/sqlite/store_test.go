@@ -4,13 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"cardflow/bot"
 	"cardflow/flows"
 	"cardflow/storage/sqlite"
 	"cardflow/storage/storetest"
@@ -231,4 +234,47 @@ func TestKeysFromBeforeTheUpgradeCountFromIt(t *testing.T) {
 // BenchmarkAnalytics computes flow analytics over 100,000 tasks.
 func BenchmarkAnalytics(b *testing.B) {
 	storetest.BenchAnalytics(b, newStore(b))
+}
+
+// TestCheckpointsKeepTheLogBounded writes far more pages than the restart
+// limit, one commit at a time, and checks that the checkpoints beside the
+// writer copied them into the database file and that the writer started
+// the log over: without them the -wal file would hold every page written.
+func TestCheckpointsKeepTheLogBounded(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	s, err := sqlite.Open(t.Context(), path)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	const restartPages = 64
+	s.SetCheckpoints(time.Millisecond, restartPages)
+	dbBefore := fileSize(t, path)
+
+	// Every commit appends at least one whole page to the log: the cards'
+	// table's leaf.
+	digest := strings.Repeat("d", 128)
+	var written int64
+	for i := range 4000 {
+		c := bot.CardMessage{CardKey: bot.CardKey{Platform: "sim", Recipient: fmt.Sprintf("u%d", i%50),
+			Subject: fmt.Sprintf("s%d", i)}, InstanceID: "i-1", MessageID: fmt.Sprintf("m%d", i),
+			StateVersion: 1, Digest: digest, SentAt: time.Now(), UpdatedAt: time.Now()}
+		ok, err := s.PutCard(t.Context(), c)
+		require.NoError(t, err)
+		require.True(t, ok)
+		written += 4096
+	}
+	wal := fileSize(t, path+"-wal")
+	t.Logf("at least %d KiB of pages logged; -wal file %d KiB; database file %d → %d KiB",
+		written>>10, wal>>10, dbBefore>>10, fileSize(t, path)>>10)
+	// The cards take about a megabyte; without a checkpoint the database
+	// file would stay as it was until Close.
+	require.Greater(t, fileSize(t, path)-dbBefore, int64(256<<10), "pages were checkpointed into the database file")
+	require.Less(t, wal, written/4, "the writer restarted the log instead of letting it grow")
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	return fi.Size()
 }
