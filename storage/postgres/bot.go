@@ -41,12 +41,11 @@ func (s *Store) PutCard(ctx context.Context, c bot.CardMessage) (bool, error) {
 	if err := c.Validate(); err != nil {
 		return false, fmt.Errorf("postgres: put card %s: %w", c.CardKey, err)
 	}
-	tag, err := s.pool.Exec(ctx, sqlPutCard, c.Platform, c.Recipient, c.Subject, c.InstanceID, c.MessageID,
-		c.UpdateToken, nullTime(c.TokenExpires), c.StateVersion, c.Digest, c.SentAt, c.UpdatedAt)
+	applied, err := s.putCardGrouped(ctx, c)
 	if err != nil {
 		return false, fmt.Errorf("postgres: put card %s: %w", c.CardKey, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return applied, nil
 }
 
 // Card returns the card recorded under k; bot.ErrNotFound if there is none.

@@ -53,6 +53,7 @@ type Store struct {
 	// together in one (apply_group.go).
 	ingests    *batches[*ingestReq]
 	applies    *batches[*applyReq]
+	cards      *batches[*cardReq] // card records (cards_group.go)
 	alone      bool
 	applyAlone bool
 }
@@ -98,6 +99,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s := &Store{pool: pool, alone: opts.IngestAlone, applyAlone: opts.ApplyAlone}
 	s.ingests = newBatches(ingestWorkers, maxIngestGroup, ingestTimeout, s.recordGroup)
 	s.applies = newBatches(applyWorkers, maxApplyGroup, applyTimeout, s.applyGroup)
+	s.cards = newBatches(cardWorkers, maxCardGroup, cardTimeout, s.putCardGroup)
 	return s, nil
 }
 
@@ -113,6 +115,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.ingests.close()
 	s.applies.close()
+	s.cards.close()
 	s.pool.Close()
 	return nil
 }
