@@ -214,7 +214,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	})
 	wg.Go(func() {
 		err := q.Consume(work, flows.NotifyTopic, chat.handler(log), queue.ConsumeOptions{
-			DrainTimeout: cfg.Server.ShutdownTimeout,
+			Concurrency: cfg.Queue.DeliveryWorkers, DrainTimeout: cfg.Server.ShutdownTimeout,
 		})
 		if err != nil {
 			log.Error("notify consumer stopped", "err", err)

@@ -145,6 +145,10 @@ type QueueConfig struct {
 	// MaxDeadLetters caps the dead letters kept per topic whatever their
 	// age: at the cap the oldest goes when another message dies.
 	MaxDeadLetters int `yaml:"max_dead_letters"`
+	// DeliveryWorkers is how many notifications one instance delivers at
+	// once. A delivery waits mostly on the chat platform and the store, so
+	// more than the cores; the platforms' rate limits hold whatever it is.
+	DeliveryWorkers int `yaml:"delivery_workers"`
 }
 
 // OutboxConfig tunes the relay from the store's outbox to the queue.
@@ -194,7 +198,8 @@ func Default() *Config {
 		Store: StoreConfig{SQLitePath: "./data/cardflow.db", MaxConns: 10, MigrateOnStart: true, IdempotencyRetention: 7 * 24 * time.Hour, PruneInterval: 10 * time.Minute,
 			InstanceRetention: 365 * 24 * time.Hour, CardRetention: 30 * 24 * time.Hour},
 		Queue: QueueConfig{KeyPrefix: "cardflow:q:", DeadLetterRetention: 30 * 24 * time.Hour,
-			MaxDeadLetters: 10_000}, // queue.DefaultMaxDeadLetters; config imports no cardflow package
+			MaxDeadLetters:  10_000, // queue.DefaultMaxDeadLetters; config imports no cardflow package
+			DeliveryWorkers: 32},
 		Flows:    FlowsConfig{Dir: "configs/flows"},
 		Outbox:   OutboxConfig{PollInterval: 50 * time.Millisecond, BatchSize: 256, Retention: 7 * 24 * time.Hour},
 		Feishu:   FeishuConfig{Mode: ModeWebhook, BaseURL: "https://open.feishu.cn", Timeout: 10 * time.Second},

@@ -229,6 +229,19 @@ func TestEnvOverrides(t *testing.T) {
 			wantErr: `CARDFLOW_QUEUE_DEAD_LETTER_RETENTION: queue.dead_letter_retention: expected a duration such as "15s", got "30"`,
 		},
 		{
+			name: "more delivery workers",
+			env:  map[string]string{"CARDFLOW_QUEUE_DELIVERY_WORKERS": "64"},
+			check: func(t *testing.T, c *Config) {
+				require.Equal(t, 64, c.Queue.DeliveryWorkers)
+				require.Equal(t, 32, Default().Queue.DeliveryWorkers)
+			},
+		},
+		{
+			name:    "no delivery worker",
+			env:     map[string]string{"CARDFLOW_QUEUE_DELIVERY_WORKERS": "0"},
+			wantErr: `queue.delivery_workers: must be from 1 to 1024, got 0 (env CARDFLOW_QUEUE_DELIVERY_WORKERS)`,
+		},
+		{
 			name:    "a dead-letter cap below 1 from the environment",
 			env:     map[string]string{"CARDFLOW_QUEUE_MAX_DEAD_LETTERS": "-5"},
 			wantErr: `queue.max_dead_letters: must be at least 1, got -5 (env CARDFLOW_QUEUE_MAX_DEAD_LETTERS)`,

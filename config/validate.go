@@ -164,6 +164,9 @@ func (q QueueConfig) validate(p *problems) {
 		p.add("queue.key_prefix", "must not be empty: keys without a prefix could collide with other users of the Redis")
 	}
 	q.validateDeadLetters(p)
+	if q.DeliveryWorkers < 1 || q.DeliveryWorkers > 1024 {
+		p.add("queue.delivery_workers", "must be from 1 to 1024, got %d", q.DeliveryWorkers)
+	}
 	if q.RedisURL.IsZero() {
 		return
 	}
