@@ -191,8 +191,12 @@ func (p *Pipeline) Deliver(ctx context.Context, n flows.NotificationIntent) erro
 			errs = append(errs, err)
 		}
 	}
-	if err := p.refresh(ctx, n, CardKey{Subject: t.subject, Recipient: user.ID}); err != nil {
-		errs = append(errs, err)
+	// The commit that started an instance (version 1) has no older state
+	// for any card to show: nothing to refresh, and no read to learn so.
+	if n.Version != 1 {
+		if err := p.refresh(ctx, n, CardKey{Subject: t.subject, Recipient: user.ID}); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return firstRetry(errs)
 }

@@ -82,16 +82,23 @@ func (e *Engine) load(ctx context.Context, instanceID, actor string) (*run, erro
 
 // runOf makes a run of an instance read already.
 func (e *Engine) runOf(ctx context.Context, inst Instance, actor string) (*run, error) {
+	st, err := decodeState(inst.State)
+	if err != nil {
+		return nil, fmt.Errorf("instance %s: %w", inst.ID, err)
+	}
+	return e.runWith(ctx, inst, actor, st)
+}
+
+// runWith is runOf with the instance's state decoded already: by runOf, or
+// once for every reader of a kept view (decodedView), whose runs only read
+// it.
+func (e *Engine) runWith(ctx context.Context, inst Instance, actor string, st *runState) (*run, error) {
 	if err := checkSeen(ctx, inst); err != nil {
 		return nil, err
 	}
 	f, err := e.flow(ctx, inst.FlowID, inst.FlowVersion)
 	if err != nil {
 		return nil, err
-	}
-	st, err := decodeState(inst.State)
-	if err != nil {
-		return nil, fmt.Errorf("instance %s: %w", inst.ID, err)
 	}
 	return &run{e: e, ctx: ctx, f: f, inst: inst, st: st, now: e.now(),
 		expect: inst.Version, version: inst.Version + 1, actor: actor,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -62,6 +63,35 @@ type viewSnapshot struct {
 	inst  Instance
 	tasks []Task
 	audit []AuditEntry
+	// decoded is the instance's state and form decoded once for every
+	// reader of a kept view (each card of a commit renders from it); nil
+	// until the view is kept.
+	decoded *decodedView
+}
+
+// decodedView is the decoding of one kept view's state and form, done by
+// the first reader that needs it. What it holds is shared by every reader
+// and only ever read: Engine.Instance builds views from it and changes
+// nothing in it.
+type decodedView struct {
+	once sync.Once
+	st   *runState
+	form map[string]any
+	err  error
+}
+
+// decode returns the state and form of inst, the kept view's instance.
+func (d *decodedView) decode(inst Instance) (*runState, map[string]any, error) {
+	d.once.Do(func() {
+		if d.st, d.err = decodeState(inst.State); d.err != nil {
+			return
+		}
+		d.form = map[string]any{}
+		if len(inst.Form) > 0 {
+			d.form, d.err = decodeObject(inst.Form)
+		}
+	})
+	return d.st, d.form, d.err
 }
 
 func newViewCache(size int) *viewCache {
@@ -114,6 +144,9 @@ func (c *viewCache) put(s viewSnapshot) {
 	if old, ok := c.lru.Peek(s.inst.ID); ok && old.inst.Version > s.inst.Version {
 		return
 	}
+	if s.decoded == nil {
+		s.decoded = &decodedView{}
+	}
 	c.lru.Add(s.inst.ID, s)
 }
 
@@ -131,6 +164,7 @@ func (c *viewCache) read(ctx context.Context, id string, fn func() (viewSnapshot
 	v, err, shared := c.reads.Do(id, func() (any, error) {
 		s, err := fn()
 		if err == nil {
+			s.decoded = &decodedView{}
 			c.keep(ctx, s)
 		}
 		return s, err
@@ -145,6 +179,7 @@ func (c *viewCache) read(ctx context.Context, id string, fn func() (viewSnapshot
 	}
 	s, err := fn()
 	if err == nil {
+		s.decoded = &decodedView{}
 		c.keep(ctx, s)
 	}
 	return s, err

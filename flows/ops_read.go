@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 )
@@ -101,7 +102,7 @@ func (e *Engine) Instance(ctx context.Context, viewer, instanceID string) (Insta
 		return InstanceView{}, fmt.Errorf("flows: view %s: %w", instanceID, err)
 	}
 	v := InstanceView{Instance: r.inst, FlowName: r.f.Name, ViewedAs: step, Form: fields,
-		Results: r.st.Results, Tasks: tasks, Audit: r.f.visibleAudit(step, audit)}
+		Results: maps.Clone(r.st.Results), Tasks: tasks, Audit: r.f.visibleAudit(step, audit)}
 	v.Instance.Form, v.Instance.State = nil, nil
 	byID := map[string]Task{}
 	for _, t := range tasks {
@@ -135,7 +136,9 @@ type ViewReader interface {
 }
 
 // readView reads what a view of an instance shows: the instance as a run
-// for viewer, its tasks and its audit trail.
+// for viewer, its tasks and its audit trail. A run made from a kept view
+// shares its decoded state and form with the view's other readers: it is
+// only to be read.
 func (e *Engine) readView(ctx context.Context, viewer, instanceID string) (*run, []Task, []AuditEntry, error) {
 	vr, ok := e.store.(ViewReader)
 	if !ok {
@@ -169,8 +172,20 @@ func (e *Engine) readView(ctx context.Context, viewer, instanceID string) (*run,
 			return nil, nil, nil, fmt.Errorf("instance %s: %w", instanceID, err)
 		}
 	}
-	r, err := e.runOf(ctx, kept.inst, viewer)
-	return r, kept.tasks, kept.audit, err
+	if kept.decoded == nil {
+		r, err := e.runOf(ctx, kept.inst, viewer)
+		return r, kept.tasks, kept.audit, err
+	}
+	st, form, err := kept.decoded.decode(kept.inst)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("instance %s: %w", instanceID, err)
+	}
+	r, err := e.runWith(ctx, kept.inst, viewer, st)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r.form = form
+	return r, kept.tasks, kept.audit, nil
 }
 
 // viewAs returns the step whose field access viewer sees the instance
