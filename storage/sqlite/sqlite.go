@@ -47,8 +47,8 @@ const busyTimeout = 10 * time.Second
 // Store is a flows.Store on one SQLite file. It is safe for concurrent use.
 type Store struct {
 	path  string
-	write *sql.DB // exactly one connection: SQLite's single writer
-	read  *sql.DB // read-only connections
+	write *sql.DB   // exactly one connection: SQLite's single writer
+	read  *readPool // read-only connections, their statements prepared
 	now   func() time.Time
 	// closed is set by Close, so a call racing a shutdown fails as
 	// unavailable rather than as an internal error.
@@ -87,7 +87,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := read.PingContext(ctx); err != nil {
 		return nil, errors.Join(openError(path, err), read.Close(), closeStmts(prepared), write.Close())
 	}
-	s := &Store{path: path, write: write, read: read, now: time.Now, prepared: prepared}
+	s := &Store{path: path, write: write, read: newReadPool(read), now: time.Now, prepared: prepared}
 	s.startCheckpoints()
 	return s, nil
 }
