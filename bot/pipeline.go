@@ -168,33 +168,37 @@ func targetOf(n flows.NotificationIntent) target {
 
 // Deliver delivers one intent (see Pipeline).
 func (p *Pipeline) Deliver(ctx context.Context, n flows.NotificationIntent) error {
-	user, err := p.d.Directory.User(ctx, n.Recipient)
-	if errors.Is(err, flows.ErrNotFound) {
-		p.d.Logger.Warn("notification to a user no longer in the org directory", "user", n.Recipient, "key", n.Key)
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("bot: recipient %s: %w", n.Recipient, err)
-	}
 	t := targetOf(n)
 	// Any state at or after the commit's will do for its cards and the
 	// copies it refreshes: they share one read, and a later commit's cards
 	// bring what it changed.
 	ctx = flows.ViewAtLeast(ctx, n.Version)
 	var errs []error
-	for name, pl := range p.d.Platforms {
-		pid := user.PlatformIDs[name]
-		if pid == "" {
-			continue
-		}
-		r := readerOf(user, pid)
-		if err := p.deliver(ctx, pl, r, t, &n); err != nil {
-			errs = append(errs, err)
+	user, err := p.d.Directory.User(ctx, n.Recipient)
+	switch {
+	case errors.Is(err, flows.ErrNotFound):
+		p.d.Logger.Warn("notification to a user no longer in the org directory", "user", n.Recipient, "key", n.Key)
+	case err != nil:
+		return fmt.Errorf("bot: recipient %s: %w", n.Recipient, err)
+	default:
+		for name, pl := range p.d.Platforms {
+			pid := user.PlatformIDs[name]
+			if pid == "" {
+				continue
+			}
+			r := readerOf(user, pid)
+			if err := p.deliver(ctx, pl, r, t, &n); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
-	// The commit that started an instance (version 1) has no older state
-	// for any card to show: nothing to refresh, and no read to learn so.
-	if n.Version != 1 {
-		if err := p.refresh(ctx, n, CardKey{Subject: t.subject, Recipient: user.ID}); err != nil {
+	// The first intent of a commit brings the instance's other cards up to
+	// the commit's state, whether or not its own recipient could be told;
+	// the commit's other intents leave that to it (NoRefresh). The commit
+	// that started an instance (version 1) has no older state for any card
+	// to show: nothing to refresh, and no read to learn so.
+	if !n.NoRefresh && n.Version != 1 {
+		if err := p.refresh(ctx, n, CardKey{Subject: t.subject, Recipient: n.Recipient}); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -2,9 +2,11 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -377,4 +379,63 @@ func TestStartAFlowFromItsFormCard(t *testing.T) {
 	require.Contains(t, ask("/start order_fulfilment")[0].Text, "明细表", "a form with a table points to the full form")
 	require.Equal(t, bot.StatusRejected, ask("/start oversell_alert")[0].Status, "alert flows are opened by their events")
 	require.Equal(t, bot.StatusRejected, ask("/start nope")[0].Status)
+}
+
+// countedCards counts the reads of an instance's cards.
+type countedCards struct {
+	bot.Store
+	reads atomic.Int64
+}
+
+func (c *countedCards) InstanceCards(ctx context.Context, id string) ([]bot.CardMessage, error) {
+	c.reads.Add(1)
+	return c.Store.InstanceCards(ctx, id)
+}
+
+// TestTheFirstIntentOfACommitRefreshes: of a commit's intents only the
+// first reads the instance's cards to bring the other copies up to date;
+// delivered alone, it updates them all, even when its own recipient has
+// left the org meanwhile; the rest add no read and no update.
+func TestTheFirstIntentOfACommitRefreshes(t *testing.T) {
+	t.Parallel()
+	store, engine := exampletest.World(t)
+	pl := newFakePlatform()
+	counted := &countedCards{Store: store}
+	p, err := bot.NewPipeline(bot.PipelineDeps{Platforms: map[string]bot.Platform{"sim": pl}, Store: counted,
+		Directory: store, Render: stateRenderer{engine}})
+	require.NoError(t, err)
+	x := &fixture{t: t, store: store, engine: engine, platform: pl, pipeline: p}
+	_, opened := x.start("500.00")
+	x.deliver(x.pending())
+	require.Zero(t, counted.reads.Load(), "the cards of the first commit have nothing to refresh")
+
+	_, err = engine.Approve(t.Context(), flows.DecideRequest{Actor: "u_qian", TaskID: opened[0]})
+	require.NoError(t, err)
+	msgs := x.pending()
+	require.Greater(t, len(msgs), 1, "the decision tells several people")
+	for i, m := range msgs {
+		var n flows.NotificationIntent
+		require.NoError(t, json.Unmarshal(m.Payload, &n))
+		require.Equal(t, i > 0, n.NoRefresh, "intent %d (%s)", i, n.Key)
+		if i == 0 {
+			// Its recipient left the org after the commit.
+			n.Recipient = "u_gone"
+			m.Payload, err = json.Marshal(n)
+			require.NoError(t, err)
+			msgs[0] = m
+		}
+	}
+	x.deliver(msgs[:1])
+	require.Equal(t, int64(1), counted.reads.Load())
+	for _, u := range []string{"u_qian", "u_sun", "u_zhao"} {
+		for _, c := range pl.cardsOf(u) {
+			require.Empty(t, c.Buttons, "%s's copy lost its buttons", u)
+			require.Equal(t, "approve by u_qian", c.StatusLine, u)
+		}
+	}
+	_, updates := pl.counts()
+	x.deliver(msgs[1:])
+	require.Equal(t, int64(1), counted.reads.Load(), "the other intents read no cards")
+	_, after := pl.counts()
+	require.Equal(t, updates, after, "and update none")
 }

@@ -96,6 +96,10 @@ type NotificationIntent struct {
 	At    time.Time `json:"at"`
 	// Alerts are the alerts of an alert group an alert_* intent is about.
 	Alerts []AlertItem `json:"alerts,omitempty"`
+	// NoRefresh is set on every intent of a commit but its first: the
+	// first one's delivery brings the instance's other cards up to the
+	// commit's state, so the rest need not read them again.
+	NoRefresh bool `json:"no_refresh,omitempty"`
 }
 
 // notify queues an intent; the instance fields, key and payload are filled
@@ -151,9 +155,10 @@ func (r *run) toApplicant(n NotificationIntent) {
 // written.
 func (r *run) outboxMessages() ([]OutboxMessage, error) {
 	out := make([]OutboxMessage, 0, len(r.intents))
-	for _, n := range r.intents {
+	for i, n := range r.intents {
 		n.InstanceID, n.FlowID, n.FlowVersion = r.inst.ID, r.inst.FlowID, r.inst.FlowVersion
 		n.Title, n.Applicant, n.Status, n.Version = r.inst.Title, r.inst.Applicant, r.inst.Status, r.version
+		n.NoRefresh = i > 0
 		raw, err := marshal(n)
 		if err != nil {
 			return nil, fmt.Errorf("notification %s: %w", n.Key, err)
