@@ -53,12 +53,7 @@ func (s *Store) Card(ctx context.Context, k bot.CardKey) (bot.CardMessage, error
 	if err := k.Validate(); err != nil {
 		return bot.CardMessage{}, fmt.Errorf("postgres: card %s: %w", k, err)
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT `+cardColumns+` FROM bot_cards
-		WHERE platform = $1 AND recipient = $2 AND subject = $3`, k.Platform, k.Recipient, k.Subject)
-	c, err := pgx.CollectExactlyOneRow(rows, scanCard)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = bot.ErrNotFound
-	}
+	c, err := s.cardGrouped(ctx, k)
 	if err != nil {
 		return bot.CardMessage{}, fmt.Errorf("postgres: card %s: %w", k, err)
 	}

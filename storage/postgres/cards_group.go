@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -12,14 +13,14 @@ import (
 	"cardflow/bot"
 )
 
-// Card records in groups. Every delivery ends in PutCard, so a burst of
-// deliveries would cost a commit each; instead PutCard hands its upsert to
-// the batches workers (batches.go), which send the upserts waiting as one
-// pipelined batch — one implicit transaction, one commit — ordered by card
-// key, so two groups lock rows in one order. Each upsert is its own
-// compare-and-set and none depends on another, so when the batch fails,
-// nothing of it was written and each goes again alone, meeting its own
-// error if it has one.
+// Card records and card reads in groups (reads below). Every delivery
+// ends in PutCard, so a burst of deliveries would cost a commit each;
+// instead PutCard hands its upsert to the batches workers (batches.go),
+// which send the upserts waiting as one pipelined batch — one implicit
+// transaction, one commit — ordered by card key, so two groups lock rows in
+// one order. Each upsert is its own compare-and-set and none depends on
+// another, so when the batch fails, nothing of it was written and each goes
+// again alone, meeting its own error if it has one.
 const (
 	maxCardGroup = 64
 	cardWorkers  = 2
@@ -97,5 +98,93 @@ func (s *Store) putCardGroup(ctx context.Context, group []*cardReq) {
 	}
 	for i, r := range live {
 		r.done <- cardResult{applied: applied[i]}
+	}
+}
+
+// Card reads in groups. Every delivery reads its card first (is it shown
+// already, on which message, at which state), inside the card's lock; a
+// burst of deliveries reads many. Card hands its read to the cardReads
+// workers, which answer what waits with one query. The query starts after
+// every read in it was asked for, so each sees every card record committed
+// before its caller asked, as a read of its own would.
+type cardReadReq struct {
+	ctx  context.Context
+	k    bot.CardKey
+	done chan cardReadResult
+}
+
+type cardReadResult struct {
+	c   bot.CardMessage
+	err error // bot.ErrNotFound when no card is recorded under k
+}
+
+// cardColumnsOfC are cardColumns of the table aliased c.
+const cardColumnsOfC = `c.platform, c.recipient, c.subject, c.instance_id, c.message_id, c.update_token,
+	c.token_expires, c.state_version, c.digest, c.sent_at, c.updated_at`
+
+// sqlCards reads the cards recorded under a list of keys.
+const sqlCards = `SELECT ` + cardColumnsOfC + ` FROM bot_cards c
+	JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(platform, recipient, subject)
+	ON c.platform = k.platform AND c.recipient = k.recipient AND c.subject = k.subject`
+
+// cardGrouped reads the card under k through a group.
+func (s *Store) cardGrouped(ctx context.Context, k bot.CardKey) (bot.CardMessage, error) {
+	r := &cardReadReq{ctx: ctx, k: k, done: make(chan cardReadResult, 1)}
+	sent, err := s.cardReads.send(ctx, r)
+	switch {
+	case err != nil:
+		return bot.CardMessage{}, err
+	case !sent:
+		return s.cardAlone(ctx, k) // closed: it meets the closed pool's error
+	}
+	res := <-r.done
+	return res.c, res.err
+}
+
+func (s *Store) cardAlone(ctx context.Context, k bot.CardKey) (bot.CardMessage, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+cardColumns+` FROM bot_cards
+		WHERE platform = $1 AND recipient = $2 AND subject = $3`, k.Platform, k.Recipient, k.Subject)
+	c, err := pgx.CollectExactlyOneRow(rows, scanCard)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = bot.ErrNotFound
+	}
+	return c, err
+}
+
+// readCardGroup answers the reads of group with one query.
+func (s *Store) readCardGroup(ctx context.Context, group []*cardReadReq) {
+	live := make([]*cardReadReq, 0, len(group))
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- cardReadResult{err: err}
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 1 {
+		c, err := s.cardAlone(ctx, live[0].k)
+		live[0].done <- cardReadResult{c: c, err: err}
+		return
+	}
+	plats, recips, subjects := make([]string, len(live)), make([]string, len(live)), make([]string, len(live))
+	for i, r := range live {
+		plats[i], recips[i], subjects[i] = r.k.Platform, r.k.Recipient, r.k.Subject
+	}
+	rows, _ := s.pool.Query(ctx, sqlCards, plats, recips, subjects)
+	cards, err := pgx.CollectRows(rows, scanCard)
+	found := make(map[bot.CardKey]bot.CardMessage, len(cards))
+	for _, c := range cards {
+		found[c.CardKey] = c
+	}
+	for _, r := range live {
+		c, ok := found[r.k]
+		switch {
+		case err != nil:
+			r.done <- cardReadResult{err: err}
+		case !ok:
+			r.done <- cardReadResult{err: bot.ErrNotFound}
+		default:
+			r.done <- cardReadResult{c: c}
+		}
 	}
 }

@@ -45,3 +45,42 @@ func TestCardGroupFailingUpsert(t *testing.T) {
 		require.Equal(t, r.c.MessageID, got.MessageID)
 	}
 }
+
+// TestCardReadGroup: one query answers a group of reads — recorded cards,
+// a key asked twice, and keys with no card (ErrNotFound) — each with its
+// own card.
+func TestCardReadGroup(t *testing.T) {
+	t.Parallel()
+	s := openTestStore(t, Options{Migrate: true})
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	var keys []bot.CardKey
+	for i := range 4 {
+		c := bot.CardMessage{CardKey: bot.CardKey{Platform: "wecom", Recipient: fmt.Sprintf("u_%d", i), Subject: "i-2.t0001"},
+			InstanceID: "i-2", MessageID: fmt.Sprintf("msg-%d", i), StateVersion: int64(i + 1), Digest: "sha256:y",
+			SentAt: at, UpdatedAt: at}
+		if i%2 == 0 {
+			ok, err := s.PutCard(t.Context(), c)
+			require.NoError(t, err)
+			require.True(t, ok)
+		}
+		keys = append(keys, c.CardKey)
+	}
+	keys = append(keys, keys[0]) // asked twice
+	group := make([]*cardReadReq, len(keys))
+	for i, k := range keys {
+		group[i] = &cardReadReq{ctx: t.Context(), k: k, done: make(chan cardReadResult, 1)}
+	}
+	s.readCardGroup(context.WithoutCancel(t.Context()), group)
+	for i, r := range group {
+		res := <-r.done
+		n := i % 4
+		if n%2 == 1 {
+			require.ErrorIs(t, res.err, bot.ErrNotFound, "key %d", i)
+			continue
+		}
+		require.NoError(t, res.err, "key %d", i)
+		require.Equal(t, keys[i], res.c.CardKey)
+		require.Equal(t, fmt.Sprintf("msg-%d", n), res.c.MessageID)
+		require.Equal(t, int64(n+1), res.c.StateVersion)
+	}
+}

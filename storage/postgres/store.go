@@ -53,7 +53,8 @@ type Store struct {
 	// together in one (apply_group.go).
 	ingests    *batches[*ingestReq]
 	applies    *batches[*applyReq]
-	cards      *batches[*cardReq] // card records (cards_group.go)
+	cards      *batches[*cardReq]     // card records (cards_group.go)
+	cardReads  *batches[*cardReadReq] // card reads (cards_group.go)
 	alone      bool
 	applyAlone bool
 }
@@ -100,6 +101,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s.ingests = newBatches(ingestWorkers, maxIngestGroup, ingestTimeout, s.recordGroup)
 	s.applies = newBatches(applyWorkers, maxApplyGroup, applyTimeout, s.applyGroup)
 	s.cards = newBatches(cardWorkers, maxCardGroup, cardTimeout, s.putCardGroup)
+	s.cardReads = newBatches(cardWorkers, maxCardGroup, cardTimeout, s.readCardGroup)
 	return s, nil
 }
 
@@ -116,6 +118,7 @@ func (s *Store) Close() error {
 	s.ingests.close()
 	s.applies.close()
 	s.cards.close()
+	s.cardReads.close()
 	s.pool.Close()
 	return nil
 }
