@@ -146,7 +146,7 @@ func (s *Store) applyOne(tx *sql.Tx, r applyReq) applyRes {
 	if err := r.ctx.Err(); err != nil {
 		return applyRes{err: err}
 	}
-	if _, err := tx.ExecContext(r.ctx, "SAVEPOINT change"); err != nil {
+	if _, err := s.stmt(r.ctx, tx, qSavepoint).ExecContext(r.ctx); err != nil {
 		return applyRes{err: fmt.Errorf("savepoint: %w", err)}
 	}
 	a, err := r.run(r.ctx, tx)
@@ -154,15 +154,15 @@ func (s *Store) applyOne(tx *sql.Tx, r applyReq) applyRes {
 		// Undo this change only; the savepoint statements run without the
 		// request's context, which may be what ended it.
 		bg := context.WithoutCancel(r.ctx)
-		if _, rerr := tx.ExecContext(bg, "ROLLBACK TO change"); rerr != nil {
+		if _, rerr := s.stmt(bg, tx, qRollbackTo).ExecContext(bg); rerr != nil {
 			return applyRes{err: errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))}
 		}
-		if _, rerr := tx.ExecContext(bg, "RELEASE change"); rerr != nil {
+		if _, rerr := s.stmt(bg, tx, qRelease).ExecContext(bg); rerr != nil {
 			return applyRes{err: errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))}
 		}
 		return applyRes{err: err}
 	}
-	if _, err := tx.ExecContext(r.ctx, "RELEASE change"); err != nil {
+	if _, err := s.stmt(r.ctx, tx, qRelease).ExecContext(r.ctx); err != nil {
 		return applyRes{err: fmt.Errorf("release savepoint: %w", err)}
 	}
 	return applyRes{a: a}

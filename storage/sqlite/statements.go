@@ -45,11 +45,15 @@ const (
 	qInsertOutbox = `INSERT INTO outbox
 		(key, instance_id, topic, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq`
 	qRecordKey = `INSERT INTO idempotency (key, result, created_at) VALUES (?, ?, ?)`
+	// Each write of a group commit runs in a savepoint (group.go).
+	qSavepoint  = `SAVEPOINT change`
+	qRelease    = `RELEASE change`
+	qRollbackTo = `ROLLBACK TO change`
 )
 
 var applyQueries = []string{
 	qCheckKey, qInsertInstance, qUpdateInstance, qUpdateInstanceKeys, qInstanceVersion, qInsertTask, qUpdateTask, qTaskStatus,
-	qCancelTimer, qUpsertTimer, qInsertAudit, qInsertOutbox, qRecordKey, qPutCard,
+	qCancelTimer, qUpsertTimer, qInsertAudit, qInsertOutbox, qRecordKey, qPutCard, qSavepoint, qRelease, qRollbackTo,
 }
 
 // prepare prepares applyQueries on the write pool. It runs in Open, before
