@@ -77,14 +77,8 @@ func (s *Store) applyGrouped(ctx context.Context, c flows.Change) (flows.Applied
 // applyGroup commits the changes of group, splitting it where a change
 // fails (see the comment at the top), and answers every request.
 func (s *Store) applyGroup(ctx context.Context, group []*applyReq) {
-	live := make([]*applyReq, 0, len(group))
-	for _, r := range group {
-		if err := r.ctx.Err(); err != nil {
-			r.done <- applyResult{err: err}
-			continue
-		}
-		live = append(live, r)
-	}
+	live := stillWanted(group, func(r *applyReq) context.Context { return r.ctx },
+		func(r *applyReq, err error) { r.done <- applyResult{err: err} })
 	slices.SortStableFunc(live, func(a, b *applyReq) int { return cmp.Compare(instanceOf(a.c), instanceOf(b.c)) })
 	todo := [][]*applyReq{live}
 	for len(todo) > 0 {

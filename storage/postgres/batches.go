@@ -72,6 +72,21 @@ func (b *batches[R]) work() {
 	}
 }
 
+// stillWanted returns the requests of group whose callers still wait, and
+// answers the others, gone before their group began, with their context's
+// error through gone: nothing of theirs is written.
+func stillWanted[R any](group []R, ctxOf func(R) context.Context, gone func(R, error)) []R {
+	live := make([]R, 0, len(group))
+	for _, r := range group {
+		if err := ctxOf(r).Err(); err != nil {
+			gone(r, err)
+			continue
+		}
+		live = append(live, r)
+	}
+	return live
+}
+
 // close stops the workers once the groups they hold are handled; a send
 // after it reports false.
 func (b *batches[R]) close() {

@@ -64,14 +64,8 @@ func putCardArgs(c bot.CardMessage) []any {
 
 // putCardGroup commits the upserts of group and answers every request.
 func (s *Store) putCardGroup(ctx context.Context, group []*cardReq) {
-	live := make([]*cardReq, 0, len(group))
-	for _, r := range group {
-		if err := r.ctx.Err(); err != nil {
-			r.done <- cardResult{err: err} // gone before its group began: nothing written
-			continue
-		}
-		live = append(live, r)
-	}
+	live := stillWanted(group, func(r *cardReq) context.Context { return r.ctx },
+		func(r *cardReq, err error) { r.done <- cardResult{err: err} })
 	if len(live) == 1 {
 		applied, err := s.putCardAlone(ctx, live[0].c)
 		live[0].done <- cardResult{applied: applied, err: err}
@@ -153,14 +147,8 @@ func (s *Store) cardAlone(ctx context.Context, k bot.CardKey) (bot.CardMessage, 
 
 // readCardGroup answers the reads of group with one query.
 func (s *Store) readCardGroup(ctx context.Context, group []*cardReadReq) {
-	live := make([]*cardReadReq, 0, len(group))
-	for _, r := range group {
-		if err := r.ctx.Err(); err != nil {
-			r.done <- cardReadResult{err: err}
-			continue
-		}
-		live = append(live, r)
-	}
+	live := stillWanted(group, func(r *cardReadReq) context.Context { return r.ctx },
+		func(r *cardReadReq, err error) { r.done <- cardReadResult{err: err} })
 	if len(live) == 1 {
 		c, err := s.cardAlone(ctx, live[0].k)
 		live[0].done <- cardReadResult{c: c, err: err}
