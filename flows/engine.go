@@ -109,6 +109,10 @@ func NewEngine(store Store, opts ...Option) *Engine {
 	for _, o := range opts {
 		o(e)
 	}
+	if _, ok := store.(ViewReader); !ok {
+		// Views are kept only of a store that reads one in one go.
+		e.views = newViewCache(0)
+	}
 	return e
 }
 
@@ -291,9 +295,7 @@ func (e *Engine) mutate(ctx context.Context, op, key, target string, req any, tr
 		switch {
 		case err == nil:
 			e.instances.keep(c)
-			if _, ok := e.store.(ViewReader); ok {
-				e.views.committed(c, applied)
-			}
+			e.views.committed(c, applied)
 			return res, nil
 		case errors.As(err, &dup):
 			return replayed(op, key, target, fp, dup.Result)

@@ -63,10 +63,14 @@ type viewSnapshot struct {
 	inst  Instance
 	tasks []Task
 	audit []AuditEntry
-	// decoded is the instance's state and form decoded once for every
-	// reader of a kept view (each card of a commit renders from it); nil
-	// until the view is kept.
+	// decoded is the instance's state and form, decoded once for every
+	// reader of the view (each card of a commit renders from it).
 	decoded *decodedView
+}
+
+// newSnapshot is a view of inst with its tasks and audit trail.
+func newSnapshot(inst Instance, tasks []Task, audit []AuditEntry) viewSnapshot {
+	return viewSnapshot{inst: inst, tasks: tasks, audit: audit, decoded: &decodedView{}}
 }
 
 // decodedView is the decoding of one kept view's state and form, done by
@@ -144,9 +148,6 @@ func (c *viewCache) put(s viewSnapshot) {
 	if old, ok := c.lru.Peek(s.inst.ID); ok && old.inst.Version > s.inst.Version {
 		return
 	}
-	if s.decoded == nil {
-		s.decoded = &decodedView{}
-	}
 	c.lru.Add(s.inst.ID, s)
 }
 
@@ -164,7 +165,6 @@ func (c *viewCache) read(ctx context.Context, id string, fn func() (viewSnapshot
 	v, err, shared := c.reads.Do(id, func() (any, error) {
 		s, err := fn()
 		if err == nil {
-			s.decoded = &decodedView{}
 			c.keep(ctx, s)
 		}
 		return s, err
@@ -179,7 +179,6 @@ func (c *viewCache) read(ctx context.Context, id string, fn func() (viewSnapshot
 	}
 	s, err := fn()
 	if err == nil {
-		s.decoded = &decodedView{}
 		c.keep(ctx, s)
 	}
 	return s, err
@@ -199,7 +198,7 @@ func (c *viewCache) committed(ch *Change, a Applied) {
 	if c.lru == nil || ch.Instance == nil || len(a.AuditSeqs) != len(ch.Audit) {
 		return
 	}
-	var s viewSnapshot
+	s := newSnapshot(*ch.Instance, nil, nil)
 	if !ch.Create {
 		old, ok := c.lru.Peek(ch.Instance.ID)
 		if !ok || old.inst.Version != ch.ExpectVersion || a.InstanceVersion != ch.ExpectVersion+1 {
@@ -207,7 +206,6 @@ func (c *viewCache) committed(ch *Change, a Applied) {
 		}
 		s.tasks, s.audit = slices.Clone(old.tasks), slices.Clone(old.audit)
 	}
-	s.inst = *ch.Instance
 	s.inst.Version = a.InstanceVersion
 	s.inst.CreatedAt, s.inst.UpdatedAt = storedTime(s.inst.CreatedAt), storedTime(s.inst.UpdatedAt)
 	s.inst.Form, s.inst.State = storedJSON(s.inst.Form), storedJSON(s.inst.State)

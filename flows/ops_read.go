@@ -136,9 +136,8 @@ type ViewReader interface {
 }
 
 // readView reads what a view of an instance shows: the instance as a run
-// for viewer, its tasks and its audit trail. A run made from a kept view
-// shares its decoded state and form with the view's other readers: it is
-// only to be read.
+// for viewer, its tasks and its audit trail. The run shares its decoded
+// state and form with the view's other readers: it is only to be read.
 func (e *Engine) readView(ctx context.Context, viewer, instanceID string) (*run, []Task, []AuditEntry, error) {
 	vr, ok := e.store.(ViewReader)
 	if !ok {
@@ -166,15 +165,11 @@ func (e *Engine) readView(ctx context.Context, viewer, instanceID string) (*run,
 		var err error
 		kept, err = e.views.read(ctx, instanceID, func() (viewSnapshot, error) {
 			inst, tasks, audit, err := vr.InstanceView(ctx, instanceID, maxInstanceTasks)
-			return viewSnapshot{inst: inst, tasks: tasks, audit: audit}, err
+			return newSnapshot(inst, tasks, audit), err
 		})
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("instance %s: %w", instanceID, err)
 		}
-	}
-	if kept.decoded == nil {
-		r, err := e.runOf(ctx, kept.inst, viewer)
-		return r, kept.tasks, kept.audit, err
 	}
 	st, form, err := kept.decoded.decode(kept.inst)
 	if err != nil {

@@ -6,11 +6,11 @@ import (
 	"time"
 )
 
-// batches runs one kind of group commit (order events, changes): workers
-// that each take a request, then whatever else is waiting, up to a group,
-// and handle them together. A group is what gathers while the previous
-// group of its worker commits, so a lone request goes at once and a burst
-// groups itself. The workers start on first use.
+// batches runs one kind of group work (order events, changes, card records,
+// card reads): workers that each take a request, then whatever else is
+// waiting, up to a group, and handle them together. A group is what gathers
+// while the previous group of its worker is handled, so a lone request goes
+// at once and a burst groups itself. The workers start on first use.
 type batches[R any] struct {
 	workers, max int
 	// timeout bounds the handling of one group, whatever its callers'

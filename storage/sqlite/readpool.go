@@ -26,19 +26,26 @@ func newReadPool(db *sql.DB) *readPool {
 }
 
 // stmt returns query prepared, or nil when it is not to be kept or does
-// not prepare (the unprepared call then reports why).
+// not prepare (the unprepared call then reports why). It prepares without
+// the lock, which a first preparation waiting for a connection would
+// otherwise hold against every reader; of two that race, one is kept.
 func (p *readPool) stmt(ctx context.Context, query string) *sql.Stmt {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if st, ok := p.stmts[query]; ok {
+	st, ok := p.stmts[query]
+	full := len(p.stmts) >= maxReadStatements
+	p.mu.Unlock()
+	if ok || full {
 		return st
-	}
-	if len(p.stmts) >= maxReadStatements {
-		return nil
 	}
 	st, err := p.db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if kept, ok := p.stmts[query]; ok {
+		_ = st.Close()
+		return kept
 	}
 	p.stmts[query] = st
 	return st
