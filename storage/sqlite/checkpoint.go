@@ -22,7 +22,10 @@ import (
 // newer frames behind it, and the -wal file only starts again from its
 // beginning once all of it has been copied. So when the log has grown past
 // walRestartPages the writer itself runs a RESTART checkpoint between two
-// groups: it has little left to copy, and the file starts over.
+// groups: it has little left to copy, and the file starts over. SQLite
+// runs one checkpoint at a time and refuses a second at once, so the two
+// take turns on a mutex: a restart that finds the goroutine's checkpoint
+// running is tried again after the next group, not dropped.
 const (
 	checkpointEvery = 200 * time.Millisecond
 	checkpointIdle  = 5 * time.Second
@@ -37,6 +40,10 @@ type checkpointer struct {
 	stopped      sync.Once // Close may be called twice
 	wg           sync.WaitGroup
 	restart      atomic.Bool // the log is past walRestartPages: the writer restarts it
+	running      sync.Mutex  // held while this store runs a checkpoint
+	// checkpointed, when not nil (tests), is sent the log's size after
+	// each passive checkpoint.
+	checkpointed chan int
 }
 
 // startCheckpoints starts the checkpoint goroutine.
@@ -77,9 +84,18 @@ func (s *Store) checkpoints() {
 		var busy, logPages, copied int
 		// A failed checkpoint loses nothing (the pages stay in the log);
 		// the next commit wakes another.
+		s.ckpt.running.Lock()
 		err := s.read.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &copied)
+		s.ckpt.running.Unlock()
 		if err == nil && logPages > s.ckpt.restartPages {
 			s.ckpt.restart.Store(true)
+		}
+		if s.ckpt.checkpointed != nil {
+			select {
+			case s.ckpt.checkpointed <- logPages:
+			case <-s.ckpt.stop:
+				return
+			}
 		}
 		pause.Reset(s.ckpt.every)
 		select {
@@ -93,10 +109,13 @@ func (s *Store) checkpoints() {
 
 // restartLog runs the RESTART checkpoint the checkpoint goroutine asked
 // for; the writer calls it between groups, holding the write connection.
-// RESTART waits (up to the busy timeout) for readers of the old log to end.
+// RESTART waits (up to the busy timeout) for readers of the old log to end;
+// one that still fails is asked for again by the next passive checkpoint.
 func (s *Store) restartLog() {
-	if !s.ckpt.restart.CompareAndSwap(true, false) {
+	if !s.ckpt.restart.Load() || !s.ckpt.running.TryLock() {
 		return
 	}
+	defer s.ckpt.running.Unlock()
+	s.ckpt.restart.Store(false)
 	_, _ = s.write.ExecContext(context.Background(), "PRAGMA wal_checkpoint(RESTART)")
 }

@@ -49,7 +49,11 @@ func MigrateTo(ctx context.Context, path string, version int64, stmts ...string)
 
 // SetCheckpoints sets how often the checkpoint goroutine may run and the
 // log size, in pages, past which the writer restarts the log. Call it
-// before the first write.
-func (s *Store) SetCheckpoints(every time.Duration, restartPages int) {
+// before the first write. The goroutine then waits, after each passive
+// checkpoint, until the log's size it found is received from the channel
+// returned (or the store closes).
+func (s *Store) SetCheckpoints(every time.Duration, restartPages int) <-chan int {
 	s.ckpt.every, s.ckpt.restartPages = every, restartPages
+	s.ckpt.checkpointed = make(chan int)
+	return s.ckpt.checkpointed
 }

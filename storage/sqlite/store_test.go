@@ -247,11 +247,14 @@ func TestCheckpointsKeepTheLogBounded(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	const restartPages = 64
-	s.SetCheckpoints(time.Millisecond, restartPages)
+	checkpointed := s.SetCheckpoints(time.Millisecond, restartPages)
 	dbBefore := fileSize(t, path)
 
 	// Every commit appends at least one whole page to the log: the cards'
-	// table's leaf.
+	// table's leaf. Every 25 commits the test waits for a passive
+	// checkpoint, so that the log is looked at every 50 commits at most,
+	// however loaded the machine (the goroutine waits for the test after
+	// each one: the checkpoint received ran before the last 25 commits).
 	digest := strings.Repeat("d", 128)
 	var written int64
 	for i := range 4000 {
@@ -262,6 +265,13 @@ func TestCheckpointsKeepTheLogBounded(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, ok)
 		written += 4096
+		if i%25 == 24 {
+			select {
+			case <-checkpointed:
+			case <-time.After(time.Minute):
+				t.Fatal("no passive checkpoint after commits")
+			}
+		}
 	}
 	wal := fileSize(t, path+"-wal")
 	t.Logf("at least %d KiB of pages logged; -wal file %d KiB; database file %d → %d KiB",
