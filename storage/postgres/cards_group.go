@@ -116,10 +116,11 @@ type cardReadResult struct {
 const cardColumnsOfC = `c.platform, c.recipient, c.subject, c.instance_id, c.message_id, c.update_token,
 	c.token_expires, c.state_version, c.digest, c.sent_at, c.updated_at`
 
-// sqlCards reads the cards recorded under a list of keys.
-const sqlCards = `SELECT ` + cardColumnsOfC + ` FROM bot_cards c
-	JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(platform, recipient, subject)
-	ON c.platform = k.platform AND c.recipient = k.recipient AND c.subject = k.subject`
+// sqlCards reads the cards recorded under a list of keys, one index scan
+// each (see the note in batches.go).
+const sqlCards = `SELECT ` + cardColumnsOfC + ` FROM unnest($1::text[], $2::text[], $3::text[]) AS k(platform, recipient, subject)
+	CROSS JOIN LATERAL (SELECT * FROM bot_cards WHERE platform = k.platform AND recipient = k.recipient
+		AND subject = k.subject OFFSET 0) AS c`
 
 // cardGrouped reads the card under k through a group.
 func (s *Store) cardGrouped(ctx context.Context, k bot.CardKey) (bot.CardMessage, error) {

@@ -95,13 +95,24 @@ func (s *Store) recordGroup(ctx context.Context, group []*ingestReq) {
 // orderKey names an order: its advisory lock's text.
 func orderKey(o orders.Order) string { return o.Platform + "/" + o.Shop + "/" + o.No }
 
+// sqlStoredOrders reads the orders stored under a list of keys and
+// sqlRecordedEvents which of a list of events are recorded, one index scan
+// per key (see the note in batches.go).
+const (
+	sqlStoredOrders = `SELECT o.doc FROM unnest($1::text[], $2::text[], $3::text[]) AS k(platform, shop, no)
+	CROSS JOIN LATERAL (SELECT doc FROM orders WHERE platform = k.platform AND shop = k.shop AND no = k.no OFFSET 0) AS o`
+	sqlRecordedEvents = `SELECT k.source, k.event_id FROM unnest($1::text[], $2::text[]) AS k(source, event_id)
+	CROSS JOIN LATERAL (SELECT FROM order_events WHERE source = k.source AND event_id = k.event_id OFFSET 0) AS e`
+)
+
 // ingestGroup records a group's events in one transaction of two
 // pipelined batches, whatever the group's size:
 //
 //  1. lock the group's orders (advisory locks, in key order, so two groups
 //     never deadlock), then read them and which of the group's events are
 //     recorded already. Every writer of an order's events holds its lock,
-//     so what the reads see is final until this transaction ends;
+//     so what the reads see is final until this transaction ends. Each key
+//     is looked up by its own index scan (see the note in batches.go);
 //  2. in Go, merge the new events into their orders, in arrival order;
 //  3. insert the new events with the order as it stood after each, and
 //     upsert the changed orders, then COMMIT.
@@ -135,8 +146,7 @@ func (s *Store) ingestGroup(ctx context.Context, group []*ingestReq) ([]ingestRe
 	b.Queue(`SELECT count(pg_advisory_xact_lock($1, hashtext(k))) FROM (SELECT k FROM unnest($2::text[]) AS u(k) ORDER BY k) AS l`,
 		orderLockClass, sortedKeys)
 	stored := map[string]*orders.Order{}
-	b.Queue(`SELECT o.doc FROM orders o JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(platform, shop, no)
-		ON o.platform = k.platform AND o.shop = k.shop AND o.no = k.no`, plats, shops, nos).Query(func(rows pgx.Rows) error {
+	b.Queue(sqlStoredOrders, plats, shops, nos).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var doc []byte
 			if err := rows.Scan(&doc); err != nil {
@@ -151,8 +161,7 @@ func (s *Store) ingestGroup(ctx context.Context, group []*ingestReq) ([]ingestRe
 		return rows.Err()
 	})
 	recorded := map[[2]string]bool{}
-	b.Queue(`SELECT e.source, e.event_id FROM order_events e JOIN unnest($1::text[], $2::text[]) AS k(source, event_id)
-		ON e.source = k.source AND e.event_id = k.event_id`, srcs, ids).Query(func(rows pgx.Rows) error {
+	b.Queue(sqlRecordedEvents, srcs, ids).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var src, id string
 			if err := rows.Scan(&src, &id); err != nil {
@@ -171,7 +180,9 @@ func (s *Store) ingestGroup(ctx context.Context, group []*ingestReq) ([]ingestRe
 	for k, o := range stored {
 		current[k] = o
 	}
-	changed := map[string]bool{}
+	// changed holds each changed order's document as its last event left
+	// it: what the order's row is written with.
+	changed := map[string]string{}
 	var ev struct {
 		src, id, kind, plat, shop, no, doc, after []string
 	}
@@ -187,12 +198,12 @@ func (s *Store) ingestGroup(ctx context.Context, group []*ingestReq) ([]ingestRe
 			rollback()
 			return results, err
 		}
-		current[key], changed[key] = &merged, true
+		current[key], changed[key] = &merged, string(after)
 		results[i] = ingestResult{first: true, order: merged}
 		e, k := r.p.Event, r.p.Event.Order
 		ev.src, ev.id, ev.kind = append(ev.src, r.source), append(ev.id, e.ID), append(ev.kind, string(e.Kind))
 		ev.plat, ev.shop, ev.no = append(ev.plat, k.Platform), append(ev.shop, k.Shop), append(ev.no, k.No)
-		ev.doc, ev.after = append(ev.doc, string(r.p.Doc)), append(ev.after, string(after))
+		ev.doc, ev.after = append(ev.doc, string(r.p.Doc)), append(ev.after, changed[key])
 	}
 	var ord struct {
 		plat, shop, no, status, refund, doc []string
@@ -200,17 +211,13 @@ func (s *Store) ingestGroup(ctx context.Context, group []*ingestReq) ([]ingestRe
 		updated, created, paidAt            []pgtype.Timestamptz
 	}
 	for _, key := range sortedKeys {
-		if !changed[key] {
+		doc, ok := changed[key]
+		if !ok {
 			continue
 		}
 		o := *current[key]
-		doc, _, err := orderdoc.EncodeOrder(o)
-		if err != nil {
-			rollback()
-			return results, err
-		}
 		ord.plat, ord.shop, ord.no = append(ord.plat, o.Platform), append(ord.shop, o.Shop), append(ord.no, o.No)
-		ord.status, ord.refund, ord.doc = append(ord.status, string(o.Status)), append(ord.refund, string(o.Refund)), append(ord.doc, string(doc))
+		ord.status, ord.refund, ord.doc = append(ord.status, string(o.Status)), append(ord.refund, string(o.Refund)), append(ord.doc, doc)
 		ord.paid, ord.total, ord.units = append(ord.paid, int64(o.Paid)), append(ord.total, int64(o.Total)), append(ord.units, orderdoc.Units(o))
 		ord.updated, ord.created, ord.paidAt = append(ord.updated, tstz(o.UpdatedAt)), append(ord.created, tstz(o.CreatedAt)),
 			append(ord.paidAt, tstz(o.PaidAt))
