@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Order is one shop order, whichever platform it came from.
@@ -142,6 +143,9 @@ func (t *text) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) == 0 || string(b) == "null":
 		*t = ""
+	case plainString(b):
+		// The common case, without a second pass of the decoder.
+		*t = text(b[1 : len(b)-1])
 	case b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
@@ -158,6 +162,21 @@ func (t *text) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("expected a string or a number, got %s", clip(string(b)))
 	}
 	return nil
+}
+
+// plainString reports whether b is a JSON string that reads as the bytes
+// between its quotes: no escape, no control character, valid UTF-8 (the
+// decoder would replace an invalid byte).
+func plainString(b []byte) bool {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return false
+	}
+	for _, c := range b[1 : len(b)-1] {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return false
+		}
+	}
+	return utf8.Valid(b[1 : len(b)-1])
 }
 
 func (t text) String() string { return strings.TrimSpace(string(t)) }
