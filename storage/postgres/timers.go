@@ -13,7 +13,11 @@ import (
 
 // sqlClaimTimers leases due timers that are free or whose lease expired.
 // SKIP LOCKED lets several servers claim at once without queueing behind
-// each other's row locks, each taking a disjoint batch.
+// each other's row locks, each taking a disjoint batch. The claimed rows
+// are updated by their ids (= ANY, an index scan), not by a join with the
+// CTE: PostgreSQL may plan that join as a hash join over a sequential scan
+// of the table and keep the plan (see the note in batches.go); measured
+// under cardflow bench, 3,079 claims read 9 million timer rows in 15 s.
 const sqlClaimTimers = `
 WITH due AS (
 	SELECT id FROM timers
@@ -23,7 +27,7 @@ WITH due AS (
 	FOR UPDATE SKIP LOCKED
 )
 UPDATE timers t SET lease_holder = $2, lease_until = $3
-FROM due WHERE t.id = due.id
+WHERE t.id = ANY(ARRAY(SELECT id FROM due))
 RETURNING t.id, t.instance_id, t.task_id, t.kind, t.due_at, t.payload`
 
 // ClaimTimers leases up to limit timers due at or before now to holder until

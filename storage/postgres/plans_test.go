@@ -8,12 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestGroupLookupsUseIndexes: the statements that look a group's keys up
-// run as one index scan per key even in the plan PostgreSQL caches for a
-// prepared statement first run on empty, never analysed tables (forced
-// here with plan_cache_mode): a join of the table with unnest is planned
-// there as a hash join over a sequential scan, kept as the table grows.
-func TestGroupLookupsUseIndexes(t *testing.T) {
+// TestHotStatementsUseIndexes: the statements that look a group's keys up,
+// and the timers' claim, run on indexes even in the plan PostgreSQL caches
+// for a prepared statement first run on empty, never analysed tables
+// (forced here with plan_cache_mode): a join of the table with unnest, or
+// with a CTE, is planned there as a hash join over a sequential scan, kept
+// as the table grows.
+func TestHotStatementsUseIndexes(t *testing.T) {
 	t.Parallel()
 	s := openTestStore(t, Options{})
 	conn, err := s.pool.Acquire(t.Context())
@@ -27,6 +28,7 @@ func TestGroupLookupsUseIndexes(t *testing.T) {
 		"cards":    {sqlCards, `'{feishu}', '{u_qian}', '{i-1.t0001}'`},
 		"orders":   {sqlStoredOrders, `'{taobao}', '{云栖旗舰店}', '{1001}'`},
 		"recorded": {sqlRecordedEvents, `'{tmall-main}', '{e-1}'`},
+		"timers":   {sqlClaimTimers, `'2026-12-01 09:00:00+00', 'server-1', '2026-12-01 09:00:30+00', 100`},
 	} {
 		_, err := c.Exec(t.Context(), "PREPARE lookup_"+name+" AS "+q.sql, pgx.QueryExecModeSimpleProtocol)
 		require.NoError(t, err, name)
