@@ -216,6 +216,10 @@ type InstanceFilter struct {
 	FlowIDs   []string
 	Applicant string
 	Status    InstanceStatus
+	// TitleContains selects the instances whose title contains this text,
+	// ASCII letters in either case ("tm-1001" finds 订单履约 · TM-1001);
+	// other characters match as they are. "" does not filter.
+	TitleContains string
 	// From and To bound CreatedAt: From <= CreatedAt < To.
 	From, To time.Time
 	// After goes on with a list after the row it names: only instances
@@ -234,6 +238,19 @@ type Cursor struct {
 
 // IsZero reports whether the cursor names no row: a list's first page.
 func (c Cursor) IsZero() bool { return c.ID == "" && c.CreatedAt.IsZero() }
+
+// FoldASCII returns s with its ASCII letters in lower case and every other
+// character as it is: how the stores compare a title with
+// InstanceFilter.TitleContains.
+func FoldASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
+}
 
 // TaskStatus is where a task is in its life. Open is the only status in
 // which a task can be acted on.

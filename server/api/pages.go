@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"cardflow/flows"
 	"cardflow/server"
@@ -139,7 +140,8 @@ func summaryJSON(in flows.Instance, flowName, viewedAs string, form []flows.Fiel
 
 // listInstances answers GET /api/v1/instances: a page of the instances
 // the viewer may see (as GET /api/v1/instances/{id} would show them),
-// newest first, filtered by flow, status, applicant and creation time.
+// newest first, filtered by flow, status, applicant, words of the title
+// and creation time.
 func (a *API) listInstances(w http.ResponseWriter, r *http.Request) {
 	p := params{q: r.URL.Query()}
 	viewer := p.str("viewer")
@@ -150,8 +152,13 @@ func (a *API) listInstances(w http.ResponseWriter, r *http.Request) {
 	if status != "" && !knownInstanceStatus(status) {
 		p.bad("the status query parameter %q is not one of running, approved, rejected, completed, withdrawn, cancelled", status)
 	}
+	title := p.str("title")
+	if utf8.RuneCountInString(title) > flows.MaxTitleLength {
+		// Its encoding was checked with every query parameter's.
+		p.bad("the title query parameter is longer than %d characters, the longest title", flows.MaxTitleLength)
+	}
 	from, to := p.span()
-	f := flows.InstanceFilter{FlowID: p.str("flow"), Applicant: p.str("applicant"), Status: status,
+	f := flows.InstanceFilter{FlowID: p.str("flow"), Applicant: p.str("applicant"), Status: status, TitleContains: title,
 		From: from, To: to, Limit: p.limit(flows.DefaultPageSize, maxPageSize), After: p.cursor()}
 	if p.answer(w) {
 		return

@@ -155,6 +155,35 @@ func TestListInstancesFilters(t *testing.T) {
 	}
 }
 
+// TestListInstancesByTitle: title finds the instances whose title
+// contains it (订单履约 · {order_no}), ASCII letters in either case.
+func TestListInstancesByTitle(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	started := map[string]string{}
+	for _, no := range []string{"TM-1001", "TM-1002", "JD-2001"} {
+		code, body := c.do("POST", "/instances", strings.Replace(order("42.00"), `"TM-1"`, `"`+no+`"`, 1))
+		require.Equal(t, http.StatusCreated, code, body)
+		started[no] = body["result"].(map[string]any)["instance_id"].(string)
+	}
+	tests := []struct {
+		title string
+		want  []string
+	}{
+		{title: "tm-100", want: []string{started["TM-1002"], started["TM-1001"]}},
+		{title: "JD-2001", want: []string{started["JD-2001"]}},
+		{title: "履约 · jd", want: []string{started["JD-2001"]}},
+		{title: "PDD", want: nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.title, func(t *testing.T) {
+			q := url.Values{"viewer": {"u_shen"}, "title": {tc.title}}
+			p := (&client{t: t, base: c.base, auth: c.auth}).list("/instances?"+q.Encode(), "instances")
+			require.Equal(t, tc.want, p.ids)
+		})
+	}
+}
+
 func TestListInstancesRejectsBadParameters(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
@@ -173,6 +202,7 @@ func TestListInstancesRejectsBadParameters(t *testing.T) {
 		{name: "to before from", query: "viewer=u_chen&from=2026-11-30T10:00:00Z&to=2026-11-30T09:00:00Z", names: "to", status: 400, code: api.CodeInvalidInput},
 		{name: "bad cursor", query: "viewer=u_chen&cursor=bm90LWEtY3Vyc29y", names: "cursor", status: 400, code: api.CodeInvalidInput},
 		{name: "cursor not base64", query: "viewer=u_chen&cursor=%21%21", names: "cursor", status: 400, code: api.CodeInvalidInput},
+		{name: "title too long", query: "viewer=u_chen&title=" + strings.Repeat("订", 101), names: "title", status: 400, code: api.CodeInvalidInput},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

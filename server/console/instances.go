@@ -48,18 +48,16 @@ func (c *Console) instances(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Flows = defs
+	// The store looks for the title's words, so a page holds matches from
+	// the whole list, not the matches among one page of everything.
 	f := flows.InstanceFilter{FlowID: d.Flow, Status: flows.InstanceStatus(d.Status), Applicant: d.Applicant,
-		After: parseCursor(param(q, "after"))}
+		TitleContains: d.Q, After: parseCursor(param(q, "after"))}
 	page, err := c.d.Engine.ListInstances(ctx, flows.InstanceQuery{Viewer: sessionOf(ctx).ActsAs, Filter: f})
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	for _, s := range page.Instances {
-		if d.Q == "" || strings.Contains(strings.ToLower(s.Instance.Title), strings.ToLower(d.Q)) {
-			d.Rows = append(d.Rows, s)
-		}
-	}
+	d.Rows = page.Instances
 	if !page.Next.IsZero() {
 		q.Set("after", formatCursor(page.Next))
 		d.Next = prefix + "instances?" + q.Encode()

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -62,6 +63,32 @@ func TestEveryPage(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, in.get("/console/instances/no-such").status)
 	require.Equal(t, http.StatusNotFound, in.get("/console/deadletters/view?topic=notify&id=no-such").status)
 	require.Equal(t, http.StatusNotFound, in.get("/console/flows/no-such").status)
+}
+
+// TestSearchLooksPastTheFirstPage: the instances page's search finds an
+// order older than a page of newer ones, and lists only matches.
+func TestSearchLooksPastTheFirstPage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	start := func(no string) string {
+		res, err := b.engine.Start(t.Context(), flows.StartRequest{Actor: "u_chen", FlowID: "order_fulfilment",
+			Form: map[string]any{"order_no": no, "platform": "tmall", "amount": "42.00",
+				"items": []any{map[string]any{"sku": "SKU-1", "qty": 1, "price": "42.00"}}}})
+		require.NoError(t, err)
+		return res.InstanceID
+	}
+	old := start("TM-0001")
+	var newer []string
+	for i := range flows.DefaultPageSize {
+		newer = append(newer, start(fmt.Sprintf("JD-%04d", i)))
+	}
+	in := b.visitor()
+	in.login()
+	p := in.get("/console/instances?q=tm-0001")
+	require.Equal(t, http.StatusOK, p.status, p.body)
+	require.Contains(t, p.body, `data-id="`+old+`"`)
+	require.NotContains(t, p.body, `data-id="`+newer[0]+`"`)
+	require.NotContains(t, p.body, "after=", "one match, one page")
 }
 
 // TestReplay: a replayed dead letter leaves the list, with a message.

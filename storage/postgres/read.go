@@ -41,6 +41,10 @@ func (s *Store) Instances(ctx context.Context, f flows.InstanceFilter) ([]flows.
 	}
 	w.eq("applicant", f.Applicant)
 	w.eq("status", string(f.Status))
+	if f.TitleContains != "" {
+		// lower() of the C collation folds ASCII letters only, as SQLite's.
+		w.conds = append(w.conds, `strpos(lower(title COLLATE "C"), `+w.arg(flows.FoldASCII(f.TitleContains))+`) > 0`)
+	}
 	w.timeRange("created_at", f.From, f.To)
 	if !f.After.IsZero() {
 		w.conds = append(w.conds, "(created_at, id) < ("+w.arg(f.After.CreatedAt)+", "+w.arg(f.After.ID)+")")

@@ -56,6 +56,10 @@ func (s *Store) Instances(ctx context.Context, f flows.InstanceFilter) ([]flows.
 	}
 	w.eq("applicant", f.Applicant)
 	w.eq("status", string(f.Status))
+	if f.TitleContains != "" {
+		// SQLite's lower() folds ASCII letters only.
+		w.cond("instr(lower(title), ?) > 0", flows.FoldASCII(f.TitleContains))
+	}
 	w.timeRange("created_at", f.From, f.To)
 	if !f.After.IsZero() {
 		w.cond("(created_at, id) < (?, ?)", f.After.CreatedAt.UnixMicro(), f.After.ID)

@@ -17,6 +17,7 @@ func pageTests() []suiteTest {
 		storeTest("instances in a creation time range", testInstancesTimeRange),
 		storeTest("instances after a cursor", testInstancesAfterCursor),
 		storeTest("instances of a set of flows", testInstancesOfFlows),
+		storeTest("instances by title", testInstancesByTitle),
 		storeTest("tasks by flow, time range and cursor", testTasksPages),
 	}
 }
@@ -84,6 +85,42 @@ func testInstancesOfFlows(t *testing.T, s flows.Store) {
 			filter: flows.InstanceFilter{FlowIDs: alerts, After: flows.Cursor{CreatedAt: At(3 * time.Minute), ID: "i-3"}, Limit: 1},
 			want:   []string{"i-2"},
 		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := s.Instances(ctx, tc.filter)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, ids(got, instanceID))
+		})
+	}
+}
+
+func testInstancesByTitle(t *testing.T, s flows.Store) {
+	ctx := t.Context()
+	titles := []string{"订单履约 · TM-1001 · ¥6,800.00", "订单履约 · tm-1002", "陈客服提交的请假", "满100减20_促销", "Été 活动"}
+	for i, title := range titles {
+		inst := NewInstance(fmt.Sprintf("i-%d", i))
+		inst.Title = title
+		inst.CreatedAt = At(time.Duration(i) * time.Minute)
+		MustApply(t, s, flows.Change{Instance: &inst, Create: true})
+	}
+	tests := []struct {
+		name   string
+		filter flows.InstanceFilter
+		want   []string
+	}{
+		{name: "ASCII letters in either case", filter: flows.InstanceFilter{TitleContains: "Tm-100"}, want: []string{"i-1", "i-0"}},
+		{name: "a whole order number", filter: flows.InstanceFilter{TitleContains: "TM-1001"}, want: []string{"i-0"}},
+		{name: "Chinese", filter: flows.InstanceFilter{TitleContains: "履约"}, want: []string{"i-1", "i-0"}},
+		{name: "money as shown", filter: flows.InstanceFilter{TitleContains: "¥6,800.00"}, want: []string{"i-0"}},
+		{name: "no wildcards", filter: flows.InstanceFilter{TitleContains: "_"}, want: []string{"i-3"}},
+		{name: "no wildcards either", filter: flows.InstanceFilter{TitleContains: "%"}, want: []string{}},
+		{name: "other letters as they are", filter: flows.InstanceFilter{TitleContains: "été"}, want: []string{}},
+		{name: "other letters exactly", filter: flows.InstanceFilter{TitleContains: "ÉT"}, want: []string{"i-4"}},
+		{name: "with a cursor and a limit", filter: flows.InstanceFilter{TitleContains: "订单", Limit: 1,
+			After: flows.Cursor{CreatedAt: At(time.Minute), ID: "i-1"}}, want: []string{"i-0"}},
+		{name: "with another filter", filter: flows.InstanceFilter{TitleContains: "订单", FlowID: "nothing"}, want: []string{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
