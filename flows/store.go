@@ -309,6 +309,11 @@ type TaskFilter struct {
 	Status     TaskStatus
 	// FlowID selects the tasks of the instances of one flow.
 	FlowID string
+	// Kind selects the tasks of one kind of step (StepAlert, say).
+	Kind string
+	// Delegated selects only the tasks held for their owner (委派: OwnerID
+	// set).
+	Delegated bool
 	// From and To bound CreatedAt: From <= CreatedAt < To.
 	From, To time.Time
 	// After goes on with a list after the row it names: only tasks newer

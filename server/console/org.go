@@ -62,16 +62,12 @@ func (c *Console) org(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	open, err := c.d.Store.Tasks(ctx, flows.TaskFilter{Status: flows.TaskOpen, Limit: countCap})
+	// The store selects the delegated tasks: among many open tasks, the
+	// newest delegations are not cut off by a cap on all of them.
+	delegated, err := c.d.Store.Tasks(ctx, flows.TaskFilter{Status: flows.TaskOpen, Delegated: true, Limit: countCap})
 	if err != nil {
 		c.fail(w, r, err)
 		return
-	}
-	var delegated []flows.Task
-	for _, t := range open {
-		if t.OwnerID != "" {
-			delegated = append(delegated, t)
-		}
 	}
 	if d.Delegations, err = c.taskRows(ctx, r, delegated); err != nil {
 		c.fail(w, r, err)

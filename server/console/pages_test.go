@@ -15,6 +15,7 @@ import (
 	"cardflow/flows"
 	"cardflow/internal/exampletest"
 	"cardflow/server/console"
+	"cardflow/storage/storetest"
 )
 
 // TestEveryPage: each page answers 200 with its content to a logged-in
@@ -169,6 +170,40 @@ func TestDashboardCountsWithoutACounter(t *testing.T) {
 	p = v.get("/console/")
 	require.Contains(t, p.body, `<tr data-status="running"><td><a href="/console/instances?status=running">进行中</a></td><td class="num">1</td>`)
 	require.Contains(t, p.body, "本实例还没有发送过卡片")
+}
+
+// TestAlertsAmongManyOpenTasks: the alerts page and the org page's
+// delegations show a new alert and a new delegation behind more open
+// tasks than the pages read (countCap, 10,000): the store selects them.
+func TestAlertsAmongManyOpenTasks(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, func(c *console.Config) { c.Users[0].ActsAs = "u_feng" })
+	var older []flows.Task
+	for i := range 10000 {
+		older = append(older, storetest.NewTask("i-old", fmt.Sprintf("t-old-%05d", i), "u_qian"))
+	}
+	inst := storetest.NewInstance("i-old")
+	inst.FlowID, inst.FlowVersion = "purchase_request", 1
+	storetest.MustApply(t, b.store, storetest.StartChange(inst, older...))
+	_, err := b.engine.Alert(t.Context(), flows.AlertEvent{Source: "stock-sync", Event: "stock.oversell",
+		Form: map[string]any{"sku": "SKU-7", "warehouse": "gz-1", "platform": "tmall", "oversold_qty": 3}})
+	require.NoError(t, err)
+	alerts, err := b.store.Tasks(t.Context(), flows.TaskFilter{Assignee: "u_feng", Status: flows.TaskOpen})
+	require.NoError(t, err)
+	require.Len(t, alerts, 1)
+	id := b.startOrder("6800.00")
+	open, err := b.store.Tasks(t.Context(), flows.TaskFilter{InstanceID: id, Status: flows.TaskOpen})
+	require.NoError(t, err)
+	require.NotEmpty(t, open)
+	_, err = b.engine.Act(t.Context(), flows.Action{Kind: flows.ActDelegate, Actor: open[0].Assignee, TaskID: open[0].ID,
+		To: "u_wang"})
+	require.NoError(t, err)
+	br := b.visitor()
+	br.login()
+	require.Contains(t, br.get("/console/alerts").body, `data-task="`+alerts[0].ID+`"`)
+	org := br.get("/console/org").body
+	require.Contains(t, org, `id="delegations"`)
+	require.Contains(t, org, `href="/console/instances/`+id+`"`)
 }
 
 // TestAlertActions: an operator acting as the on-call holder acknowledges

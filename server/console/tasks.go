@@ -134,16 +134,12 @@ type alertsData struct {
 // still firing.
 func (c *Console) alerts(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	open, err := c.d.Store.Tasks(ctx, flows.TaskFilter{Status: flows.TaskOpen, Limit: countCap})
+	// The store selects the alerts: among many open tasks, the newest
+	// alerts are not cut off by a cap on all of them.
+	alerts, err := c.d.Store.Tasks(ctx, flows.TaskFilter{Status: flows.TaskOpen, Kind: string(flows.StepAlert), Limit: countCap})
 	if err != nil {
 		c.fail(w, r, err)
 		return
-	}
-	var alerts []flows.Task
-	for _, t := range open {
-		if t.Kind == string(flows.StepAlert) {
-			alerts = append(alerts, t)
-		}
 	}
 	rows, err := c.taskRows(ctx, r, alerts)
 	if err != nil {

@@ -77,6 +77,10 @@ func (s *Store) Tasks(ctx context.Context, f flows.TaskFilter) ([]flows.Task, er
 	w.eq("assignee", f.Assignee)
 	w.eq("instance_id", f.InstanceID)
 	w.eq("status", string(f.Status))
+	w.eq("kind", f.Kind)
+	if f.Delegated {
+		w.conds = append(w.conds, "owner_id <> ''")
+	}
 	if f.FlowID != "" {
 		w.conds = append(w.conds, "instance_id IN (SELECT id FROM instances WHERE flow_id = "+w.arg(f.FlowID)+")")
 	}

@@ -91,6 +91,10 @@ func (s *Store) Tasks(ctx context.Context, f flows.TaskFilter) ([]flows.Task, er
 	w.eq("assignee", f.Assignee)
 	w.eq("instance_id", f.InstanceID)
 	w.eq("status", string(f.Status))
+	w.eq("kind", f.Kind)
+	if f.Delegated {
+		w.cond("owner_id <> ''")
+	}
 	if f.FlowID != "" {
 		w.cond("instance_id IN (SELECT id FROM instances WHERE flow_id = ?)", f.FlowID)
 	}

@@ -19,6 +19,7 @@ func pageTests() []suiteTest {
 		storeTest("instances of a set of flows", testInstancesOfFlows),
 		storeTest("instances by title", testInstancesByTitle),
 		storeTest("tasks by flow, time range and cursor", testTasksPages),
+		storeTest("tasks by kind and delegation", testTasksByKind),
 	}
 }
 
@@ -168,6 +169,38 @@ func testInstancesAfterCursor(t *testing.T, s flows.Store) {
 			got, err := s.Instances(ctx, tc.filter)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, ids(got, instanceID))
+		})
+	}
+}
+
+func testTasksByKind(t *testing.T, s flows.Store) {
+	ctx := t.Context()
+	MustApply(t, s, StartChange(NewInstance("i-1")))
+	var tasks []flows.Task
+	for i, k := range []struct{ kind, owner string }{{"approval", ""}, {"alert", ""}, {"alert", "u-own"}, {"approval", "u-own"}} {
+		x := NewTask("i-1", fmt.Sprintf("t-%d", i), "u-bob")
+		x.Kind, x.OwnerID = k.kind, k.owner
+		x.CreatedAt = At(time.Duration(i) * time.Minute)
+		tasks = append(tasks, x)
+	}
+	MustApply(t, s, flows.Change{NewTasks: tasks})
+	tests := []struct {
+		name   string
+		filter flows.TaskFilter
+		want   []string
+	}{
+		{name: "alerts", filter: flows.TaskFilter{Kind: "alert"}, want: []string{"t-1", "t-2"}},
+		{name: "delegated", filter: flows.TaskFilter{Delegated: true}, want: []string{"t-2", "t-3"}},
+		{name: "delegated alerts", filter: flows.TaskFilter{Kind: "alert", Delegated: true}, want: []string{"t-2"}},
+		{name: "a kind with none", filter: flows.TaskFilter{Kind: "task"}, want: []string{}},
+		{name: "with a limit", filter: flows.TaskFilter{Kind: "approval", Limit: 1}, want: []string{"t-0"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := s.Tasks(ctx, tc.filter)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, ids(got, func(x flows.Task) string { return x.ID }))
 		})
 	}
 }
