@@ -2,8 +2,11 @@ package flows
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -238,6 +241,32 @@ type Cursor struct {
 
 // IsZero reports whether the cursor names no row: a list's first page.
 func (c Cursor) IsZero() bool { return c.ID == "" && c.CreatedAt.IsZero() }
+
+// Token is c as the opaque text a list's next page is asked for with (the
+// API's next_cursor, the console's links): base64url of its creation time
+// in Unix microseconds, the precision the stores keep, and its id. "" for
+// the zero cursor.
+func (c Cursor) Token() string {
+	if c.IsZero() {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + ":" + c.ID))
+}
+
+// ParseCursorToken reads a Token; false when s is not one (an id that is
+// not storable text included).
+func ParseCursorToken(s string) (Cursor, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Cursor{}, false
+	}
+	us, id, ok := strings.Cut(string(raw), ":")
+	n, err := strconv.ParseInt(us, 10, 64)
+	if !ok || err != nil || id == "" || CheckText("cursor", id, 0) != nil {
+		return Cursor{}, false
+	}
+	return Cursor{CreatedAt: time.UnixMicro(n).UTC(), ID: id}, true
+}
 
 // FoldASCII returns s with its ASCII letters in lower case and every other
 // character as it is: how the stores compare a title with

@@ -1,12 +1,10 @@
 package api
 
 import (
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -75,7 +73,7 @@ func (p *params) cursor() flows.Cursor {
 	if s == "" {
 		return flows.Cursor{}
 	}
-	c, ok := decodeCursor(s)
+	c, ok := flows.ParseCursorToken(s)
 	if !ok {
 		p.bad("the cursor query parameter is not one this API gave: pass next_cursor unchanged")
 	}
@@ -89,29 +87,6 @@ func (p *params) answer(w http.ResponseWriter) bool {
 	}
 	server.WriteError(w, http.StatusBadRequest, CodeInvalidInput, p.err)
 	return true
-}
-
-// encodeCursor makes the opaque next_cursor of a page: the last row's
-// creation time (Unix microseconds, the precision stored) and id. "" for
-// the end of a list.
-func encodeCursor(c flows.Cursor) string {
-	if c.IsZero() {
-		return ""
-	}
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + ":" + c.ID))
-}
-
-func decodeCursor(s string) (flows.Cursor, bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return flows.Cursor{}, false
-	}
-	us, id, ok := strings.Cut(string(raw), ":")
-	n, err := strconv.ParseInt(us, 10, 64)
-	if !ok || err != nil || id == "" || flows.CheckText("cursor", id, 0) != nil {
-		return flows.Cursor{}, false
-	}
-	return flows.Cursor{CreatedAt: time.UnixMicro(n).UTC(), ID: id}, true
 }
 
 // instanceSummaryOut is a row of GET /api/v1/instances: an instance
@@ -179,7 +154,7 @@ func (a *API) listInstances(w http.ResponseWriter, r *http.Request) {
 // it is the last.
 func writePage(w http.ResponseWriter, name string, rows any, next flows.Cursor) {
 	body := map[string]any{name: rows}
-	if c := encodeCursor(next); c != "" {
+	if c := next.Token(); c != "" {
 		body["next_cursor"] = c
 	}
 	server.WriteJSON(w, http.StatusOK, body)

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/shopspring/decimal"
@@ -59,7 +57,7 @@ func (c *Console) instances(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Rows = page.Instances
 	if !page.Next.IsZero() {
-		q.Set("after", formatCursor(page.Next))
+		q.Set("after", page.Next.Token())
 		d.Next = prefix + "instances?" + q.Encode()
 	}
 	c.render(w, r, http.StatusOK, "instances", "instances", d)
@@ -74,17 +72,11 @@ func param(q url.Values, name string) string {
 	return strings.ToValidUTF8(strings.ReplaceAll(v, "\x00", ""), "")
 }
 
-func formatCursor(c flows.Cursor) string {
-	return strconv.FormatInt(c.CreatedAt.UnixNano(), 10) + "_" + c.ID
-}
-
+// parseCursor reads a page link's cursor (flows.Cursor.Token); one that
+// is not a cursor starts the list over.
 func parseCursor(s string) flows.Cursor {
-	ns, id, ok := strings.Cut(s, "_")
-	n, err := strconv.ParseInt(ns, 10, 64)
-	if !ok || err != nil || id == "" {
-		return flows.Cursor{}
-	}
-	return flows.Cursor{CreatedAt: time.Unix(0, n).UTC(), ID: id}
+	c, _ := flows.ParseCursorToken(s)
+	return c
 }
 
 type instanceData struct {

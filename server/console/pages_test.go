@@ -2,9 +2,11 @@ package console_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"testing"
 	"time"
 
@@ -90,6 +92,16 @@ func TestSearchLooksPastTheFirstPage(t *testing.T) {
 	require.Contains(t, p.body, `data-id="`+old+`"`)
 	require.NotContains(t, p.body, `data-id="`+newer[0]+`"`)
 	require.NotContains(t, p.body, "after=", "one match, one page")
+
+	// Without a search the old order is on the second page, behind the
+	// first page's link.
+	p = in.get("/console/instances")
+	require.NotContains(t, p.body, `data-id="`+old+`"`)
+	next := regexp.MustCompile(`href="(/console/instances\?after=[^"]+)" rel="next"`).FindStringSubmatch(p.body)
+	require.NotNil(t, next, "a link to the next page")
+	p = in.get(html.UnescapeString(next[1]))
+	require.Equal(t, http.StatusOK, p.status, p.body)
+	require.Contains(t, p.body, `data-id="`+old+`"`)
 }
 
 // TestReplay: a replayed dead letter leaves the list, with a message.

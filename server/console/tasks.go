@@ -55,7 +55,7 @@ func (c *Console) tasks(w http.ResponseWriter, r *http.Request) {
 	if len(open) > taskPage {
 		open = open[:taskPage]
 		last := open[len(open)-1]
-		q.Set("after", formatCursor(flows.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}))
+		q.Set("after", flows.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Token())
 		d.Next = prefix + "tasks?" + q.Encode()
 	}
 	if d.Rows, err = c.taskRows(ctx, r, open); err != nil {
