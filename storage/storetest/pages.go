@@ -24,7 +24,6 @@ func pageTests() []suiteTest {
 }
 
 func testInstancesTimeRange(t *testing.T, s flows.Store) {
-	ctx := t.Context()
 	for i := range 5 {
 		inst := NewInstance(fmt.Sprintf("i-%d", i))
 		inst.CreatedAt = At(time.Duration(i) * time.Hour)
@@ -33,11 +32,7 @@ func testInstancesTimeRange(t *testing.T, s flows.Store) {
 		}
 		MustApply(t, s, flows.Change{Instance: &inst, Create: true})
 	}
-	tests := []struct {
-		name   string
-		filter flows.InstanceFilter
-		want   []string
-	}{
+	checkInstanceFilters(t, s, []instanceFilterCase{
 		{name: "from is inclusive", filter: flows.InstanceFilter{From: At(3 * time.Hour)}, want: []string{"i-4", "i-3"}},
 		{name: "to is exclusive", filter: flows.InstanceFilter{To: At(2 * time.Hour)}, want: []string{"i-1", "i-0"}},
 		{name: "both", filter: flows.InstanceFilter{From: At(time.Hour), To: At(4 * time.Hour)}, want: []string{"i-3", "i-2", "i-1"}},
@@ -48,19 +43,10 @@ func testInstancesTimeRange(t *testing.T, s flows.Store) {
 		},
 		{name: "with a flow", filter: flows.InstanceFilter{FlowID: "leave", From: At(time.Hour)}, want: []string{"i-3", "i-1"}},
 		{name: "empty range", filter: flows.InstanceFilter{From: At(2 * time.Hour), To: At(2 * time.Hour)}, want: []string{}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := s.Instances(ctx, tc.filter)
-			require.NoError(t, err)
-			require.Equal(t, tc.want, ids(got, instanceID))
-		})
-	}
+	})
 }
 
 func testInstancesOfFlows(t *testing.T, s flows.Store) {
-	ctx := t.Context()
 	flowOf := map[string]string{"i-0": "leave", "i-1": "oversell_alert", "i-2": "kpi_alert", "i-3": "oversell_alert", "i-4": "expense"}
 	for i := range 5 {
 		id := fmt.Sprintf("i-%d", i)
@@ -70,11 +56,7 @@ func testInstancesOfFlows(t *testing.T, s flows.Store) {
 		MustApply(t, s, flows.Change{Instance: &inst, Create: true})
 	}
 	alerts := []string{"oversell_alert", "kpi_alert"}
-	tests := []struct {
-		name   string
-		filter flows.InstanceFilter
-		want   []string
-	}{
+	checkInstanceFilters(t, s, []instanceFilterCase{
 		{name: "two flows", filter: flows.InstanceFilter{FlowIDs: alerts}, want: []string{"i-3", "i-2", "i-1"}},
 		{name: "one flow", filter: flows.InstanceFilter{FlowIDs: []string{"kpi_alert"}}, want: []string{"i-2"}},
 		{name: "a flow with no instances", filter: flows.InstanceFilter{FlowIDs: []string{"nothing"}}, want: []string{}},
@@ -86,19 +68,10 @@ func testInstancesOfFlows(t *testing.T, s flows.Store) {
 			filter: flows.InstanceFilter{FlowIDs: alerts, After: flows.Cursor{CreatedAt: At(3 * time.Minute), ID: "i-3"}, Limit: 1},
 			want:   []string{"i-2"},
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := s.Instances(ctx, tc.filter)
-			require.NoError(t, err)
-			require.Equal(t, tc.want, ids(got, instanceID))
-		})
-	}
+	})
 }
 
 func testInstancesByTitle(t *testing.T, s flows.Store) {
-	ctx := t.Context()
 	titles := []string{"订单履约 · TM-1001 · ¥6,800.00", "订单履约 · tm-1002", "陈客服提交的请假", "满100减20_促销", "Été 活动"}
 	for i, title := range titles {
 		inst := NewInstance(fmt.Sprintf("i-%d", i))
@@ -106,11 +79,7 @@ func testInstancesByTitle(t *testing.T, s flows.Store) {
 		inst.CreatedAt = At(time.Duration(i) * time.Minute)
 		MustApply(t, s, flows.Change{Instance: &inst, Create: true})
 	}
-	tests := []struct {
-		name   string
-		filter flows.InstanceFilter
-		want   []string
-	}{
+	checkInstanceFilters(t, s, []instanceFilterCase{
 		{name: "ASCII letters in either case", filter: flows.InstanceFilter{TitleContains: "Tm-100"}, want: []string{"i-1", "i-0"}},
 		{name: "a whole order number", filter: flows.InstanceFilter{TitleContains: "TM-1001"}, want: []string{"i-0"}},
 		{name: "Chinese", filter: flows.InstanceFilter{TitleContains: "履约"}, want: []string{"i-1", "i-0"}},
@@ -122,19 +91,10 @@ func testInstancesByTitle(t *testing.T, s flows.Store) {
 		{name: "with a cursor and a limit", filter: flows.InstanceFilter{TitleContains: "订单", Limit: 1,
 			After: flows.Cursor{CreatedAt: At(time.Minute), ID: "i-1"}}, want: []string{"i-0"}},
 		{name: "with another filter", filter: flows.InstanceFilter{TitleContains: "订单", FlowID: "nothing"}, want: []string{}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := s.Instances(ctx, tc.filter)
-			require.NoError(t, err)
-			require.Equal(t, tc.want, ids(got, instanceID))
-		})
-	}
+	})
 }
 
 func testInstancesAfterCursor(t *testing.T, s flows.Store) {
-	ctx := t.Context()
 	// Three share a CreatedAt, so the id orders them.
 	created := map[string]time.Duration{"i-a": 0, "i-b": time.Minute, "i-c": time.Minute, "i-d": time.Minute, "i-e": 2 * time.Minute}
 	for id, d := range created {
@@ -143,11 +103,7 @@ func testInstancesAfterCursor(t *testing.T, s flows.Store) {
 		MustApply(t, s, flows.Change{Instance: &inst, Create: true})
 	}
 	cursor := func(id string) flows.Cursor { return flows.Cursor{CreatedAt: At(created[id]), ID: id} }
-	tests := []struct {
-		name   string
-		filter flows.InstanceFilter
-		want   []string
-	}{
+	checkInstanceFilters(t, s, []instanceFilterCase{
 		{name: "first page", filter: flows.InstanceFilter{Limit: 2}, want: []string{"i-e", "i-d"}},
 		{name: "after a tie's first", filter: flows.InstanceFilter{After: cursor("i-d"), Limit: 2}, want: []string{"i-c", "i-b"}},
 		{name: "after a tie's last", filter: flows.InstanceFilter{After: cursor("i-b")}, want: []string{"i-a"}},
@@ -162,19 +118,10 @@ func testInstancesAfterCursor(t *testing.T, s flows.Store) {
 			filter: flows.InstanceFilter{After: cursor("i-e"), From: At(time.Minute)},
 			want:   []string{"i-d", "i-c", "i-b"},
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := s.Instances(ctx, tc.filter)
-			require.NoError(t, err)
-			require.Equal(t, tc.want, ids(got, instanceID))
-		})
-	}
+	})
 }
 
 func testTasksByKind(t *testing.T, s flows.Store) {
-	ctx := t.Context()
 	MustApply(t, s, StartChange(NewInstance("i-1")))
 	var tasks []flows.Task
 	for i, k := range []struct{ kind, owner string }{{"approval", ""}, {"alert", ""}, {"alert", "u-own"}, {"approval", "u-own"}} {
@@ -184,29 +131,16 @@ func testTasksByKind(t *testing.T, s flows.Store) {
 		tasks = append(tasks, x)
 	}
 	MustApply(t, s, flows.Change{NewTasks: tasks})
-	tests := []struct {
-		name   string
-		filter flows.TaskFilter
-		want   []string
-	}{
+	checkTaskFilters(t, s, []taskFilterCase{
 		{name: "alerts", filter: flows.TaskFilter{Kind: "alert"}, want: []string{"t-1", "t-2"}},
 		{name: "delegated", filter: flows.TaskFilter{Delegated: true}, want: []string{"t-2", "t-3"}},
 		{name: "delegated alerts", filter: flows.TaskFilter{Kind: "alert", Delegated: true}, want: []string{"t-2"}},
 		{name: "a kind with none", filter: flows.TaskFilter{Kind: "task"}, want: []string{}},
 		{name: "with a limit", filter: flows.TaskFilter{Kind: "approval", Limit: 1}, want: []string{"t-0"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := s.Tasks(ctx, tc.filter)
-			require.NoError(t, err)
-			require.Equal(t, tc.want, ids(got, func(x flows.Task) string { return x.ID }))
-		})
-	}
+	})
 }
 
 func testTasksPages(t *testing.T, s flows.Store) {
-	ctx := t.Context()
 	leave := NewInstance("i-leave")
 	leave.FlowID = "leave"
 	MustApply(t, s, StartChange(leave))
@@ -224,11 +158,7 @@ func testTasksPages(t *testing.T, s flows.Store) {
 	}
 	MustApply(t, s, flows.Change{NewTasks: tasks})
 	cursor := func(id string) flows.Cursor { return flows.Cursor{CreatedAt: At(created[id]), ID: id} }
-	tests := []struct {
-		name   string
-		filter flows.TaskFilter
-		want   []string
-	}{
+	checkTaskFilters(t, s, []taskFilterCase{
 		{name: "all", filter: flows.TaskFilter{Assignee: "u-bob"}, want: []string{"t-a", "t-b", "t-c", "t-d", "t-e"}},
 		{name: "flow", filter: flows.TaskFilter{FlowID: "leave"}, want: []string{"t-b", "t-e"}},
 		{name: "unknown flow", filter: flows.TaskFilter{FlowID: "none"}, want: []string{}},
@@ -239,11 +169,43 @@ func testTasksPages(t *testing.T, s flows.Store) {
 		{name: "after a tie's last", filter: flows.TaskFilter{After: cursor("t-d")}, want: []string{"t-e"}},
 		{name: "after the newest", filter: flows.TaskFilter{After: cursor("t-e")}, want: []string{}},
 		{name: "flow after a cursor", filter: flows.TaskFilter{FlowID: "leave", After: cursor("t-b")}, want: []string{"t-e"}},
-	}
+	})
+}
+
+// instanceFilterCase is a filter and the instances it lists, by id, in order.
+type instanceFilterCase struct {
+	name   string
+	filter flows.InstanceFilter
+	want   []string
+}
+
+// checkInstanceFilters lists the instances of each case's filter.
+func checkInstanceFilters(t *testing.T, s flows.Store, tests []instanceFilterCase) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := s.Tasks(ctx, tc.filter)
+			got, err := s.Instances(t.Context(), tc.filter)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, ids(got, instanceID))
+		})
+	}
+}
+
+// taskFilterCase is a filter and the tasks it lists, by id, in order.
+type taskFilterCase struct {
+	name   string
+	filter flows.TaskFilter
+	want   []string
+}
+
+// checkTaskFilters lists the tasks of each case's filter.
+func checkTaskFilters(t *testing.T, s flows.Store, tests []taskFilterCase) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := s.Tasks(t.Context(), tc.filter)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, ids(got, func(x flows.Task) string { return x.ID }))
 		})
