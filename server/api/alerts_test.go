@@ -14,8 +14,8 @@ import (
 // its row names, and follows it through the state filter to resolved.
 func TestListAlerts(t *testing.T) {
 	t.Parallel()
-	ts, engine := newServerEngine(t, token)
-	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
+	base, engine := newServerEngine(t, token)
+	c := bearer(t, base, token)
 	c.start("42.00") // an order: no alert, never listed
 	for _, sku := range []string{"SKU-1", "SKU-2"} {
 		_, err := engine.Alert(t.Context(), flows.AlertEvent{Source: "stock-sync", Event: "stock.oversell",

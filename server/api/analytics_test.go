@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -28,10 +27,8 @@ func TestAnalytics(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
 	_, engine := exampletest.World(t, flows.WithClock(clock))
-	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).Routes})
-	ts := httptest.NewServer(checked(t, srv.Router()))
-	t.Cleanup(ts.Close)
-	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
+	base := serveAPI(t, config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).Routes})
+	c := bearer(t, base, token)
 
 	_, opened := c.start("500.00")
 	c.start("600.00")
@@ -110,10 +107,8 @@ func TestAnalyticsUnsupported(t *testing.T) {
 	t.Parallel()
 	store := exampletest.Store(t, exampletest.Org(t))
 	engine := exampletest.Engine(t, struct{ flows.Store }{store}) // hides flows.AnalyticsReader
-	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).Routes})
-	ts := httptest.NewServer(checked(t, srv.Router()))
-	t.Cleanup(ts.Close)
-	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
+	base := serveAPI(t, config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).Routes})
+	c := bearer(t, base, token)
 	code, body := c.do("GET", "/analytics", nil)
 	require.Equal(t, http.StatusNotImplemented, code, body)
 	require.Equal(t, api.CodeNotSupported, errCode(body))

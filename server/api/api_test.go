@@ -21,25 +21,36 @@ import (
 const token = "test-token-0123456789abcdef"
 
 // newServer runs the real router, API and engine on a fresh SQLite store
-// loaded with the example flows and org.
-func newServer(t *testing.T, tokens ...config.Secret) *httptest.Server {
+// loaded with the example flows and org, and returns the API's base URL.
+func newServer(t *testing.T, tokens ...config.Secret) string {
 	t.Helper()
-	ts, _ := newServerEngine(t, tokens...)
-	return ts
+	base, _ := newServerEngine(t, tokens...)
+	return base
 }
 
 // newServerEngine is newServer that also returns the engine, for what the
 // API does not start (alerts come from events).
-func newServerEngine(t *testing.T, tokens ...config.Secret) (*httptest.Server, *flows.Engine) {
+func newServerEngine(t *testing.T, tokens ...config.Secret) (string, *flows.Engine) {
 	t.Helper()
 	_, engine := exampletest.World(t)
-
 	cfg := config.Default()
 	cfg.Server.BodyLimit = 4096
-	srv := server.New(cfg, server.Deps{Routes: api.New(engine, tokens, nil).Routes})
-	ts := httptest.NewServer(checked(t, srv.Router()))
+	return serveAPI(t, cfg, server.Deps{Routes: api.New(engine, tokens, nil).Routes}), engine
+}
+
+// serveAPI serves deps behind the real router with cfg, every answer
+// checked against the OpenAPI document, and returns the API's base URL.
+func serveAPI(t *testing.T, cfg *config.Config, deps server.Deps) string {
+	t.Helper()
+	ts := httptest.NewServer(checked(t, server.New(cfg, deps).Router()))
 	t.Cleanup(ts.Close)
-	return ts, engine
+	return ts.URL + "/api/v1"
+}
+
+// bearer is a client of the API at base that sends secret as its bearer
+// token.
+func bearer(t *testing.T, base, secret string) *client {
+	return &client{t: t, base: base, auth: "Bearer " + secret}
 }
 
 type client struct {
@@ -49,7 +60,7 @@ type client struct {
 }
 
 func newClient(t *testing.T) *client {
-	return &client{t: t, base: newServer(t, token).URL + "/api/v1", auth: "Bearer " + token}
+	return bearer(t, newServer(t, token), token)
 }
 
 // do sends body (a string of JSON, or nil) and decodes the JSON answer.
@@ -139,7 +150,7 @@ func TestAuthentication(t *testing.T) {
 		})
 	}
 
-	off := &client{t: t, base: newServer(t).URL + "/api/v1", auth: "Bearer " + token}
+	off := bearer(t, newServer(t), token)
 	code, body := off.do("GET", "/tasks?assignee=u_qian", nil)
 	require.Equal(t, http.StatusServiceUnavailable, code, "no configured token: the API is off")
 	require.Equal(t, api.CodeAPIDisabled, errCode(body))
@@ -303,8 +314,8 @@ func TestUrgeIsRateLimited(t *testing.T) {
 // alert through the API, as a card's buttons will.
 func TestAlertActions(t *testing.T) {
 	t.Parallel()
-	ts, engine := newServerEngine(t, token)
-	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
+	base, engine := newServerEngine(t, token)
+	c := bearer(t, base, token)
 	res, err := engine.Alert(t.Context(), flows.AlertEvent{Source: "stock-sync", Event: "stock.oversell",
 		Form: map[string]any{"sku": "SKU-7", "warehouse": "gz-1", "platform": "tmall", "oversold_qty": 3}})
 	require.NoError(t, err)

@@ -3,7 +3,6 @@ package api_test
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -62,10 +61,7 @@ func newAuthWorld(t *testing.T) *authWorld {
 	verifier := apitoken.NewVerifier(store, func() time.Time { return w.now }, w.log.Logger)
 	a := api.New(engine, []config.Secret{token}, w.log.Logger).
 		WithAdminTokens([]config.Secret{adminToken}).WithTokenStore(verifier)
-	srv := server.New(config.Default(), server.Deps{Logger: w.log.Logger, Routes: a.Routes})
-	ts := httptest.NewServer(checked(t, srv.Router()))
-	t.Cleanup(ts.Close)
-	w.url = ts.URL + "/api/v1"
+	w.url = serveAPI(t, config.Default(), server.Deps{Logger: w.log.Logger, Routes: a.Routes})
 	return w
 }
 
@@ -206,9 +202,8 @@ func TestTokenStoreUnavailable(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, store.Close())
 	a := api.New(engine, nil, nil).WithTokenStore(apitoken.NewVerifier(store, nil, nil))
-	ts := httptest.NewServer(checked(t, server.New(config.Default(), server.Deps{Routes: a.Routes}).Router()))
-	t.Cleanup(ts.Close)
-	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + plain}
+	base := serveAPI(t, config.Default(), server.Deps{Routes: a.Routes})
+	c := bearer(t, base, plain)
 	status, body := c.do("GET", "/proxies", nil)
 	require.Equal(t, http.StatusServiceUnavailable, status, body)
 	require.Equal(t, api.CodeUnavailable, errCode(body))

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"cardflow/config"
+	"cardflow/internal/exampletest"
 	"cardflow/queue"
 	"cardflow/server"
 	"cardflow/server/api"
@@ -36,15 +36,12 @@ func deadLetter(t *testing.T, q queue.Queue, topic, id string) {
 
 func TestDeadLetters(t *testing.T) {
 	t.Parallel()
-	_, engine := newServerEngine(t, token)
+	_, engine := exampletest.World(t)
 	q := queue.NewMemory(queue.MemoryOptions{})
 	t.Cleanup(func() { require.NoError(t, q.Close()) })
-	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).
+	base := serveAPI(t, config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).
 		WithAdminTokens([]config.Secret{adminToken}).WithQueue(q, "notify", "kpi.digest").Routes})
-	ts := httptest.NewServer(checked(t, srv.Router()))
-	t.Cleanup(ts.Close)
-	user := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
-	admin := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}
+	user, admin := bearer(t, base, token), bearer(t, base, adminToken)
 
 	deadLetter(t, q, "notify", "n-1")
 	deadLetter(t, q, "kpi.digest", "d-1")
@@ -107,15 +104,12 @@ func TestDeadLetters(t *testing.T) {
 // it for good.
 func TestDeadLetterInspectDiscard(t *testing.T) {
 	t.Parallel()
-	_, engine := newServerEngine(t, token)
+	_, engine := exampletest.World(t)
 	q := queue.NewMemory(queue.MemoryOptions{})
 	t.Cleanup(func() { require.NoError(t, q.Close()) })
-	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).
+	base := serveAPI(t, config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).
 		WithAdminTokens([]config.Secret{adminToken}).WithQueue(q, "notify").Routes})
-	ts := httptest.NewServer(checked(t, srv.Router()))
-	t.Cleanup(ts.Close)
-	user := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
-	admin := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}
+	user, admin := bearer(t, base, token), bearer(t, base, adminToken)
 	deadLetter(t, q, "notify", "n-1")
 	deadLetter(t, q, "notify", "n-2")
 
@@ -164,12 +158,10 @@ func TestDeadLetterInspectDiscard(t *testing.T) {
 
 func TestDeadLettersWithoutAQueue(t *testing.T) {
 	t.Parallel()
-	_, engine := newServerEngine(t, token)
-	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, nil, nil).
+	_, engine := exampletest.World(t)
+	base := serveAPI(t, config.Default(), server.Deps{Routes: api.New(engine, nil, nil).
 		WithAdminTokens([]config.Secret{adminToken}).Routes})
-	ts := httptest.NewServer(checked(t, srv.Router()))
-	t.Cleanup(ts.Close)
-	admin := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}
+	admin := bearer(t, base, adminToken)
 	code, body := admin.do("GET", "/deadletters", nil)
 	require.Equal(t, http.StatusNotImplemented, code, body)
 	require.Equal(t, api.CodeNotSupported, errCode(body))

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -180,14 +179,14 @@ func TestMoneyKeepsItsScaleAndTitlesSayWhat(t *testing.T) {
 
 func TestDefaultTitleNamesTheApplicant(t *testing.T) {
 	t.Parallel()
-	ts, engine := newServerEngine(t, token)
+	base, engine := newServerEngine(t, token)
 	f, err := flows.ParseFlow("untitled.yaml", []byte(joinLines(
 		"id: untitled", "name: 报销", "form: [{key: note, type: string}]",
 		"steps:", "  - {id: s, type: approval, assignees: {role: finance}}")))
 	require.NoError(t, err)
 	_, err = engine.Register(t.Context(), f)
 	require.NoError(t, err)
-	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
+	c := bearer(t, base, token)
 	code, body := c.do("POST", "/instances", `{"flow_id":"untitled","applicant":"u_chen","form":{}}`)
 	require.Equal(t, http.StatusCreated, code, body)
 	require.Equal(t, "陈客服主管提交的报销", body["instance"].(map[string]any)["title"], "as Feishu and DingTalk title it")
@@ -305,10 +304,8 @@ func TestStoreOutageIsServiceUnavailable(t *testing.T) {
 	t.Cleanup(func() { _ = store.Close() })
 	down := flows.NewEngine(downStore{store})
 	cfg := config.Default()
-	srv := server.New(cfg, server.Deps{Routes: api.New(down, []config.Secret{token}, nil).Routes})
-	ts := httptest.NewServer(checked(t, srv.Router()))
-	t.Cleanup(ts.Close)
-	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
+	base := serveAPI(t, cfg, server.Deps{Routes: api.New(down, []config.Secret{token}, nil).Routes})
+	c := bearer(t, base, token)
 	req, err := http.NewRequest("GET", c.base+"/instances/x?viewer=u_chen", nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", c.auth)

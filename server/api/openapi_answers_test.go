@@ -27,7 +27,7 @@ func TestOpenAPIAnswers(t *testing.T) {
 	t.Parallel()
 	router, err := answerRouter()
 	require.NoError(t, err)
-	ts, engine := newServerEngine(t, token)
+	base, engine := newServerEngine(t, token)
 	_, err = engine.Alert(t.Context(), flows.AlertEvent{Source: "stock-sync", Event: "stock.oversell",
 		Form: map[string]any{"sku": "SKU-9", "warehouse": "gz-1", "platform": "jd", "oversold_qty": 1}})
 	require.NoError(t, err)
@@ -40,7 +40,7 @@ func TestOpenAPIAnswers(t *testing.T) {
 		if body != "" {
 			r = strings.NewReader(body)
 		}
-		req, err := http.NewRequest(method, ts.URL+"/api/v1"+path, r)
+		req, err := http.NewRequest(method, base+path, r)
 		require.NoError(t, err)
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")

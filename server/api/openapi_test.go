@@ -76,7 +76,7 @@ func TestOpenAPIIsValid(t *testing.T) {
 func TestOpenAPIServed(t *testing.T) {
 	t.Parallel()
 	for _, tokens := range [][]config.Secret{{token}, nil} {
-		c := &client{t: t, base: newServer(t, tokens...).URL + "/api/v1"}
+		c := &client{t: t, base: newServer(t, tokens...)}
 		code, body := c.send("GET", "/openapi.json")
 		require.Equal(t, http.StatusOK, code, string(body))
 		require.JSONEq(t, string(api.OpenAPI()), string(body))

@@ -3,7 +3,6 @@ package api_test
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -218,13 +217,10 @@ func TestListInstancesRejectsBadParameters(t *testing.T) {
 // returns a client of each.
 func newAdminClients(t *testing.T) (user, admin *client, engine *flows.Engine) {
 	t.Helper()
-	_, engine = newServerEngine(t, token)
-	srv := server.New(config.Default(), server.Deps{
+	_, engine = exampletest.World(t)
+	base := serveAPI(t, config.Default(), server.Deps{
 		Routes: api.New(engine, []config.Secret{token}, nil).WithAdminTokens([]config.Secret{adminToken}).Routes})
-	ts := httptest.NewServer(checked(t, srv.Router()))
-	t.Cleanup(ts.Close)
-	return &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token},
-		&client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}, engine
+	return bearer(t, base, token), bearer(t, base, adminToken), engine
 }
 
 func TestListTasksWalksEveryPageOnce(t *testing.T) {
@@ -312,10 +308,8 @@ func TestListTasksRejectsBadParameters(t *testing.T) {
 func TestListInstancesGoesOnPastWhatTheViewerMayNotSee(t *testing.T) {
 	t.Parallel()
 	store, engine := exampletest.World(t)
-	srv := server.New(config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).Routes})
-	ts := httptest.NewServer(checked(t, srv.Router()))
-	t.Cleanup(ts.Close)
-	c := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
+	base := serveAPI(t, config.Default(), server.Deps{Routes: api.New(engine, []config.Secret{token}, nil).Routes})
+	c := bearer(t, base, token)
 	code, body := c.do("POST", "/instances", strings.Replace(order("42.00"), "u_chen", "u_wei", 1))
 	require.Equal(t, http.StatusCreated, code, body)
 	mine := body["result"].(map[string]any)["instance_id"].(string)

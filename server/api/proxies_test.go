@@ -2,13 +2,13 @@ package api_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"cardflow/config"
+	"cardflow/internal/exampletest"
 	"cardflow/server"
 	"cardflow/server/api"
 )
@@ -17,13 +17,10 @@ const adminToken = "admin-token-0123456789abcdef"
 
 func TestLeaveProxyOverTheAPI(t *testing.T) {
 	t.Parallel()
-	_, engine := newServerEngine(t, token)
-	srv := server.New(config.Default(), server.Deps{
+	_, engine := exampletest.World(t)
+	base := serveAPI(t, config.Default(), server.Deps{
 		Routes: api.New(engine, []config.Secret{token}, nil).WithAdminTokens([]config.Secret{adminToken}).Routes})
-	ts := httptest.NewServer(checked(t, srv.Router()))
-	t.Cleanup(ts.Close)
-	user := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + token}
-	admin := &client{t: t, base: ts.URL + "/api/v1", auth: "Bearer " + adminToken}
+	user, admin := bearer(t, base, token), bearer(t, base, adminToken)
 
 	_, opened := user.start("500.00")
 	from := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
