@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -172,42 +173,40 @@ func testTasksPages(t *testing.T, s flows.Store) {
 	})
 }
 
-// instanceFilterCase is a filter and the instances it lists, by id, in order.
-type instanceFilterCase struct {
+// filterCase is a list's filter and the rows it lists, by id, in order.
+type filterCase[F any] struct {
 	name   string
-	filter flows.InstanceFilter
+	filter F
 	want   []string
 }
+
+type (
+	instanceFilterCase = filterCase[flows.InstanceFilter]
+	taskFilterCase     = filterCase[flows.TaskFilter]
+)
 
 // checkInstanceFilters lists the instances of each case's filter.
 func checkInstanceFilters(t *testing.T, s flows.Store, tests []instanceFilterCase) {
 	t.Helper()
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := s.Instances(t.Context(), tc.filter)
-			require.NoError(t, err)
-			require.Equal(t, tc.want, ids(got, instanceID))
-		})
-	}
-}
-
-// taskFilterCase is a filter and the tasks it lists, by id, in order.
-type taskFilterCase struct {
-	name   string
-	filter flows.TaskFilter
-	want   []string
+	checkFilters(t, s.Instances, instanceID, tests)
 }
 
 // checkTaskFilters lists the tasks of each case's filter.
 func checkTaskFilters(t *testing.T, s flows.Store, tests []taskFilterCase) {
 	t.Helper()
+	checkFilters(t, s.Tasks, func(x flows.Task) string { return x.ID }, tests)
+}
+
+// checkFilters runs each case as a parallel subtest of t: list with its
+// filter must answer its rows, in order.
+func checkFilters[F, R any](t *testing.T, list func(context.Context, F) ([]R, error), id func(R) string, tests []filterCase[F]) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := s.Tasks(t.Context(), tc.filter)
+			got, err := list(t.Context(), tc.filter)
 			require.NoError(t, err)
-			require.Equal(t, tc.want, ids(got, func(x flows.Task) string { return x.ID }))
+			require.Equal(t, tc.want, ids(got, id))
 		})
 	}
 }
