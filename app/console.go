@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 
@@ -22,7 +23,11 @@ func newConsole(cfg *config.Config, store flows.Store, engine *flows.Engine, q q
 	if err != nil {
 		return nil, err // Validate reported it already
 	}
-	d := console.Deps{Engine: engine, Store: store, Queue: q, Topics: appTopics,
+	read, ok := store.(console.Store)
+	if !ok {
+		return nil, fmt.Errorf("console: the %T store cannot count instances and overdue tasks", store)
+	}
+	d := console.Deps{Engine: engine, Store: read, Queue: q, Topics: appTopics,
 		Sends: c.sends.Totals, Logger: log.With("component", "console")}
 	for _, rt := range Retentions(cfg) {
 		d.Retentions = append(d.Retentions, console.Retention(rt))

@@ -38,27 +38,18 @@ import (
 const prefix = "/console/"
 
 // Store is what the console reads across users, beyond the engine's
-// per-viewer reads: flows.Store is one.
+// per-viewer reads: both stores are one.
 type Store interface {
 	Instance(ctx context.Context, id string) (flows.Instance, error)
 	Instances(ctx context.Context, f flows.InstanceFilter) ([]flows.Instance, error)
 	Task(ctx context.Context, id string) (flows.Task, error)
 	Tasks(ctx context.Context, f flows.TaskFilter) ([]flows.Task, error)
 	OutboxBacklog(ctx context.Context) (count int64, oldest time.Time, err error)
-}
-
-// InstanceCounter counts the instances in each status at once; a Store
-// that is one gives the dashboard exact figures (both stores are).
-// Statuses without instances are absent.
-type InstanceCounter interface {
+	// CountInstances counts the instances in each status at once;
+	// statuses without instances are absent.
 	CountInstances(ctx context.Context) (map[flows.InstanceStatus]int64, error)
-}
-
-// OverdueReader counts the open tasks past their due time at now and
-// lists the first limit of them, the longest overdue first; a Store that
-// is one gives the dashboard an exact count without reading every open
-// task (both stores are).
-type OverdueReader interface {
+	// OverdueTasks counts the open tasks past their due time at now and
+	// lists the first limit of them, the longest overdue first.
 	OverdueTasks(ctx context.Context, now time.Time, limit int) (int64, []flows.Task, error)
 }
 

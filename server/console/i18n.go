@@ -69,7 +69,6 @@ var zh = map[string]string{
 	"dash.sends":                 "各平台发送情况",
 	"dash.sends.note":            "自本实例启动以来的计数；多实例部署时每个实例各自计数。",
 	"dash.sends.none":            "本实例还没有发送过卡片",
-	"dash.capped":                "（只统计前 %d 条）",
 	"col.state":                  "状态",
 	"col.count":                  "数量",
 	"col.platform":               "平台",

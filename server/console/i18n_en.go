@@ -47,7 +47,6 @@ var en = map[string]string{
 	"dash.sends":                 "Sends per platform",
 	"dash.sends.note":            "Counted since this instance started; with several instances each counts its own.",
 	"dash.sends.none":            "This instance has sent no card yet",
-	"dash.capped":                " (counting the first %d only)",
 	"col.state":                  "State",
 	"col.count":                  "Count",
 	"col.platform":               "Platform",

@@ -125,6 +125,10 @@ func (c *Console) urgeTask(w http.ResponseWriter, r *http.Request) {
 	c.done(w, r, back(r, prefix+"tasks"), "inst.urged", err)
 }
 
+// countCap bounds the open alerts the alerts page lists, and the
+// delegated tasks the org page does.
+const countCap = 10000
+
 type alertsData struct {
 	Rows []taskRow
 	Max  int

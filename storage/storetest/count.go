@@ -10,9 +10,9 @@ import (
 	"cardflow/server/console"
 )
 
-// The Count group checks console.InstanceCounter and console.OverdueReader,
-// which every flows.Store under test must implement as well: the
-// dashboard's instances by state and its overdue tasks.
+// The Count group checks console.Store's counts, which every flows.Store
+// under test must implement as well: the dashboard's instances by state
+// and its overdue tasks.
 func countTests() []suiteTest {
 	return []suiteTest{
 		storeTest("instances by status", testCountInstances),
@@ -21,8 +21,8 @@ func countTests() []suiteTest {
 }
 
 func testOverdueTasks(t *testing.T, s flows.Store) {
-	reader, ok := s.(console.OverdueReader)
-	require.True(t, ok, "%T must implement console.OverdueReader as well", s)
+	reader, ok := s.(console.Store)
+	require.True(t, ok, "%T must implement console.Store as well", s)
 	ctx := t.Context()
 	n, list, err := reader.OverdueTasks(ctx, At(4*time.Hour), 5)
 	require.NoError(t, err)
@@ -72,8 +72,8 @@ func testOverdueTasks(t *testing.T, s flows.Store) {
 }
 
 func testCountInstances(t *testing.T, s flows.Store) {
-	counter, ok := s.(console.InstanceCounter)
-	require.True(t, ok, "%T must implement console.InstanceCounter as well", s)
+	counter, ok := s.(console.Store)
+	require.True(t, ok, "%T must implement console.Store as well", s)
 	ctx := t.Context()
 	got, err := counter.CountInstances(ctx)
 	require.NoError(t, err)

@@ -56,7 +56,7 @@ func storeTest(name string, fn func(t *testing.T, s flows.Store)) suiteTest {
 // Run runs the conformance suite, every test in parallel on its own store
 // from newStore. Stores must also implement outbox.Pruner, bot.Store,
 // orders.Store, stock.Store, stock.PushStore, kpi.Store, apitoken.Store,
-// flows.AnalyticsReader and console.InstanceCounter;
+// flows.AnalyticsReader and console.Store;
 // countRows lets the prune, order, stock, stock push and KPI tests count the
 // rows of the tables they write.
 func Run(t *testing.T, newStore func(t *testing.T) flows.Store, countRows CountRowsFunc) {
