@@ -112,14 +112,10 @@ type cardReadResult struct {
 	err error // bot.ErrNotFound when no card is recorded under k
 }
 
-// cardColumnsOfC are cardColumns of the table aliased c.
-const cardColumnsOfC = `c.platform, c.recipient, c.subject, c.instance_id, c.message_id, c.update_token,
-	c.token_expires, c.state_version, c.digest, c.sent_at, c.updated_at`
-
-// sqlCards reads the cards recorded under a list of keys, one index scan
-// each (see the note in batches.go).
-const sqlCards = `SELECT ` + cardColumnsOfC + ` FROM unnest($1::text[], $2::text[], $3::text[]) AS k(platform, recipient, subject)
-	CROSS JOIN LATERAL (SELECT * FROM bot_cards WHERE platform = k.platform AND recipient = k.recipient
+// sqlCards reads the cards recorded under a list of keys (cardColumns),
+// one index scan each (see the note in batches.go).
+const sqlCards = `SELECT c.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(platform, recipient, subject)
+	CROSS JOIN LATERAL (SELECT ` + cardColumns + ` FROM bot_cards WHERE platform = k.platform AND recipient = k.recipient
 		AND subject = k.subject OFFSET 0) AS c`
 
 // cardGrouped reads the card under k through a group.
