@@ -182,6 +182,9 @@ func (p *Platform) call(ctx context.Context, c Call) (bot.Sent, error) {
 		p.calls = p.calls[len(p.calls)-maxCalls:]
 	}
 	if err != nil {
+		// A failed call changes no inbox but is a call to see: wake those
+		// who wait on the calls (a test waiting for a refused card).
+		p.notify()
 		return bot.Sent{}, fmt.Errorf("sim: %s to %s: %w", c.Op, key, err)
 	}
 	return bot.Sent{MessageID: c.MessageID}, nil
@@ -244,7 +247,8 @@ func (p *Platform) Messages(to bot.Reader) []Message {
 	return p.messages(key, 0)
 }
 
-// Changed returns a channel closed at the next change of any inbox.
+// Changed returns a channel closed at the next change of any inbox and at
+// the next failed call.
 func (p *Platform) Changed() <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -252,7 +256,7 @@ func (p *Platform) Changed() <-chan struct{} {
 }
 
 // Wait returns once cond reports true, testing it now and after every
-// change of an inbox, or with ctx's error. Tests wait with it for a
+// change of an inbox and every failed call, or with ctx's error. Tests wait with it for a
 // delivery instead of sleeping.
 func (p *Platform) Wait(ctx context.Context, cond func() bool) error {
 	for {

@@ -235,6 +235,31 @@ func TestWaitReturnsOnceADeliveryMeetsTheCondition(t *testing.T) {
 	require.ErrorIs(t, p.Wait(short, func() bool { return false }), context.Canceled)
 }
 
+// TestWaitWakesOnAFailedCall: a failed call changes no inbox, yet a test
+// may wait for it (a card refused on purpose); Wait must not sleep until
+// some later delivery happens to wake it.
+func TestWaitWakesOnAFailedCall(t *testing.T) {
+	t.Parallel()
+	p := newPlatform(t, sim.Config{})
+	p.FailWith(func(sim.Call) error { return queue.Permanent(errors.New("unreachable")) })
+	waiting := make(chan struct{})
+	var once sync.Once
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		done <- p.Wait(ctx, func() bool {
+			once.Do(func() { close(waiting) })
+			return len(p.Calls()) == 1
+		})
+	}()
+	<-waiting
+	_, err := p.Send(t.Context(), reader("qian"), card(1, bot.StatusPending))
+	require.Error(t, err)
+	require.NoError(t, <-done, "the failed call woke the waiter")
+	require.Empty(t, p.Messages(reader("qian")))
+}
+
 func TestConcurrentSendsAndUpdates(t *testing.T) {
 	t.Parallel()
 	p := newPlatform(t, sim.Config{InboxSize: 500})
