@@ -30,12 +30,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintf(stderr, "cardflow migrate: %v\n", err)
 			return 1
 		}
-		// The stores describe a step alike; the report takes PostgreSQL's.
-		steps := make([]postgres.MigrationStep, len(res.Steps))
-		for i, s := range res.Steps {
-			steps[i] = postgres.MigrationStep(s)
-		}
-		report(stdout, "sqlite "+cfg.Store.SQLitePath, steps, res.Version)
+		report(stdout, "sqlite "+cfg.Store.SQLitePath, res.Steps, res.Version)
 		return 0
 	}
 	// Another instance migrating holds the schema's lock for a while: say

@@ -7,34 +7,24 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
-	"path"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+
+	"cardflow/storage/internal/migration"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// MigrateResult summarises a Migrate run.
-type MigrateResult struct {
-	// Steps are the migrations this run applied, in order, with their
-	// file names and how long each took (cardflow migrate prints them);
-	// empty when the schema was already current.
-	Steps []MigrationStep
-	// Version is the schema's version after the run.
-	Version int64
-}
+// MigrateResult summarises a Migrate run: the steps applied (cardflow
+// migrate prints them) and the version reached.
+type MigrateResult = migration.Result
 
 // MigrationStep is one migration a Migrate run applied.
-type MigrationStep struct {
-	Version  int64
-	Name     string // its file name, 00001_init.sql
-	Duration time.Duration
-}
+type MigrationStep = migration.Step
 
 // Migrate brings the schema selected by dsn (its search_path, else the
 // user's default) to the latest embedded migration. It is forward-only and
@@ -82,17 +72,9 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) (MigrateResult, error) {
 	if err != nil {
 		return MigrateResult{}, fmt.Errorf("postgres: migrate: %w", err)
 	}
-	results, err := provider.Up(ctx)
+	res, err := migration.Up(ctx, provider)
 	if err != nil {
 		return MigrateResult{}, fmt.Errorf("postgres: migrate schema %s: %w", *schema, err)
-	}
-	var res MigrateResult
-	for _, r := range results {
-		res.Steps = append(res.Steps, MigrationStep{Version: r.Source.Version, Name: path.Base(r.Source.Path),
-			Duration: r.Duration})
-	}
-	if res.Version, err = provider.GetDBVersion(ctx); err != nil {
-		return MigrateResult{}, fmt.Errorf("postgres: migrate: read version: %w", err)
 	}
 	return res, nil
 }

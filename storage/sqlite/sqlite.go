@@ -29,6 +29,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"cardflow/flows"
+	"cardflow/storage/internal/migration"
 )
 
 //go:embed migrations/*.sql
@@ -92,21 +93,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// MigrateResult summarises a Migrate run.
-type MigrateResult struct {
-	// Steps are the migrations this run applied, in order; empty when the
-	// schema was already current.
-	Steps []MigrationStep
-	// Version is the schema's version after the run.
-	Version int64
-}
+// MigrateResult summarises a Migrate run: the steps applied and the
+// version reached.
+type MigrateResult = migration.Result
 
 // MigrationStep is one migration a Migrate run applied.
-type MigrationStep struct {
-	Version  int64
-	Name     string // its file name, 00001_init.sql
-	Duration time.Duration
-}
+type MigrationStep = migration.Step
 
 // Migrate creates the database at path if needed and applies every pending
 // migration, each in its own transaction. Open does this too; Migrate is for
@@ -197,17 +189,9 @@ func migrate(ctx context.Context, db *sql.DB, path string) (MigrateResult, error
 	if err != nil {
 		return MigrateResult{}, fmt.Errorf("sqlite: migrations: %w", err)
 	}
-	results, err := p.Up(ctx)
+	res, err := migration.Up(ctx, p)
 	if err != nil {
 		return MigrateResult{}, fmt.Errorf("sqlite: migrate %s: %w", path, err)
-	}
-	var res MigrateResult
-	for _, r := range results {
-		res.Steps = append(res.Steps, MigrationStep{Version: r.Source.Version, Name: filepath.Base(r.Source.Path),
-			Duration: r.Duration})
-	}
-	if res.Version, err = p.GetDBVersion(ctx); err != nil {
-		return MigrateResult{}, fmt.Errorf("sqlite: migrate %s: read version: %w", path, err)
 	}
 	return res, nil
 }
