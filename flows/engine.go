@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Engine runs flow instances on a Store. Every operation (Start, Approve,
@@ -71,7 +73,7 @@ type Option func(*Engine)
 func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
 
 // WithIDs injects the generator of instance ids. It must return a new
-// unique id at every call; the default is 128 random bits in hex. Task ids
+// unique id at every call; the default is newInstanceID. Task ids
 // are "<instance id>.t0001", "….t0002", … so that a decision finds its
 // instance without reading the task.
 func WithIDs(newID func() string) Option { return func(e *Engine) { e.newID = newID } }
@@ -96,7 +98,7 @@ func NewEngine(store Store, opts ...Option) *Engine {
 	e := &Engine{
 		store:      store,
 		now:        time.Now,
-		newID:      randomID,
+		newID:      newInstanceID,
 		adminRole:  DefaultAdminRole,
 		cache:      map[flowKey]*Flow{},
 		latest:     map[string]latestVersion{},
@@ -125,10 +127,24 @@ func (e *Engine) sla(d time.Duration) time.Duration {
 	return max(time.Duration(float64(d)/e.slaScale), time.Millisecond)
 }
 
-func randomID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	return hex.EncodeToString(b[:])
+// newInstanceID returns a UUIDv7 (RFC 9562) as 32 hex digits: 48 bits of
+// Unix milliseconds, then a sequence and random bits (74 of them), so ids
+// made one after another sort together. Every index keyed by an instance
+// id — the instances', and their tasks', timers', audit rows' and outbox
+// keys', which all begin with it — then takes new entries at its right
+// edge, on pages a commit has just written, instead of at a random page
+// each: fewer pages written per commit on both stores (the README has
+// cardflow bench's figures before and after).
+func newInstanceID() string {
+	u := uuid.Must(uuid.NewV7())
+	return hex.EncodeToString(u[:])
+}
+
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
 }
 
 // Register stores each flow's definition and returns the stored records in

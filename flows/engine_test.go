@@ -49,6 +49,23 @@ func TestRegisterKeepsVersions(t *testing.T) {
 	})
 }
 
+// TestInstanceIDsAscend: an instance id is 32 hex digits, and ids sort in
+// the order their instances were started (UUIDv7), which keeps every index
+// keyed by them taking new entries at one edge.
+func TestInstanceIDsAscend(t *testing.T) {
+	t.Parallel()
+	s := openSQLite(t)
+	seed(t, s)
+	x := newFx(t, s)
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = x.start("sign_single", "u_wu", nil)
+		require.Regexp(t, `^[0-9a-f]{32}$`, ids[i])
+	}
+	require.True(t, slices.IsSorted(ids), "ids in start order: %v", ids)
+	require.Len(t, slices.Compact(slices.Clone(ids)), len(ids), "every id is new")
+}
+
 func TestIdempotency(t *testing.T) {
 	t.Parallel()
 	onStores(t, func(t *testing.T, s flows.Store) {

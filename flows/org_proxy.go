@@ -109,7 +109,7 @@ func (e *Engine) ListProxies(ctx context.Context) ([]Proxy, error) {
 // cannot be changed this way, since the next load would undo it.
 func (e *Engine) SetProxy(ctx context.Context, p Proxy) (Proxy, error) {
 	if p.ID == "" {
-		p.ID = "api-" + e.newID()[:12]
+		p.ID = "api-" + randomHex(6)
 	}
 	p.Source = ProxySourceAPI
 	p.From, p.Until = p.From.UTC(), p.Until.UTC()
