@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"cardflow/flows"
+	"cardflow/storage/internal/batch"
 )
 
 // Group commit of changes. Every Apply is one pipelined batch, but on a
@@ -18,7 +19,7 @@ import (
 // is the round trip, the commit and the wake-ups of both processes around
 // them (pgbench's pipelined "flow transition" runs 2.5–3× as many changes a
 // second when four share a transaction). So Apply hands its change to
-// the applies batches (batches.go), and a group of changes goes as ONE
+// the applies batches (storage/internal/batch), and a group of changes goes as ONE
 // batch: one implicit transaction, one commit.
 //
 // A change must fail only for a reason of its own, as if it had run alone.
@@ -62,7 +63,7 @@ type applyResult struct {
 // error; Apply maps it.
 func (s *Store) applyGrouped(ctx context.Context, c flows.Change) (flows.Applied, error) {
 	r := &applyReq{ctx: ctx, c: c, done: make(chan applyResult, 1)}
-	sent, err := s.applies.send(ctx, r)
+	sent, err := s.applies.Send(ctx, r)
 	switch {
 	case err != nil:
 		return flows.Applied{}, err
@@ -77,7 +78,7 @@ func (s *Store) applyGrouped(ctx context.Context, c flows.Change) (flows.Applied
 // applyGroup commits the changes of group, splitting it where a change
 // fails (see the comment at the top), and answers every request.
 func (s *Store) applyGroup(ctx context.Context, group []*applyReq) {
-	live := stillWanted(group, func(r *applyReq) context.Context { return r.ctx },
+	live := batch.StillWanted(group, func(r *applyReq) context.Context { return r.ctx },
 		func(r *applyReq, err error) { r.done <- applyResult{err: err} })
 	slices.SortStableFunc(live, func(a, b *applyReq) int { return cmp.Compare(instanceOf(a.c), instanceOf(b.c)) })
 	todo := [][]*applyReq{live}

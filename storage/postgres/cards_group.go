@@ -11,11 +11,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"cardflow/bot"
+	"cardflow/storage/internal/batch"
 )
 
 // Card records and card reads in groups (reads below). Every delivery
 // ends in PutCard, so a burst of deliveries would cost a commit each;
-// instead PutCard hands its upsert to the batches workers (batches.go),
+// instead PutCard hands its upsert to the batches workers (storage/internal/batch),
 // which send the upserts waiting as one pipelined batch — one implicit
 // transaction, one commit — ordered by card key, so two groups lock rows in
 // one order. Each upsert is its own compare-and-set and none depends on
@@ -41,7 +42,7 @@ type cardResult struct {
 // putCardGrouped records c through a group.
 func (s *Store) putCardGrouped(ctx context.Context, c bot.CardMessage) (bool, error) {
 	r := &cardReq{ctx: ctx, c: c, done: make(chan cardResult, 1)}
-	sent, err := s.cards.send(ctx, r)
+	sent, err := s.cards.Send(ctx, r)
 	switch {
 	case err != nil:
 		return false, err
@@ -64,7 +65,7 @@ func putCardArgs(c bot.CardMessage) []any {
 
 // putCardGroup commits the upserts of group and answers every request.
 func (s *Store) putCardGroup(ctx context.Context, group []*cardReq) {
-	live := stillWanted(group, func(r *cardReq) context.Context { return r.ctx },
+	live := batch.StillWanted(group, func(r *cardReq) context.Context { return r.ctx },
 		func(r *cardReq, err error) { r.done <- cardResult{err: err} })
 	if len(live) == 1 {
 		applied, err := s.putCardAlone(ctx, live[0].c)
@@ -113,7 +114,7 @@ type cardReadResult struct {
 }
 
 // sqlCards reads the cards recorded under a list of keys (cardColumns),
-// one index scan each (see the note in batches.go).
+// one index scan each (see the package comment).
 const sqlCards = `SELECT c.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(platform, recipient, subject)
 	CROSS JOIN LATERAL (SELECT ` + cardColumns + ` FROM bot_cards WHERE platform = k.platform AND recipient = k.recipient
 		AND subject = k.subject OFFSET 0) AS c`
@@ -121,7 +122,7 @@ const sqlCards = `SELECT c.* FROM unnest($1::text[], $2::text[], $3::text[]) AS 
 // cardGrouped reads the card under k through a group.
 func (s *Store) cardGrouped(ctx context.Context, k bot.CardKey) (bot.CardMessage, error) {
 	r := &cardReadReq{ctx: ctx, k: k, done: make(chan cardReadResult, 1)}
-	sent, err := s.cardReads.send(ctx, r)
+	sent, err := s.cardReads.Send(ctx, r)
 	switch {
 	case err != nil:
 		return bot.CardMessage{}, err
@@ -144,7 +145,7 @@ func (s *Store) cardAlone(ctx context.Context, k bot.CardKey) (bot.CardMessage, 
 
 // readCardGroup answers the reads of group with one query.
 func (s *Store) readCardGroup(ctx context.Context, group []*cardReadReq) {
-	live := stillWanted(group, func(r *cardReadReq) context.Context { return r.ctx },
+	live := batch.StillWanted(group, func(r *cardReadReq) context.Context { return r.ctx },
 		func(r *cardReadReq, err error) { r.done <- cardReadResult{err: err} })
 	if len(live) == 1 {
 		c, err := s.cardAlone(ctx, live[0].k)

@@ -45,7 +45,7 @@ type ingestResult struct {
 // ingestGrouped records one prepared event through a group.
 func (s *Store) ingestGrouped(ctx context.Context, source string, p orderdoc.Prepared) (bool, orders.Order, error) {
 	r := &ingestReq{source: source, p: p, done: make(chan ingestResult, 1)}
-	sent, err := s.ingests.send(ctx, r)
+	sent, err := s.ingests.Send(ctx, r)
 	switch {
 	case err != nil:
 		return false, orders.Order{}, err
@@ -97,7 +97,7 @@ func orderKey(o orders.Order) string { return o.Platform + "/" + o.Shop + "/" + 
 
 // sqlStoredOrders reads the orders stored under a list of keys and
 // sqlRecordedEvents which of a list of events are recorded, one index scan
-// per key (see the note in batches.go).
+// per key (see the package comment).
 const (
 	sqlStoredOrders = `SELECT o.doc FROM unnest($1::text[], $2::text[], $3::text[]) AS k(platform, shop, no)
 	CROSS JOIN LATERAL (SELECT doc FROM orders WHERE platform = k.platform AND shop = k.shop AND no = k.no OFFSET 0) AS o`
@@ -112,7 +112,7 @@ const (
 //     never deadlock), then read them and which of the group's events are
 //     recorded already. Every writer of an order's events holds its lock,
 //     so what the reads see is final until this transaction ends. Each key
-//     is looked up by its own index scan (see the note in batches.go);
+//     is looked up by its own index scan (see the package comment);
 //  2. in Go, merge the new events into their orders, in arrival order;
 //  3. insert the new events with the order as it stood after each, and
 //     upsert the changed orders, then COMMIT.

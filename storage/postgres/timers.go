@@ -16,7 +16,7 @@ import (
 // each other's row locks, each taking a disjoint batch. The claimed rows
 // are updated by their ids (= ANY, an index scan), not by a join with the
 // CTE: PostgreSQL may plan that join as a hash join over a sequential scan
-// of the table and keep the plan (see the note in batches.go); measured
+// of the table and keep the plan (see the package comment); measured
 // under cardflow bench, 3,079 claims read 9 million timer rows in 15 s.
 const sqlClaimTimers = `
 WITH due AS (
