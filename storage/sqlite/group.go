@@ -142,27 +142,30 @@ func (s *Store) commitGroup(batch []applyReq) {
 }
 
 // applyOne runs one write inside a savepoint of the group's transaction.
+// A write whose caller is gone before it starts is not run; one that has
+// started runs to its end without the caller's context, as a group does on
+// PostgreSQL. Its caller waits for the answer anyway, and the driver
+// watches a context that can end with a goroutine per statement.
 func (s *Store) applyOne(tx *sql.Tx, r applyReq) applyRes {
 	if err := r.ctx.Err(); err != nil {
 		return applyRes{err: err}
 	}
-	if _, err := s.stmt(r.ctx, tx, qSavepoint).ExecContext(r.ctx); err != nil {
+	ctx := context.WithoutCancel(r.ctx)
+	if _, err := s.stmt(ctx, tx, qSavepoint).ExecContext(ctx); err != nil {
 		return applyRes{err: fmt.Errorf("savepoint: %w", err)}
 	}
-	a, err := r.run(r.ctx, tx)
+	a, err := r.run(ctx, tx)
 	if err != nil {
-		// Undo this change only; the savepoint statements run without the
-		// request's context, which may be what ended it.
-		bg := context.WithoutCancel(r.ctx)
-		if _, rerr := s.stmt(bg, tx, qRollbackTo).ExecContext(bg); rerr != nil {
+		// Undo this change only.
+		if _, rerr := s.stmt(ctx, tx, qRollbackTo).ExecContext(ctx); rerr != nil {
 			return applyRes{err: errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))}
 		}
-		if _, rerr := s.stmt(bg, tx, qRelease).ExecContext(bg); rerr != nil {
+		if _, rerr := s.stmt(ctx, tx, qRelease).ExecContext(ctx); rerr != nil {
 			return applyRes{err: errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))}
 		}
 		return applyRes{err: err}
 	}
-	if _, err := s.stmt(r.ctx, tx, qRelease).ExecContext(r.ctx); err != nil {
+	if _, err := s.stmt(ctx, tx, qRelease).ExecContext(ctx); err != nil {
 		return applyRes{err: fmt.Errorf("release savepoint: %w", err)}
 	}
 	return applyRes{a: a}
