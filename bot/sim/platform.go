@@ -256,8 +256,8 @@ func (p *Platform) Changed() <-chan struct{} {
 }
 
 // Wait returns once cond reports true, testing it now and after every
-// change of an inbox and every failed call, or with ctx's error. Tests wait with it for a
-// delivery instead of sleeping.
+// change of an inbox and every failed call, or with ctx's error. Tests
+// wait with it for a delivery instead of sleeping.
 func (p *Platform) Wait(ctx context.Context, cond func() bool) error {
 	for {
 		ch := p.Changed()
