@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"cardflow/flows"
 )
@@ -55,10 +57,8 @@ func (w applier) apply(c flows.Change) (flows.Applied, error) {
 		}
 		a.InstanceVersion = v
 	}
-	for _, t := range c.NewTasks {
-		if err := w.insertTask(t); err != nil {
-			return a, err
-		}
+	if err := w.insertTasks(c.NewTasks); err != nil {
+		return a, err
 	}
 	for _, u := range c.TaskUpdates {
 		if err := w.updateTask(u); err != nil {
@@ -68,21 +68,27 @@ func (w applier) apply(c flows.Change) (flows.Applied, error) {
 	if err := w.writeTimers(c); err != nil {
 		return a, err
 	}
-	for _, e := range c.Audit {
-		var seq int64
-		if err := w.queryRow(qInsertAudit,
-			e.InstanceID, e.TaskID, e.Actor, e.OnBehalfOf, e.Action, jsonArg(e.Detail), timeArg(e.At)).Scan(&seq); err != nil {
-			return a, fmt.Errorf("insert audit row %s of %s: %w", e.Action, e.InstanceID, err)
+	for rows := range slices.Chunk(c.Audit, maxRowsPerInsert) {
+		args := make([]any, 0, 7*len(rows))
+		for _, e := range rows {
+			args = append(args, e.InstanceID, e.TaskID, e.Actor, e.OnBehalfOf, e.Action, jsonArg(e.Detail), timeArg(e.At))
 		}
-		a.AuditSeqs = append(a.AuditSeqs, seq)
+		seqs, err := w.insertReturning(qInsertAudits[len(rows)-1], args)
+		if err != nil {
+			return a, fmt.Errorf("insert audit rows of %s: %w", rows[0].InstanceID, err)
+		}
+		a.AuditSeqs = append(a.AuditSeqs, seqs...)
 	}
-	for _, m := range c.Outbox {
-		var seq int64
-		if err := w.queryRow(qInsertOutbox,
-			m.Key, m.InstanceID, m.Topic, jsonArg(m.Payload), timeArg(m.CreatedAt)).Scan(&seq); err != nil {
-			return a, fmt.Errorf("insert outbox message %s: %w", m.Key, err)
+	for rows := range slices.Chunk(c.Outbox, maxRowsPerInsert) {
+		args := make([]any, 0, 5*len(rows))
+		for _, m := range rows {
+			args = append(args, m.Key, m.InstanceID, m.Topic, jsonArg(m.Payload), timeArg(m.CreatedAt))
 		}
-		a.OutboxSeqs = append(a.OutboxSeqs, seq)
+		seqs, err := w.insertReturning(qInsertOutboxes[len(rows)-1], args)
+		if err != nil {
+			return a, fmt.Errorf("insert outbox messages %s: %w", outboxKeys(rows), err)
+		}
+		a.OutboxSeqs = append(a.OutboxSeqs, seqs...)
 	}
 	if c.IdempotencyKey != "" {
 		if _, err := w.exec(qRecordKey,
@@ -153,14 +159,53 @@ func (w applier) writeInstance(c flows.Change) (int64, error) {
 	return 0, fmt.Errorf("update instance %s: at version %d, expected %d: %w", in.ID, version, c.ExpectVersion, flows.ErrStaleVersion)
 }
 
-func (w applier) insertTask(t flows.Task) error {
-	_, err := w.exec(qInsertTask,
-		t.ID, t.InstanceID, t.StepID, t.Kind, t.Assignee, t.OwnerID, t.Status, t.Outcome, t.Comment,
-		jsonArg(t.Result), t.DecidedBy, t.Seq, timeArg(t.DueAt), timeArg(t.CreatedAt), timeArg(t.DecidedAt))
-	if err != nil {
-		return fmt.Errorf("insert task %s: %w", t.ID, err)
+// insertTasks inserts the new tasks, maxRowsPerInsert to a statement.
+func (w applier) insertTasks(tasks []flows.Task) error {
+	for rows := range slices.Chunk(tasks, maxRowsPerInsert) {
+		args := make([]any, 0, 15*len(rows))
+		ids := make([]string, len(rows))
+		for i, t := range rows {
+			args = append(args, t.ID, t.InstanceID, t.StepID, t.Kind, t.Assignee, t.OwnerID, t.Status, t.Outcome,
+				t.Comment, jsonArg(t.Result), t.DecidedBy, t.Seq, timeArg(t.DueAt), timeArg(t.CreatedAt), timeArg(t.DecidedAt))
+			ids[i] = t.ID
+		}
+		if _, err := w.exec(qInsertTasks[len(rows)-1], args...); err != nil {
+			return fmt.Errorf("insert tasks %s: %w", strings.Join(ids, ", "), err)
+		}
 	}
 	return nil
+}
+
+// insertReturning runs a multi-row INSERT … RETURNING seq and returns the
+// seqs in the order of its rows: ascending, as AUTOINCREMENT gave them.
+func (w applier) insertReturning(query string, args []any) ([]int64, error) {
+	rows, err := w.s.stmt(w.ctx, w.tx, query).QueryContext(w.ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var seqs []int64
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return nil, err
+		}
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.Sort(seqs)
+	return seqs, nil
+}
+
+// outboxKeys names messages in an error.
+func outboxKeys(msgs []flows.OutboxMessage) string {
+	keys := make([]string, len(msgs))
+	for i, m := range msgs {
+		keys[i] = m.Key
+	}
+	return strings.Join(keys, ", ")
 }
 
 // updateTask applies u when the task is in u.From. An empty Assignee keeps

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // The statements of Apply, prepared once on the write connection: parsing
@@ -23,10 +25,6 @@ const (
 		RETURNING flow_id, status, applicant, created_at`
 	qUpdateInstanceKeys = `UPDATE instances SET flow_id = ?, status = ?, applicant = ?, created_at = ? WHERE id = ?`
 	qInstanceVersion    = `SELECT version FROM instances WHERE id = ?`
-	qInsertTask         = `INSERT INTO tasks
-		(id, instance_id, step_id, kind, assignee, owner_id, status, outcome, comment, result, decided_by,
-		seq, due_at, created_at, decided_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// An empty assignee keeps the current one; the other fields are set.
 	qUpdateTask = `UPDATE tasks SET
 		status = ?, assignee = COALESCE(NULLIF(?, ''), assignee), outcome = ?, comment = ?, result = ?,
@@ -40,10 +38,6 @@ const (
 		ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id, task_id = excluded.task_id,
 		kind = excluded.kind, due_at = excluded.due_at, payload = excluded.payload,
 		holder = NULL, lease_until = NULL`
-	qInsertAudit = `INSERT INTO audit
-		(instance_id, task_id, actor, on_behalf_of, action, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`
-	qInsertOutbox = `INSERT INTO outbox
-		(key, instance_id, topic, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq`
 	qRecordKey = `INSERT INTO idempotency (key, result, created_at) VALUES (?, ?, ?)`
 	// Each write of a group commit runs in a savepoint (group.go).
 	qSavepoint  = `SAVEPOINT change`
@@ -51,10 +45,40 @@ const (
 	qRollbackTo = `ROLLBACK TO change`
 )
 
-var applyQueries = []string{
-	qCheckKey, qInsertInstance, qUpdateInstance, qUpdateInstanceKeys, qInstanceVersion, qInsertTask, qUpdateTask, qTaskStatus,
-	qCancelTimer, qUpsertTimer, qInsertAudit, qInsertOutbox, qRecordKey, qPutCard, qSavepoint, qRelease, qRollbackTo,
+// A change's new tasks, audit rows and outbox messages go in multi-row
+// INSERTs, up to maxRowsPerInsert rows each: a statement costs about as
+// much to run through database/sql as a few rows cost to insert, and an
+// approval writes a dozen such rows. Element n-1 of each list inserts n
+// rows.
+const maxRowsPerInsert = 8
+
+var (
+	qInsertTasks = multiRow(`INSERT INTO tasks
+		(id, instance_id, step_id, kind, assignee, owner_id, status, outcome, comment, result, decided_by,
+		seq, due_at, created_at, decided_at) VALUES `, 15, ``)
+	// AUTOINCREMENT gives the rows of one INSERT ascending seqs in the
+	// order of its VALUES; RETURNING may list them in any order.
+	qInsertAudits = multiRow(`INSERT INTO audit
+		(instance_id, task_id, actor, on_behalf_of, action, detail, at) VALUES `, 7, ` RETURNING seq`)
+	qInsertOutboxes = multiRow(`INSERT INTO outbox
+		(key, instance_id, topic, payload, created_at) VALUES `, 5, ` RETURNING seq`)
+)
+
+// multiRow returns the statements head (?, …), … tail inserting 1 to
+// maxRowsPerInsert rows of cols columns.
+func multiRow(head string, cols int, tail string) []string {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	qs := make([]string, maxRowsPerInsert)
+	for n := range qs {
+		qs[n] = head + strings.Repeat(row+", ", n) + row + tail
+	}
+	return qs
 }
+
+var applyQueries = slices.Concat([]string{
+	qCheckKey, qInsertInstance, qUpdateInstance, qUpdateInstanceKeys, qInstanceVersion, qUpdateTask, qTaskStatus,
+	qCancelTimer, qUpsertTimer, qRecordKey, qPutCard, qSavepoint, qRelease, qRollbackTo,
+}, qInsertTasks, qInsertAudits, qInsertOutboxes)
 
 // prepare prepares applyQueries on the write pool. It runs in Open, before
 // any transaction holds the pool's one connection.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ func applyTests() []suiteTest {
 		storeTest("fields round trip", testRoundTrip),
 		storeTest("audit seq grows per instance", testAuditSeq),
 		storeTest("outbox seqs grow in commit order", testOutboxSeqs),
+		storeTest("a large change keeps its rows in order", testLargeChange),
 	}
 }
 
@@ -254,4 +256,44 @@ func testOutboxSeqs(t *testing.T, s flows.Store) {
 	pending, err := s.PendingOutbox(ctx, 10)
 	require.NoError(t, err)
 	RequireOutbox(t, append(seeded, msgs...), pending)
+}
+
+// testLargeChange applies a change with more new tasks, audit rows and
+// outbox messages than a store may write in one statement (a 会签 of twenty
+// signers), and reads every row back where the change put it.
+func testLargeChange(t *testing.T, s flows.Store) {
+	ctx := t.Context()
+	inst := NewInstance("i-big")
+	var c flows.Change
+	for i := range 20 {
+		task := NewTask(inst.ID, fmt.Sprintf("i-big-t%02d", i), fmt.Sprintf("u-%02d", i))
+		task.Seq = i + 1
+		c.NewTasks = append(c.NewTasks, task)
+	}
+	for i := range 19 {
+		c.Audit = append(c.Audit, NewAudit(inst.ID, fmt.Sprintf("assign-%02d", i), "u-alice"))
+	}
+	for i := range 17 {
+		c.Outbox = append(c.Outbox, NewOutbox(inst.ID, fmt.Sprintf("i-big/v1/%02d", i)))
+	}
+	c.Instance, c.Create = &inst, true
+	a := MustApply(t, s, c)
+
+	tasks, err := s.Tasks(ctx, flows.TaskFilter{InstanceID: inst.ID})
+	require.NoError(t, err)
+	RequireTasks(t, c.NewTasks, tasks)
+	audit, err := s.Audit(ctx, inst.ID)
+	require.NoError(t, err)
+	RequireAudit(t, c.Audit, audit)
+	require.Len(t, a.AuditSeqs, len(audit))
+	for i := range audit {
+		require.Equal(t, audit[i].Seq, a.AuditSeqs[i], "AuditSeqs[%d] is the seq of the change's audit row %d", i, i)
+	}
+	pending, err := s.PendingOutbox(ctx, 100)
+	require.NoError(t, err)
+	require.Len(t, a.OutboxSeqs, len(c.Outbox))
+	for i := range c.Outbox {
+		c.Outbox[i].Seq = a.OutboxSeqs[i]
+	}
+	RequireOutbox(t, c.Outbox, pending)
 }
