@@ -22,16 +22,6 @@ const instanceColumns = `id, flow_id, flow_version, status, applicant, title, fo
 const taskColumns = `id, instance_id, step_id, kind, assignee, owner_id, status, outcome, comment,
 	result, decided_by, seq, due_at, created_at, decided_at`
 
-// Instance returns one instance; flows.ErrNotFound if there is none.
-func (s *Store) Instance(ctx context.Context, id string) (flows.Instance, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+instanceColumns+` FROM instances WHERE id = $1`, id)
-	in, err := pgx.CollectExactlyOneRow(rows, scanInstance)
-	if err != nil {
-		return flows.Instance{}, fail(notFound(err), "instance %s", id)
-	}
-	return in, nil
-}
-
 // Instances lists instances matching f, newest first.
 func (s *Store) Instances(ctx context.Context, f flows.InstanceFilter) ([]flows.Instance, error) {
 	var w where

@@ -64,12 +64,14 @@ type Store struct {
 	// ingests records order events that arrive together in one
 	// transaction (orders_group.go); applies commits changes that arrive
 	// together in one (apply_group.go).
-	ingests    *batch.Batches[*ingestReq]
-	applies    *batch.Batches[*applyReq]
-	cards      *batch.Batches[*cardReq]     // card records (cards_group.go)
-	cardReads  *batch.Batches[*cardReadReq] // card reads (cards_group.go)
-	alone      bool
-	applyAlone bool
+	ingests   *batch.Batches[*ingestReq]
+	applies   *batch.Batches[*applyReq]
+	cards     *batch.Batches[*cardReq]     // card records (cards_group.go)
+	cardReads *batch.Batches[*cardReadReq] // card reads (cards_group.go)
+	// instanceReads reads instances (instances_group.go).
+	instanceReads *batch.Batches[*instanceReadReq]
+	alone         bool
+	applyAlone    bool
 }
 
 var _ flows.Store = (*Store)(nil)
@@ -115,6 +117,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s.applies = batch.New(applyWorkers, maxApplyGroup, applyTimeout, s.applyGroup)
 	s.cards = batch.New(cardWorkers, maxCardGroup, cardTimeout, s.putCardGroup)
 	s.cardReads = batch.New(cardWorkers, maxCardGroup, cardTimeout, s.readCardGroup)
+	s.instanceReads = batch.New(instanceReadWorkers, maxInstanceReadGroup, instanceReadTimeout, s.readInstanceGroup)
 	return s, nil
 }
 
@@ -132,6 +135,7 @@ func (s *Store) Close() error {
 	s.applies.Close()
 	s.cards.Close()
 	s.cardReads.Close()
+	s.instanceReads.Close()
 	s.pool.Close()
 	return nil
 }
