@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -119,6 +120,8 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]flows.OutboxMes
 		keys []string
 		sent []int32
 	)
+	// The payload is read as the database holds it (see unmarshalJSON) and
+	// a packed row's array is cut into its messages without decoding them.
 	_, err := pgx.ForEachRow(rows, []any{&m.Seq, &m.Key, &keys, &sent, &m.InstanceID, &m.Topic, &m.Payload, &m.CreatedAt},
 		func() error {
 			if keys == nil {
@@ -126,8 +129,8 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]flows.OutboxMes
 				list = append(list, m)
 				return nil
 			}
-			var payloads []json.RawMessage
-			if err := json.Unmarshal(m.Payload, &payloads); err != nil || len(payloads) != len(keys) {
+			payloads, err := splitArray(m.Payload)
+			if err != nil || len(payloads) != len(keys) {
 				return fmt.Errorf("outbox row %d: %d keys and a payload that is not an array of as many: %w",
 					m.Seq, len(keys), cmp.Or(err, errors.New("length differs")))
 			}
@@ -148,6 +151,70 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]flows.OutboxMes
 		return nil, fail(err, "pending outbox")
 	}
 	return list, nil
+}
+
+// splitArray cuts a JSON array into its elements, each as it is written
+// without the whitespace around it, as encoding/json would decode it into
+// []json.RawMessage. It expects valid JSON (a column the database checked):
+// it finds where elements end by the nesting of brackets outside strings
+// and does not check the elements themselves. The elements share b.
+func splitArray(b []byte) ([]json.RawMessage, error) {
+	i := skipSpace(b, 0)
+	if i == len(b) || b[i] != '[' {
+		return nil, errors.New("not a JSON array")
+	}
+	i = skipSpace(b, i+1)
+	list := []json.RawMessage{}
+	if i < len(b) && b[i] == ']' {
+		return list, trailing(b, i+1)
+	}
+	for {
+		start, depth, inString := i, 0, false
+	element:
+		for ; i < len(b); i++ {
+			switch c := b[i]; {
+			case inString && c == '\\':
+				i++ // the escaped byte cannot end the string
+			case inString:
+				inString = c != '"'
+			case c == '"':
+				inString = true
+			case c == '{' || c == '[':
+				depth++
+			case (c == '}' || c == ']') && depth > 0:
+				depth--
+			case depth == 0 && (c == ']' || c == ','):
+				break element
+			}
+		}
+		if i >= len(b) {
+			return nil, errors.New("JSON array not closed")
+		}
+		elem := bytes.TrimRight(b[start:i], " \t\r\n")
+		if len(elem) == 0 {
+			return nil, errors.New("JSON array with an empty element")
+		}
+		list = append(list, elem)
+		if b[i] == ']' {
+			return list, trailing(b, i+1)
+		}
+		i = skipSpace(b, i+1)
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// trailing fails unless only whitespace follows b[:i].
+func trailing(b []byte, i int) error {
+	if skipSpace(b, i) != len(b) {
+		return errors.New("text after the JSON array")
+	}
+	return nil
 }
 
 // sqlMarkOutboxSent adds the marked messages to their rows' sent_parts

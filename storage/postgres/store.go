@@ -25,6 +25,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -89,12 +90,19 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		cfg.MaxConns = opts.MaxConns
 	}
 	// Times come back in UTC whatever the session's TimeZone, so a value
-	// reads the same on every server and in every test.
+	// reads the same on every server and in every test. A json or jsonb
+	// column read into a json.RawMessage is taken as it is: the database
+	// checked it is JSON when it was written (see unmarshalJSON).
 	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
-		conn.TypeMap().RegisterType(&pgtype.Type{
+		m := conn.TypeMap()
+		m.RegisterType(&pgtype.Type{
 			Name: "timestamptz", OID: pgtype.TimestamptzOID,
 			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC},
 		})
+		m.RegisterType(&pgtype.Type{Name: "json", OID: pgtype.JSONOID,
+			Codec: &pgtype.JSONCodec{Marshal: json.Marshal, Unmarshal: unmarshalJSON}})
+		m.RegisterType(&pgtype.Type{Name: "jsonb", OID: pgtype.JSONBOID,
+			Codec: &pgtype.JSONBCodec{Marshal: json.Marshal, Unmarshal: unmarshalJSON}})
 		return nil
 	}
 	if opts.Migrate {
@@ -138,6 +146,19 @@ func (s *Store) Close() error {
 	s.instanceReads.Close()
 	s.pool.Close()
 	return nil
+}
+
+// unmarshalJSON is the json and jsonb columns' decoder. Into a
+// json.RawMessage it copies the column's text: the database accepts only
+// valid JSON into those columns, and encoding/json would check every byte
+// again (the relay reads every notification this way, a decision reads an
+// instance's form and state). Anything else goes through encoding/json.
+func unmarshalJSON(data []byte, v any) error {
+	if raw, ok := v.(*json.RawMessage); ok {
+		*raw = append((*raw)[:0], data...)
+		return nil
+	}
+	return json.Unmarshal(data, v)
 }
 
 // connectError describes a failed connection by its target (host, port,
