@@ -231,18 +231,28 @@ func (w applier) updateTask(u flows.TaskUpdate) error {
 	return fmt.Errorf("update task %s: is %s, expected %s: %w", u.ID, status, u.From, flows.ErrTaskConflict)
 }
 
-// writeTimers cancels, then upserts. A replaced timer loses any lease the
-// old one had: it is a new deadline, due to fire again.
+// writeTimers cancels, then upserts, maxRowsPerInsert timers to a
+// statement. A replaced timer loses any lease the old one had: it is a new
+// deadline, due to fire again.
 func (w applier) writeTimers(c flows.Change) error {
-	for _, id := range c.CancelTimers {
-		if _, err := w.exec(qCancelTimer, id); err != nil {
-			return fmt.Errorf("cancel timer %s: %w", id, err)
+	for ids := range slices.Chunk(c.CancelTimers, maxRowsPerInsert) {
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		if _, err := w.exec(qCancelTimers[len(ids)-1], args...); err != nil {
+			return fmt.Errorf("cancel timers %s: %w", strings.Join(ids, ", "), err)
 		}
 	}
-	for _, t := range c.NewTimers {
-		if _, err := w.exec(qUpsertTimer,
-			t.ID, t.InstanceID, t.TaskID, t.Kind, t.DueAt.UnixMicro(), jsonArg(t.Payload)); err != nil {
-			return fmt.Errorf("add timer %s: %w", t.ID, err)
+	for rows := range slices.Chunk(c.NewTimers, maxRowsPerInsert) {
+		args := make([]any, 0, 6*len(rows))
+		ids := make([]string, len(rows))
+		for i, t := range rows {
+			args = append(args, t.ID, t.InstanceID, t.TaskID, t.Kind, t.DueAt.UnixMicro(), jsonArg(t.Payload))
+			ids[i] = t.ID
+		}
+		if _, err := w.exec(qUpsertTimers[len(rows)-1], args...); err != nil {
+			return fmt.Errorf("add timers %s: %w", strings.Join(ids, ", "), err)
 		}
 	}
 	return nil

@@ -30,23 +30,16 @@ const (
 		status = ?, assignee = COALESCE(NULLIF(?, ''), assignee), outcome = ?, comment = ?, result = ?,
 		decided_by = ?, decided_at = ?
 		WHERE id = ? AND status = ?`
-	qTaskStatus  = `SELECT status FROM tasks WHERE id = ?`
-	qCancelTimer = `DELETE FROM timers WHERE id = ?`
-	// A replaced timer is a new deadline: it loses the old one's lease.
-	qUpsertTimer = `INSERT INTO timers
-		(id, instance_id, task_id, kind, due_at, payload) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id, task_id = excluded.task_id,
-		kind = excluded.kind, due_at = excluded.due_at, payload = excluded.payload,
-		holder = NULL, lease_until = NULL`
-	qRecordKey = `INSERT INTO idempotency (key, result, created_at) VALUES (?, ?, ?)`
+	qTaskStatus = `SELECT status FROM tasks WHERE id = ?`
+	qRecordKey  = `INSERT INTO idempotency (key, result, created_at) VALUES (?, ?, ?)`
 	// Each write of a group commit runs in a savepoint (group.go).
 	qSavepoint  = `SAVEPOINT change`
 	qRelease    = `RELEASE change`
 	qRollbackTo = `ROLLBACK TO change`
 )
 
-// A change's new tasks, audit rows and outbox messages go in multi-row
-// INSERTs, up to maxRowsPerInsert rows each: a statement costs about as
+// A change's new tasks, audit rows, outbox messages and timers go in
+// multi-row statements, up to maxRowsPerInsert rows each: a statement costs about as
 // much to run through database/sql as a few rows cost to insert, and an
 // approval writes a dozen such rows. Element n-1 of each list inserts n
 // rows.
@@ -62,6 +55,14 @@ var (
 		(instance_id, task_id, actor, on_behalf_of, action, detail, at) VALUES `, 7, ` RETURNING seq`)
 	qInsertOutboxes = multiRow(`INSERT INTO outbox
 		(key, instance_id, topic, payload, created_at) VALUES `, 5, ` RETURNING seq`)
+	qCancelTimers = multiRow(`DELETE FROM timers WHERE id IN (VALUES `, 1, `)`)
+	// A replaced timer is a new deadline: it loses the old one's lease.
+	// Of two rows with one id, the second replaces the first, as if one
+	// after the other.
+	qUpsertTimers = multiRow(`INSERT INTO timers (id, instance_id, task_id, kind, due_at, payload) VALUES `, 6,
+		` ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id, task_id = excluded.task_id,
+		kind = excluded.kind, due_at = excluded.due_at, payload = excluded.payload,
+		holder = NULL, lease_until = NULL`)
 )
 
 // multiRow returns the statements head (?, …), … tail inserting 1 to
@@ -77,8 +78,8 @@ func multiRow(head string, cols int, tail string) []string {
 
 var applyQueries = slices.Concat([]string{
 	qCheckKey, qInsertInstance, qUpdateInstance, qUpdateInstanceKeys, qInstanceVersion, qUpdateTask, qTaskStatus,
-	qCancelTimer, qUpsertTimer, qRecordKey, qPutCard, qSavepoint, qRelease, qRollbackTo,
-}, qInsertTasks, qInsertAudits, qInsertOutboxes)
+	qRecordKey, qPutCard, qSavepoint, qRelease, qRollbackTo,
+}, qInsertTasks, qInsertAudits, qInsertOutboxes, qCancelTimers, qUpsertTimers)
 
 // prepare prepares applyQueries on the write pool. It runs in Open, before
 // any transaction holds the pool's one connection.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -260,7 +261,8 @@ func testOutboxSeqs(t *testing.T, s flows.Store) {
 
 // testLargeChange applies a change with more new tasks, audit rows and
 // outbox messages than a store may write in one statement (a 会签 of twenty
-// signers), and reads every row back where the change put it.
+// signers), and reads every row back where the change put it; then one
+// that cancels and sets more timers than that.
 func testLargeChange(t *testing.T, s flows.Store) {
 	ctx := t.Context()
 	inst := NewInstance("i-big")
@@ -296,4 +298,27 @@ func testLargeChange(t *testing.T, s flows.Store) {
 		c.Outbox[i].Seq = a.OutboxSeqs[i]
 	}
 	RequireOutbox(t, c.Outbox, pending)
+
+	// Then more timers cancelled and set than one statement may hold; one
+	// set anew replaces the timer of its id.
+	var set []flows.Timer
+	for i := range 20 {
+		set = append(set, NewTimer(inst.ID, fmt.Sprintf("tm-%02d", i), At(time.Duration(i)*time.Minute)))
+	}
+	MustApply(t, s, flows.Change{NewTimers: set})
+	next := flows.Change{}
+	for i := range 10 {
+		next.CancelTimers = append(next.CancelTimers, set[i].ID)
+	}
+	moved := set[10]
+	moved.DueAt, moved.Payload = At(30*time.Minute), json.RawMessage(`{"every": "1h"}`)
+	next.NewTimers = append(next.NewTimers, moved)
+	for i := range 8 {
+		next.NewTimers = append(next.NewTimers, NewTimer(inst.ID, fmt.Sprintf("tm-%02d", 20+i), At(time.Duration(40+i)*time.Minute)))
+	}
+	MustApply(t, s, next)
+	want := slices.Concat(set[11:], next.NewTimers)
+	claimed, err := s.ClaimTimers(ctx, At(2*time.Hour), "h", time.Minute, 100)
+	require.NoError(t, err)
+	RequireTimers(t, want, claimed)
 }
