@@ -220,21 +220,25 @@ func trailing(b []byte, i int) error {
 // sqlMarkOutboxSent adds the marked messages to their rows' sent_parts
 // and marks a row sent once all of its messages are. A seq of no message
 // (an index past its row's end) marks nothing. $2 and $3 are packBits and
-// its mask.
+// its mask. Each marked row is looked up by its key (see the package
+// comment), and so is each row updated: a join of the marks with the
+// rows was planned as a hash of every unsent row, a backlog's worth for
+// each mark.
 const sqlMarkOutboxSent = `
 WITH marks AS (
 	SELECT s >> $2 AS seq, array_agg((s & $3)::int) AS parts FROM unnest($1::bigint[]) AS s GROUP BY 1
-), merged AS (
-	SELECT o.seq, COALESCE(cardinality(o.keys), 1) AS size, ARRAY(
-		SELECT DISTINCT p FROM unnest(COALESCE(o.sent_parts, '{}') || m.parts) AS p
-		WHERE p < COALESCE(cardinality(o.keys), 1) ORDER BY p) AS parts
-	FROM outbox o JOIN marks m ON o.seq = m.seq
-	WHERE o.sent_at IS NULL
+), merged AS MATERIALIZED (
+	SELECT o.seq, o.size, ARRAY(
+		SELECT DISTINCT p FROM unnest(o.sent_parts || m.parts) AS p WHERE p < o.size ORDER BY p) AS parts
+	FROM marks m CROSS JOIN LATERAL (
+		SELECT seq, ` + sqlRowMessages + ` AS size, COALESCE(sent_parts, '{}') AS sent_parts
+		FROM outbox WHERE seq = m.seq AND sent_at IS NULL OFFSET 0) AS o
 )
-UPDATE outbox o SET
-	sent_at = CASE WHEN cardinality(m.parts) = m.size THEN now() END,
-	sent_parts = CASE WHEN cardinality(m.parts) IN (0, m.size) THEN NULL ELSE m.parts END
-FROM merged m WHERE o.seq = m.seq`
+UPDATE outbox o SET (sent_at, sent_parts) = (
+	SELECT CASE WHEN cardinality(m.parts) = m.size THEN now() END,
+		CASE WHEN cardinality(m.parts) IN (0, m.size) THEN NULL ELSE m.parts END
+	FROM merged m WHERE m.seq = o.seq)
+WHERE o.seq = ANY(ARRAY(SELECT seq FROM merged))`
 
 // MarkOutboxSent marks messages sent, and a row once all its messages are
 // (the relay publishes and marks a row's messages together). Sent rows are
