@@ -96,22 +96,10 @@ func (s *Store) putCardGroup(ctx context.Context, group []*cardReq) {
 	}
 }
 
-// Card reads in groups. Every delivery reads its card first (is it shown
-// already, on which message, at which state), inside the card's lock; a
-// burst of deliveries reads many. Card hands its read to the cardReads
-// workers, which answer what waits with one query. The query starts after
-// every read in it was asked for, so each sees every card record committed
-// before its caller asked, as a read of its own would.
-type cardReadReq struct {
-	ctx  context.Context
-	k    bot.CardKey
-	done chan cardReadResult
-}
-
-type cardReadResult struct {
-	c   bot.CardMessage
-	err error // bot.ErrNotFound when no card is recorded under k
-}
+// Card reads in groups (see reads_group.go). Every delivery reads its card
+// first (is it shown already, on which message, at which state), inside
+// the card's lock; a burst of deliveries reads many.
+type cardReadReq = readReq[bot.CardKey, bot.CardMessage]
 
 // sqlCards reads the cards recorded under a list of keys (cardColumns),
 // one index scan each (see the package comment).
@@ -119,18 +107,16 @@ const sqlCards = `SELECT c.* FROM unnest($1::text[], $2::text[], $3::text[]) AS 
 	CROSS JOIN LATERAL (SELECT ` + cardColumns + ` FROM bot_cards WHERE platform = k.platform AND recipient = k.recipient
 		AND subject = k.subject OFFSET 0) AS c`
 
+// cardReading reads cards alone or many at once; a key with no card is
+// bot.ErrNotFound.
+func (s *Store) cardReading() keyedReads[bot.CardKey, bot.CardMessage] {
+	return keyedReads[bot.CardKey, bot.CardMessage]{alone: s.cardAlone, many: s.cardsByKey,
+		key: func(c bot.CardMessage) bot.CardKey { return c.CardKey }, missing: bot.ErrNotFound}
+}
+
 // cardGrouped reads the card under k through a group.
 func (s *Store) cardGrouped(ctx context.Context, k bot.CardKey) (bot.CardMessage, error) {
-	r := &cardReadReq{ctx: ctx, k: k, done: make(chan cardReadResult, 1)}
-	sent, err := s.cardReads.Send(ctx, r)
-	switch {
-	case err != nil:
-		return bot.CardMessage{}, err
-	case !sent:
-		return s.cardAlone(ctx, k) // closed: it meets the closed pool's error
-	}
-	res := <-r.done
-	return res.c, res.err
+	return s.cardReading().read(ctx, s.cardReads, k)
 }
 
 func (s *Store) cardAlone(ctx context.Context, k bot.CardKey) (bot.CardMessage, error) {
@@ -143,34 +129,12 @@ func (s *Store) cardAlone(ctx context.Context, k bot.CardKey) (bot.CardMessage, 
 	return c, err
 }
 
-// readCardGroup answers the reads of group with one query.
-func (s *Store) readCardGroup(ctx context.Context, group []*cardReadReq) {
-	live := batch.StillWanted(group, func(r *cardReadReq) context.Context { return r.ctx },
-		func(r *cardReadReq, err error) { r.done <- cardReadResult{err: err} })
-	if len(live) == 1 {
-		c, err := s.cardAlone(ctx, live[0].k)
-		live[0].done <- cardReadResult{c: c, err: err}
-		return
-	}
-	plats, recips, subjects := make([]string, len(live)), make([]string, len(live)), make([]string, len(live))
-	for i, r := range live {
-		plats[i], recips[i], subjects[i] = r.k.Platform, r.k.Recipient, r.k.Subject
+// cardsByKey reads the cards recorded under keys with one query.
+func (s *Store) cardsByKey(ctx context.Context, keys []bot.CardKey) ([]bot.CardMessage, error) {
+	plats, recips, subjects := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		plats[i], recips[i], subjects[i] = k.Platform, k.Recipient, k.Subject
 	}
 	rows, _ := s.pool.Query(ctx, sqlCards, plats, recips, subjects)
-	cards, err := pgx.CollectRows(rows, scanCard)
-	found := make(map[bot.CardKey]bot.CardMessage, len(cards))
-	for _, c := range cards {
-		found[c.CardKey] = c
-	}
-	for _, r := range live {
-		c, ok := found[r.k]
-		switch {
-		case err != nil:
-			r.done <- cardReadResult{err: err}
-		case !ok:
-			r.done <- cardReadResult{err: bot.ErrNotFound}
-		default:
-			r.done <- cardReadResult{c: c}
-		}
-	}
+	return pgx.CollectRows(rows, scanCard)
 }

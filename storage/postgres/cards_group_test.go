@@ -68,9 +68,9 @@ func TestCardReadGroup(t *testing.T) {
 	keys = append(keys, keys[0]) // asked twice
 	group := make([]*cardReadReq, len(keys))
 	for i, k := range keys {
-		group[i] = &cardReadReq{ctx: t.Context(), k: k, done: make(chan cardReadResult, 1)}
+		group[i] = &cardReadReq{ctx: t.Context(), key: k, done: make(chan readResult[bot.CardMessage], 1)}
 	}
-	s.readCardGroup(context.WithoutCancel(t.Context()), group)
+	s.cardReading().answer(context.WithoutCancel(t.Context()), group)
 	for i, r := range group {
 		res := <-r.done
 		n := i % 4
@@ -79,8 +79,8 @@ func TestCardReadGroup(t *testing.T) {
 			continue
 		}
 		require.NoError(t, res.err, "key %d", i)
-		require.Equal(t, keys[i], res.c.CardKey)
-		require.Equal(t, fmt.Sprintf("msg-%d", n), res.c.MessageID)
-		require.Equal(t, int64(n+1), res.c.StateVersion)
+		require.Equal(t, keys[i], res.v.CardKey)
+		require.Equal(t, fmt.Sprintf("msg-%d", n), res.v.MessageID)
+		require.Equal(t, int64(n+1), res.v.StateVersion)
 	}
 }

@@ -33,10 +33,10 @@ func TestInstanceReadGroup(t *testing.T) {
 	cancel()
 	group := make([]*instanceReadReq, len(ids)+1)
 	for i, id := range ids {
-		group[i] = &instanceReadReq{ctx: t.Context(), id: id, done: make(chan instanceReadResult, 1)}
+		group[i] = &instanceReadReq{ctx: t.Context(), key: id, done: make(chan readResult[flows.Instance], 1)}
 	}
-	group[len(ids)] = &instanceReadReq{ctx: gone, id: ids[0], done: make(chan instanceReadResult, 1)}
-	s.readInstanceGroup(context.WithoutCancel(t.Context()), group)
+	group[len(ids)] = &instanceReadReq{ctx: gone, key: ids[0], done: make(chan readResult[flows.Instance], 1)}
+	s.instanceReading().answer(context.WithoutCancel(t.Context()), group)
 	for i, r := range group[:len(ids)] {
 		res := <-r.done
 		n := i % 4
@@ -45,9 +45,9 @@ func TestInstanceReadGroup(t *testing.T) {
 			continue
 		}
 		require.NoError(t, res.err, "read %d", i)
-		require.Equal(t, ids[i], res.in.ID)
-		require.Equal(t, fmt.Sprintf("第 %d 单", n), res.in.Title)
-		require.Equal(t, int64(1), res.in.Version)
+		require.Equal(t, ids[i], res.v.ID)
+		require.Equal(t, fmt.Sprintf("第 %d 单", n), res.v.Title)
+		require.Equal(t, int64(1), res.v.Version)
 	}
 	require.ErrorIs(t, (<-group[len(ids)].done).err, context.Canceled)
 

@@ -124,8 +124,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s.ingests = batch.New(ingestWorkers, maxIngestGroup, ingestTimeout, s.recordGroup)
 	s.applies = batch.New(applyWorkers, maxApplyGroup, applyTimeout, s.applyGroup)
 	s.cards = batch.New(cardWorkers, maxCardGroup, cardTimeout, s.putCardGroup)
-	s.cardReads = batch.New(cardWorkers, maxCardGroup, cardTimeout, s.readCardGroup)
-	s.instanceReads = batch.New(instanceReadWorkers, maxInstanceReadGroup, instanceReadTimeout, s.readInstanceGroup)
+	s.cardReads = batch.New(cardWorkers, maxCardGroup, cardTimeout, s.cardReading().answer)
+	s.instanceReads = batch.New(instanceReadWorkers, maxInstanceReadGroup, instanceReadTimeout, s.instanceReading().answer)
 	return s, nil
 }
 
