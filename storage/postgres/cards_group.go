@@ -99,7 +99,6 @@ func (s *Store) putCardGroup(ctx context.Context, group []*cardReq) {
 // Card reads in groups (see reads_group.go). Every delivery reads its card
 // first (is it shown already, on which message, at which state), inside
 // the card's lock; a burst of deliveries reads many.
-type cardReadReq = readReq[bot.CardKey, bot.CardMessage]
 
 // sqlCards reads the cards recorded under a list of keys (cardColumns),
 // one index scan each (see the package comment).
@@ -107,16 +106,17 @@ const sqlCards = `SELECT c.* FROM unnest($1::text[], $2::text[], $3::text[]) AS 
 	CROSS JOIN LATERAL (SELECT ` + cardColumns + ` FROM bot_cards WHERE platform = k.platform AND recipient = k.recipient
 		AND subject = k.subject OFFSET 0) AS c`
 
-// cardReading reads cards alone or many at once; a key with no card is
+// newCardReads reads cards alone or many at once; a key with no card is
 // bot.ErrNotFound.
-func (s *Store) cardReading() keyedReads[bot.CardKey, bot.CardMessage] {
-	return keyedReads[bot.CardKey, bot.CardMessage]{alone: s.cardAlone, many: s.cardsByKey,
-		key: func(c bot.CardMessage) bot.CardKey { return c.CardKey }, missing: bot.ErrNotFound}
+func (s *Store) newCardReads() *keyedReads[bot.CardKey, bot.CardMessage] {
+	return newKeyedReads(keyedReads[bot.CardKey, bot.CardMessage]{alone: s.cardAlone, many: s.cardsByKey,
+		key: func(c bot.CardMessage) bot.CardKey { return c.CardKey }, missing: bot.ErrNotFound},
+		cardWorkers, maxCardGroup, cardTimeout)
 }
 
 // cardGrouped reads the card under k through a group.
 func (s *Store) cardGrouped(ctx context.Context, k bot.CardKey) (bot.CardMessage, error) {
-	return s.cardReading().read(ctx, s.cardReads, k)
+	return s.cardReads.read(ctx, k)
 }
 
 func (s *Store) cardAlone(ctx context.Context, k bot.CardKey) (bot.CardMessage, error) {

@@ -66,11 +66,11 @@ func TestCardReadGroup(t *testing.T) {
 		keys = append(keys, c.CardKey)
 	}
 	keys = append(keys, keys[0]) // asked twice
-	group := make([]*cardReadReq, len(keys))
+	group := make([]*readReq[bot.CardKey, bot.CardMessage], len(keys))
 	for i, k := range keys {
-		group[i] = &cardReadReq{ctx: t.Context(), key: k, done: make(chan readResult[bot.CardMessage], 1)}
+		group[i] = &readReq[bot.CardKey, bot.CardMessage]{ctx: t.Context(), key: k, done: make(chan readResult[bot.CardMessage], 1)}
 	}
-	s.cardReading().answer(context.WithoutCancel(t.Context()), group)
+	s.cardReads.answer(context.WithoutCancel(t.Context()), group)
 	for i, r := range group {
 		res := <-r.done
 		n := i % 4

@@ -23,23 +23,22 @@ const (
 	instanceReadTimeout  = 10 * time.Second
 )
 
-type instanceReadReq = readReq[string, flows.Instance]
-
 // sqlInstances reads the instances of a list of ids, one index scan each
 // (see the package comment).
 const sqlInstances = `SELECT i.* FROM unnest($1::text[]) AS k(id)
 	CROSS JOIN LATERAL (SELECT ` + instanceColumns + ` FROM instances WHERE id = k.id OFFSET 0) AS i`
 
-// instanceReading reads instances alone or many at once; an id of no
+// newInstanceReads reads instances alone or many at once; an id of no
 // instance is pgx.ErrNoRows.
-func (s *Store) instanceReading() keyedReads[string, flows.Instance] {
-	return keyedReads[string, flows.Instance]{alone: s.instanceAlone, many: s.instancesByID,
-		key: func(in flows.Instance) string { return in.ID }, missing: pgx.ErrNoRows}
+func (s *Store) newInstanceReads() *keyedReads[string, flows.Instance] {
+	return newKeyedReads(keyedReads[string, flows.Instance]{alone: s.instanceAlone, many: s.instancesByID,
+		key: func(in flows.Instance) string { return in.ID }, missing: pgx.ErrNoRows},
+		instanceReadWorkers, maxInstanceReadGroup, instanceReadTimeout)
 }
 
 // Instance returns one instance; flows.ErrNotFound if there is none.
 func (s *Store) Instance(ctx context.Context, id string) (flows.Instance, error) {
-	in, err := s.instanceReading().read(ctx, s.instanceReads, id)
+	in, err := s.instanceReads.read(ctx, id)
 	if err != nil {
 		return flows.Instance{}, fail(notFound(err), "instance %s", id)
 	}

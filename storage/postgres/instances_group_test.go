@@ -31,12 +31,12 @@ func TestInstanceReadGroup(t *testing.T) {
 	ids = append(ids, ids[0]) // asked twice
 	gone, cancel := context.WithCancel(t.Context())
 	cancel()
-	group := make([]*instanceReadReq, len(ids)+1)
+	group := make([]*readReq[string, flows.Instance], len(ids)+1)
 	for i, id := range ids {
-		group[i] = &instanceReadReq{ctx: t.Context(), key: id, done: make(chan readResult[flows.Instance], 1)}
+		group[i] = &readReq[string, flows.Instance]{ctx: t.Context(), key: id, done: make(chan readResult[flows.Instance], 1)}
 	}
-	group[len(ids)] = &instanceReadReq{ctx: gone, key: ids[0], done: make(chan readResult[flows.Instance], 1)}
-	s.instanceReading().answer(context.WithoutCancel(t.Context()), group)
+	group[len(ids)] = &readReq[string, flows.Instance]{ctx: gone, key: ids[0], done: make(chan readResult[flows.Instance], 1)}
+	s.instanceReads.answer(context.WithoutCancel(t.Context()), group)
 	for i, r := range group[:len(ids)] {
 		res := <-r.done
 		n := i % 4
@@ -57,12 +57,12 @@ func TestInstanceReadGroup(t *testing.T) {
 		go func() {
 			in, err := s.Instance(t.Context(), ids[i%4])
 			switch {
-			case i%2 == 1 && !errors.Is(err, flows.ErrNotFound):
-				err = fmt.Errorf("read %d of a missing instance: %v", i, err)
-			case i%2 == 0 && err == nil && in.ID != ids[i%4]:
-				err = fmt.Errorf("read %d: got %s", i, in.ID)
-			case i%2 == 1:
+			case i%2 == 1 && errors.Is(err, flows.ErrNotFound):
 				err = nil
+			case i%2 == 1:
+				err = fmt.Errorf("read %d of a missing instance: %v", i, err)
+			case err == nil && in.ID != ids[i%4]:
+				err = fmt.Errorf("read %d: got %s", i, in.ID)
 			}
 			errs <- err
 		}()

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"cardflow/storage/internal/batch"
 )
@@ -24,21 +25,33 @@ type readResult[V any] struct {
 	err error
 }
 
-// keyedReads is how one kind of row is read: alone by its key, and many
-// by theirs in one query (rows for keys with none are missing, in any
-// order); key gives a row's key, and missing is the error of a key with no
-// row.
+// keyedReads reads one kind of row through its group workers: alone by
+// its key, and many by theirs in one query (rows for keys with none are
+// missing, in any order); key gives a row's key, and missing is the error
+// of a key with no row.
 type keyedReads[K comparable, V any] struct {
 	alone   func(ctx context.Context, key K) (V, error)
 	many    func(ctx context.Context, keys []K) ([]V, error)
 	key     func(V) K
 	missing error
+	batches *batch.Batches[*readReq[K, V]]
 }
 
-// read reads the row under key through the group workers b.
-func (k keyedReads[K, V]) read(ctx context.Context, b *batch.Batches[*readReq[K, V]], key K) (V, error) {
+// newKeyedReads returns the reads of k.alone, k.many, k.key and k.missing
+// through up to workers groups at once, each of at most max reads and
+// answered within timeout.
+func newKeyedReads[K comparable, V any](k keyedReads[K, V], workers, max int, timeout time.Duration) *keyedReads[K, V] {
+	k.batches = batch.New(workers, max, timeout, k.answer)
+	return &k
+}
+
+// close stops the workers.
+func (k *keyedReads[K, V]) close() { k.batches.Close() }
+
+// read reads the row under key through a group.
+func (k *keyedReads[K, V]) read(ctx context.Context, key K) (V, error) {
 	r := &readReq[K, V]{ctx: ctx, key: key, done: make(chan readResult[V], 1)}
-	sent, err := b.Send(ctx, r)
+	sent, err := k.batches.Send(ctx, r)
 	switch {
 	case err != nil:
 		var zero V
@@ -52,7 +65,7 @@ func (k keyedReads[K, V]) read(ctx context.Context, b *batch.Batches[*readReq[K,
 
 // answer answers the reads of group: a lone one alone, several with one
 // query.
-func (k keyedReads[K, V]) answer(ctx context.Context, group []*readReq[K, V]) {
+func (k *keyedReads[K, V]) answer(ctx context.Context, group []*readReq[K, V]) {
 	live := batch.StillWanted(group, func(r *readReq[K, V]) context.Context { return r.ctx },
 		func(r *readReq[K, V], err error) { r.done <- readResult[V]{err: err} })
 	if len(live) == 1 {

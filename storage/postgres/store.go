@@ -36,6 +36,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"cardflow/bot"
 	"cardflow/flows"
 	"cardflow/storage/internal/batch"
 )
@@ -65,12 +66,11 @@ type Store struct {
 	// ingests records order events that arrive together in one
 	// transaction (orders_group.go); applies commits changes that arrive
 	// together in one (apply_group.go).
-	ingests   *batch.Batches[*ingestReq]
-	applies   *batch.Batches[*applyReq]
-	cards     *batch.Batches[*cardReq]     // card records (cards_group.go)
-	cardReads *batch.Batches[*cardReadReq] // card reads (cards_group.go)
-	// instanceReads reads instances (instances_group.go).
-	instanceReads *batch.Batches[*instanceReadReq]
+	ingests       *batch.Batches[*ingestReq]
+	applies       *batch.Batches[*applyReq]
+	cards         *batch.Batches[*cardReq]                  // card records (cards_group.go)
+	cardReads     *keyedReads[bot.CardKey, bot.CardMessage] // card reads (cards_group.go)
+	instanceReads *keyedReads[string, flows.Instance]       // instance reads (instances_group.go)
 	alone         bool
 	applyAlone    bool
 }
@@ -124,8 +124,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s.ingests = batch.New(ingestWorkers, maxIngestGroup, ingestTimeout, s.recordGroup)
 	s.applies = batch.New(applyWorkers, maxApplyGroup, applyTimeout, s.applyGroup)
 	s.cards = batch.New(cardWorkers, maxCardGroup, cardTimeout, s.putCardGroup)
-	s.cardReads = batch.New(cardWorkers, maxCardGroup, cardTimeout, s.cardReading().answer)
-	s.instanceReads = batch.New(instanceReadWorkers, maxInstanceReadGroup, instanceReadTimeout, s.instanceReading().answer)
+	s.cardReads = s.newCardReads()
+	s.instanceReads = s.newInstanceReads()
 	return s, nil
 }
 
@@ -142,8 +142,8 @@ func (s *Store) Close() error {
 	s.ingests.Close()
 	s.applies.Close()
 	s.cards.Close()
-	s.cardReads.Close()
-	s.instanceReads.Close()
+	s.cardReads.close()
+	s.instanceReads.close()
 	s.pool.Close()
 	return nil
 }

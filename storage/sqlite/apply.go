@@ -57,7 +57,11 @@ func (w applier) apply(c flows.Change) (flows.Applied, error) {
 		}
 		a.InstanceVersion = v
 	}
-	if err := w.insertTasks(c.NewTasks); err != nil {
+	if _, err := writeRows(w, qInsertTasks, c.NewTasks, "insert tasks", func(t flows.Task) string { return t.ID },
+		func(args []any, t flows.Task) []any {
+			return append(args, t.ID, t.InstanceID, t.StepID, t.Kind, t.Assignee, t.OwnerID, t.Status, t.Outcome,
+				t.Comment, jsonArg(t.Result), t.DecidedBy, t.Seq, timeArg(t.DueAt), timeArg(t.CreatedAt), timeArg(t.DecidedAt))
+		}); err != nil {
 		return a, err
 	}
 	for _, u := range c.TaskUpdates {
@@ -68,27 +72,19 @@ func (w applier) apply(c flows.Change) (flows.Applied, error) {
 	if err := w.writeTimers(c); err != nil {
 		return a, err
 	}
-	for rows := range slices.Chunk(c.Audit, maxRowsPerInsert) {
-		args := make([]any, 0, 7*len(rows))
-		for _, e := range rows {
-			args = append(args, e.InstanceID, e.TaskID, e.Actor, e.OnBehalfOf, e.Action, jsonArg(e.Detail), timeArg(e.At))
-		}
-		seqs, err := w.insertReturning(qInsertAudits[len(rows)-1], args)
-		if err != nil {
-			return a, fmt.Errorf("insert audit rows of %s: %w", rows[0].InstanceID, err)
-		}
-		a.AuditSeqs = append(a.AuditSeqs, seqs...)
+	seqs, err := writeRows(w, qInsertAudits, c.Audit, "insert audit rows", func(e flows.AuditEntry) string { return e.Action },
+		func(args []any, e flows.AuditEntry) []any {
+			return append(args, e.InstanceID, e.TaskID, e.Actor, e.OnBehalfOf, e.Action, jsonArg(e.Detail), timeArg(e.At))
+		})
+	if err != nil {
+		return a, err
 	}
-	for rows := range slices.Chunk(c.Outbox, maxRowsPerInsert) {
-		args := make([]any, 0, 5*len(rows))
-		for _, m := range rows {
-			args = append(args, m.Key, m.InstanceID, m.Topic, jsonArg(m.Payload), timeArg(m.CreatedAt))
-		}
-		seqs, err := w.insertReturning(qInsertOutboxes[len(rows)-1], args)
-		if err != nil {
-			return a, fmt.Errorf("insert outbox messages %s: %w", outboxKeys(rows), err)
-		}
-		a.OutboxSeqs = append(a.OutboxSeqs, seqs...)
+	a.AuditSeqs = seqs
+	if a.OutboxSeqs, err = writeRows(w, qInsertOutboxes, c.Outbox, "insert outbox messages", func(m flows.OutboxMessage) string { return m.Key },
+		func(args []any, m flows.OutboxMessage) []any {
+			return append(args, m.Key, m.InstanceID, m.Topic, jsonArg(m.Payload), timeArg(m.CreatedAt))
+		}); err != nil {
+		return a, err
 	}
 	if c.IdempotencyKey != "" {
 		if _, err := w.exec(qRecordKey,
@@ -159,26 +155,37 @@ func (w applier) writeInstance(c flows.Change) (int64, error) {
 	return 0, fmt.Errorf("update instance %s: at version %d, expected %d: %w", in.ID, version, c.ExpectVersion, flows.ErrStaleVersion)
 }
 
-// insertTasks inserts the new tasks, maxRowsPerInsert to a statement.
-func (w applier) insertTasks(tasks []flows.Task) error {
-	for rows := range slices.Chunk(tasks, maxRowsPerInsert) {
-		args := make([]any, 0, 15*len(rows))
-		ids := make([]string, len(rows))
-		for i, t := range rows {
-			args = append(args, t.ID, t.InstanceID, t.StepID, t.Kind, t.Assignee, t.OwnerID, t.Status, t.Outcome,
-				t.Comment, jsonArg(t.Result), t.DecidedBy, t.Seq, timeArg(t.DueAt), timeArg(t.CreatedAt), timeArg(t.DecidedAt))
-			ids[i] = t.ID
+// writeRows writes rows with the multi-row statements qs (qs[n-1] writes
+// n rows), maxRowsPerStatement rows at a time, each row's values appended
+// by values; name names a row in an error, which says what failed. When
+// qs return seq, writeRows returns the rows' seqs in their order:
+// ascending, as AUTOINCREMENT gave them; RETURNING may list them in any
+// order.
+func writeRows[T any](w applier, qs []string, rows []T, what string, name func(T) string,
+	values func([]any, T) []any) ([]int64, error) {
+	var seqs []int64
+	for chunk := range slices.Chunk(rows, maxRowsPerStatement) {
+		var args []any
+		for _, r := range chunk {
+			args = values(args, r)
 		}
-		if _, err := w.exec(qInsertTasks[len(rows)-1], args...); err != nil {
-			return fmt.Errorf("insert tasks %s: %w", strings.Join(ids, ", "), err)
+		got, err := w.querySeqs(qs[len(chunk)-1], args)
+		if err != nil {
+			names := make([]string, len(chunk))
+			for i, r := range chunk {
+				names[i] = name(r)
+			}
+			return nil, fmt.Errorf("%s %s: %w", what, strings.Join(names, ", "), err)
 		}
+		seqs = append(seqs, got...)
 	}
-	return nil
+	slices.Sort(seqs)
+	return seqs, nil
 }
 
-// insertReturning runs a multi-row INSERT … RETURNING seq and returns the
-// seqs in the order of its rows: ascending, as AUTOINCREMENT gave them.
-func (w applier) insertReturning(query string, args []any) ([]int64, error) {
+// querySeqs runs query and returns the seq of each row it returns (none
+// for a statement without RETURNING).
+func (w applier) querySeqs(query string, args []any) ([]int64, error) {
 	rows, err := w.s.stmt(w.ctx, w.tx, query).QueryContext(w.ctx, args...)
 	if err != nil {
 		return nil, err
@@ -192,20 +199,7 @@ func (w applier) insertReturning(query string, args []any) ([]int64, error) {
 		}
 		seqs = append(seqs, seq)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	slices.Sort(seqs)
-	return seqs, nil
-}
-
-// outboxKeys names messages in an error.
-func outboxKeys(msgs []flows.OutboxMessage) string {
-	keys := make([]string, len(msgs))
-	for i, m := range msgs {
-		keys[i] = m.Key
-	}
-	return strings.Join(keys, ", ")
+	return seqs, rows.Err()
 }
 
 // updateTask applies u when the task is in u.From. An empty Assignee keeps
@@ -231,29 +225,18 @@ func (w applier) updateTask(u flows.TaskUpdate) error {
 	return fmt.Errorf("update task %s: is %s, expected %s: %w", u.ID, status, u.From, flows.ErrTaskConflict)
 }
 
-// writeTimers cancels, then upserts, maxRowsPerInsert timers to a
+// writeTimers cancels, then upserts, maxRowsPerStatement timers to a
 // statement. A replaced timer loses any lease the old one had: it is a new
 // deadline, due to fire again.
 func (w applier) writeTimers(c flows.Change) error {
-	for ids := range slices.Chunk(c.CancelTimers, maxRowsPerInsert) {
-		args := make([]any, len(ids))
-		for i, id := range ids {
-			args[i] = id
-		}
-		if _, err := w.exec(qCancelTimers[len(ids)-1], args...); err != nil {
-			return fmt.Errorf("cancel timers %s: %w", strings.Join(ids, ", "), err)
-		}
+	id := func(id string) string { return id }
+	if _, err := writeRows(w, qCancelTimers, c.CancelTimers, "cancel timers", id,
+		func(args []any, id string) []any { return append(args, id) }); err != nil {
+		return err
 	}
-	for rows := range slices.Chunk(c.NewTimers, maxRowsPerInsert) {
-		args := make([]any, 0, 6*len(rows))
-		ids := make([]string, len(rows))
-		for i, t := range rows {
-			args = append(args, t.ID, t.InstanceID, t.TaskID, t.Kind, t.DueAt.UnixMicro(), jsonArg(t.Payload))
-			ids[i] = t.ID
-		}
-		if _, err := w.exec(qUpsertTimers[len(rows)-1], args...); err != nil {
-			return fmt.Errorf("add timers %s: %w", strings.Join(ids, ", "), err)
-		}
-	}
-	return nil
+	_, err := writeRows(w, qUpsertTimers, c.NewTimers, "add timers", func(t flows.Timer) string { return t.ID },
+		func(args []any, t flows.Timer) []any {
+			return append(args, t.ID, t.InstanceID, t.TaskID, t.Kind, t.DueAt.UnixMicro(), jsonArg(t.Payload))
+		})
+	return err
 }

@@ -39,18 +39,16 @@ const (
 )
 
 // A change's new tasks, audit rows, outbox messages and timers go in
-// multi-row statements, up to maxRowsPerInsert rows each: a statement costs about as
-// much to run through database/sql as a few rows cost to insert, and an
-// approval writes a dozen such rows. Element n-1 of each list inserts n
-// rows.
-const maxRowsPerInsert = 8
+// multi-row statements, up to maxRowsPerStatement rows each (writeRows): a
+// statement costs about as much to run through database/sql as a few rows
+// cost to write, and an approval writes a dozen such rows. Element n-1 of
+// each list writes n rows.
+const maxRowsPerStatement = 8
 
 var (
 	qInsertTasks = multiRow(`INSERT INTO tasks
 		(id, instance_id, step_id, kind, assignee, owner_id, status, outcome, comment, result, decided_by,
 		seq, due_at, created_at, decided_at) VALUES `, 15, ``)
-	// AUTOINCREMENT gives the rows of one INSERT ascending seqs in the
-	// order of its VALUES; RETURNING may list them in any order.
 	qInsertAudits = multiRow(`INSERT INTO audit
 		(instance_id, task_id, actor, on_behalf_of, action, detail, at) VALUES `, 7, ` RETURNING seq`)
 	qInsertOutboxes = multiRow(`INSERT INTO outbox
@@ -66,10 +64,10 @@ var (
 )
 
 // multiRow returns the statements head (?, …), … tail inserting 1 to
-// maxRowsPerInsert rows of cols columns.
+// maxRowsPerStatement rows of cols columns.
 func multiRow(head string, cols int, tail string) []string {
 	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
-	qs := make([]string, maxRowsPerInsert)
+	qs := make([]string, maxRowsPerStatement)
 	for n := range qs {
 		qs[n] = head + strings.Repeat(row+", ", n) + row + tail
 	}
