@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,12 +139,8 @@ func (c *chatServer) startOrdersPaced(ctx context.Context, n int, interval time.
 // latency is the commit-to-card time at that rate.
 func BenchmarkChatDelivery(b *testing.B) {
 	var interval time.Duration
-	if v := os.Getenv("CARDFLOW_BENCH_PACE"); v != "" {
-		pace, err := strconv.Atoi(v)
-		if err != nil || pace <= 0 {
-			b.Fatalf("CARDFLOW_BENCH_PACE=%q: want notifications per second, a positive whole number", v)
-		}
-		interval = 3 * time.Second / time.Duration(pace)
+	if pace := benchtest.Pace(b); pace > 0 {
+		interval = time.Duration(3 * float64(time.Second) / pace)
 	}
 	c := startChat(b, nil)
 	// Warm up first (the pool's connections, prepared statements, the
@@ -186,6 +179,8 @@ func BenchmarkChatDelivery(b *testing.B) {
 // finance task card the pipeline delivered, pressed by its holder; the
 // deliveries each decision causes (the other signers' copies, the
 // applicant's card, the warehouse's tasks) run meanwhile, as they would.
+// CARDFLOW_BENCH_PACE=N offers N clicks a second instead, as
+// BenchmarkFeishuClick does.
 func BenchmarkChatClick(b *testing.B) {
 	c := startChat(b, nil)
 	sends := watchSends(c.sim, 3*b.N)
@@ -208,39 +203,28 @@ func BenchmarkChatClick(b *testing.B) {
 	}
 	sends.mu.Unlock()
 
-	latencies := make([]time.Duration, b.N)
-	var next atomic.Int64
-	var g errgroup.Group
+	pace := benchtest.Pace(b)
 	b.ResetTimer()
-	for range benchClickers {
-		g.Go(func() error {
-			for i := int(next.Add(1) - 1); i < b.N; i = int(next.Add(1) - 1) {
-				k := clicks[i]
-				i0 := slices.IndexFunc(k.card.Buttons, func(b bot.Button) bool { return b.Action == flows.ActApprove })
-				if i0 < 0 {
-					return fmt.Errorf("no approve button on %s", k.card.Subject)
-				}
-				var out clickReply
-				t0 := time.Now()
-				status, err := c.send(b.Context(), http.MethodPost, "/sim/api/click", map[string]any{"user": k.user,
-					"payload": k.card.Buttons[i0].Payload, "action": flows.ActApprove}, &out)
-				latencies[i] = time.Since(t0)
-				switch {
-				case err != nil:
-					return err
-				case status != http.StatusOK || out.Reply.Toast.Kind != bot.ToastSuccess:
-					return fmt.Errorf("click %s: %d %+v", k.card.Subject, status, out.Reply.Toast)
-				case out.Reply.Card == nil || len(out.Reply.Card.Buttons) > 0:
-					return errors.New("the answer is not the decided card")
-				}
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		b.Fatal(err)
-	}
+	latencies, took := clickers(b, pace, func(i int) error {
+		k := clicks[i]
+		i0 := slices.IndexFunc(k.card.Buttons, func(b bot.Button) bool { return b.Action == flows.ActApprove })
+		if i0 < 0 {
+			return fmt.Errorf("no approve button on %s", k.card.Subject)
+		}
+		var out clickReply
+		status, err := c.send(b.Context(), http.MethodPost, "/sim/api/click", map[string]any{"user": k.user,
+			"payload": k.card.Buttons[i0].Payload, "action": flows.ActApprove}, &out)
+		switch {
+		case err != nil:
+			return err
+		case status != http.StatusOK || out.Reply.Toast.Kind != bot.ToastSuccess:
+			return fmt.Errorf("click %s: %d %+v", k.card.Subject, status, out.Reply.Toast)
+		case out.Reply.Card == nil || len(out.Reply.Card.Buttons) > 0:
+			return errors.New("the answer is not the decided card")
+		}
+		return nil
+	})
 	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "clicks/s")
+	b.ReportMetric(float64(b.N)/took.Seconds(), "clicks/s")
 	benchtest.ReportLatency(b, "", latencies)
 }

@@ -146,8 +146,24 @@ const MaxLimitWait = 250 * time.Millisecond
 type Reserver interface {
 	// Reserve reports ok with the wait before the call may go (0: at once),
 	// or, when the wait would exceed maxWait, false with the wait and
-	// nothing counted.
+	// nothing counted. A negative maxWait counts nothing and reports the
+	// wait (see Pending).
 	Reserve(ctx context.Context, key string, maxWait time.Duration) (ok bool, wait time.Duration, err error)
+}
+
+// Pending reports how long a call of key would wait for its slot now,
+// counting nothing: 0 when it could go at once, when the key has no
+// limit, or when l cannot tell (it is not a Reserver). A caller about to
+// do costly work before the call (read and render a card) asks first and
+// puts the work off when the wait is long, instead of doing it only to be
+// refused.
+func Pending(ctx context.Context, l Limiter, key string) (time.Duration, error) {
+	r, ok := l.(Reserver)
+	if !ok {
+		return 0, nil
+	}
+	_, wait, err := r.Reserve(ctx, key, -time.Microsecond)
+	return wait, err
 }
 
 // Take asks l for one call of key, and when the limit frees a slot within

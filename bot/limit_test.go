@@ -67,6 +67,35 @@ func TestReserveGivesEachWaiterItsOwnSlot(t *testing.T) {
 	require.Equal(t, 300*time.Millisecond, wait)
 }
 
+func TestPendingCountsNothing(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	l := bot.NewMemoryLimiter(map[string]bot.Limits{"wecom": {App: bot.Rate{Count: 10, Per: time.Second, Burst: 1}}},
+		func() time.Time { return now })
+	ctx := t.Context()
+	for range 5 {
+		wait, err := bot.Pending(ctx, l, "wecom:u1")
+		require.NoError(t, err)
+		require.Zero(t, wait, "a free slot: no wait, however often asked")
+	}
+	for range 3 {
+		ok, _, err := l.Reserve(ctx, "wecom:u1", 250*time.Millisecond)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	for range 5 {
+		wait, err := bot.Pending(ctx, l, "wecom:u1")
+		require.NoError(t, err)
+		require.Equal(t, 300*time.Millisecond, wait, "three slots taken: the next is 300ms away")
+	}
+	ok, wait, _ := l.Reserve(ctx, "wecom:u1", 300*time.Millisecond)
+	require.True(t, ok)
+	require.Equal(t, 300*time.Millisecond, wait, "asking counted nothing: the fourth slot is still the one 300ms away")
+	wait, err := bot.Pending(ctx, l, "sim:anyone")
+	require.NoError(t, err)
+	require.Zero(t, wait, "a platform without limits")
+}
+
 func TestTakeWaitsForAReservedSlot(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {

@@ -246,6 +246,9 @@ func (p *Pipeline) refresh(ctx context.Context, n flows.NotificationIntent, done
 // deliver renders t for r and sends it, or updates r's card in place.
 func (p *Pipeline) deliver(ctx context.Context, pl Platform, r Reader, t target, n *flows.NotificationIntent) error {
 	key := CardKey{Platform: pl.Name(), Recipient: r.UserID, Subject: t.subject}
+	if err := p.putOff(ctx, pl.Name(), r); err != nil {
+		return err
+	}
 	unlock, err := p.locks.lock(ctx, key)
 	if err != nil {
 		return fmt.Errorf("bot: card %s: %w", key, err)
@@ -324,6 +327,35 @@ func (p *Pipeline) render(ctx context.Context, r Reader, t target, n *flows.Noti
 	return c, err
 }
 
+// putOff hands a delivery back to the queue before its card is read and
+// rendered when r's limit on platform has no slot within MaxLimitWait:
+// while a backlog waits for a slow platform (Feishu: 1,000 a minute per
+// app), each of its put-off deliveries costs a limiter call, not also a
+// card read and a render. allow still takes the slot after the render.
+func (p *Pipeline) putOff(ctx context.Context, platform string, r Reader) error {
+	if p.d.Limiter == nil {
+		return nil
+	}
+	to := limitedAs(r)
+	wait, err := Pending(ctx, p.d.Limiter, platform+":"+to)
+	if err != nil {
+		return fmt.Errorf("bot: rate limiter: %w", err)
+	}
+	if wait > MaxLimitWait {
+		return queue.RateLimited(fmt.Errorf("bot: %s: rate limit for %s", platform, to), wait)
+	}
+	return nil
+}
+
+// limitedAs is what r's rate limit counts: the chat for a group card,
+// the reader's platform id otherwise.
+func limitedAs(r Reader) string {
+	if r.ChatID != "" {
+		return "chat:" + r.ChatID
+	}
+	return r.PlatformUserID
+}
+
 // allow asks the limiter for a call to platform for r, waiting in place
 // for a slot that frees soon (see Take); a refusal is a rate-limited error
 // the queue retries after the wait.
@@ -331,10 +363,7 @@ func (p *Pipeline) allow(ctx context.Context, platform string, r Reader) error {
 	if p.d.Limiter == nil {
 		return nil
 	}
-	to := r.PlatformUserID
-	if r.ChatID != "" {
-		to = "chat:" + r.ChatID
-	}
+	to := limitedAs(r)
 	ok, after, err := Take(ctx, p.d.Limiter, platform+":"+to, MaxLimitWait)
 	if err != nil {
 		return fmt.Errorf("bot: rate limiter: %w", err)

@@ -285,6 +285,57 @@ func TestPlatformFailuresAreClassified(t *testing.T) {
 	require.True(t, queue.IsPermanent(err))
 }
 
+// countedRender counts the task cards rendered.
+type countedRender struct {
+	stateRenderer
+	tasks atomic.Int64
+}
+
+func (c *countedRender) TaskCard(ctx context.Context, r bot.Reader, taskID string, n *flows.NotificationIntent) (bot.Card, error) {
+	c.tasks.Add(1)
+	return c.stateRenderer.TaskCard(ctx, r, taskID, n)
+}
+
+// TestALimitedDeliveryIsPutOffBeforeItsRender: when the platform's limit
+// has no slot soon, a delivery goes back to the queue with the limit's
+// wait before its card is rendered; once the limit frees it renders and
+// sends.
+func TestALimitedDeliveryIsPutOffBeforeItsRender(t *testing.T) {
+	t.Parallel()
+	store, engine := exampletest.World(t)
+	pl := newFakePlatform()
+	render := &countedRender{stateRenderer: stateRenderer{engine}}
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	var clock sync.Mutex
+	limiter := bot.NewMemoryLimiter(map[string]bot.Limits{"sim": {App: bot.Rate{Count: 1, Per: time.Minute, Burst: 1}}},
+		func() time.Time { clock.Lock(); defer clock.Unlock(); return now })
+	p, err := bot.NewPipeline(bot.PipelineDeps{Platforms: map[string]bot.Platform{"sim": pl}, Store: store,
+		Directory: store, Render: render, Limiter: limiter})
+	require.NoError(t, err)
+	x := &fixture{t: t, store: store, engine: engine, platform: pl, pipeline: p}
+	x.start("500.00")
+	msgs := x.pending()
+	require.GreaterOrEqual(t, len(msgs), 2, "the order opens a task for each finance user")
+	require.NoError(t, p.Handle(t.Context(), msgs[0]), "the first card takes the minute's one slot")
+	require.EqualValues(t, 1, render.tasks.Load())
+
+	err = p.Handle(t.Context(), msgs[1])
+	after, limited := queue.RetryAfter(err)
+	require.True(t, limited, "the second waits for the next slot: %v", err)
+	require.Equal(t, time.Minute, after)
+	require.EqualValues(t, 1, render.tasks.Load(), "put off before it was rendered")
+	sends, _ := pl.counts()
+	require.Equal(t, 1, sends)
+
+	clock.Lock()
+	now = now.Add(time.Minute)
+	clock.Unlock()
+	require.NoError(t, p.Handle(t.Context(), msgs[1]), "a minute later the slot is free")
+	require.EqualValues(t, 2, render.tasks.Load())
+	sends, _ = pl.counts()
+	require.Equal(t, 2, sends)
+}
+
 func TestCommands(t *testing.T) {
 	t.Parallel()
 	x := newFixture(t)

@@ -5,7 +5,9 @@ package benchtest
 
 import (
 	"math"
+	"os"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,6 +38,61 @@ func Clients(b testing.TB, clients, n int, do func(i int) error) []time.Duration
 		b.Fatal(err)
 	}
 	return lat
+}
+
+// Paced calls do for 0…n-1 at a steady rate, call i due rate·i after the
+// start, from at most clients goroutines at once, and returns each call's
+// latency measured from when it was due, not from when a free client
+// took it: while every client is busy the calls that wait are late, and
+// the wait counts (no coordinated omission). It also returns the time
+// from the first call's due time to the last answer. The first error
+// fails b.
+func Paced(b testing.TB, clients, n int, rate float64, do func(i int) error) ([]time.Duration, time.Duration) {
+	b.Helper()
+	if rate <= 0 {
+		b.Fatalf("benchtest: a paced run needs a positive rate, not %v", rate)
+	}
+	lat := make([]time.Duration, n)
+	every := time.Duration(float64(time.Second) / rate)
+	start := time.Now()
+	var next atomic.Int64
+	var g errgroup.Group
+	for range clients {
+		g.Go(func() error {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				due := start.Add(time.Duration(i) * every)
+				if wait := time.Until(due); wait > 0 {
+					time.Sleep(wait)
+				}
+				if err := do(i); err != nil {
+					return err
+				}
+				lat[i] = time.Since(due)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	return lat, time.Since(start)
+}
+
+// Pace reads CARDFLOW_BENCH_PACE, the calls a second a benchmark offers
+// when it runs paced: 0 when unset (the benchmark's clients then call as
+// fast as they are answered); a value that is not a positive whole number
+// fails b.
+func Pace(b testing.TB) float64 {
+	b.Helper()
+	v := os.Getenv("CARDFLOW_BENCH_PACE")
+	if v == "" {
+		return 0
+	}
+	pace, err := strconv.Atoi(v)
+	if err != nil || pace <= 0 {
+		b.Fatalf("CARDFLOW_BENCH_PACE=%q: want calls a second, a positive whole number", v)
+	}
+	return float64(pace)
 }
 
 // ReportLatency reports the median and 99th percentile (nearest rank) of d

@@ -94,3 +94,30 @@ func TestLimiterReservationsAcrossInstances(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, ok, "a refused reservation counted nothing, but the three before it did")
 }
+
+func TestLimiterPendingCountsNothing(t *testing.T) {
+	t.Parallel()
+	client := newTestClient(t)
+	prefix := testPrefix()
+	limits := map[string]bot.Limits{"wecom": {App: bot.Rate{Count: 10, Per: time.Second, Burst: 1}}}
+	a, b := redis.NewLimiter(client, prefix, limits), redis.NewLimiter(client, prefix, limits)
+	ctx := t.Context()
+	wait, err := bot.Pending(ctx, b, "wecom:u1")
+	require.NoError(t, err)
+	require.Zero(t, wait)
+	for range 3 {
+		ok, _, err := a.Reserve(ctx, "wecom:u1", 250*time.Millisecond)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	for range 5 {
+		wait, err := bot.Pending(ctx, b, "wecom:u1")
+		require.NoError(t, err)
+		require.InDelta(t, 300*time.Millisecond, wait, float64(30*time.Millisecond), "three slots taken on the other instance")
+	}
+	ok, wait, err := b.Reserve(ctx, "wecom:u1", 350*time.Millisecond)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.InDelta(t, 300*time.Millisecond, wait, float64(30*time.Millisecond), "asking counted nothing: the fourth slot is still next")
+	deleteKeys(t, prefix)
+}

@@ -27,6 +27,7 @@ type strictPlatform struct {
 	times   []time.Time // accepted sends, in order
 	seen    map[string]int
 	refused int
+	putOff  int // deliveries the shared limiter put off
 	done    chan struct{}
 	want    int
 }
@@ -52,13 +53,15 @@ func (p *strictPlatform) send(id string) error {
 	return nil
 }
 
-// BenchmarkSharedSendLimit sends 10,000 messages through the Redis queue
+// BenchmarkSharedSendLimit sends 10,000 messages (CARDFLOW_BENCH_SENDS) through the Redis queue
 // with two server instances (two queues and two limiters over one Redis)
 // to a platform that allows R per second (CARDFLOW_BENCH_RATE, default
 // 500), the instances' shared limiter declaring 0.96 R with no burst as
 // the headroom a platform's own clock needs. It reports the rate achieved
 // over the whole run, its ratio to R, and the platform's refusals, lost and
-// duplicated messages, each of which must be zero. Run it once:
+// duplicated messages, each of which must be zero, and how often the
+// limiter put a message off, per message sent (what keeping the backlog
+// cost). Run it once:
 //
 //	go test -run '^$' -bench SharedSendLimit -benchtime 1x ./storage/redis
 func BenchmarkSharedSendLimit(b *testing.B) {
@@ -68,7 +71,12 @@ func BenchmarkSharedSendLimit(b *testing.B) {
 		rate, err = strconv.Atoi(v)
 		require.NoError(b, err)
 	}
-	const sends = 10_000
+	sends := 10_000
+	if v := os.Getenv("CARDFLOW_BENCH_SENDS"); v != "" {
+		var err error
+		sends, err = strconv.Atoi(v)
+		require.NoError(b, err)
+	}
 	for range b.N {
 		p := sendLimited(b, rate, sends)
 		p.mu.Lock()
@@ -83,6 +91,7 @@ func BenchmarkSharedSendLimit(b *testing.B) {
 		b.ReportMetric(achieved, "sends/s")
 		b.ReportMetric(achieved/float64(rate), "of_R")
 		b.ReportMetric(float64(p.refused), "refused")
+		b.ReportMetric(float64(p.putOff)/float64(sends), "put_off/send")
 		b.ReportMetric(float64(lost), "lost")
 		b.ReportMetric(float64(dups), "duplicated")
 		require.Zero(b, p.refused, "the platform refused sends: the shared limiter let too many through")
@@ -119,6 +128,9 @@ func sendLimited(b *testing.B, rate, sends int) *strictPlatform {
 					return err
 				}
 				if !ok {
+					p.mu.Lock()
+					p.putOff++
+					p.mu.Unlock()
 					return queue.RateLimited(errors.New("limit"), after)
 				}
 				return p.send(m.ID)
