@@ -19,25 +19,7 @@ import (
 // index, and returns each call's latency; the first error fails b.
 func Clients(b testing.TB, clients, n int, do func(i int) error) []time.Duration {
 	b.Helper()
-	lat := make([]time.Duration, n)
-	var next atomic.Int64
-	var g errgroup.Group
-	for range clients {
-		g.Go(func() error {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				t0 := time.Now()
-				if err := do(i); err != nil {
-					return err
-				}
-				lat[i] = time.Since(t0)
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		b.Fatal(err)
-	}
-	return lat
+	return drive(b, clients, n, func(int) time.Time { return time.Now() }, do)
 }
 
 // Paced calls do for 0…n-1 at a steady rate, call i due rate·i after the
@@ -52,22 +34,31 @@ func Paced(b testing.TB, clients, n int, rate float64, do func(i int) error) ([]
 	if rate <= 0 {
 		b.Fatalf("benchtest: a paced run needs a positive rate, not %v", rate)
 	}
-	lat := make([]time.Duration, n)
 	every := time.Duration(float64(time.Second) / rate)
 	start := time.Now()
+	lat := drive(b, clients, n, func(i int) time.Time { return start.Add(time.Duration(i) * every) }, do)
+	return lat, time.Since(start)
+}
+
+// drive calls do for 0…n-1 from clients goroutines, each taking the next
+// index and waiting until it is due; a call's latency runs from its due
+// time to its return.
+func drive(b testing.TB, clients, n int, due func(i int) time.Time, do func(i int) error) []time.Duration {
+	b.Helper()
+	lat := make([]time.Duration, n)
 	var next atomic.Int64
 	var g errgroup.Group
 	for range clients {
 		g.Go(func() error {
 			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				due := start.Add(time.Duration(i) * every)
-				if wait := time.Until(due); wait > 0 {
+				t0 := due(i)
+				if wait := time.Until(t0); wait > 0 {
 					time.Sleep(wait)
 				}
 				if err := do(i); err != nil {
 					return err
 				}
-				lat[i] = time.Since(due)
+				lat[i] = time.Since(t0)
 			}
 			return nil
 		})
@@ -75,7 +66,7 @@ func Paced(b testing.TB, clients, n int, rate float64, do func(i int) error) ([]
 	if err := g.Wait(); err != nil {
 		b.Fatal(err)
 	}
-	return lat, time.Since(start)
+	return lat
 }
 
 // Pace reads CARDFLOW_BENCH_PACE, the calls a second a benchmark offers
