@@ -45,8 +45,9 @@ type MemoryLimiter struct {
 	limits map[string]Limits // by platform
 	now    func() time.Time
 
-	mu  sync.Mutex
-	tat map[string]time.Time
+	mu   sync.Mutex
+	tat  map[string]time.Time
+	line map[string]time.Time // per limit key: the end of its line (see Liner)
 }
 
 // NewMemoryLimiter returns an in-process limiter; now may be nil.
@@ -54,7 +55,7 @@ func NewMemoryLimiter(limits map[string]Limits, now func() time.Time) *MemoryLim
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryLimiter{limits: limits, now: now, tat: map[string]time.Time{}}
+	return &MemoryLimiter{limits: limits, now: now, tat: map[string]time.Time{}, line: map[string]time.Time{}}
 }
 
 // Allow takes one call of key ("platform:reader") from both its limits, or
@@ -109,15 +110,66 @@ func (l *MemoryLimiter) Reserve(_ context.Context, key string, maxWait time.Dura
 	return true, wait, nil
 }
 
-// forget drops keys whose limits are fully recovered, so the map holds only
-// keys used lately.
+// Line implements Liner.
+func (l *MemoryLimiter) Line(_ context.Context, key string, maxWait time.Duration, returning bool) (bool, time.Duration, error) {
+	platform, appKey, readerKey := LimiterKeys(key)
+	lim, ok := l.limits[platform]
+	if !ok {
+		return true, 0, nil
+	}
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	type place struct {
+		key      string
+		at       time.Time
+		interval time.Duration
+	}
+	var places []place
+	at := now
+	for _, c := range []struct {
+		key  string
+		rate Rate
+	}{{appKey, lim.App}, {readerKey, lim.Reader}} {
+		if c.rate.Count <= 0 || c.rate.Per <= 0 {
+			continue
+		}
+		p := l.tat[c.key].Add(-c.rate.tolerance()) // the next free slot
+		if end := l.line[c.key]; !returning && end.After(p) {
+			p = end
+		}
+		if p.Before(now) {
+			p = now
+		}
+		places = append(places, place{c.key, p, c.rate.interval()})
+		if p.After(at) {
+			at = p
+		}
+	}
+	wait := at.Sub(now)
+	if wait <= maxWait || returning {
+		return wait <= maxWait, wait, nil
+	}
+	for _, p := range places {
+		if p.at.Equal(at) { // only the lines that set the place (see Liner)
+			l.line[p.key] = at.Add(p.interval)
+		}
+	}
+	l.forget(now)
+	return false, wait, nil
+}
+
+// forget drops keys whose limits are fully recovered and lines that have
+// passed, so the maps hold only keys used lately.
 func (l *MemoryLimiter) forget(now time.Time) {
-	if len(l.tat) < 10_000 {
+	if len(l.tat)+len(l.line) < 10_000 {
 		return
 	}
-	for k, tat := range l.tat {
-		if tat.Before(now) {
-			delete(l.tat, k)
+	for _, m := range []map[string]time.Time{l.tat, l.line} {
+		for k, t := range m {
+			if t.Before(now) {
+				delete(m, k)
+			}
 		}
 	}
 }
@@ -146,24 +198,41 @@ const MaxLimitWait = 250 * time.Millisecond
 type Reserver interface {
 	// Reserve reports ok with the wait before the call may go (0: at once),
 	// or, when the wait would exceed maxWait, false with the wait and
-	// nothing counted. A negative maxWait counts nothing and reports the
-	// wait (see Pending).
+	// nothing counted.
 	Reserve(ctx context.Context, key string, maxWait time.Duration) (ok bool, wait time.Duration, err error)
 }
 
-// Pending reports how long a call of key would wait for its slot now,
-// counting nothing: 0 when it could go at once, when the key has no
-// limit, or when l cannot tell (it is not a Reserver). A caller about to
-// do costly work before the call (read and render a card) asks first and
-// puts the work off when the wait is long, instead of doing it only to be
-// refused.
-func Pending(ctx context.Context, l Limiter, key string) (time.Duration, error) {
-	r, ok := l.(Reserver)
-	if !ok {
-		return 0, nil
+// A Liner is a Limiter that keeps a line of the calls put off, per limit:
+// a limiter alone only knows its next free slot, so every caller put off
+// is told the same short wait and a backlog of thousands asks again every
+// few hundred milliseconds, each refused but one. Given a place in line,
+// each comes back about when its turn is due. A call under two limits
+// (the app's and the reader's) goes at the later of its places, and only
+// the line that set that time moves on: a reader with a long line of
+// their own must not hold up the app's line, and with it every other
+// reader, for slots their cards will not use until later. Both limiters of
+// cardflow are Liners.
+type Liner interface {
+	// Line counts nothing. It reports ok when a call of key could go
+	// within maxWait: for a newcomer, behind the calls already in line;
+	// for a caller back for the place it was given (returning), at the
+	// next free slot. Otherwise a newcomer is given the next place in
+	// line and told the wait until then; a returning caller that still
+	// cannot go is told the wait for the next free slot and given no new
+	// place.
+	Line(ctx context.Context, key string, maxWait time.Duration, returning bool) (ok bool, wait time.Duration, err error)
+}
+
+// Place asks l whether a call of key may go within maxWait (see Liner),
+// counting nothing: ok when it may, or when l keeps no line. A caller
+// about to do costly work before the call (read and render a card) asks
+// first, and when it may not, puts the work off for the wait instead of
+// doing it only to be refused; the call itself is still counted by Take.
+func Place(ctx context.Context, l Limiter, key string, maxWait time.Duration, returning bool) (ok bool, wait time.Duration, err error) {
+	if ln, isLiner := l.(Liner); isLiner {
+		return ln.Line(ctx, key, maxWait, returning)
 	}
-	_, wait, err := r.Reserve(ctx, key, -time.Microsecond)
-	return wait, err
+	return true, 0, nil
 }
 
 // Take asks l for one call of key, and when the limit frees a slot within

@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cardflow/bot"
+	"cardflow/bot/bottest"
 )
 
 func TestMemoryLimiter(t *testing.T) {
@@ -67,33 +69,70 @@ func TestReserveGivesEachWaiterItsOwnSlot(t *testing.T) {
 	require.Equal(t, 300*time.Millisecond, wait)
 }
 
-func TestPendingCountsNothing(t *testing.T) {
+func TestLineGivesEachPutOffCallItsPlace(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	var clock sync.Mutex
 	l := bot.NewMemoryLimiter(map[string]bot.Limits{"wecom": {App: bot.Rate{Count: 10, Per: time.Second, Burst: 1}}},
-		func() time.Time { return now })
+		func() time.Time { clock.Lock(); defer clock.Unlock(); return now })
 	ctx := t.Context()
-	for range 5 {
-		wait, err := bot.Pending(ctx, l, "wecom:u1")
+	const maxWait = 250 * time.Millisecond
+	place := func(returning bool) (bool, time.Duration) {
+		t.Helper()
+		ok, wait, err := bot.Place(ctx, l, "wecom:u1", maxWait, returning)
 		require.NoError(t, err)
-		require.Zero(t, wait, "a free slot: no wait, however often asked")
+		return ok, wait
 	}
 	for range 3 {
-		ok, _, err := l.Reserve(ctx, "wecom:u1", 250*time.Millisecond)
+		ok, wait := place(false)
+		require.True(t, ok, "a free slot: go, however often asked")
+		require.Zero(t, wait)
+	}
+	for range 3 {
+		ok, _, err := l.Reserve(ctx, "wecom:u1", maxWait)
 		require.NoError(t, err)
 		require.True(t, ok)
 	}
-	for range 5 {
-		wait, err := bot.Pending(ctx, l, "wecom:u1")
-		require.NoError(t, err)
-		require.Equal(t, 300*time.Millisecond, wait, "three slots taken: the next is 300ms away")
+	var waits []time.Duration
+	for range 3 {
+		ok, wait := place(false)
+		require.False(t, ok)
+		waits = append(waits, wait)
 	}
-	ok, wait, _ := l.Reserve(ctx, "wecom:u1", 300*time.Millisecond)
+	require.Equal(t, []time.Duration{300 * time.Millisecond, 400 * time.Millisecond, 500 * time.Millisecond}, waits,
+		"three slots taken: the calls put off get the next places in line, 100ms apart")
+	ok, wait := place(true)
+	require.False(t, ok)
+	require.Equal(t, 300*time.Millisecond, wait, "a call back for its place waits for the next free slot")
+	_, wait = place(false)
+	require.Equal(t, 600*time.Millisecond, wait, "and took no new place")
+	ok, wait, _ = l.Reserve(ctx, "wecom:u1", 300*time.Millisecond)
 	require.True(t, ok)
-	require.Equal(t, 300*time.Millisecond, wait, "asking counted nothing: the fourth slot is still the one 300ms away")
-	wait, err := bot.Pending(ctx, l, "sim:anyone")
+	require.Equal(t, 300*time.Millisecond, wait, "the line counted nothing: the fourth slot was still free")
+
+	clock.Lock()
+	now = now.Add(400 * time.Millisecond) // the first place in line is due
+	clock.Unlock()
+	ok, wait = place(true)
+	require.True(t, ok, "back at its place, the call may go")
+	require.Zero(t, wait)
+	ok, _ = place(false)
+	require.False(t, ok, "a newcomer still queues behind the places given")
+
+	ok, wait, err := bot.Place(ctx, l, "sim:anyone", maxWait, false)
 	require.NoError(t, err)
-	require.Zero(t, wait, "a platform without limits")
+	require.True(t, ok, "a platform without limits")
+	require.Zero(t, wait)
+}
+
+func TestALongReaderLineDoesNotHoldUpOthers(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	l := bot.NewMemoryLimiter(map[string]bot.Limits{"feishu": {
+		App:    bot.Rate{Count: 10, Per: time.Second, Burst: 1},
+		Reader: bot.Rate{Count: 2, Per: time.Second, Burst: 1},
+	}}, func() time.Time { return now })
+	bottest.RequireReaderLine(t, l)
 }
 
 func TestTakeWaitsForAReservedSlot(t *testing.T) {

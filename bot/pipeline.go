@@ -106,6 +106,9 @@ func (p *Pipeline) Handle(ctx context.Context, m queue.Message) error {
 	if n.Recipient == "" || n.InstanceID == "" {
 		return queue.Permanent(fmt.Errorf("bot: notification %s: no recipient or instance", m.ID))
 	}
+	if m.Limited > 0 {
+		ctx = context.WithValue(ctx, returningKey{}, true)
+	}
 	return p.Deliver(ctx, n)
 }
 
@@ -328,23 +331,35 @@ func (p *Pipeline) render(ctx context.Context, r Reader, t target, n *flows.Noti
 }
 
 // putOff hands a delivery back to the queue before its card is read and
-// rendered when r's limit on platform has no slot within MaxLimitWait:
-// while a backlog waits for a slow platform (Feishu: 1,000 a minute per
-// app), each of its put-off deliveries costs a limiter call, not also a
-// card read and a render. allow still takes the slot after the render.
+// rendered when r's limit on platform has no slot for it within
+// MaxLimitWait, with the wait for its place in the limit's line (see
+// Liner): while a backlog waits for a slow platform (Feishu: 1,000 a
+// minute per app) each card is put off about once, for about as long as
+// its turn takes, at the cost of a limiter call, instead of coming back
+// every few hundred milliseconds to be read, rendered and refused. A
+// delivery back from a put-off asks for the next free slot, not a new
+// place. allow still takes the slot after the render.
 func (p *Pipeline) putOff(ctx context.Context, platform string, r Reader) error {
 	if p.d.Limiter == nil {
 		return nil
 	}
 	to := limitedAs(r)
-	wait, err := Pending(ctx, p.d.Limiter, platform+":"+to)
+	ok, wait, err := Place(ctx, p.d.Limiter, platform+":"+to, MaxLimitWait, returning(ctx))
 	if err != nil {
 		return fmt.Errorf("bot: rate limiter: %w", err)
 	}
-	if wait > MaxLimitWait {
+	if !ok {
 		return queue.RateLimited(fmt.Errorf("bot: %s: rate limit for %s", platform, to), wait)
 	}
 	return nil
+}
+
+// returningKey marks a context whose delivery is back from a put-off.
+type returningKey struct{}
+
+func returning(ctx context.Context) bool {
+	back, _ := ctx.Value(returningKey{}).(bool)
+	return back
 }
 
 // limitedAs is what r's rate limit counts: the chat for a group card,

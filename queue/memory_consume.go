@@ -180,6 +180,7 @@ func (c *memConsumer) settle(e *memEntry, token uint64, msg Message, err error) 
 		t.bury(msg, RateLimitReason(err, e.limited+1), c.m.opts.Now(), c.m.opts.MaxDeadLetters)
 	case limited: // put off without counting an attempt
 		e.limited++
+		e.msg.Limited = e.limited
 		c.delay(e, RateLimitDelay(c.opts, after))
 	case msg.Attempt >= c.opts.MaxAttempts:
 		e.state = stateGone

@@ -80,6 +80,11 @@ type Message struct {
 	// or redelivery. A delivery that ended in RateLimited does not count:
 	// the message comes back with the same Attempt.
 	Attempt int
+	// Limited is set on delivery too: how many earlier deliveries of the
+	// message ended in RateLimited (0 for none). A handler that gave the
+	// message a place in a rate limit's line tells by it that the message
+	// is back for that place.
+	Limited int
 }
 
 // Handler handles one message. A nil error acknowledges it; an error retries

@@ -32,17 +32,22 @@ func RetryDelay(o ConsumeOptions, attempt int) time.Duration {
 	return half + mrand.N(d-half+1)
 }
 
+// maxRateLimitJitter caps what RateLimitDelay adds to a wait.
+const maxRateLimitJitter = 100 * time.Millisecond
+
 // RateLimitDelay returns how long to put off a message whose handler
-// returned RateLimited(err, after): after plus up to a tenth of it more, so
-// that messages limited together (a burst to one person, a shared limiter
-// saying "in 2s" to all of them) do not all come back at the same instant
-// and collide again. It is never less than after. When after is not
-// positive (the platform named no wait) it is RetryDelay(o, 1).
+// returned RateLimited(err, after): after plus up to a tenth of it more, at
+// most 100 ms, so that messages limited together (a burst to one person, a
+// platform saying "in 2s" to all of them) do not all come back at the same
+// instant. The cap keeps a wait that is a message's own place in a line
+// (see bot.Place) close to that place, however far off it is. It is never
+// less than after. When after is not positive (the platform named no wait)
+// it is RetryDelay(o, 1).
 func RateLimitDelay(o ConsumeOptions, after time.Duration) time.Duration {
 	if after <= 0 {
 		return RetryDelay(o, 1)
 	}
-	jitter := mrand.N(after/10 + 1)
+	jitter := mrand.N(min(after/10, maxRateLimitJitter) + 1)
 	if after > math.MaxInt64-jitter {
 		return math.MaxInt64
 	}

@@ -58,8 +58,9 @@ func TestRateLimitDelay(t *testing.T) {
 		min, max  time.Duration
 		saturated bool // no room left for jitter
 	}{
-		{name: "at least the wait asked for, a tenth more at most", after: 2 * time.Second, min: 2 * time.Second, max: 2200 * time.Millisecond},
-		{name: "longer than the backoff cap is kept", after: time.Hour, min: time.Hour, max: 66 * time.Minute},
+		{name: "at least the wait asked for, a tenth more at most", after: 500 * time.Millisecond, min: 500 * time.Millisecond, max: 550 * time.Millisecond},
+		{name: "never more than 100 ms added", after: 2 * time.Second, min: 2 * time.Second, max: 2100 * time.Millisecond},
+		{name: "longer than the backoff cap is kept", after: time.Hour, min: time.Hour, max: time.Hour + 100*time.Millisecond},
 		{name: "unknown wait takes the first backoff delay", after: 0, min: 50 * time.Millisecond, max: 100 * time.Millisecond},
 		{name: "negative wait is unknown too", after: -time.Second, min: 50 * time.Millisecond, max: 100 * time.Millisecond},
 		{name: "near overflow saturates", after: 1<<63 - 2, min: 1<<63 - 2, max: 1<<63 - 1, saturated: true},

@@ -16,13 +16,14 @@ import (
 type delivery struct {
 	attempt int
 	at      time.Time
+	limited int
 }
 
 func testRetry(t *testing.T, q queue.Queue) {
 	const base = 40 * time.Millisecond
 	calls := make(chan delivery, 4)
 	c := start(t, q, "orders", func(_ context.Context, m queue.Message) error {
-		signal(calls, delivery{m.Attempt, time.Now()})
+		signal(calls, delivery{attempt: m.Attempt, at: time.Now()})
 		if m.Attempt == 1 {
 			return errors.New("flaky")
 		}

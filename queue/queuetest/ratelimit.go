@@ -29,7 +29,7 @@ func testRateLimited(t *testing.T, q queue.Queue) {
 			signal(held, m.Attempt)
 			return queue.RateLimited(errors.New("429: come back in an hour"), time.Hour)
 		case "soon":
-			signal(soon, delivery{m.Attempt, time.Now()})
+			signal(soon, delivery{attempt: m.Attempt, at: time.Now(), limited: m.Limited})
 			if soonCalls.Add(1) == 1 {
 				return queue.RateLimited(errors.New("429: slow down"), after)
 			}
@@ -47,6 +47,8 @@ func testRateLimited(t *testing.T, q queue.Queue) {
 
 	require.Equal(t, 1, first.attempt)
 	require.Equal(t, 1, second.attempt, "a rate-limited delivery must not count as an attempt")
+	require.Zero(t, first.limited)
+	require.Equal(t, 1, second.limited, "the redelivery says it was rate limited once")
 	require.GreaterOrEqual(t, second.at.Sub(first.at), after, "delivered again before the rate limit lifted")
 	require.Empty(t, soon, "delivered again after it was acknowledged")
 	require.Empty(t, held, "the message put off for an hour came back early")

@@ -46,6 +46,7 @@ func (c *consumer) dispatch(entries []goredis.XMessage) {
 			c.release(1)
 			continue
 		}
+		m.Limited = limited
 		c.handlers.Add(1)
 		go c.handle(e.ID, m, limited)
 	}

@@ -62,6 +62,71 @@ end
 return {1, wait}
 `)
 
+// line gives a call a place in up to two limits' lines (see bot.Liner),
+// counting nothing. KEYS are the limits' keys, then their lines' keys;
+// ARGV as gcra's, then 1 for a caller back for its place (0 for a
+// newcomer). It returns {1, wait}: the call may go after wait
+// microseconds, or {0, wait}: come back after wait (a newcomer now holds
+// that place, in the lines that set it: see bot.Liner).
+var line = goredis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local max_wait = tonumber(ARGV[5])
+local returning = ARGV[6] == '1'
+local at = now
+local place = {}
+for i = 1, 2 do
+  local interval = tonumber(ARGV[2*i-1])
+  if interval > 0 then
+    local p = tonumber(redis.call('GET', KEYS[i]) or 0) - tonumber(ARGV[2*i])
+    if not returning then
+      local finish = tonumber(redis.call('GET', KEYS[i+2]) or 0)
+      if finish > p then p = finish end
+    end
+    if p < now then p = now end
+    place[i] = p
+    if p > at then at = p end
+  end
+end
+local wait = at - now
+if wait <= max_wait then return {1, wait} end
+if returning then return {0, wait} end
+for i = 1, 2 do
+  if place[i] == at then
+    local finish = at + tonumber(ARGV[2*i-1])
+    redis.call('SET', KEYS[i+2], finish, 'PX', math.floor((finish - now) / 1000) + 1)
+  end
+end
+return {0, wait}
+`)
+
+// Line implements bot.Liner.
+func (l *Limiter) Line(ctx context.Context, key string, maxWait time.Duration, returning bool) (bool, time.Duration, error) {
+	platform, appKey, readerKey := bot.LimiterKeys(key)
+	lim, ok := l.limits[platform]
+	if !ok {
+		return true, 0, nil
+	}
+	app, reader := l.keyOf(platform, appKey), l.keyOf(platform, readerKey)
+	back := 0
+	if returning {
+		back = 1
+	}
+	args := []any{micros(lim.App, true), micros(lim.App, false), micros(lim.Reader, true), micros(lim.Reader, false),
+		maxWait.Microseconds(), back}
+	res, err := line.Run(ctx, l.client, []string{app, reader, app + ":line", reader + ":line"}, args...).Int64Slice()
+	if err != nil {
+		return false, 0, fmt.Errorf("redis: rate limit line %s: %w", key, err)
+	}
+	return res[0] == 1, time.Duration(res[1]) * time.Microsecond, nil
+}
+
+// keyOf is the Redis key of one limit of platform. The keys share the
+// platform's hash tag, so a script over them runs in one cluster slot.
+func (l *Limiter) keyOf(platform, limit string) string {
+	return l.prefix + "{" + platform + "}:" + limit
+}
+
 // Allow implements bot.Limiter.
 func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
 	ok, wait, err := l.Reserve(ctx, key, 0)
@@ -80,9 +145,7 @@ func (l *Limiter) Reserve(ctx context.Context, key string, maxWait time.Duration
 	if !ok {
 		return true, 0, nil
 	}
-	// The keys share the platform's hash tag, so the script runs in one
-	// cluster slot.
-	keys := []string{l.prefix + "{" + platform + "}:" + appKey, l.prefix + "{" + platform + "}:" + readerKey}
+	keys := []string{l.keyOf(platform, appKey), l.keyOf(platform, readerKey)}
 	args := []any{micros(lim.App, true), micros(lim.App, false), micros(lim.Reader, true), micros(lim.Reader, false),
 		maxWait.Microseconds()}
 	res, err := gcra.Run(ctx, l.client, keys, args...).Int64Slice()

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cardflow/bot"
+	"cardflow/bot/bottest"
 	"cardflow/storage/redis"
 )
 
@@ -70,6 +71,7 @@ func TestLimiterReservationsAcrossInstances(t *testing.T) {
 	limits := map[string]bot.Limits{"wecom": {App: bot.Rate{Count: 10, Per: time.Second, Burst: 1}}}
 	a, b := redis.NewLimiter(client, prefix, limits), redis.NewLimiter(client, prefix, limits)
 	ctx := t.Context()
+	start := time.Now()
 	var waits []time.Duration
 	for i := range 3 {
 		l := a
@@ -84,40 +86,67 @@ func TestLimiterReservationsAcrossInstances(t *testing.T) {
 	// Redis's clock moves between the calls: each wait is a slot later
 	// than the one before, less the time that passed.
 	require.Zero(t, waits[0])
-	require.InDelta(t, 100*time.Millisecond, waits[1], float64(20*time.Millisecond))
-	require.InDelta(t, 200*time.Millisecond, waits[2], float64(20*time.Millisecond))
-	ok, wait, err := b.Reserve(ctx, "wecom:u1", 250*time.Millisecond)
+	bottest.RequireWait(t, 100*time.Millisecond, waits[1], start)
+	bottest.RequireWait(t, 200*time.Millisecond, waits[2], start)
+	ok, wait, err := b.Reserve(ctx, "wecom:u1", 150*time.Millisecond)
 	require.NoError(t, err)
 	require.False(t, ok, "the fourth slot is about 300ms away")
-	require.Greater(t, wait, 250*time.Millisecond)
+	bottest.RequireWait(t, 300*time.Millisecond, wait, start)
 	ok, _, err = a.Allow(ctx, "wecom:u1")
 	require.NoError(t, err)
 	require.False(t, ok, "a refused reservation counted nothing, but the three before it did")
 }
 
-func TestLimiterPendingCountsNothing(t *testing.T) {
+func TestLimiterLineAcrossInstances(t *testing.T) {
 	t.Parallel()
 	client := newTestClient(t)
 	prefix := testPrefix()
 	limits := map[string]bot.Limits{"wecom": {App: bot.Rate{Count: 10, Per: time.Second, Burst: 1}}}
 	a, b := redis.NewLimiter(client, prefix, limits), redis.NewLimiter(client, prefix, limits)
 	ctx := t.Context()
-	wait, err := bot.Pending(ctx, b, "wecom:u1")
+	const maxWait = 250 * time.Millisecond
+	ok, wait, err := bot.Place(ctx, b, "wecom:u1", maxWait, false)
 	require.NoError(t, err)
+	require.True(t, ok)
 	require.Zero(t, wait)
+	start := time.Now()
 	for range 3 {
-		ok, _, err := a.Reserve(ctx, "wecom:u1", 250*time.Millisecond)
+		ok, _, err := a.Reserve(ctx, "wecom:u1", maxWait)
 		require.NoError(t, err)
 		require.True(t, ok)
 	}
-	for range 5 {
-		wait, err := bot.Pending(ctx, b, "wecom:u1")
+	// Redis's clock moves between the calls: each place is 100ms after the
+	// one before, less the time that passed.
+	for i, l := range []*redis.Limiter{a, b, a} {
+		ok, wait, err := bot.Place(ctx, l, "wecom:u1", maxWait, false)
 		require.NoError(t, err)
-		require.InDelta(t, 300*time.Millisecond, wait, float64(30*time.Millisecond), "three slots taken on the other instance")
+		require.False(t, ok)
+		bottest.RequireWait(t, time.Duration(300+100*i)*time.Millisecond, wait, start, "place %d", i)
 	}
-	ok, wait, err := b.Reserve(ctx, "wecom:u1", 350*time.Millisecond)
+	ok, wait, err = bot.Place(ctx, b, "wecom:u1", maxWait, true)
+	require.NoError(t, err)
+	if time.Since(start) < 50*time.Millisecond { // else the slot may be within maxWait by now
+		require.False(t, ok)
+	}
+	bottest.RequireWait(t, 300*time.Millisecond, wait, start, "back for its place: the next free slot")
+	ok, wait, err = b.Reserve(ctx, "wecom:u1", 350*time.Millisecond)
 	require.NoError(t, err)
 	require.True(t, ok)
-	require.InDelta(t, 300*time.Millisecond, wait, float64(30*time.Millisecond), "asking counted nothing: the fourth slot is still next")
+	bottest.RequireWait(t, 300*time.Millisecond, wait, start, "the line counted nothing: the fourth slot was still free")
+	_, wait, err = bot.Place(ctx, a, "wecom:u1", maxWait, false)
+	require.NoError(t, err)
+	bottest.RequireWait(t, 600*time.Millisecond, wait, start, "a newcomer queues behind the three places given")
+	deleteKeys(t, prefix)
+}
+
+func TestLimiterReaderLineDoesNotHoldUpOthers(t *testing.T) {
+	t.Parallel()
+	client := newTestClient(t)
+	prefix := testPrefix()
+	l := redis.NewLimiter(client, prefix, map[string]bot.Limits{"feishu": {
+		App:    bot.Rate{Count: 10, Per: time.Second, Burst: 1},
+		Reader: bot.Rate{Count: 2, Per: time.Second, Burst: 1},
+	}})
+	bottest.RequireReaderLine(t, l)
 	deleteKeys(t, prefix)
 }
