@@ -68,11 +68,30 @@ func (l *MemoryLimiter) Allow(ctx context.Context, key string) (bool, time.Durat
 	return ok, wait, err
 }
 
+// keyedRate is one limit a call is counted against, by its key.
+type keyedRate struct {
+	key  string
+	rate Rate
+}
+
+// ratesOf returns the limits a call of key ("platform:reader") is counted
+// against: its app's and its reader's, those set.
+func (l *MemoryLimiter) ratesOf(key string) []keyedRate {
+	platform, appKey, readerKey := LimiterKeys(key)
+	lim := l.limits[platform]
+	var out []keyedRate
+	for _, c := range []keyedRate{{appKey, lim.App}, {readerKey, lim.Reader}} {
+		if c.rate.Count > 0 && c.rate.Per > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Reserve implements Reserver.
 func (l *MemoryLimiter) Reserve(_ context.Context, key string, maxWait time.Duration) (bool, time.Duration, error) {
-	platform, appKey, readerKey := LimiterKeys(key)
-	lim, ok := l.limits[platform]
-	if !ok {
+	rates := l.ratesOf(key)
+	if len(rates) == 0 {
 		return true, 0, nil
 	}
 	now := l.now()
@@ -84,13 +103,7 @@ func (l *MemoryLimiter) Reserve(_ context.Context, key string, maxWait time.Dura
 	}
 	var takes []take
 	var wait time.Duration
-	for _, c := range []struct {
-		key  string
-		rate Rate
-	}{{appKey, lim.App}, {readerKey, lim.Reader}} {
-		if c.rate.Count <= 0 || c.rate.Per <= 0 {
-			continue
-		}
+	for _, c := range rates {
 		tat := l.tat[c.key]
 		if tat.Before(now) {
 			tat = now
@@ -112,9 +125,8 @@ func (l *MemoryLimiter) Reserve(_ context.Context, key string, maxWait time.Dura
 
 // Line implements Liner.
 func (l *MemoryLimiter) Line(_ context.Context, key string, maxWait time.Duration, returning bool) (bool, time.Duration, error) {
-	platform, appKey, readerKey := LimiterKeys(key)
-	lim, ok := l.limits[platform]
-	if !ok {
+	rates := l.ratesOf(key)
+	if len(rates) == 0 {
 		return true, 0, nil
 	}
 	now := l.now()
@@ -127,13 +139,7 @@ func (l *MemoryLimiter) Line(_ context.Context, key string, maxWait time.Duratio
 	}
 	var places []place
 	at := now
-	for _, c := range []struct {
-		key  string
-		rate Rate
-	}{{appKey, lim.App}, {readerKey, lim.Reader}} {
-		if c.rate.Count <= 0 || c.rate.Per <= 0 {
-			continue
-		}
+	for _, c := range rates {
 		p := l.tat[c.key].Add(-c.rate.tolerance()) // the next free slot
 		if end := l.line[c.key]; !returning && end.After(p) {
 			p = end
