@@ -343,13 +343,13 @@ func (p *Pipeline) putOff(ctx context.Context, platform string, r Reader) error 
 	if p.d.Limiter == nil {
 		return nil
 	}
-	to := limitedAs(r)
-	ok, wait, err := Place(ctx, p.d.Limiter, platform+":"+to, MaxLimitWait, returning(ctx))
+	key := limitKey(platform, r)
+	ok, wait, err := Place(ctx, p.d.Limiter, key, MaxLimitWait, returning(ctx))
 	if err != nil {
 		return fmt.Errorf("bot: rate limiter: %w", err)
 	}
 	if !ok {
-		return queue.RateLimited(fmt.Errorf("bot: %s: rate limit for %s", platform, to), wait)
+		return queue.RateLimited(fmt.Errorf("bot: rate limit for %s", key), wait)
 	}
 	return nil
 }
@@ -362,13 +362,13 @@ func returning(ctx context.Context) bool {
 	return back
 }
 
-// limitedAs is what r's rate limit counts: the chat for a group card,
-// the reader's platform id otherwise.
-func limitedAs(r Reader) string {
+// limitKey is the limiter key ("platform:reader") of a call to platform
+// for r: the chat for a group card, the reader's platform id otherwise.
+func limitKey(platform string, r Reader) string {
 	if r.ChatID != "" {
-		return "chat:" + r.ChatID
+		return platform + ":chat:" + r.ChatID
 	}
-	return r.PlatformUserID
+	return platform + ":" + r.PlatformUserID
 }
 
 // allow asks the limiter for a call to platform for r, waiting in place
@@ -378,13 +378,13 @@ func (p *Pipeline) allow(ctx context.Context, platform string, r Reader) error {
 	if p.d.Limiter == nil {
 		return nil
 	}
-	to := limitedAs(r)
-	ok, after, err := Take(ctx, p.d.Limiter, platform+":"+to, MaxLimitWait)
+	key := limitKey(platform, r)
+	ok, after, err := Take(ctx, p.d.Limiter, key, MaxLimitWait)
 	if err != nil {
 		return fmt.Errorf("bot: rate limiter: %w", err)
 	}
 	if !ok {
-		return queue.RateLimited(fmt.Errorf("bot: %s: rate limit for %s", platform, to), after)
+		return queue.RateLimited(fmt.Errorf("bot: rate limit for %s", key), after)
 	}
 	return nil
 }

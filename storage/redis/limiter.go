@@ -102,21 +102,32 @@ return {0, wait}
 
 // Line implements bot.Liner.
 func (l *Limiter) Line(ctx context.Context, key string, maxWait time.Duration, returning bool) (bool, time.Duration, error) {
+	back := 0
+	if returning {
+		back = 1
+	}
+	return l.run(ctx, line, key, maxWait, true, back)
+}
+
+// run calls script (gcra or line) for one call of key under its platform's
+// limits: KEYS the app's and the reader's limit (and their lines, with
+// lines), ARGV their intervals and tolerances, maxWait, then extra.
+func (l *Limiter) run(ctx context.Context, script *goredis.Script, key string, maxWait time.Duration, lines bool, extra ...any) (bool, time.Duration, error) {
 	platform, appKey, readerKey := bot.LimiterKeys(key)
 	lim, ok := l.limits[platform]
 	if !ok {
 		return true, 0, nil
 	}
 	app, reader := l.keyOf(platform, appKey), l.keyOf(platform, readerKey)
-	back := 0
-	if returning {
-		back = 1
+	keys := []string{app, reader}
+	if lines {
+		keys = append(keys, app+":line", reader+":line")
 	}
-	args := []any{micros(lim.App, true), micros(lim.App, false), micros(lim.Reader, true), micros(lim.Reader, false),
-		maxWait.Microseconds(), back}
-	res, err := line.Run(ctx, l.client, []string{app, reader, app + ":line", reader + ":line"}, args...).Int64Slice()
+	args := append([]any{micros(lim.App, true), micros(lim.App, false), micros(lim.Reader, true), micros(lim.Reader, false),
+		maxWait.Microseconds()}, extra...)
+	res, err := script.Run(ctx, l.client, keys, args...).Int64Slice()
 	if err != nil {
-		return false, 0, fmt.Errorf("redis: rate limit line %s: %w", key, err)
+		return false, 0, fmt.Errorf("redis: rate limit %s: %w", key, err)
 	}
 	return res[0] == 1, time.Duration(res[1]) * time.Microsecond, nil
 }
@@ -140,19 +151,7 @@ func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration, e
 // and its wait returned, so callers waiting for one slot each get their
 // own instead of all retrying at the same moment.
 func (l *Limiter) Reserve(ctx context.Context, key string, maxWait time.Duration) (bool, time.Duration, error) {
-	platform, appKey, readerKey := bot.LimiterKeys(key)
-	lim, ok := l.limits[platform]
-	if !ok {
-		return true, 0, nil
-	}
-	keys := []string{l.keyOf(platform, appKey), l.keyOf(platform, readerKey)}
-	args := []any{micros(lim.App, true), micros(lim.App, false), micros(lim.Reader, true), micros(lim.Reader, false),
-		maxWait.Microseconds()}
-	res, err := gcra.Run(ctx, l.client, keys, args...).Int64Slice()
-	if err != nil {
-		return false, 0, fmt.Errorf("redis: rate limit %s: %w", key, err)
-	}
-	return res[0] == 1, time.Duration(res[1]) * time.Microsecond, nil
+	return l.run(ctx, gcra, key, maxWait, false)
 }
 
 // micros is a rate's emission interval (or burst tolerance) in
