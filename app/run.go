@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/metrics"
 	"sync"
 	"time"
 
@@ -113,7 +114,8 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if err := checkAOF(ctx, q, cfg.Queue.RequireAOF, log); err != nil {
 		return err
 	}
-	log.Info("cardflow starting", "store", storeName, "queue", queueName, "addr", cfg.Server.Addr)
+	log.Info("cardflow starting", "store", storeName, "queue", queueName, "addr", cfg.Server.Addr,
+		"gogc", gcPercent())
 
 	registry := prometheus.NewRegistry()
 	holder := holderName()
@@ -393,4 +395,15 @@ func logNotifications(log *slog.Logger) queue.Handler {
 			"id", m.ID, "instance", m.Key, "attempt", m.Attempt, "payload", string(m.Payload))
 		return nil
 	}
+}
+
+// gcPercent is the garbage collector's target in effect (GOGC, or what
+// the command set), for the start-up line.
+func gcPercent() uint64 {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }

@@ -74,6 +74,7 @@ func readConfig(path string, base *config.Config, lookupEnv func(string) (string
 func serve(ctx context.Context, cfg *config.Config, stderr io.Writer, opts app.RunOptions) int {
 	log := cfg.Log.NewLogger(stderr)
 	opts.Logger = log
+	tuneGC(os.LookupEnv)
 	if err := app.Run(ctx, cfg, opts); err != nil {
 		log.Error("cardflow failed", "err", err)
 		return 1
