@@ -49,6 +49,8 @@ type chatServer struct {
 	// prefix): what an operator would use to list dead letters.
 	queue *redisq.Queue
 	dsn   string
+	// redisURL and prefix are where the server's queue keeps its keys.
+	redisURL, prefix string
 }
 
 // startChat starts the chat server on a schema and a key prefix of the
@@ -108,7 +110,7 @@ func startChatRun(t testing.TB, watch *logWatch, edit func(cfg *config.Config), 
 	q, err := redisq.Open(redisURL, redisq.QueueOptions{Prefix: prefix, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = q.Close() })
-	return &chatServer{running: r, sim: p, queue: q, dsn: dsn}
+	return &chatServer{running: r, sim: p, queue: q, dsn: dsn, redisURL: redisURL, prefix: prefix}
 }
 
 // deleteRedisKeys removes every key under prefix.

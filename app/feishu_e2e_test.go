@@ -16,7 +16,7 @@ import (
 // startFeishuChat is startChat with Feishu on, pointed at a fake Feishu,
 // and the simulator off: every card goes to the fake, every click comes
 // from it, signed and encrypted.
-func startFeishuChat(t testing.TB, mode string) (*running, *feishutest.Server) {
+func startFeishuChat(t testing.TB, mode string) (*chatServer, *feishutest.Server) {
 	t.Helper()
 	fake := feishutest.New(t)
 	c := startChatWith(t, nil, func(cfg *config.Config) {
@@ -27,7 +27,7 @@ func startFeishuChat(t testing.TB, mode string) (*running, *feishutest.Server) {
 	})
 	_, ok := c.ready.Platforms[feishu.Name].(*feishu.Platform)
 	require.True(t, ok, "feishu is among the platforms: %v", c.ready.Platforms)
-	return c.running, fake
+	return c, fake
 }
 
 // TestFeishuOrderEndToEnd: an order started through the API reaches the
@@ -45,8 +45,7 @@ func TestFeishuOrderEndToEnd(t *testing.T) {
 }
 
 func feishuOrder(t *testing.T, mode string) {
-	r, fake := startFeishuChat(t, mode)
-	c := &chatServer{running: r}
+	c, fake := startFeishuChat(t, mode)
 	var started struct {
 		Instance struct {
 			ID string `json:"id"`
@@ -81,7 +80,7 @@ func feishuOrder(t *testing.T, mode string) {
 		require.NoError(t, fake.WaitConnected(ctx, 1))
 		ans, err = fake.StreamClick(ctx, click)
 	} else {
-		ans, err = fake.FireClick(ctx, r.base+"/callbacks/feishu", click)
+		ans, err = fake.FireClick(ctx, c.base+"/callbacks/feishu", click)
 	}
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, ans.Status, string(ans.Body))
