@@ -204,9 +204,26 @@ func (c *chat) close() {
 	}
 }
 
+// simStore is what the simulator reads, its people through the engine's
+// directory cache as every platform's are: each click and message names
+// its sender, and a database round trip for it cost 7 % of the CPU of
+// BenchmarkChatClick.
+type simStore struct {
+	sim.Store
+	engine *flows.Engine
+}
+
+func (s simStore) User(ctx context.Context, id string) (flows.User, error) {
+	return s.engine.User(ctx, id)
+}
+
+func (s simStore) UserByPlatformID(ctx context.Context, platform, platformUserID string) (flows.User, error) {
+	return s.engine.UserByPlatformID(ctx, platform, platformUserID)
+}
+
 func buildSim(d *chatDeps) (bot.Platform, error) {
-	p, err := sim.New(sim.Config{}, sim.Deps{Inbound: d.inbound, Engine: d.engine, Store: d.store,
-		Users: d.store.Users, Log: d.log.With("component", "sim")})
+	p, err := sim.New(sim.Config{}, sim.Deps{Inbound: d.inbound, Engine: d.engine,
+		Store: simStore{Store: d.store, engine: d.engine}, Users: d.store.Users, Log: d.log.With("component", "sim")})
 	if err != nil {
 		return nil, err
 	}
