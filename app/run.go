@@ -385,14 +385,17 @@ func OpenQueue(cfg *config.Config, log *slog.Logger) (queue.Queue, string, error
 // configured: it logs each intent, so the pipeline from commit to delivery
 // can be watched end to end. The platform senders replace it.
 func logNotifications(log *slog.Logger) queue.Handler {
-	return func(_ context.Context, m queue.Message) error {
+	return func(ctx context.Context, m queue.Message) error {
 		if len(m.Payload) == 0 {
 			return queue.Permanent(errors.New("notification without payload"))
 		}
 		// Debug, not info: at a thousand decisions a second, eight intents
-		// each, an info line apiece would be most of the log.
-		log.Debug("notification (no chat platform configured)",
-			"id", m.ID, "instance", m.Key, "attempt", m.Attempt, "payload", string(m.Payload))
+		// each, an info line apiece would be most of the log. The line's
+		// values (a copy of the payload) are built only when it is written.
+		if log.Enabled(ctx, slog.LevelDebug) {
+			log.Debug("notification (no chat platform configured)",
+				"id", m.ID, "instance", m.Key, "attempt", m.Attempt, "payload", string(m.Payload))
+		}
 		return nil
 	}
 }
