@@ -59,6 +59,11 @@ type Options struct {
 	OnProgress func(Progress)
 	// ProgressEvery is the time between OnProgress calls; 0 means a second.
 	ProgressEvery time.Duration
+	// DrainWait is how long to wait, once the clients stop, for the server
+	// to handle the notifications the run queued (Report.Backlog); 0 means
+	// DefaultDrainWait, a negative value reads the queue once and does not
+	// wait.
+	DrainWait time.Duration
 }
 
 // Progress is how far a run is.
@@ -130,6 +135,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if cause := context.Cause(ctx); errors.Is(cause, ErrAborted) {
 		return report, cause
 	}
+	report.Backlog = run.backlog(ctx)
 	return report, nil
 }
 
@@ -145,6 +151,9 @@ func (o Options) withDefaults() (Options, scenario, error) {
 	}
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = time.Second
+	}
+	if o.DrainWait == 0 {
+		o.DrainWait = DefaultDrainWait
 	}
 	var errs []error
 	if !strings.HasPrefix(o.URL, "http://") && !strings.HasPrefix(o.URL, "https://") {

@@ -97,6 +97,12 @@ func TestRunDrivesOrders(t *testing.T) {
 	require.Regexp(t, `request +count +p50 +p90 +p99 +max`, out.String())
 	require.Regexp(t, `\nstart +\d+ +[\d.]+ms +[\d.]+ms +[\d.]+ms +[\d.]+ms\napprove +\d+ `, out.String())
 	require.Contains(t, out.String(), "failures   none")
+
+	// The server's log consumer (no chat platform here) keeps up: what the
+	// run queued is handled within the wait.
+	require.True(t, rep.Backlog.Known, "the server reports its notification queue")
+	require.Zero(t, rep.Backlog.Left)
+	require.Contains(t, out.String(), "\nnotifications  ")
 }
 
 func countDone(ps []bench.Progress) int {

@@ -27,6 +27,9 @@ type Report struct {
 	// "start 503 unavailable" or "approve error" (no answer), with the
 	// first message of each.
 	Failures []FailureStats
+	// Backlog is the notifications the server had yet to handle when the
+	// clients stopped, and how long it took to handle them.
+	Backlog Backlog
 }
 
 // KindStats are the latencies of one kind of request, answered or not
@@ -96,6 +99,7 @@ func (r Report) Write(w io.Writer) error {
 	for _, k := range r.Requests {
 		fmt.Fprintf(&b, row, k.Kind, strconv.Itoa(k.Count), ms(k.P50), ms(k.P90), ms(k.P99), ms(k.Max))
 	}
+	fmt.Fprintf(&b, "\nnotifications  %s\n", r.Backlog)
 	if len(r.Failures) == 0 {
 		b.WriteString("\nfailures   none\n")
 	} else {

@@ -20,7 +20,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := newFlagSet("bench", "Drive a running cardflow server over its HTTP API and measure it: each client\n"+
 		"starts an order (applicant u_chen, under 5,000, so only finance approves) and approves\n"+
 		"its finance task, again and again, for the duration. It prints approvals per second,\n"+
-		"p50/p90/p99 per kind of request and every failure, and exits 1 if any request failed.\n"+
+		"p50/p90/p99 per kind of request, how many notifications the server still had queued\n"+
+		"when the clients stopped and how long it took to handle them (from its /metrics), and\n"+
+		"every failure, and exits 1 if any request failed.\n"+
 		"The server needs the example org (cardflow demo loads it) and an API token, given by\n"+
 		"--token or "+benchTokenVar+".", stderr)
 	url := fs.String("url", "http://"+demoAddr, "base URL of the server")
@@ -28,6 +30,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	clients := fs.Int("clients", bench.DefaultClients, "concurrent clients, each one request at a time")
 	duration := fs.Duration("duration", bench.DefaultDuration, "how long to drive the server")
 	flow := fs.String("flow", bench.DefaultFlow, "flow to drive: "+strings.Join(bench.Flows(), ", "))
+	drainWait := fs.Duration("drain-wait", bench.DefaultDrainWait,
+		"how long to wait, once the clients stop, for the server's queued notifications (negative: do not wait)")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -35,7 +39,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		*token = os.Getenv(benchTokenVar)
 	}
 	var last bench.Progress
-	opts := bench.Options{URL: *url, Token: *token, Clients: *clients, Duration: *duration, Flow: *flow,
+	opts := bench.Options{URL: *url, Token: *token, Clients: *clients, Duration: *duration, Flow: *flow, DrainWait: *drainWait,
 		OnProgress: func(p bench.Progress) {
 			fmt.Fprintln(stderr, benchProgressLine(last, p))
 			last = p

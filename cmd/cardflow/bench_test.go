@@ -25,6 +25,8 @@ func TestBenchAgainstDemo(t *testing.T) {
 	require.Equal(t, 0, code, "stdout: %s\nstderr: %s", out, errOut)
 	require.Regexp(t, `approvals  [1-9]\d*  \(`, out)
 	require.Contains(t, out, "failures   none")
+	require.Regexp(t, `\nnotifications  (none queued when the clients stopped|\d+ queued when the clients stopped, all handled \d+\.\ds later)\n`, out,
+		"the demo delivers the run's cards to the simulator within the wait")
 	require.Regexp(t, `(?m)^cardflow bench: +\d+s  [1-9][\d,]* approvals, [\d,]+/s on average, 0 failed$`, errOut,
 		"progress on stderr, at least the line when the clients are done")
 
