@@ -99,6 +99,9 @@ func (c *chatServer) settle(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer client.Close()
+	// The Redis queue keeps a topic's waiting and in-flight messages in
+	// this stream, and the ones put off in a delayed set beside it
+	// (storage/redis, keys).
 	stream := c.prefix + "{notify}:stream"
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()

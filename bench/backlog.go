@@ -90,7 +90,6 @@ func (r *runner) queueDepth(ctx context.Context) (int64, bool) {
 		return 0, false
 	}
 	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for sc.Scan() {
 		value, ok := strings.CutPrefix(sc.Text(), depthSeries+" ")
 		if !ok {

@@ -88,8 +88,9 @@ func (l *MemoryLimiter) ratesOf(key string) []keyedRate {
 	return out
 }
 
-// Reserve implements Reserver.
-func (l *MemoryLimiter) Reserve(_ context.Context, key string, maxWait time.Duration) (bool, time.Duration, error) {
+// locked runs fn with the limits a call of key is counted against and the
+// time, under the lock; a call under no limit may always go.
+func (l *MemoryLimiter) locked(key string, fn func(rates []keyedRate, now time.Time) (bool, time.Duration)) (bool, time.Duration, error) {
 	rates := l.ratesOf(key)
 	if len(rates) == 0 {
 		return true, 0, nil
@@ -97,6 +98,19 @@ func (l *MemoryLimiter) Reserve(_ context.Context, key string, maxWait time.Dura
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	ok, wait := fn(rates, now)
+	return ok, wait, nil
+}
+
+// Reserve implements Reserver.
+func (l *MemoryLimiter) Reserve(_ context.Context, key string, maxWait time.Duration) (bool, time.Duration, error) {
+	return l.locked(key, func(rates []keyedRate, now time.Time) (bool, time.Duration) {
+		return l.reserve(rates, now, maxWait)
+	})
+}
+
+// reserve is Reserve under the lock.
+func (l *MemoryLimiter) reserve(rates []keyedRate, now time.Time, maxWait time.Duration) (bool, time.Duration) {
 	type take struct {
 		key  string
 		next time.Time
@@ -114,24 +128,24 @@ func (l *MemoryLimiter) Reserve(_ context.Context, key string, maxWait time.Dura
 		takes = append(takes, take{c.key, tat.Add(c.rate.interval())})
 	}
 	if wait > maxWait {
-		return false, wait, nil
+		return false, wait
 	}
 	for _, t := range takes {
 		l.tat[t.key] = t.next
 	}
 	l.forget(now)
-	return true, wait, nil
+	return true, wait
 }
 
 // Line implements Liner.
 func (l *MemoryLimiter) Line(_ context.Context, key string, maxWait time.Duration, returning bool) (bool, time.Duration, error) {
-	rates := l.ratesOf(key)
-	if len(rates) == 0 {
-		return true, 0, nil
-	}
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	return l.locked(key, func(rates []keyedRate, now time.Time) (bool, time.Duration) {
+		return l.place(rates, now, maxWait, returning)
+	})
+}
+
+// place is Line under the lock.
+func (l *MemoryLimiter) place(rates []keyedRate, now time.Time, maxWait time.Duration, returning bool) (bool, time.Duration) {
 	type place struct {
 		key      string
 		at       time.Time
@@ -154,7 +168,7 @@ func (l *MemoryLimiter) Line(_ context.Context, key string, maxWait time.Duratio
 	}
 	wait := at.Sub(now)
 	if wait <= maxWait || returning {
-		return wait <= maxWait, wait, nil
+		return wait <= maxWait, wait
 	}
 	for _, p := range places {
 		if p.at.Equal(at) { // only the lines that set the place (see Liner)
@@ -162,7 +176,7 @@ func (l *MemoryLimiter) Line(_ context.Context, key string, maxWait time.Duratio
 		}
 	}
 	l.forget(now)
-	return false, wait, nil
+	return false, wait
 }
 
 // forget drops keys whose limits are fully recovered and lines that have

@@ -71,19 +71,25 @@ func drive(b testing.TB, clients, n int, due func(i int) time.Time, do func(i in
 
 // Pace reads CARDFLOW_BENCH_PACE, the calls a second a benchmark offers
 // when it runs paced: 0 when unset (the benchmark's clients then call as
-// fast as they are answered); a value that is not a positive whole number
-// fails b.
+// fast as they are answered).
 func Pace(b testing.TB) float64 {
 	b.Helper()
-	v := os.Getenv("CARDFLOW_BENCH_PACE")
+	return float64(Count(b, "CARDFLOW_BENCH_PACE", 0))
+}
+
+// Count reads a positive whole number from the environment variable name,
+// or def when it is unset; any other value fails b.
+func Count(b testing.TB, name string, def int) int {
+	b.Helper()
+	v := os.Getenv(name)
 	if v == "" {
-		return 0
+		return def
 	}
-	pace, err := strconv.Atoi(v)
-	if err != nil || pace <= 0 {
-		b.Fatalf("CARDFLOW_BENCH_PACE=%q: want calls a second, a positive whole number", v)
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("%s=%q: want a positive whole number", name, v)
 	}
-	return float64(pace)
+	return n
 }
 
 // ReportLatency reports the median and 99th percentile (nearest rank) of d

@@ -13,14 +13,21 @@ import (
 	"cardflow/storage/redis"
 )
 
-func TestLimiterIsSharedByInstances(t *testing.T) {
-	t.Parallel()
+// twoInstances returns the limiters of two server instances over one
+// Redis, with limits, under a key prefix of the test's own that is deleted
+// after it.
+func twoInstances(t *testing.T, limits map[string]bot.Limits) (a, b *redis.Limiter) {
+	t.Helper()
 	client := newTestClient(t)
 	prefix := testPrefix()
-	limits := map[string]bot.Limits{"feishu": {App: bot.Rate{Count: 20, Per: time.Minute, Burst: 20},
-		Reader: bot.Rate{Count: 5, Per: time.Minute, Burst: 5}}}
-	// Two server instances, each with its own limiter over one Redis.
-	a, b := redis.NewLimiter(client, prefix, limits), redis.NewLimiter(client, prefix, limits)
+	t.Cleanup(func() { deleteKeys(t, prefix) })
+	return redis.NewLimiter(client, prefix, limits), redis.NewLimiter(client, prefix, limits)
+}
+
+func TestLimiterIsSharedByInstances(t *testing.T) {
+	t.Parallel()
+	a, b := twoInstances(t, map[string]bot.Limits{"feishu": {App: bot.Rate{Count: 20, Per: time.Minute, Burst: 20},
+		Reader: bot.Rate{Count: 5, Per: time.Minute, Burst: 5}}})
 	ctx := t.Context()
 
 	var allowed atomic.Int64
@@ -61,15 +68,11 @@ func TestLimiterIsSharedByInstances(t *testing.T) {
 	ok, _, err := a.Allow(ctx, "sim:anyone")
 	require.NoError(t, err)
 	require.True(t, ok)
-	deleteKeys(t, prefix)
 }
 
 func TestLimiterReservationsAcrossInstances(t *testing.T) {
 	t.Parallel()
-	client := newTestClient(t)
-	prefix := testPrefix()
-	limits := map[string]bot.Limits{"wecom": {App: bot.Rate{Count: 10, Per: time.Second, Burst: 1}}}
-	a, b := redis.NewLimiter(client, prefix, limits), redis.NewLimiter(client, prefix, limits)
+	a, b := twoInstances(t, map[string]bot.Limits{"wecom": {App: bot.Rate{Count: 10, Per: time.Second, Burst: 1}}})
 	ctx := t.Context()
 	start := time.Now()
 	var waits []time.Duration
@@ -99,10 +102,7 @@ func TestLimiterReservationsAcrossInstances(t *testing.T) {
 
 func TestLimiterLineAcrossInstances(t *testing.T) {
 	t.Parallel()
-	client := newTestClient(t)
-	prefix := testPrefix()
-	limits := map[string]bot.Limits{"wecom": {App: bot.Rate{Count: 10, Per: time.Second, Burst: 1}}}
-	a, b := redis.NewLimiter(client, prefix, limits), redis.NewLimiter(client, prefix, limits)
+	a, b := twoInstances(t, map[string]bot.Limits{"wecom": {App: bot.Rate{Count: 10, Per: time.Second, Burst: 1}}})
 	ctx := t.Context()
 	const maxWait = 250 * time.Millisecond
 	ok, wait, err := bot.Place(ctx, b, "wecom:u1", maxWait, false)
@@ -136,7 +136,6 @@ func TestLimiterLineAcrossInstances(t *testing.T) {
 	_, wait, err = bot.Place(ctx, a, "wecom:u1", maxWait, false)
 	require.NoError(t, err)
 	bottest.RequireWait(t, 600*time.Millisecond, wait, start, "a newcomer queues behind the three places given")
-	deleteKeys(t, prefix)
 }
 
 func TestLimiterReaderLineDoesNotHoldUpOthers(t *testing.T) {

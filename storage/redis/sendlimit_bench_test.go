@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cardflow/bot"
+	"cardflow/internal/benchtest"
 	"cardflow/queue"
 	"cardflow/storage/redis"
 )
@@ -66,18 +66,8 @@ func (p *strictPlatform) send(id string) error {
 //
 //	go test -run '^$' -bench SharedSendLimit -benchtime 1x ./storage/redis
 func BenchmarkSharedSendLimit(b *testing.B) {
-	rate := 500
-	if v := os.Getenv("CARDFLOW_BENCH_RATE"); v != "" {
-		var err error
-		rate, err = strconv.Atoi(v)
-		require.NoError(b, err)
-	}
-	sends := 10_000
-	if v := os.Getenv("CARDFLOW_BENCH_SENDS"); v != "" {
-		var err error
-		sends, err = strconv.Atoi(v)
-		require.NoError(b, err)
-	}
+	rate := benchtest.Count(b, "CARDFLOW_BENCH_RATE", 500)
+	sends := benchtest.Count(b, "CARDFLOW_BENCH_SENDS", 10_000)
 	for range b.N {
 		p := sendLimited(b, rate, sends)
 		p.mu.Lock()
