@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,11 +53,6 @@ SELECT COALESCE((SELECT version FROM u), CASE
 	ELSE cardflow_raise('CF003', format('instance %s does not exist', $1))
 END)`
 
-const sqlInsertTask = `
-INSERT INTO tasks (id, instance_id, step_id, kind, assignee, owner_id, status, outcome, comment,
-	result, decided_by, seq, due_at, created_at, decided_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
-
 // sqlUpdateTask is guarded by the task's From status the way
 // sqlUpdateInstance is by the version.
 const sqlUpdateTask = `
@@ -79,18 +76,84 @@ END`
 // cardflow bench on a new database, against an index scan's 20 µs).
 const sqlCancelTimer = `DELETE FROM timers WHERE id = $1`
 
-// sqlPutTimer replaces a timer of the same id and drops its lease, which is
-// how a repeating reminder is rescheduled.
-const sqlPutTimer = `
-INSERT INTO timers (id, instance_id, task_id, kind, due_at, payload) VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (id) DO UPDATE SET instance_id = EXCLUDED.instance_id, task_id = EXCLUDED.task_id,
-	kind = EXCLUDED.kind, due_at = EXCLUDED.due_at, payload = EXCLUDED.payload,
-	lease_holder = NULL, lease_until = NULL`
+// A change's new tasks, timers and audit rows go in multi-row statements,
+// up to maxRowsPerStatement rows each: each statement of a batch costs the
+// database a plan and an executor start, and pgx its messages, whatever its
+// rows; an approval writes a dozen such rows. Element n-1 of each list
+// writes n rows. Every parameter is cast to its column's type, which a
+// VALUES list of several rows does not take from the column.
+const maxRowsPerStatement = 8
 
-const sqlInsertAudit = `
-INSERT INTO audit (instance_id, task_id, actor, on_behalf_of, action, detail, at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING seq`
+// The column types of the rows of each statement, in its column order.
+var (
+	newTaskTypes = []string{"text", "text", "text", "text", "text", "text", "text", "text", "text", "json", "text",
+		"int", "timestamptz", "timestamptz", "timestamptz"}
+	newTimerTypes = []string{"text", "text", "text", "text", "timestamptz", "json"}
+	newAuditTypes = []string{"text", "text", "text", "text", "text", "json", "timestamptz"}
+)
+
+var (
+	sqlInsertTasks = multiRow(`INSERT INTO tasks (id, instance_id, step_id, kind, assignee, owner_id, status, outcome,
+	comment, result, decided_by, seq, due_at, created_at, decided_at) VALUES `, newTaskTypes, ``)
+	// sqlPutTimers replaces a timer of the same id and drops its lease,
+	// which is how a repeating reminder is rescheduled. One statement may
+	// not update a row twice: lastOfEachID keeps the last timer of an id.
+	sqlPutTimers = multiRow(`INSERT INTO timers (id, instance_id, task_id, kind, due_at, payload) VALUES `,
+		newTimerTypes, ` ON CONFLICT (id) DO UPDATE SET instance_id = EXCLUDED.instance_id, task_id = EXCLUDED.task_id,
+	kind = EXCLUDED.kind, due_at = EXCLUDED.due_at, payload = EXCLUDED.payload,
+	lease_holder = NULL, lease_until = NULL`)
+	sqlInsertAudits = multiRow(`INSERT INTO audit (instance_id, task_id, actor, on_behalf_of, action, detail, at) VALUES `,
+		newAuditTypes, ` RETURNING seq`)
+)
+
+// multiRow returns the statements head ($1::type, …), … tail writing 1 to
+// maxRowsPerStatement rows of the columns whose types are given.
+func multiRow(head string, types []string, tail string) []string {
+	qs := make([]string, maxRowsPerStatement)
+	var b strings.Builder
+	for n := range qs {
+		b.Reset()
+		b.WriteString(head)
+		for row := range n + 1 {
+			if row > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for col, typ := range types {
+				if col > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "$%d::%s", row*len(types)+col+1, typ)
+			}
+			b.WriteByte(')')
+		}
+		b.WriteString(tail)
+		qs[n] = b.String()
+	}
+	return qs
+}
+
+// lastOfEachID returns timers without the ones a later timer of the same
+// id replaces, in their order: as if each were put after the one before.
+func lastOfEachID(timers []flows.Timer) []flows.Timer {
+	if len(timers) < 2 {
+		return timers
+	}
+	last := make(map[string]int, len(timers))
+	for i, t := range timers {
+		last[t.ID] = i
+	}
+	if len(last) == len(timers) {
+		return timers
+	}
+	kept := make([]flows.Timer, 0, len(last))
+	for i, t := range timers {
+		if last[t.ID] == i {
+			kept = append(kept, t)
+		}
+	}
+	return kept
+}
 
 // sqlInsertOutbox stores the messages of one commit for one instance and
 // topic as one row (see outbox.go), and claims their keys ($6, those set)
@@ -169,10 +232,14 @@ func queueChange(b *pgx.Batch, c flows.Change, applied *flows.Applied) {
 			).QueryRow(func(row pgx.Row) error { return row.Scan(&applied.InstanceVersion) })
 		}
 	}
-	for _, t := range c.NewTasks {
-		b.Queue(sqlInsertTask, t.ID, t.InstanceID, t.StepID, t.Kind, t.Assignee, t.OwnerID, string(t.Status),
-			t.Outcome, t.Comment, nullJSON(t.Result), t.DecidedBy, t.Seq, nullTime(t.DueAt),
-			t.CreatedAt, nullTime(t.DecidedAt))
+	for chunk := range slices.Chunk(c.NewTasks, maxRowsPerStatement) {
+		args := make([]any, 0, len(chunk)*len(newTaskTypes))
+		for _, t := range chunk {
+			args = append(args, t.ID, t.InstanceID, t.StepID, t.Kind, t.Assignee, t.OwnerID, string(t.Status),
+				t.Outcome, t.Comment, nullJSON(t.Result), t.DecidedBy, t.Seq, nullTime(t.DueAt),
+				t.CreatedAt, nullTime(t.DecidedAt))
+		}
+		b.Queue(sqlInsertTasks[len(chunk)-1], args...)
 	}
 	for _, u := range c.TaskUpdates {
 		b.Queue(sqlUpdateTask, u.ID, string(u.From), string(u.Status), u.Assignee, u.Outcome, u.Comment,
@@ -181,15 +248,35 @@ func queueChange(b *pgx.Batch, c flows.Change, applied *flows.Applied) {
 	for _, id := range c.CancelTimers {
 		b.Queue(sqlCancelTimer, id)
 	}
-	for _, t := range c.NewTimers {
-		b.Queue(sqlPutTimer, t.ID, t.InstanceID, t.TaskID, t.Kind, t.DueAt, nullJSON(t.Payload))
+	for chunk := range slices.Chunk(lastOfEachID(c.NewTimers), maxRowsPerStatement) {
+		args := make([]any, 0, len(chunk)*len(newTimerTypes))
+		for _, t := range chunk {
+			args = append(args, t.ID, t.InstanceID, t.TaskID, t.Kind, t.DueAt, nullJSON(t.Payload))
+		}
+		b.Queue(sqlPutTimers[len(chunk)-1], args...)
 	}
 	if len(c.Audit) > 0 {
-		applied.AuditSeqs = make([]int64, len(c.Audit))
+		applied.AuditSeqs = make([]int64, 0, len(c.Audit))
 	}
-	for i, a := range c.Audit {
-		b.Queue(sqlInsertAudit, a.InstanceID, a.TaskID, a.Actor, a.OnBehalfOf, a.Action, nullJSON(a.Detail), a.At).
-			QueryRow(func(row pgx.Row) error { return row.Scan(&applied.AuditSeqs[i]) })
+	for chunk := range slices.Chunk(c.Audit, maxRowsPerStatement) {
+		args := make([]any, 0, len(chunk)*len(newAuditTypes))
+		for _, a := range chunk {
+			args = append(args, a.InstanceID, a.TaskID, a.Actor, a.OnBehalfOf, a.Action, nullJSON(a.Detail), a.At)
+		}
+		b.Queue(sqlInsertAudits[len(chunk)-1], args...).Query(func(rows pgx.Rows) error {
+			seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+			if err != nil {
+				return err
+			}
+			if len(seqs) != len(chunk) {
+				return fmt.Errorf("inserted %d audit rows, %d seqs returned", len(chunk), len(seqs))
+			}
+			// nextval numbered the rows in the order of VALUES; RETURNING
+			// need not list them in that order.
+			slices.Sort(seqs)
+			applied.AuditSeqs = append(applied.AuditSeqs, seqs...)
+			return nil
+		})
 	}
 	if len(c.Outbox) > 0 {
 		applied.OutboxSeqs = make([]int64, len(c.Outbox))
