@@ -16,6 +16,7 @@ func taskUpdateTests() []suiteTest {
 		storeTest("guarded by from status", testTaskUpdates),
 		storeTest("timers cancelled before added", testTimerChanges),
 		storeTest("a change writing a row twice sees its own writes", testRowWrittenTwice),
+		storeTest("several tasks updated in one change", testSeveralTaskUpdates),
 	}
 }
 
@@ -270,4 +271,80 @@ func testRowWrittenTwice(t *testing.T, s flows.Store) {
 			tc.check(t, inst)
 		})
 	}
+}
+
+// testSeveralTaskUpdates applies changes that update several distinct
+// tasks (a 或签 decided: the decider's task approved, the other signers'
+// cancelled), more of them than a store may update in one statement, each
+// guarded by its own status: all are written, or, when one guard fails,
+// none, and the error is the first failing update's in the change's order.
+func testSeveralTaskUpdates(t *testing.T, s flows.Store) {
+	ctx := t.Context()
+	const n = 11
+	seed := func(t *testing.T, id string) (flows.Instance, []flows.Task) {
+		inst := Seed(t, s, id)
+		var c flows.Change
+		for i := range n {
+			task := NewTask(inst.ID, fmt.Sprintf("%s-s%02d", inst.ID, i), fmt.Sprintf("u-%02d", i))
+			task.Seq = i + 2
+			c.NewTasks = append(c.NewTasks, task)
+		}
+		MustApply(t, s, c)
+		return inst, c.NewTasks
+	}
+	closeAll := func(tasks []flows.Task) []flows.TaskUpdate {
+		updates := make([]flows.TaskUpdate, len(tasks))
+		for i, task := range tasks {
+			updates[i] = flows.TaskUpdate{ID: task.ID, From: flows.TaskOpen, Status: flows.TaskCancelled,
+				Comment: fmt.Sprintf("closed %d", i), DecidedAt: At(time.Hour)}
+		}
+		updates[3] = flows.TaskUpdate{ID: tasks[3].ID, From: flows.TaskOpen, Status: flows.TaskApproved,
+			Outcome: "approve", Result: json.RawMessage(`{"qty": 3}`), DecidedBy: "u-03", DecidedAt: At(time.Hour)}
+		updates[5].Assignee = "u-carol"
+		return updates
+	}
+	unchanged := func(t *testing.T, tasks []flows.Task) {
+		t.Helper()
+		for _, task := range tasks {
+			got, err := s.Task(ctx, task.ID)
+			require.NoError(t, err)
+			RequireTask(t, task, got)
+		}
+	}
+
+	t.Run("all written", func(t *testing.T) {
+		_, tasks := seed(t, "i-several-ok")
+		updates := closeAll(tasks)
+		MustApply(t, s, flows.Change{TaskUpdates: updates})
+		for i, task := range tasks {
+			u := updates[i]
+			want := task
+			want.Status, want.Outcome, want.Comment, want.Result = u.Status, u.Outcome, u.Comment, u.Result
+			want.DecidedBy, want.DecidedAt = u.DecidedBy, u.DecidedAt
+			if u.Assignee != "" {
+				want.Assignee = u.Assignee
+			}
+			got, err := s.Task(ctx, task.ID)
+			require.NoError(t, err)
+			RequireTask(t, want, got)
+		}
+	})
+	t.Run("a later guard fails", func(t *testing.T) {
+		_, tasks := seed(t, "i-several-guard")
+		updates := closeAll(tasks)
+		updates[6].From, updates[2].From = flows.TaskWaiting, flows.TaskApproved
+		_, err := s.Apply(ctx, flows.Change{TaskUpdates: updates})
+		require.ErrorIs(t, err, flows.ErrTaskConflict)
+		require.ErrorContains(t, err, tasks[2].ID, "the first failing update in the change's order is named")
+		unchanged(t, tasks)
+	})
+	t.Run("an unknown task among them", func(t *testing.T) {
+		inst, tasks := seed(t, "i-several-missing")
+		updates := closeAll(tasks)
+		updates[10].ID = inst.ID + "-nobody"
+		_, err := s.Apply(ctx, flows.Change{TaskUpdates: updates})
+		require.ErrorIs(t, err, flows.ErrNotFound)
+		require.ErrorContains(t, err, inst.ID+"-nobody")
+		unchanged(t, tasks)
+	})
 }
