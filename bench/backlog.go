@@ -77,6 +77,16 @@ func (r *runner) backlog(ctx context.Context) Backlog {
 
 // queueDepth reads depthSeries from the server's /metrics.
 func (r *runner) queueDepth(ctx context.Context) (int64, bool) {
+	f, ok := r.metric(ctx, depthSeries)
+	if !ok || f < 0 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// metric reads one series from the server's /metrics: the value on the
+// line that is series, a space and a number.
+func (r *runner) metric(ctx context.Context, series string) (float64, bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(r.opts.URL, "/")+"/metrics", nil)
 	if err != nil {
 		return 0, false
@@ -91,15 +101,12 @@ func (r *runner) queueDepth(ctx context.Context) (int64, bool) {
 	}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		value, ok := strings.CutPrefix(sc.Text(), depthSeries+" ")
+		value, ok := strings.CutPrefix(sc.Text(), series+" ")
 		if !ok {
 			continue
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		if err != nil || f < 0 {
-			return 0, false
-		}
-		return int64(f), true
+		return f, err == nil
 	}
 	return 0, false
 }

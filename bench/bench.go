@@ -117,6 +117,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return Report{URL: opts.URL, Flow: opts.Flow, Clients: opts.Clients}, err
 	}
 
+	cpuStart, cpuKnown := run.cpuTime(ctx)
 	start := time.Now()
 	deadline := start.Add(opts.Duration)
 	var wg sync.WaitGroup
@@ -136,6 +137,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return report, cause
 	}
 	report.Backlog = run.backlog(ctx)
+	report.ServerCPU = run.serverCPU(ctx, cpuStart, cpuKnown, report.Backlog)
 	return report, nil
 }
 

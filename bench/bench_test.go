@@ -103,6 +103,13 @@ func TestRunDrivesOrders(t *testing.T) {
 	require.True(t, rep.Backlog.Known, "the server reports its notification queue")
 	require.Zero(t, rep.Backlog.Left)
 	require.Contains(t, out.String(), "\nnotifications  ")
+
+	// The server's process collector gives its CPU time: here the test's
+	// process, which runs the clients too.
+	require.True(t, rep.ServerCPU.Known, "the server reports its CPU time")
+	require.Positive(t, rep.ServerCPU.Used)
+	require.True(t, rep.ServerCPU.Drained)
+	require.Regexp(t, `\nserver CPU     [\d.]+ms per approval \([\d.]+s of the server process's CPU`, out.String())
 }
 
 func countDone(ps []bench.Progress) int {

@@ -30,6 +30,8 @@ type Report struct {
 	// Backlog is the notifications the server had yet to handle when the
 	// clients stopped, and how long it took to handle them.
 	Backlog Backlog
+	// ServerCPU is the CPU time the server process spent on the run.
+	ServerCPU ServerCPU
 }
 
 // KindStats are the latencies of one kind of request, answered or not
@@ -100,6 +102,7 @@ func (r Report) Write(w io.Writer) error {
 		fmt.Fprintf(&b, row, k.Kind, strconv.Itoa(k.Count), ms(k.P50), ms(k.P90), ms(k.P99), ms(k.Max))
 	}
 	fmt.Fprintf(&b, "\nnotifications  %s\n", r.Backlog)
+	fmt.Fprintf(&b, "server CPU     %s\n", r.cpuLine())
 	if len(r.Failures) == 0 {
 		b.WriteString("\nfailures   none\n")
 	} else {

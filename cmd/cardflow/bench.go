@@ -21,8 +21,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		"starts an order (applicant u_chen, under 5,000, so only finance approves) and approves\n"+
 		"its finance task, again and again, for the duration. It prints approvals per second,\n"+
 		"p50/p90/p99 per kind of request, how many notifications the server still had queued\n"+
-		"when the clients stopped and how long it took to handle them (from its /metrics), and\n"+
-		"every failure, and exits 1 if any request failed.\n"+
+		"when the clients stopped and how long it took to handle them (from its /metrics), the\n"+
+		"server process's CPU time per approval (its process_cpu_seconds_total), and every\n"+
+		"failure, and exits 1 if any request failed.\n"+
 		"The server needs the example org (cardflow demo loads it) and an API token, given by\n"+
 		"--token or "+benchTokenVar+".", stderr)
 	url := fs.String("url", "http://"+demoAddr, "base URL of the server")
