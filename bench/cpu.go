@@ -63,7 +63,7 @@ func (r Report) cpuLine() string {
 	}
 	until := "until the queued notifications were handled"
 	if !r.ServerCPU.Drained {
-		until = "until bench stopped waiting: the notifications still queued are not in it"
+		until = "until bench stopped (it saw no empty notification queue): work still queued then is not in it"
 	}
 	return fmt.Sprintf("%.3fms per approval (%.2fs of the server process's CPU, from the first request %s)",
 		float64(per)/float64(time.Millisecond), r.ServerCPU.Used.Seconds(), until)

@@ -1,34 +1,11 @@
 package bench
 
 import (
-	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 )
-
-// cpuServer serves /metrics with the process's CPU seconds taken from
-// seconds, one a read; nil serves no such series.
-func cpuServer(t *testing.T, seconds []string) *runner {
-	t.Helper()
-	var mu sync.Mutex
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.")
-		fmt.Fprintln(w, "process_cpu_seconds_total_other 99")
-		mu.Lock()
-		defer mu.Unlock()
-		if len(seconds) > 0 {
-			fmt.Fprintf(w, "process_cpu_seconds_total %s\n", seconds[0])
-			seconds = seconds[1:]
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return &runner{opts: Options{URL: srv.URL}, http: srv.Client()}
-}
 
 // TestServerCPU: the server's CPU time is read from its /metrics before
 // the first request and after the backlog, and divided by the approvals.
@@ -37,7 +14,7 @@ func TestServerCPU(t *testing.T) {
 	drained := Backlog{Known: true, AtEnd: 3}
 	t.Run("measured", func(t *testing.T) {
 		t.Parallel()
-		r := cpuServer(t, []string{"10.5", "12.75"})
+		r := fakeMetrics(t, cpuSeries, []string{"10.5", "12.75"}, false)
 		start, ok := r.cpuTime(t.Context())
 		require.True(t, ok)
 		rep := Report{Approvals: 1500, ServerCPU: r.serverCPU(t.Context(), start, ok, drained)}
@@ -50,16 +27,16 @@ func TestServerCPU(t *testing.T) {
 	})
 	t.Run("backlog not handled", func(t *testing.T) {
 		t.Parallel()
-		r := cpuServer(t, []string{"1e1", "11"})
+		r := fakeMetrics(t, cpuSeries, []string{"1e1", "11"}, false)
 		start, ok := r.cpuTime(t.Context())
 		rep := Report{Approvals: 100, ServerCPU: r.serverCPU(t.Context(), start, ok, Backlog{Known: true, AtEnd: 9, Left: 4})}
 		require.Equal(t, ServerCPU{Known: true, Used: time.Second}, rep.ServerCPU)
 		require.Contains(t, rep.cpuLine(), "10.000ms per approval")
-		require.Contains(t, rep.cpuLine(), "the notifications still queued are not in it")
+		require.Contains(t, rep.cpuLine(), "work still queued then is not in it")
 	})
 	t.Run("not reported", func(t *testing.T) {
 		t.Parallel()
-		r := cpuServer(t, nil)
+		r := fakeMetrics(t, cpuSeries, nil, false)
 		start, ok := r.cpuTime(t.Context())
 		require.False(t, ok)
 		rep := Report{Approvals: 100, ServerCPU: r.serverCPU(t.Context(), start, ok, drained)}
@@ -70,7 +47,7 @@ func TestServerCPU(t *testing.T) {
 	})
 	t.Run("gone at the end", func(t *testing.T) {
 		t.Parallel()
-		r := cpuServer(t, []string{"5"})
+		r := fakeMetrics(t, cpuSeries, []string{"5"}, false)
 		start, ok := r.cpuTime(t.Context())
 		require.True(t, ok)
 		require.Equal(t, ServerCPU{}, r.serverCPU(t.Context(), start, ok, drained))

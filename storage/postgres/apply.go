@@ -79,39 +79,40 @@ const sqlCancelTimer = `DELETE FROM timers WHERE id = $1`
 // A change's new tasks, timers and audit rows go in multi-row statements,
 // up to maxRowsPerStatement rows each: each statement of a batch costs the
 // database a plan and an executor start, and pgx its messages, whatever its
-// rows; an approval writes a dozen such rows. Element n-1 of each list
-// writes n rows. Every parameter is cast to its column's type, which a
+// rows; an approval writes a dozen such rows. Every parameter is cast to
+// its column's type (the lists of types below, in column order), which a
 // VALUES list of several rows does not take from the column.
 const maxRowsPerStatement = 8
 
-// The column types of the rows of each statement, in its column order.
-var (
-	newTaskTypes = []string{"text", "text", "text", "text", "text", "text", "text", "text", "text", "json", "text",
-		"int", "timestamptz", "timestamptz", "timestamptz"}
-	newTimerTypes = []string{"text", "text", "text", "text", "timestamptz", "json"}
-	newAuditTypes = []string{"text", "text", "text", "text", "text", "json", "timestamptz"}
-)
-
 var (
 	sqlInsertTasks = multiRow(`INSERT INTO tasks (id, instance_id, step_id, kind, assignee, owner_id, status, outcome,
-	comment, result, decided_by, seq, due_at, created_at, decided_at) VALUES `, newTaskTypes, ``)
+	comment, result, decided_by, seq, due_at, created_at, decided_at) VALUES `,
+		[]string{"text", "text", "text", "text", "text", "text", "text", "text", "text", "json", "text", "int",
+			"timestamptz", "timestamptz", "timestamptz"}, ``)
 	// sqlPutTimers replaces a timer of the same id and drops its lease,
 	// which is how a repeating reminder is rescheduled. One statement may
 	// not update a row twice: lastOfEachID keeps the last timer of an id.
 	sqlPutTimers = multiRow(`INSERT INTO timers (id, instance_id, task_id, kind, due_at, payload) VALUES `,
-		newTimerTypes, ` ON CONFLICT (id) DO UPDATE SET instance_id = EXCLUDED.instance_id, task_id = EXCLUDED.task_id,
+		[]string{"text", "text", "text", "text", "timestamptz", "json"}, ` ON CONFLICT (id) DO UPDATE SET instance_id = EXCLUDED.instance_id, task_id = EXCLUDED.task_id,
 	kind = EXCLUDED.kind, due_at = EXCLUDED.due_at, payload = EXCLUDED.payload,
 	lease_holder = NULL, lease_until = NULL`)
 	sqlInsertAudits = multiRow(`INSERT INTO audit (instance_id, task_id, actor, on_behalf_of, action, detail, at) VALUES `,
-		newAuditTypes, ` RETURNING seq`)
+		[]string{"text", "text", "text", "text", "text", "json", "timestamptz"}, ` RETURNING seq`)
 )
+
+// rowStatements are one multi-row statement written for 1 to
+// maxRowsPerStatement rows: texts[n-1] writes n rows of cols columns.
+type rowStatements struct {
+	texts []string
+	cols  int
+}
 
 // multiRow returns the statements head ($1::type, …), … tail writing 1 to
 // maxRowsPerStatement rows of the columns whose types are given.
-func multiRow(head string, types []string, tail string) []string {
-	qs := make([]string, maxRowsPerStatement)
+func multiRow(head string, types []string, tail string) rowStatements {
+	qs := rowStatements{texts: make([]string, maxRowsPerStatement), cols: len(types)}
 	var b strings.Builder
-	for n := range qs {
+	for n := range qs.texts {
 		b.Reset()
 		b.WriteString(head)
 		for row := range n + 1 {
@@ -128,9 +129,26 @@ func multiRow(head string, types []string, tail string) []string {
 			b.WriteByte(')')
 		}
 		b.WriteString(tail)
-		qs[n] = b.String()
+		qs.texts[n] = b.String()
 	}
 	return qs
+}
+
+// queueRows queues rows in the statements qs, maxRowsPerStatement rows to
+// a statement, each row's values appended by values; then, when not nil, is given each statement's query
+// and its count of rows, to read what it returns.
+func queueRows[T any](b *pgx.Batch, qs rowStatements, rows []T, values func([]any, T) []any,
+	then func(q *pgx.QueuedQuery, n int)) {
+	for chunk := range slices.Chunk(rows, maxRowsPerStatement) {
+		args := make([]any, 0, len(chunk)*qs.cols)
+		for _, r := range chunk {
+			args = values(args, r)
+		}
+		q := b.Queue(qs.texts[len(chunk)-1], args...)
+		if then != nil {
+			then(q, len(chunk))
+		}
+	}
 }
 
 // lastOfEachID returns timers without the ones a later timer of the same
@@ -232,15 +250,11 @@ func queueChange(b *pgx.Batch, c flows.Change, applied *flows.Applied) {
 			).QueryRow(func(row pgx.Row) error { return row.Scan(&applied.InstanceVersion) })
 		}
 	}
-	for chunk := range slices.Chunk(c.NewTasks, maxRowsPerStatement) {
-		args := make([]any, 0, len(chunk)*len(newTaskTypes))
-		for _, t := range chunk {
-			args = append(args, t.ID, t.InstanceID, t.StepID, t.Kind, t.Assignee, t.OwnerID, string(t.Status),
-				t.Outcome, t.Comment, nullJSON(t.Result), t.DecidedBy, t.Seq, nullTime(t.DueAt),
-				t.CreatedAt, nullTime(t.DecidedAt))
-		}
-		b.Queue(sqlInsertTasks[len(chunk)-1], args...)
-	}
+	queueRows(b, sqlInsertTasks, c.NewTasks, func(args []any, t flows.Task) []any {
+		return append(args, t.ID, t.InstanceID, t.StepID, t.Kind, t.Assignee, t.OwnerID, string(t.Status),
+			t.Outcome, t.Comment, nullJSON(t.Result), t.DecidedBy, t.Seq, nullTime(t.DueAt),
+			t.CreatedAt, nullTime(t.DecidedAt))
+	}, nil)
 	for _, u := range c.TaskUpdates {
 		b.Queue(sqlUpdateTask, u.ID, string(u.From), string(u.Status), u.Assignee, u.Outcome, u.Comment,
 			nullJSON(u.Result), u.DecidedBy, nullTime(u.DecidedAt))
@@ -248,28 +262,22 @@ func queueChange(b *pgx.Batch, c flows.Change, applied *flows.Applied) {
 	for _, id := range c.CancelTimers {
 		b.Queue(sqlCancelTimer, id)
 	}
-	for chunk := range slices.Chunk(lastOfEachID(c.NewTimers), maxRowsPerStatement) {
-		args := make([]any, 0, len(chunk)*len(newTimerTypes))
-		for _, t := range chunk {
-			args = append(args, t.ID, t.InstanceID, t.TaskID, t.Kind, t.DueAt, nullJSON(t.Payload))
-		}
-		b.Queue(sqlPutTimers[len(chunk)-1], args...)
-	}
+	queueRows(b, sqlPutTimers, lastOfEachID(c.NewTimers), func(args []any, t flows.Timer) []any {
+		return append(args, t.ID, t.InstanceID, t.TaskID, t.Kind, t.DueAt, nullJSON(t.Payload))
+	}, nil)
 	if len(c.Audit) > 0 {
 		applied.AuditSeqs = make([]int64, 0, len(c.Audit))
 	}
-	for chunk := range slices.Chunk(c.Audit, maxRowsPerStatement) {
-		args := make([]any, 0, len(chunk)*len(newAuditTypes))
-		for _, a := range chunk {
-			args = append(args, a.InstanceID, a.TaskID, a.Actor, a.OnBehalfOf, a.Action, nullJSON(a.Detail), a.At)
-		}
-		b.Queue(sqlInsertAudits[len(chunk)-1], args...).Query(func(rows pgx.Rows) error {
+	queueRows(b, sqlInsertAudits, c.Audit, func(args []any, a flows.AuditEntry) []any {
+		return append(args, a.InstanceID, a.TaskID, a.Actor, a.OnBehalfOf, a.Action, nullJSON(a.Detail), a.At)
+	}, func(q *pgx.QueuedQuery, n int) {
+		q.Query(func(rows pgx.Rows) error {
 			seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 			if err != nil {
 				return err
 			}
-			if len(seqs) != len(chunk) {
-				return fmt.Errorf("inserted %d audit rows, %d seqs returned", len(chunk), len(seqs))
+			if len(seqs) != n {
+				return fmt.Errorf("inserted %d audit rows, %d seqs returned", n, len(seqs))
 			}
 			// nextval numbered the rows in the order of VALUES; RETURNING
 			// need not list them in that order.
@@ -277,7 +285,7 @@ func queueChange(b *pgx.Batch, c flows.Change, applied *flows.Applied) {
 			applied.AuditSeqs = append(applied.AuditSeqs, seqs...)
 			return nil
 		})
-	}
+	})
 	if len(c.Outbox) > 0 {
 		applied.OutboxSeqs = make([]int64, len(c.Outbox))
 	}
