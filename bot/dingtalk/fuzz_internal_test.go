@@ -38,7 +38,7 @@ func FuzzDecodeClick(f *testing.F) {
 		require.True(t, validID(c.userID))
 		require.LessOrEqual(t, len(c.values), maxValues+2)
 		for k, v := range c.values {
-			require.LessOrEqual(t, len(v), maxValueLen+maxButtonID)
+			require.LessOrEqual(t, len(v), maxValueBytes+maxButtonID)
 			_ = k
 		}
 	})

@@ -21,12 +21,20 @@ import (
 
 // Bounds of what a callback may carry.
 const (
-	maxData     = 64 << 10 // a frame's data, an HTTP callback's body
-	maxIDLen    = 128      // a message id, a user id, a conversation id
-	maxValues   = 20       // a click's inputs
-	maxValueLen = 2000     // one input, in bytes
-	maxTextLen  = 2000     // a message to the robot, in bytes
+	maxData   = 64 << 10 // a frame's data, an HTTP callback's body
+	maxIDLen  = 128      // a message id, a user id, a conversation id
+	maxValues = 20       // a click's inputs
+	// maxValueBytes bounds one input: as long in bytes as the longest text
+	// the engine takes in characters (a character is at most four bytes),
+	// so that the engine, which counts characters, refuses a comment too
+	// long in words the clicker reads.
+	maxValueBytes = 4 * flows.MaxCommentLength
+	maxTextLen    = 2000 // a message to the robot, in characters
 )
+
+// errInputRefused is a click whose input no field can hold: answered with
+// a toast, not a refusal the clicker never hears of.
+var errInputRefused = fmt.Errorf("dingtalk: click input too long or not text: %w", flows.ErrInvalidInput)
 
 // Private variables of the card the clicker alone sees: the toast of the
 // click's answer (see the package doc).
@@ -153,14 +161,19 @@ func decodeClick(data []byte) (click, error) {
 			continue // only the button fixes "_" values
 		}
 		s, ok := inputValue(v)
-		if !ok || !validID(k) || len(k) > 64 || len(s) > maxValueLen || !utf8.ValidString(s) {
-			return click{}, refuse("callback input is not a short string")
+		if !ok || !validID(k) || len(k) > 64 {
+			return click{}, refuse("callback input is not a string")
 		}
 		values[k] = s
 	}
 	c := click{userID: req.UserId, action: action, payload: pl, values: values}
 	if validID(req.OutTrackId) {
 		c.outTrackID = req.OutTrackId
+	}
+	for _, s := range values {
+		if len(s) > maxValueBytes || !utf8.ValidString(s) {
+			return c, errInputRefused
+		}
 	}
 	return c, nil
 }
@@ -186,6 +199,12 @@ func inputValue(v any) (string, bool) {
 // alone) is recorded, so a redelivered frame gets the same answer.
 func (p *Platform) onCard(ctx context.Context, frameID string, data []byte) ([]byte, error) {
 	c, err := decodeClick(data)
+	if errors.Is(err, errInputRefused) {
+		p.log.Info("click input refused", "event", frameID, "err", err)
+		info, _ := flows.Describe(err)
+		toast := bot.Toast{Kind: bot.ToastError, Text: info.Text(string(p.locale(ctx, c.userID)))}
+		return json.Marshal(map[string]any{"response": p.cardResponse(ctx, c.userID, bot.ClickReply{Toast: toast})})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -262,8 +281,8 @@ func decodeMessage(data []byte) (bot.Message, error) {
 	if m.Msgtype != "text" {
 		out.Text = "" // a picture or a file: the router answers with help
 	}
-	if len(out.Text) > maxTextLen || !utf8.ValidString(out.Text) {
-		return bot.Message{}, refuse("message text over %d bytes", maxTextLen)
+	if !utf8.ValidString(out.Text) || utf8.RuneCountInString(out.Text) > maxTextLen {
+		return bot.Message{}, refuse("message text over %d characters or not text", maxTextLen)
 	}
 	return out, nil
 }

@@ -43,7 +43,8 @@ func TestClickThroughTheStream(t *testing.T) {
 	require.Equal(t, 1, w.fake.Deliveries(ans.MessageID))
 }
 
-// TestRejectCarriesTheComment: the card's input comes back in the params.
+// TestRejectCarriesTheComment: the card's input comes back in the params,
+// as long as the engine takes it.
 func TestRejectCarriesTheComment(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, worldOptions{})
@@ -51,7 +52,9 @@ func TestRejectCarriesTheComment(t *testing.T) {
 	inst, tasks := w.start(t, "TM-2")
 	task := w.taskOf(t, tasks, "u_qian")
 	id := w.sendTask(t, "u_qian", "0202", task)
-	ans, err := w.fake.ClickButton(t.Context(), id, "0202", "拒绝", map[string]string{bot.InputComment: "金额不对"})
+	// As long as the engine takes, in Chinese: three bytes a character.
+	comment := "金额不对" + strings.Repeat("。", flows.MaxCommentLength-4)
+	ans, err := w.fake.ClickButton(t.Context(), id, "0202", "拒绝", map[string]string{bot.InputComment: comment})
 	require.NoError(t, err)
 	require.Equal(t, string(bot.ToastSuccess), ans.Response.UserPrivateData.CardParamMap[dingtalk.ParamToastKind],
 		ans.Response.UserPrivateData.CardParamMap[dingtalk.ParamToast])
@@ -59,6 +62,9 @@ func TestRejectCarriesTheComment(t *testing.T) {
 	audit, err := w.store.Audit(t.Context(), inst)
 	require.NoError(t, err)
 	require.Contains(t, mustJSON(t, audit), "金额不对")
+	got, err := w.store.Task(t.Context(), task)
+	require.NoError(t, err)
+	require.Equal(t, comment, got.Comment)
 }
 
 // TestDroppedConnectionLosesNothing: the gateway drops the connection; the

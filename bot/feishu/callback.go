@@ -89,11 +89,15 @@ func (p *Platform) serve(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(resp.Body)
 }
 
-// check authenticates a callback before the SDK sees it: the body must be
-// encrypted with our key (with strict padding), the URL check must carry
-// our verification token, and an event or click must be signed with our
-// key, be fresh, and carry our token (the SDK checks neither the time nor
-// the token of events).
+// check authenticates a callback before the SDK sees it. A signed
+// callback (an event or a click) must be signed with our key and fresh
+// before its body is decrypted, then carry our verification token; the SDK
+// checks neither the time nor the token of events. The only callback Feishu
+// sends unsigned is the URL check, which must decrypt with our key (with
+// strict padding) and carry our token: every way an unsigned request fails
+// is answered alike, so nobody without the key learns from our answers
+// whether a body of theirs decrypts (a padding oracle would let them read
+// captured callbacks).
 func (p *Platform) check(h http.Header, body []byte) (envelope, *refusal) {
 	var env envelope
 	var outer struct {
@@ -104,6 +108,16 @@ func (p *Platform) check(h http.Header, body []byte) (envelope, *refusal) {
 	}
 	if outer.Encrypt == "" {
 		return env, &refusal{http.StatusBadRequest, "body is not encrypted"}
+	}
+	if h.Get(headerTimestamp) == "" && h.Get(headerNonce) == "" && h.Get(headerSignature) == "" {
+		env, reason := p.urlCheck(outer.Encrypt)
+		if reason != "" {
+			return env, &refusal{http.StatusUnauthorized, "unsigned callback refused: " + reason}
+		}
+		return env, nil
+	}
+	if ref := p.checkSignature(h, body); ref != nil {
+		return env, ref
 	}
 	plain, err := Decrypt(outer.Encrypt, p.cfg.EncryptKey.Reveal())
 	if err != nil {
@@ -118,9 +132,6 @@ func (p *Platform) check(h http.Header, body []byte) (envelope, *refusal) {
 		}
 		return env, nil
 	}
-	if ref := p.checkSignature(h, body); ref != nil {
-		return env, ref
-	}
 	if env.Header == nil || !p.tokenOK(env.Header.Token) {
 		return env, &refusal{http.StatusUnauthorized, "wrong verification token"}
 	}
@@ -131,6 +142,26 @@ func (p *Platform) check(h http.Header, body []byte) (envelope, *refusal) {
 		return env, &refusal{http.StatusBadRequest, "click without operator"}
 	}
 	return env, nil
+}
+
+// urlCheck reads an unsigned callback, which may only be the URL check with
+// our verification token; otherwise it says why not, for the log.
+func (p *Platform) urlCheck(encrypted string) (envelope, string) {
+	var env envelope
+	plain, err := Decrypt(encrypted, p.cfg.EncryptKey.Reveal())
+	if err != nil {
+		return env, "body does not decrypt"
+	}
+	if err := json.Unmarshal(plain, &env); err != nil {
+		return env, "decrypted body is not JSON"
+	}
+	if env.Type != "url_verification" {
+		return env, "signature headers missing"
+	}
+	if !p.tokenOK(env.Token) {
+		return env, "URL check with a wrong verification token"
+	}
+	return env, ""
 }
 
 // checkSignature checks X-Lark-Signature and that the timestamp it signs
@@ -158,11 +189,13 @@ func (p *Platform) tokenOK(tok string) bool {
 	return subtle.ConstantTimeCompare([]byte(tok), []byte(p.cfg.VerificationToken.Reveal())) == 1
 }
 
+// refuse answers a refused callback with its status alone: the reason goes
+// to the log, with the caller's address, and never to the caller.
 func (p *Platform) refuse(w http.ResponseWriter, r *http.Request, ref refusal) {
-	p.log.WarnContext(r.Context(), "feishu callback refused", "reason", ref.reason, "status", ref.status)
+	p.log.WarnContext(r.Context(), "feishu callback refused", "reason", ref.reason, "status", ref.status, "remote", r.RemoteAddr)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(ref.status)
-	b, _ := json.Marshal(map[string]string{"msg": ref.reason})
+	b, _ := json.Marshal(map[string]string{"msg": http.StatusText(ref.status)})
 	_, _ = w.Write(b)
 }
 

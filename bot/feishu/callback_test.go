@@ -96,7 +96,7 @@ func TestCallbackSecurity(t *testing.T) {
 			r.Header.Set("X-Lark-Signature", strings.Repeat("0", 64))
 			return r
 		}},
-		{name: "signed with another key", status: 400, reason: "does not decrypt", req: func(e env) *http.Request {
+		{name: "signed with another key", status: 401, reason: "signature does not match", req: func(e env) *http.Request {
 			k := e.b.fake.Keys
 			k.EncryptKey = "another-key-123"
 			return feishutest.SignedRequest(e.b.srv.URL, k, feishutest.ClickEvent(k, click(e, "ou_qian0003")), time.Now())
@@ -211,6 +211,45 @@ func rawSigned(b *bundle, body string) *http.Request {
 	return r
 }
 
+// TestUnsignedCallbacksLearnNothing: without signature headers only the
+// URL check is taken, and every other unsigned body (one that does not
+// decrypt, one that decrypts to no JSON, a click, a URL check with another
+// token) gets the same answer, which names no reason: nobody without the
+// key can use the answers to learn whether a body of theirs decrypts (a
+// padding oracle would let them read captured callbacks). The log says
+// why, and from where.
+func TestUnsignedCallbacksLearnNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	k := b.fake.Keys
+	unsigned := func(body string) *http.Request {
+		r, err := http.NewRequest(http.MethodPost, b.srv.URL, strings.NewReader(body))
+		require.NoError(t, err)
+		return r
+	}
+	click := feishutest.ClickEvent(k, feishutest.Click{EventID: feishutest.NewEventID(), OpenID: "ou_qian0003",
+		Value: map[string]any{"a": "approve", "p": "t:x.t0001:1"}})
+	bodies := map[string]*http.Request{
+		"does not decrypt":           unsigned(`{"encrypt":"` + badPadding(k.EncryptKey) + `"}`),
+		"decrypted body is not JSON": unsigned(`{"encrypt":"` + feishutest.Encrypt([]byte("not json"), k.EncryptKey) + `"}`),
+		"signature headers missing":  unsigned(`{"encrypt":"` + feishutest.Encrypt(click, k.EncryptKey) + `"}`),
+		"wrong verification token":   feishutest.ChallengeRequest(b.srv.URL, k, "ch-1", "not-the-token"),
+	}
+	var first *feishutest.Answer
+	for reason, r := range bodies {
+		ans, err := feishutest.Do(t.Context(), http.DefaultClient, r)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusUnauthorized, ans.Status, reason)
+		require.NotContains(t, string(ans.Body), reason)
+		if first == nil {
+			first = &ans
+		}
+		require.Equal(t, string(first.Body), string(ans.Body), "%s is answered as every other unsigned body", reason)
+		require.Contains(t, b.log.String(), reason)
+	}
+	require.Contains(t, b.log.String(), `"remote":"127.0.0.1:`)
+}
+
 // badPadding encrypts a JSON object whose last block ends in bytes that
 // are not PKCS#7 padding: the SDK's decrypt (trim to the braces) would
 // take it, ours refuses it.
@@ -246,4 +285,47 @@ func TestStaleCardClick(t *testing.T) {
 	_, err = feishutest.ButtonValue(ans.Card, "同意")
 	require.Error(t, err, "the current card has nothing to click")
 	require.Equal(t, before, b.audit(inst))
+}
+
+// TestLongComments: a comment as long as the engine takes, in Chinese
+// (three bytes a character), decides the task; one character more, or an
+// input longer than any field, is answered with a toast the clicker reads
+// (not a failure Feishu would retry) and changes nothing.
+func TestLongComments(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		comment string
+		toast   string
+	}{
+		{name: "as long as the engine takes", comment: strings.Repeat("字", flows.MaxCommentLength), toast: "success"},
+		{name: "one character more", comment: strings.Repeat("字", flows.MaxCommentLength+1), toast: "error"},
+		{name: "longer than any field", comment: strings.Repeat("字", 3*flows.MaxCommentLength), toast: "error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			inst := b.order("TM-2101")
+			task := b.task(inst, "u_qian")
+			m := b.sendTask("u_qian", task.ID)
+			value, err := feishutest.ButtonValue(m.Card, "同意")
+			require.NoError(t, err)
+			before := b.audit(inst)
+			ans, err := b.fake.FireClick(t.Context(), b.srv.URL, feishutest.Click{EventID: feishutest.NewEventID(),
+				OpenID: "ou_qian0003", MessageID: m.ID, Value: value, FormValue: map[string]any{"comment": tt.comment}})
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, ans.Status, string(ans.Body))
+			require.Equal(t, tt.toast, ans.Toast.Type, string(ans.Body))
+			got := b.task(inst, "u_qian")
+			if tt.toast == "success" {
+				require.Equal(t, flows.TaskApproved, got.Status)
+				require.Equal(t, tt.comment, got.Comment)
+				return
+			}
+			require.Contains(t, ans.Toast.Content, "输入的内容无法保存")
+			require.Equal(t, flows.TaskOpen, got.Status)
+			require.Equal(t, before, b.audit(inst), "nothing changed")
+		})
+	}
 }

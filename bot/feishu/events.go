@@ -3,6 +3,7 @@ package feishu
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -14,11 +15,19 @@ import (
 	"cardflow/flows"
 )
 
-// Bounds on what a click may bring.
+// Bounds on what a click may bring. An input may be as long in bytes as
+// the longest text the engine takes in characters (a character is at most
+// four bytes), so that the engine, which counts characters, is the one
+// that refuses a comment too long, in words the clicker reads.
 const (
-	maxValues   = 32
-	maxValueLen = 2000
+	maxValues     = 32
+	maxPayloadLen = 2000
+	maxValueBytes = 4 * flows.MaxCommentLength
 )
+
+// errInputRefused is a click whose input no field can hold: answered with
+// a toast, not a failure Feishu would retry.
+var errInputRefused = fmt.Errorf("feishu: click input too long or not text: %w", flows.ErrInvalidInput)
 
 // dispatcher routes decrypted callbacks to our handlers: card clicks and
 // messages to the bot. Over HTTP it sees only callbacks check passed;
@@ -46,6 +55,12 @@ func (p *Platform) onCard(ctx context.Context, ev *callback.CardActionTriggerEve
 	ctx, cancel := context.WithTimeout(ctx, answerWithin)
 	defer cancel()
 	click, err := decodeClick(ev)
+	if errors.Is(err, errInputRefused) {
+		p.log.InfoContext(ctx, "feishu: click input refused", "event", click.EventID, "err", err)
+		info, _ := flows.Describe(err)
+		text := info.Text(string(p.locale(ctx, click.PlatformUserID)))
+		return &callback.CardActionTriggerResponse{Toast: &callback.Toast{Type: string(bot.ToastError), Content: text}}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -123,12 +138,17 @@ func decodeClick(ev *callback.CardActionTriggerEvent) (bot.Click, error) {
 			c.Values[k] = fmt.Sprint(s)
 		}
 	}
-	if len(c.Values) > maxValues || len(c.Payload) > maxValueLen || len(a) > 64 {
+	if len(c.Values) > maxValues || len(c.Payload) > maxPayloadLen || len(a) > 64 {
 		return bot.Click{}, errBadCallback
 	}
-	for k, s := range c.Values {
-		if len(k) > 64 || len(s) > maxValueLen || !utf8.ValidString(s) {
+	for k := range c.Values {
+		if len(k) > 64 {
 			return bot.Click{}, errBadCallback
+		}
+	}
+	for _, s := range c.Values {
+		if len(s) > maxValueBytes || !utf8.ValidString(s) {
+			return c, errInputRefused
 		}
 	}
 	return c, nil
