@@ -65,6 +65,10 @@ type Store interface {
 	// Concurrent calls with one id see exactly one first.
 	RememberEvent(ctx context.Context, e Event) (first bool, stored Event, err error)
 
+	// LookupEvent returns the event recorded with Platform platform and ID
+	// id, and whether there is one.
+	LookupEvent(ctx context.Context, platform, id string) (Event, bool, error)
+
 	// PruneEvents deletes up to limit events whose At is before before,
 	// oldest first, and returns how many it deleted; a pruner calls it until
 	// it deletes fewer than limit. A limit of 0 or less deletes nothing. An

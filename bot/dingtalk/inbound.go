@@ -208,9 +208,10 @@ func (p *Platform) onCard(ctx context.Context, frameID string, data []byte) ([]b
 	if err != nil {
 		return nil, err
 	}
-	out, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, frameID, p.now(), func(ctx context.Context) ([]byte, error) {
-		reply, err := p.deps.Inbound.Click(ctx, bot.Click{Platform: Name, EventID: frameID, PlatformUserID: c.userID,
-			Payload: c.payload, Action: c.action, Values: c.values, MessageID: c.outTrackID})
+	bc := bot.Click{Platform: Name, EventID: frameID, PlatformUserID: c.userID,
+		Payload: c.payload, Action: c.action, Values: c.values, MessageID: c.outTrackID}
+	out, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, frameID, bc.Fingerprint(), p.now(), func(ctx context.Context) ([]byte, error) {
+		reply, err := p.deps.Inbound.Click(ctx, bc)
 		if err != nil {
 			return nil, err
 		}
@@ -295,7 +296,7 @@ func (p *Platform) onBotMessage(ctx context.Context, data []byte) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	out, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, m.EventID, p.now(), func(ctx context.Context) ([]byte, error) {
+	out, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, m.EventID, m.Fingerprint(), p.now(), func(ctx context.Context) ([]byte, error) {
 		cards, err := p.deps.Inbound.Message(ctx, m)
 		if err != nil {
 			return nil, err

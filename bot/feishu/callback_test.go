@@ -329,3 +329,40 @@ func TestLongComments(t *testing.T) {
 		})
 	}
 }
+
+// TestEventIDBoundToItsRequest: an event id Feishu used for one click,
+// sent again with another request (another choice, another clicker), is
+// not answered with the first click's answer: the engine refuses it as a
+// reused key, and the first click's retry still gets the first answer.
+func TestEventIDBoundToItsRequest(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	inst := b.order("TM-2201")
+	task := b.task(inst, "u_qian")
+	m := b.sendTask("u_qian", task.ID)
+	value, err := feishutest.ButtonValue(m.Card, "同意")
+	require.NoError(t, err)
+	first := feishutest.Click{EventID: feishutest.NewEventID(), OpenID: "ou_qian0003", MessageID: m.ID, Value: value}
+	ans, err := b.fake.FireClick(t.Context(), b.srv.URL, first)
+	require.NoError(t, err)
+	require.Equal(t, "success", ans.Toast.Type, string(ans.Body))
+
+	reject := first
+	reject.Value = map[string]any{"a": "reject", "p": value["p"]}
+	reject.FormValue = map[string]any{"comment": "金额不对"}
+	other := first
+	other.OpenID = "ou_sun0004"
+	for _, c := range []feishutest.Click{reject, other} {
+		again, err := b.fake.FireClick(t.Context(), b.srv.URL, c)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, again.Status, string(again.Body))
+		require.Equal(t, "error", again.Toast.Type, string(again.Body))
+		require.Contains(t, again.Toast.Content, "重复的请求与第一次的内容不同")
+		require.NotEqual(t, ans.Body, again.Body)
+	}
+	require.Equal(t, flows.TaskApproved, b.task(inst, "u_qian").Status)
+	retry, err := b.fake.FireClick(t.Context(), b.srv.URL, first)
+	require.NoError(t, err)
+	require.Equal(t, ans.Body, retry.Body, "the first click's retry gets its answer")
+	require.Contains(t, b.log.String(), "its event id came before with another request")
+}

@@ -64,7 +64,7 @@ func (p *Platform) onCard(ctx context.Context, ev *callback.CardActionTriggerEve
 	if err != nil {
 		return nil, err
 	}
-	out, _, err := bot.AnswerOnce(ctx, p.deps.Store, Name, click.EventID, p.now(), func(ctx context.Context) ([]byte, error) {
+	out, _, err := bot.AnswerOnce(ctx, p.deps.Store, Name, click.EventID, click.Fingerprint(), p.now(), func(ctx context.Context) ([]byte, error) {
 		reply, err := p.deps.Inbound.Click(ctx, click)
 		if err != nil {
 			return nil, err

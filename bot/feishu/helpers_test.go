@@ -57,7 +57,7 @@ func setup(t testing.TB, edit ...func(*config.FeishuConfig, *feishu.Deps)) *bund
 	render := bot.NewCardRenderer(b.engine, b.engine, bot.RendererOptions{ConsoleURL: "https://oa.example.com"})
 	router := bot.NewRouter()
 	bot.RegisterCommands(router, b.engine, render)
-	inbound := bot.NewActions(bot.ActionsDeps{Engine: b.engine, Directory: b.engine, Render: render, Router: router})
+	inbound := bot.NewActions(bot.ActionsDeps{Engine: b.engine, Directory: b.engine, Render: render, Router: router, Logger: b.log.Logger})
 	cfg := fakeConfig(b.fake)
 	deps := feishu.Deps{Inbound: inbound, Store: b.store, Directory: b.engine, Log: b.log.Logger, Now: b.clock}
 	for _, e := range edit {

@@ -29,7 +29,7 @@ func (p *Platform) onMessage(ctx context.Context, ev *larkim.P2MessageReceiveV1)
 	if err != nil || !ok {
 		return err
 	}
-	out, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, m.EventID, p.now(), func(ctx context.Context) ([]byte, error) {
+	out, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, m.EventID, m.Fingerprint(), p.now(), func(ctx context.Context) ([]byte, error) {
 		cards, err := p.deps.Inbound.Message(ctx, m)
 		if err != nil {
 			return nil, err

@@ -139,6 +139,36 @@ func TestClickKeepsItsCodeThenActs(t *testing.T) {
 	require.Equal(t, 1, b.fake.OpenCodes(taskID), "the send's code is left; the click's was spent")
 }
 
+// TestRetriedClickKeepsNoSpentCode: WeCom delivers a click again after the
+// update its decision caused spent the click's code; the retry must not
+// keep that code again, or the next update of the card would use a code
+// WeCom refuses.
+func TestRetriedClickKeepsNoSpentCode(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	m := b.sendRecorded(t, approvalCard("i1.t1"))
+	taskID, key := approveKey(t, b.fake)
+	plain, err := xml.Marshal(b.fake.Click("QianDuoduo", taskID, key))
+	require.NoError(t, err)
+	u := b.serve(t)
+	_, err = b.fake.Post(t.Context(), u, b.fake.Seal(plain))
+	require.NoError(t, err)
+	c := approvalCard("i1.t1")
+	c.Version, c.Buttons = 2, nil
+	_, err = b.p.Update(t.Context(), qian, m, c)
+	require.NoError(t, err)
+	kept, err := b.store.Card(t.Context(), m.CardKey)
+	require.NoError(t, err)
+	require.Empty(t, kept.UpdateToken, "the update spent the click's code")
+
+	again, err := b.fake.Post(t.Context(), u, b.fake.Seal(plain)) // a new timestamp and nonce, the same click
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, again.Status)
+	kept, err = b.store.Card(t.Context(), m.CardKey)
+	require.NoError(t, err)
+	require.Empty(t, kept.UpdateToken, "the retry keeps no spent code")
+}
+
 // texts waits until user got n text messages from the app, and returns
 // them.
 func texts(t *testing.T, f *wecomtest.Server, user string, n int) []string {

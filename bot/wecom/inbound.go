@@ -38,6 +38,10 @@ func (p *Platform) click(ctx context.Context, ev Event) error {
 		return p.command(ctx, ev, cmd, subject)
 	}
 	action, payload, values, kerr := ParseButtonKey(ev.EventKey)
+	id := clickID(ev)
+	// The actor is FromUserName, which WeCom signed; the key only says
+	// which button.
+	c := bot.Click{Platform: Name, EventID: id, PlatformUserID: ev.FromUserName, Payload: payload, Action: action, Values: values}
 	if kerr != nil {
 		p.log.Info("click on a button cardflow does not know", "err", kerr)
 	} else if pl, err := bot.ParsePayload(payload); err == nil {
@@ -45,16 +49,12 @@ func (p *Platform) click(ctx context.Context, ev Event) error {
 		if subject == "" {
 			subject = pl.InstanceID
 		}
-		if err := p.keepCode(ctx, ev, subject); err != nil {
+		if err := p.keepCode(ctx, ev, c.Fingerprint(), subject); err != nil {
 			return err
 		}
 	}
-	id := clickID(ev)
-	out, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, id, p.now(), func(ctx context.Context) ([]byte, error) {
-		// The actor is FromUserName, which WeCom signed; the key only
-		// says which button.
-		reply, err := p.deps.Inbound.Click(ctx, bot.Click{Platform: Name, EventID: id, PlatformUserID: ev.FromUserName,
-			Payload: payload, Action: action, Values: values})
+	out, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, id, c.Fingerprint(), p.now(), func(ctx context.Context) ([]byte, error) {
+		reply, err := p.deps.Inbound.Click(ctx, c)
 		if err != nil {
 			return nil, fmt.Errorf("wecom: click: %w", err)
 		}
@@ -77,9 +77,19 @@ func (p *Platform) click(ctx context.Context, ev Event) error {
 // keepCode records the response_code a click brings as the update code of
 // the clicker's card about subject, before the click acts, so that the
 // update its decision causes finds it. A card not on record (a command's
-// answer) keeps none.
-func (p *Platform) keepCode(ctx context.Context, ev Event, subject string) error {
+// answer) keeps none, and neither does a click WeCom delivers again (request
+// is its fingerprint): its code was kept the first time, and may have been
+// used since, and a code works once.
+func (p *Platform) keepCode(ctx context.Context, ev Event, request, subject string) error {
 	if ev.ResponseCode == "" || !validTaskID(ev.TaskID) || subject == "" {
+		return nil
+	}
+	again, err := bot.Answered(ctx, p.deps.Store, Name, clickID(ev), request)
+	if err != nil {
+		return fmt.Errorf("wecom: click by %s: %w", ev.FromUserName, err)
+	}
+	if again {
+		p.log.Debug("repeated click keeps no update code", "task_id", ev.TaskID)
 		return nil
 	}
 	u, err := p.deps.Directory.UserByPlatformID(ctx, Name, ev.FromUserName)
@@ -103,19 +113,19 @@ func (p *Platform) keepCode(ctx context.Context, ev Event, subject string) error
 // clicker had sent it, once per click, and sends the answer cards after
 // the callback is answered.
 func (p *Platform) command(ctx context.Context, ev Event, cmd, subject string) error {
-	if err := p.keepCode(ctx, ev, subject); err != nil {
+	id := clickID(ev)
+	m := bot.Message{Platform: Name, EventID: id, PlatformUserID: ev.FromUserName, Text: "/todo"}
+	if err := p.keepCode(ctx, ev, m.Fingerprint(), subject); err != nil {
 		return err
 	}
 	if cmd != cmdTodo {
 		p.log.Info("card choice cardflow does not know", "cmd", cut(cmd, 32))
 		return nil
 	}
-	id := clickID(ev)
 	var cards []bot.Card
-	_, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, id, p.now(), func(ctx context.Context) ([]byte, error) {
+	_, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, id, m.Fingerprint(), p.now(), func(ctx context.Context) ([]byte, error) {
 		var err error
-		cards, err = p.deps.Inbound.Message(ctx, bot.Message{Platform: Name, EventID: id,
-			PlatformUserID: ev.FromUserName, Text: "/todo"})
+		cards, err = p.deps.Inbound.Message(ctx, m)
 		if err != nil {
 			return nil, fmt.Errorf("wecom: card choice %s: %w", cmd, err)
 		}
@@ -140,10 +150,10 @@ func (p *Platform) message(ctx context.Context, ev Event) error {
 	}
 	text := strings.TrimSpace(ev.Content)
 	var cards []bot.Card
-	_, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, ev.MsgID, p.now(), func(ctx context.Context) ([]byte, error) {
+	m := bot.Message{Platform: Name, EventID: ev.MsgID, PlatformUserID: ev.FromUserName, Text: text}
+	_, first, err := bot.AnswerOnce(ctx, p.deps.Store, Name, ev.MsgID, m.Fingerprint(), p.now(), func(ctx context.Context) ([]byte, error) {
 		var err error
-		cards, err = p.deps.Inbound.Message(ctx, bot.Message{Platform: Name, EventID: ev.MsgID,
-			PlatformUserID: ev.FromUserName, Text: text})
+		cards, err = p.deps.Inbound.Message(ctx, m)
 		if err != nil {
 			return nil, fmt.Errorf("wecom: message: %w", err)
 		}

@@ -79,9 +79,9 @@ func (p *Platform) robotCallback(ctx context.Context, w http.ResponseWriter, bod
 		chat = ev.ChatID
 	}
 	id := "bot|" + ev.MsgID
-	reply, _, err := bot.AnswerOnce(ctx, p.deps.Store, Name, id, p.now(), func(ctx context.Context) ([]byte, error) {
-		cards, err := p.deps.Inbound.Message(ctx, bot.Message{Platform: Name, EventID: id,
-			PlatformUserID: ev.From.UserID, ChatID: chat, Text: stripMention(ev.Text.Content)})
+	m := bot.Message{Platform: Name, EventID: id, PlatformUserID: ev.From.UserID, ChatID: chat, Text: stripMention(ev.Text.Content)}
+	reply, _, err := bot.AnswerOnce(ctx, p.deps.Store, Name, id, m.Fingerprint(), p.now(), func(ctx context.Context) ([]byte, error) {
+		cards, err := p.deps.Inbound.Message(ctx, m)
 		if err != nil {
 			return nil, fmt.Errorf("wecom: robot message: %w", err)
 		}

@@ -186,6 +186,23 @@ func (s *Store) RememberEvent(ctx context.Context, e bot.Event) (bool, bot.Event
 	return false, bot.Event{}, fmt.Errorf("postgres: remember event %s/%s: pruned while being recorded, three times", e.Platform, e.ID)
 }
 
+// LookupEvent returns the event recorded as platform and id, if any.
+func (s *Store) LookupEvent(ctx context.Context, platform, id string) (bot.Event, bool, error) {
+	e := bot.Event{Platform: platform, ID: id}
+	err := s.pool.QueryRow(ctx, `SELECT answer, at FROM bot_events WHERE platform = $1 AND event_id = $2`,
+		platform, id).Scan(&e.Answer, &e.At)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return bot.Event{}, false, nil
+	case err != nil:
+		return bot.Event{}, false, fmt.Errorf("postgres: look up event %s/%s: %w", platform, id, err)
+	}
+	if len(e.Answer) == 0 {
+		e.Answer = nil
+	}
+	return e, true, nil
+}
+
 // PruneEvents deletes up to limit events recorded before before, oldest
 // first.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time, limit int) (int, error) {

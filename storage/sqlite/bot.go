@@ -181,6 +181,23 @@ func (s *Store) RememberEvent(ctx context.Context, e bot.Event) (bool, bot.Event
 	return false, stored, nil
 }
 
+// LookupEvent returns the event recorded as platform and id, if any.
+func (s *Store) LookupEvent(ctx context.Context, platform, id string) (bot.Event, bool, error) {
+	e := bot.Event{Platform: platform, ID: id}
+	err := s.read.QueryRowContext(ctx, `SELECT answer, at FROM bot_events WHERE platform = ? AND event_id = ?`,
+		platform, id).Scan(&e.Answer, microTime{&e.At})
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return bot.Event{}, false, nil
+	case err != nil:
+		return bot.Event{}, false, fmt.Errorf("sqlite: look up event %s/%s: %w", platform, id, err)
+	}
+	if len(e.Answer) == 0 {
+		e.Answer = nil
+	}
+	return e, true, nil
+}
+
 // PruneEvents deletes up to limit events recorded before before, oldest
 // first.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time, limit int) (int, error) {

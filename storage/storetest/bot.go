@@ -355,10 +355,20 @@ func testBotBounds(t *testing.T, s bot.Store) {
 func testRememberEvent(t *testing.T, s bot.Store) {
 	ctx := t.Context()
 	e := bot.Event{Platform: "feishu", ID: "evt-1", Answer: []byte(`{"toast":{"type":"success"}}`), At: BaseTime}
+	_, found, err := s.LookupEvent(ctx, e.Platform, e.ID)
+	require.NoError(t, err)
+	require.False(t, found, "an event not recorded yet")
 	first, stored, err := s.RememberEvent(ctx, e)
 	require.NoError(t, err)
 	require.True(t, first)
 	RequireEvent(t, e, stored)
+	looked, found, err := s.LookupEvent(ctx, e.Platform, e.ID)
+	require.NoError(t, err)
+	require.True(t, found, "a recorded event")
+	RequireEvent(t, e, looked)
+	_, found, err = s.LookupEvent(ctx, "wecom", e.ID)
+	require.NoError(t, err)
+	require.False(t, found, "the same id on another platform")
 
 	retry := bot.Event{Platform: "feishu", ID: "evt-1", Answer: []byte(`{"toast":{"type":"error"}}`), At: At(5 * time.Second)}
 	first, stored, err = s.RememberEvent(ctx, retry)
