@@ -3,6 +3,8 @@ package bot
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -144,10 +146,23 @@ func (a *Actions) answered(ctx context.Context, c Click, userID string, card *Ca
 	}
 }
 
+// clickKey is the engine's idempotency key of a click: its event, so that
+// a retried callback changes nothing. A start button on a card message
+// starts one request for its clicker however often it is clicked (a double
+// click is two events): its key is the message and the clicker, and a
+// second click finds the request the first one started.
+func clickKey(c Click, actor string) string {
+	if c.Action != flows.ActStart || c.MessageID == "" {
+		return c.Platform + ":" + c.EventID
+	}
+	sum := sha256.Sum256([]byte(c.MessageID + "\x00" + actor))
+	return c.Platform + ":form:" + hex.EncodeToString(sum[:12])
+}
+
 // clickAction builds the engine action of a click: the comment box is the
 // comment; the other inputs are the task's result form.
 func clickAction(c Click, p Payload, actor string, now time.Time) (flows.Action, error) {
-	act := flows.Action{Kind: c.Action, Actor: actor, Key: c.Platform + ":" + c.EventID,
+	act := flows.Action{Kind: c.Action, Actor: actor, Key: clickKey(c, actor),
 		TaskID: p.TaskID, InstanceID: p.InstanceID, FlowID: p.FlowID, Comment: strings.TrimSpace(c.Values[InputComment])}
 	if c.Action != flows.ActComment && c.Action != flows.ActUrge {
 		// A decision is taken on what the card showed; a comment or a
@@ -198,7 +213,7 @@ func (a *Actions) refused(ctx context.Context, r Reader, p Payload, err error) (
 	if !known || errors.Is(err, flows.ErrUnavailable) {
 		a.log.Error("click failed", "err", err, "user", r.UserID)
 	}
-	if errors.Is(err, flows.ErrKeyReused) {
+	if errors.Is(err, flows.ErrKeyReused) && p.FlowID == "" {
 		// Only the platform, or whoever holds its keys, mints event ids.
 		a.log.Warn("click refused: its event id came before with another request", "user", r.UserID, "err", err)
 	}
@@ -206,6 +221,9 @@ func (a *Actions) refused(ctx context.Context, r Reader, p Payload, err error) (
 		return ClickReply{}, err // let the platform retry
 	}
 	text := info.Text(string(r.Locale))
+	if errors.Is(err, flows.ErrKeyReused) && p.FlowID != "" {
+		text = translator(r.Locale).s(mFormSubmitted)
+	}
 	if fe, ok := errors.AsType[*flows.FormError](err); ok {
 		text += "：" + a.problems(ctx, r, p, fe)
 	}

@@ -74,7 +74,8 @@ const (
 	mAlertLast
 	mAlertResolved
 	mCommented
-	mListSep
+	mFormSubmitted
+	mListSep // the last: the tests go up to it
 )
 
 // messages are the texts in Chinese and in English.
@@ -146,6 +147,7 @@ var messages = map[msg][2]string{
 	mAlertResolved: {"已恢复", "resolved"},
 	mCommented:     {"%[1]s 评论于 %[2]s", "%[1]s commented, %[2]s"},
 	mListSep:       {"、", ", "},
+	mFormSubmitted: {"这张表单已经提交过了；如需再次发起，请重新打开表单", "This form was already submitted; open the form again to start another"},
 }
 
 // verbs say what an outcome did, in Chinese (同意, as in 已同意 and

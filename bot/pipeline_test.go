@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -428,6 +429,30 @@ func TestStartAFlowFromItsFormCard(t *testing.T) {
 	require.NotEmpty(t, reply.Card.InstanceID, "the form card becomes the request's card")
 	again := click("s2", map[string]string{"order_no": "JD-9", "kind": "退货", "reason": "破损", "refund_amount": "99.9"})
 	require.Equal(t, reply.Card.InstanceID, again.Card.InstanceID, "a retried callback starts nothing new")
+
+	// A double click on the form card of a message: two events, one request.
+	filled := map[string]string{"order_no": "JD-10", "kind": "退货", "reason": "破损", "refund_amount": "99.9"}
+	onMessage := func(id, user string, values map[string]string) bot.ClickReply {
+		reply, err := x.actions.Click(t.Context(), bot.Click{Platform: "sim", EventID: id, PlatformUserID: user, MessageID: "msg-form-1",
+			Payload: form.Buttons[0].Payload, Action: flows.ActStart, Values: values})
+		require.NoError(t, err)
+		return reply
+	}
+	replies := make([]bot.ClickReply, 2)
+	var wg sync.WaitGroup
+	for i := range replies {
+		wg.Go(func() { replies[i] = onMessage(fmt.Sprintf("dbl-%d", i), "chu", filled) })
+	}
+	wg.Wait()
+	for _, r := range replies {
+		require.Equal(t, bot.ToastSuccess, r.Toast.Kind, r.Toast.Text)
+	}
+	require.Equal(t, replies[0].Card.InstanceID, replies[1].Card.InstanceID, "a double click starts one request")
+	edited := maps.Clone(filled)
+	edited["reason"] = "少件"
+	later := onMessage("dbl-3", "chu", edited)
+	require.Equal(t, bot.ToastError, later.Toast.Kind)
+	require.Contains(t, later.Toast.Text, "这张表单已经提交过了")
 
 	require.Contains(t, ask("/start order_fulfilment")[0].Text, "明细表", "a form with a table points to the full form")
 	require.Equal(t, bot.StatusRejected, ask("/start oversell_alert")[0].Status, "alert flows are opened by their events")
