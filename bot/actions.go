@@ -225,7 +225,11 @@ func (a *Actions) refused(ctx context.Context, r Reader, p Payload, err error) (
 		text = translator(r.Locale).s(mFormSubmitted)
 	}
 	if fe, ok := errors.AsType[*flows.FormError](err); ok {
-		text += "：" + a.problems(ctx, r, p, fe)
+		sep := "："
+		if r.Locale == LocaleEN {
+			sep = ": "
+		}
+		text += sep + problems(r, fe)
 	}
 	card, cerr := a.current(ctx, r, p)
 	if cerr != nil && !errors.Is(cerr, flows.ErrNotParticipant) && !errors.Is(cerr, flows.ErrNotFound) {
@@ -347,18 +351,10 @@ var problemWords = map[string][2]string{
 }
 
 // problems lists a form's bad fields by the labels the card shows.
-func (a *Actions) problems(ctx context.Context, r Reader, p Payload, fe *flows.FormError) string {
-	labels := map[string]string{}
-	if p.FlowID != "" {
-		if f, err := a.engine.Flow(ctx, p.FlowID, 0); err == nil {
-			for _, fd := range f.Form {
-				labels[fd.Key] = fd.Label
-			}
-		}
-	}
+func problems(r Reader, fe *flows.FormError) string {
 	var parts []string
 	for _, pr := range fe.Problems {
-		name := cmp.Or(labels[pr.Field], pr.Field)
+		name := cmp.Or(pr.Label, pr.Field)
 		w, ok := problemWords[pr.Code]
 		switch {
 		case !ok:

@@ -134,7 +134,7 @@ func exprValue(fd *Field, v any, t reflect.Type, path string) (reflect.Value, er
 		var fp formProblems
 		nv, ok := checkTable(fd, v, path, &fp)
 		if !ok {
-			return reflect.Value{}, fp.err()
+			return reflect.Value{}, fp.err([]*Field{fd})
 		}
 		rows := nv.([]map[string]any)
 		out := reflect.MakeSlice(t, len(rows), len(rows))

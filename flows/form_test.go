@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -97,7 +98,7 @@ func TestValidateFormReportsEveryField(t *testing.T) {
 		{Field: "items[2]", Code: CodeType, Message: "expected a row (an object), got text"},
 		{Field: "alpha", Code: CodeUnknown, Message: "not a field of this form"},
 		{Field: "zeta", Code: CodeUnknown, Message: "not a field of this form"},
-	}, fe.Problems)
+	}, unlabelled(fe.Problems))
 	require.Equal(t, "invalid form: title: at most 20 characters, got 39; note: expected text, got a number; "+
 		"qty: must be at least 1; amount: required; cost: at most 2 decimal places; due: expected a date like 2025-01-31; "+
 		"level: must be one of low, high; urgent: expected true or false, got text; owner: expected a user id, got a number; "+
@@ -127,7 +128,7 @@ func TestValidateFormTableRows(t *testing.T) {
 		{Field: "items[0].colour", Code: CodeUnknown, Message: "not a field of this form"},
 		{Field: "items[1].sku", Code: CodeRequired, Message: "required"},
 		{Field: "items[1].shipped", Code: CodeFormat, Message: "expected a date like 2025-01-31"},
-	}, fe.Problems)
+	}, unlabelled(fe.Problems))
 
 	form["items"] = "SKU-1 x 2"
 	_, err = f.ValidateForm(form)
@@ -344,3 +345,35 @@ func TestValidateResult(t *testing.T) {
 
 // floatSum adds at run time; a constant expression would be exact.
 func floatSum(a, b float64) float64 { return a + b }
+
+// TestProblemsCarryLabels: each problem names the field as people know it:
+// its label, a table cell's column label, none for a key of no field.
+func TestProblemsCarryLabels(t *testing.T) {
+	t.Parallel()
+	f := mustFixture(t, "full")
+	_, err := f.ValidateForm(map[string]any{"items": []any{map[string]any{"price": "1.00"}}, "bogus": 1})
+	fe, ok := errors.AsType[*FormError](err)
+	require.True(t, ok, "%v", err)
+	labels := map[string]string{}
+	for _, p := range fe.Problems {
+		labels[p.Field] = p.Label
+	}
+	require.Equal(t, "sku", labels["items[0].sku"], "a column without a label goes by its key")
+	require.Contains(t, labels, "bogus")
+	require.Empty(t, labels["bogus"])
+	for field, label := range labels {
+		if field != "bogus" && field != "items[0].sku" {
+			require.NotEmpty(t, label, field)
+		}
+	}
+}
+
+// unlabelled returns problems without their labels, for the tests of codes
+// and messages (TestProblemsCarryLabels checks the labels).
+func unlabelled(problems []FieldProblem) []FieldProblem {
+	out := slices.Clone(problems)
+	for i := range out {
+		out[i].Label = ""
+	}
+	return out
+}

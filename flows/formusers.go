@@ -19,7 +19,7 @@ func (e *Engine) checkUsers(ctx context.Context, fields []*Field, values map[str
 	if err := e.collectUsers(ctx, fields, values, "", &fp); err != nil {
 		return err
 	}
-	return fp.err()
+	return fp.err(fields)
 }
 
 func (r *run) checkUsers(fields []*Field, values map[string]any) error {

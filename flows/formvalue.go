@@ -34,7 +34,10 @@ const (
 // FieldProblem is what is wrong with one field. Field is the field's path:
 // its key, or "table[row].column" for a table cell (rows count from 0).
 type FieldProblem struct {
-	Field   string `json:"field"`
+	Field string `json:"field"`
+	// Label is what people know the field by: its label, a table cell's
+	// column label; empty for a key that is no field.
+	Label   string `json:"label,omitempty"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
@@ -76,11 +79,36 @@ func (fp *formProblems) add(path, code, format string, args ...any) {
 	fp.list = append(fp.list, FieldProblem{Field: path, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
-func (fp *formProblems) err() error {
+// err returns the problems found, each labelled from fields.
+func (fp *formProblems) err(fields []*Field) error {
 	if len(fp.list) == 0 {
 		return nil
 	}
+	for i, p := range fp.list {
+		fp.list[i].Label = labelOf(fields, p.Field)
+	}
 	return &FormError{Problems: fp.list}
+}
+
+// labelOf is the label of the field at path ("key", or "table[row].column"
+// for a column's label), "" when there is none.
+func labelOf(fields []*Field, path string) string {
+	key, rest, cell := strings.Cut(path, "[")
+	for _, f := range fields {
+		if f.Key != key {
+			continue
+		}
+		if !cell {
+			return f.Label
+		}
+		if _, col, ok := strings.Cut(rest, "]."); ok {
+			if l := labelOf(f.Columns, col); l != "" {
+				return l
+			}
+		}
+		return f.Label
+	}
+	return ""
 }
 
 // ValidateForm checks an applicant's form against the flow's fields and
@@ -91,7 +119,7 @@ func (fp *formProblems) err() error {
 func (f *Flow) ValidateForm(values map[string]any) (map[string]any, error) {
 	var fp formProblems
 	out := checkValues(f.Form, values, "", &fp)
-	if err := fp.err(); err != nil {
+	if err := fp.err(f.Form); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -118,7 +146,7 @@ func (f *Flow) ValidateResult(stepID string, values map[string]any) (map[string]
 	}
 	var fp formProblems
 	out := checkValues(pl.step.ResultForm, values, "", &fp)
-	if err := fp.err(); err != nil {
+	if err := fp.err(pl.step.ResultForm); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -97,7 +97,7 @@ func (f *Flow) ApplyEdits(stepID string, current, edits map[string]any) (map[str
 	var fp formProblems
 	out := checkValues(f.Form, merged, "", &fp)
 	fp.list = append(fp.list, denied.list...)
-	if err := fp.err(); err != nil {
+	if err := fp.err(f.Form); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -114,7 +114,7 @@ func TestApplyEdits(t *testing.T) {
 		{Field: "amount", Code: CodeReadOnly, Message: "this step may not change this field"},
 		{Field: "cost", Code: CodeReadOnly, Message: "this step may not change this field"},
 		{Field: "ghost", Code: CodeReadOnly, Message: "this step may not change this field"},
-	}, fe.Problems)
+	}, unlabelled(fe.Problems))
 
 	got, err = f.ApplyEdits(StartForm, current, map[string]any{"amount": "7.5"})
 	require.NoError(t, err, "the applicant may change any field")

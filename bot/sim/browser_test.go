@@ -120,7 +120,8 @@ func TestBrowserFirstMinute(t *testing.T) {
 	main.shot("07-zheng-pack")
 	main.Click(`#log form.card-inputs button[type=submit]`)
 	main.toast("success")
-	main.card(order, "已完成 · 郑仓管")
+	packed := main.card(order, "已完成 · 郑仓管")
+	require.Equal(t, "已处理", packed.Badge, "a completed task is not 已同意")
 
 	// 陈 sees the finished order, then asks the bot.
 	main.pick("陈客服主管")

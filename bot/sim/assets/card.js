@@ -38,9 +38,11 @@ export function renderCard(card, act) {
 
 // badge names a card's state: a task's (已同意), or, on the card of the
 // whole request, the request's (已通过), as its status line says.
+// badge names a card's status: a request as a whole is 已通过 where a task
+// of it is 已处理, whether approved or completed (its status line says which).
 function badge(card, status) {
-  const whole = 'status.instance.' + status;
-  return card.subject === card.instance_id && has(whole) ? t(whole) : t('status.' + status);
+  const own = (card.subject === card.instance_id ? 'status.instance.' : 'status.task.') + status;
+  return has(own) ? t(own) : t('status.' + status);
 }
 
 function fields(list) {
