@@ -91,7 +91,8 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 		return nil, errors.New("chat: the store does not keep bot's records")
 	}
 	// The engine is the directory: its cache saves a round trip per name.
-	render := bot.NewCardRenderer(engine, engine, bot.RendererOptions{})
+	// Cards link to the instance in the console where people reach it.
+	render := bot.NewCardRenderer(engine, engine, bot.RendererOptions{ConsoleURL: cfg.Server.PublicURL})
 	router := bot.NewRouter()
 	bot.RegisterCommands(router, engine, render)
 	var returnFlow *flows.Flow

@@ -13,6 +13,7 @@ import (
 
 	"cardflow/bot"
 	"cardflow/bot/sim"
+	"cardflow/config"
 	"cardflow/flows"
 	"cardflow/queue"
 )
@@ -39,7 +40,7 @@ func anyCard(bot.Card) bool      { return true }
 // click at the simulator's page goes back to the engine.
 func TestChatOrderThroughSimulator(t *testing.T) {
 	t.Parallel()
-	c := startChat(t, newLogWatch())
+	c := startChatWith(t, newLogWatch(), func(cfg *config.Config) { cfg.Server.PublicURL = "https://oa.example.com" })
 	inst, tasks := c.startOrder(t, "TM-6800", "6800.00")
 
 	cards := map[string]sim.Message{}
@@ -47,6 +48,7 @@ func TestChatOrderThroughSimulator(t *testing.T) {
 		cards[u] = c.waitCard(t, u, about(tasks, actionable))
 		require.Equal(t, bot.StatusPending, cards[u].Card.Status)
 		require.Equal(t, "订单履约 · TM-6800 · ¥6,800.00", cards[u].Card.Title)
+		require.Equal(t, "https://oa.example.com/console/instances/"+inst, cards[u].Card.Link, "the card links to the request")
 	}
 
 	// 钱多多 approves: the answer replaces her card at once...

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -70,6 +71,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if examples != nil && cfg.Source("orders.return_flow") == "default" {
 		cfg.Orders.ReturnFlow = "return_exchange"
 	}
+	if cfg.Source("server.public_url") == "default" {
+		cfg.Server.PublicURL = demoPublicURL(cfg.Server.Addr)
+	}
 	login, err := demoConsole(cfg)
 	if err != nil {
 		return invalidConfig(fs, stderr, err)
@@ -83,7 +87,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		OpenSimulator: true,
 		Examples:      examples,
 		OnReady: func(r app.Ready) {
-			printDemoBanner(stdout, cfg, r, *scale, login)
+			printDemoBanner(stdout, cfg, r, *scale, login, *day)
 			if secrets != nil {
 				go playShopDay(ctx, cfg, r, secrets, stderr)
 			}
@@ -180,7 +184,33 @@ func flagOverrides(fs *flag.FlagSet, keys map[string]string) []config.Override {
 	return out
 }
 
-func printDemoBanner(w io.Writer, cfg *config.Config, r app.Ready, scale float64, login string) {
+// demoPublicURL is where the demo's pages reach it, the simulator's cards
+// linking to the console beside it: its listen address, or "" when that
+// names no fixed port.
+func demoPublicURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" || port == "0" {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// shopDayNote tells what the shop day plays, or nothing when it does not.
+func shopDayNote(on bool) string {
+	if !on {
+		return ""
+	}
+	return `  A small shop's day plays over the next minute (--shop-day=false to skip it): paid orders
+  from Tmall, JD, Pinduoduo and Douyin reach finance as cards, a refund opens a return for
+  CS, socks run low and a cup oversells for the warehouse, then the day's KPI digest.
+
+`
+}
+
+func printDemoBanner(w io.Writer, cfg *config.Config, r app.Ready, scale float64, login string, shopDay bool) {
 	base := "http://" + r.Addr.String()
 	var loaded []string
 	for _, d := range r.Flows {
@@ -200,11 +230,7 @@ func printDemoBanner(w io.Writer, cfg *config.Config, r app.Ready, scale float64
   Chat simulator:  %[6]s/sim/
   Web console:     %[6]s/console/   %[9]s
 
-  A small shop's day plays over the next minute (--shop-day=false to skip it): paid orders
-  from Tmall, JD, Pinduoduo and Douyin reach finance as cards, a refund opens a return for
-  CS, socks run low and a cup oversells for the warehouse, then the day's KPI digest.
-
-  Pick 陈客服主管 (CS) and file an order of ¥6,800 with 发起审批; pick 钱多多 (finance) and
+%[10]s  Pick 陈客服主管 (CS) and file an order of ¥6,800 with 发起审批; pick 钱多多 (finance) and
   approve it on her card; see 孙会计's copy change to 已由 钱多多 同意; approve as 周总监;
   complete the pack task as 郑仓管 with a tracking number; type 待办 or /help to the bot.
 
@@ -235,7 +261,7 @@ Measure it: CARDFLOW_BENCH_TOKEN=$TOKEN cardflow bench --url %[6]s
 
 Stop it with Ctrl-C. Production runs the same binary on PostgreSQL and Redis: see README.md.
 `, listen, cfg.Store.SQLitePath, sla, r.FlowsFrom, strings.Join(loaded, "\n  "), base, tokenNote(cfg), tokenValue(cfg),
-		consoleNote(cfg, login))
+		consoleNote(cfg, login), shopDayNote(shopDay))
 }
 
 // tokenNote says where the banner's token comes from; tokenValue is what

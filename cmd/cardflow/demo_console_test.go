@@ -18,6 +18,7 @@ func TestDemoOpensTheConsole(t *testing.T) {
 	m := regexp.MustCompile(`Web console:     (\S+/console/)   log in as admin / (\S+) \(acts as 沈管理员`).FindStringSubmatch(d.banner)
 	require.NotNil(t, m, d.banner)
 	require.Equal(t, d.base+"/console/", m[1])
+	require.NotContains(t, d.banner, "shop's day", "no shop day is announced when it does not play")
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, tt := range []struct {
 		name     string

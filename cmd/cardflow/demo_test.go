@@ -97,7 +97,24 @@ func TestDemoReadsTheEnvironment(t *testing.T) {
 		"its reminders come every 30s")
 	require.Contains(t, d.banner, "this run's token is below")
 	require.Regexp(t, `TOKEN=demo-[A-Z2-7]{26}\n`, d.banner)
+	require.Contains(t, d.banner, "A small shop's day plays over the next minute")
 	require.Equal(t, 0, d.stop())
+}
+
+// TestDemoPublicURL: the demo's cards link to its console at the address
+// it listens on, when that names a fixed port.
+func TestDemoPublicURL(t *testing.T) {
+	t.Parallel()
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080": "http://127.0.0.1:8080",
+		":9090":          "http://localhost:9090",
+		"0.0.0.0:9090":   "http://localhost:9090",
+		"[::1]:8080":     "http://[::1]:8080",
+		"127.0.0.1:0":    "",
+		"nonsense":       "",
+	} {
+		require.Equal(t, want, demoPublicURL(addr), addr)
+	}
 }
 
 // TestDemoConfigPrecedence: flag > environment > file > the demo's
