@@ -79,6 +79,7 @@ func TestBadStartRequestsAreRefused(t *testing.T) {
 		{"not JSON content", `user=chen`, "application/x-www-form-urlencoded", 415, "bad_request"},
 		{"too large", `{"user":"chen","flow_id":"order_fulfilment","title":"` + strings.Repeat("长", 1000) + `"}`, "", 413, "body_too_large"},
 		{"NUL in the flow id", `{"user":"chen","flow_id":"order\u0000","form":{}}`, "", 400, "invalid_input"},
+		{"NUL in a form field", `{"user":"chen","flow_id":"order_fulfilment","form":{"order_no":"A\u0000"}}`, "", 400, "invalid_input"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var headers []string
@@ -89,6 +90,10 @@ func TestBadStartRequestsAreRefused(t *testing.T) {
 			require.Equal(t, tc.status, a.status, a.raw)
 			require.Equal(t, tc.code, a.errCode(), a.raw)
 			require.NotEmpty(t, a.errMessage())
+			require.NotContains(t, a.errMessage(), "flows:", "no package names in what people read")
+			if tc.name == "NUL in a form field" {
+				require.Equal(t, "order_no：输入的内容无法保存（过长或含有无效字符）", a.errMessage())
+			}
 		})
 	}
 }

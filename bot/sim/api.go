@@ -293,7 +293,13 @@ func (p *Platform) failErr(w http.ResponseWriter, r *http.Request, op string, er
 	}
 	switch {
 	case errors.Is(err, flows.ErrInvalidInput), errors.Is(err, bot.ErrInvalid):
-		p.fail(w, r, http.StatusBadRequest, "invalid_input", msgInvalidInput, err)
+		// The field people typed into, not the error's chain of packages.
+		field := "?"
+		if ie, ok := errors.AsType[*flows.InputError](err); ok {
+			field = strings.TrimPrefix(ie.Field, "form.")
+		}
+		p.log.Info("sim: input refused", "op", op, "err", err)
+		p.fail(w, r, http.StatusBadRequest, "invalid_input", msgCannotSave, field)
 	case errors.Is(err, flows.ErrUnavailable):
 		w.Header().Set("Retry-After", "5")
 		p.fail(w, r, http.StatusServiceUnavailable, "unavailable", msgUnavailable)

@@ -46,7 +46,7 @@ var (
 	msgBadSince     = msg{"since 须为不小于 0 的整数", "since must be a whole number, 0 or more"}
 	msgUnavailable  = msg{"服务暂时不可用，请稍后再试", "the service is temporarily unavailable; try again shortly"}
 	msgInternal     = msg{"出错了，请稍后再试（详情见服务器日志）", "something went wrong; try again (the server log has the details)"}
-	msgInvalidInput = msg{"输入无效：%s", "invalid input: %s"}
+	msgCannotSave   = msg{"%s：输入的内容无法保存（过长或含有无效字符）", "%s: cannot be saved (too long, or holding invalid characters)"}
 
 	msgRequired = msg{"%s：不能为空", "%s: must be set"}
 	msgTooLong  = msg{"%s：太长了（最多 %d 个字符）", "%s: too long (at most %d characters)"}
