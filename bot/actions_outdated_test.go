@@ -47,6 +47,12 @@ func TestClickOnAnOutdatedCardIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, bot.ToastSuccess, reply.Toast.Kind, "a comment from an older copy is fine")
 
+	ahead := bot.Payload{TaskID: task, Version: reply.Card.Version + 5}.String()
+	reply, err = actions.Click(ctx, bot.Click{Platform: "sim", EventID: "e-ahead", PlatformUserID: "qian", Payload: ahead,
+		Action: flows.ActApprove})
+	require.NoError(t, err)
+	require.Equal(t, bot.ToastError, reply.Toast.Kind, "no card shows a version its instance never had")
+
 	current := bot.Payload{TaskID: task, Version: reply.Card.Version}.String()
 	reply, err = actions.Click(ctx, bot.Click{Platform: "sim", EventID: "e3", PlatformUserID: "qian", Payload: current,
 		Action: flows.ActApprove})

@@ -174,10 +174,11 @@ func (e *Engine) actOnInstance(ctx context.Context, a Action) (Result, error) {
 type seenKey struct{}
 
 // checkSeen refuses to act on inst when the card the action came from
-// showed an older version of it.
+// showed another version of it: an older one, or one it never had (no
+// card shows a version ahead of its instance).
 func checkSeen(ctx context.Context, inst Instance) error {
 	seen, ok := ctx.Value(seenKey{}).(int64)
-	if ok && inst.Version > seen {
+	if ok && inst.Version != seen {
 		return fmt.Errorf("instance %s is at version %d, the card showed %d: %w", inst.ID, inst.Version, seen, ErrOutdated)
 	}
 	return nil
