@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -26,11 +27,57 @@ func RegisterCommands(r *Router, engine *flows.Engine, render Renderer) {
 		UsageZH: "/start [流程]  可以发起的流程，或发起一个（卡片上填写表单）",
 		UsageEN: "/start [flow]  the flows you can start, or start one (fill in the form on the card)",
 		Run: func(ctx context.Context, req Request, args []string) ([]Card, error) {
-			if len(args) == 1 {
-				return startForm(ctx, engine, req.Reader, args[0])
+			if len(args) == 0 {
+				return startable(ctx, engine, req.Reader)
 			}
-			return startable(ctx, engine, req.Reader)
+			// A flow by its id or by the name the list shows, which may
+			// hold spaces.
+			cards, err := startForm(ctx, engine, req.Reader, strings.Join(args, " "))
+			if errors.Is(err, flows.ErrNotFound) || errors.Is(err, flows.ErrNotApplicable) {
+				return notStartable(ctx, engine, req.Reader, strings.Join(args, " "), err)
+			}
+			return cards, err
 		}})
+}
+
+// notStartable answers /start of a flow that is not there, or that only
+// its events open, with why and the flows that can be started.
+func notStartable(ctx context.Context, engine *flows.Engine, r Reader, asked string, why error) ([]Card, error) {
+	list, err := startable(ctx, engine, r)
+	if err != nil {
+		return nil, err
+	}
+	title := fmt.Sprintf("没有可以发起的流程“%s”", asked)
+	if r.Locale == LocaleEN {
+		title = fmt.Sprintf("No flow %q to start", asked)
+	}
+	if errors.Is(why, flows.ErrNotApplicable) {
+		title = fmt.Sprintf("流程“%s”由事件触发，不能手动发起", asked)
+		if r.Locale == LocaleEN {
+			title = fmt.Sprintf("Flow %q is opened by its events and cannot be started by hand", asked)
+		}
+	}
+	c := list[0]
+	c.Subject, c.Status, c.Title = "start-unknown", StatusRejected, title
+	return []Card{c}, nil
+}
+
+// flowNamed returns the flow whose id, or whose name, is asked.
+func flowNamed(ctx context.Context, engine *flows.Engine, asked string) (*flows.Flow, error) {
+	f, err := engine.Flow(ctx, asked, 0)
+	if !errors.Is(err, flows.ErrNotFound) {
+		return f, err
+	}
+	defs, derr := engine.Definitions(ctx)
+	if derr != nil {
+		return nil, derr
+	}
+	for _, d := range defs {
+		if d.Name == asked {
+			return engine.Flow(ctx, d.FlowID, d.Version)
+		}
+	}
+	return nil, err
 }
 
 func todo(ctx context.Context, engine *flows.Engine, render Renderer, r Reader) ([]Card, error) {
@@ -90,13 +137,13 @@ func startable(ctx context.Context, engine *flows.Engine, r Reader) ([]Card, err
 // and a button that starts the flow with what was filled in. A form with a
 // table (order lines) does not fit on a chat card: the card says to use the
 // full form instead.
-func startForm(ctx context.Context, engine *flows.Engine, r Reader, flowID string) ([]Card, error) {
-	f, err := engine.Flow(ctx, flowID, 0)
+func startForm(ctx context.Context, engine *flows.Engine, r Reader, asked string) ([]Card, error) {
+	f, err := flowNamed(ctx, engine, asked)
 	if err != nil {
 		return nil, err
 	}
 	if f.Steps[0].Type == flows.StepAlert {
-		return nil, fmt.Errorf("%s is opened by its events: %w", flowID, flows.ErrNotApplicable)
+		return nil, fmt.Errorf("%s is opened by its events: %w", f.ID, flows.ErrNotApplicable)
 	}
 	en := r.Locale == LocaleEN
 	c := Card{Subject: "start-" + f.ID, Status: StatusInfo, Title: f.Name, Text: f.Description}

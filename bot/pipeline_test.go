@@ -455,8 +455,17 @@ func TestStartAFlowFromItsFormCard(t *testing.T) {
 	require.Contains(t, later.Toast.Text, "这张表单已经提交过了")
 
 	require.Contains(t, ask("/start order_fulfilment")[0].Text, "明细表", "a form with a table points to the full form")
-	require.Equal(t, bot.StatusRejected, ask("/start oversell_alert")[0].Status, "alert flows are opened by their events")
-	require.Equal(t, bot.StatusRejected, ask("/start nope")[0].Status)
+	alert := ask("/start oversell_alert")[0]
+	require.Equal(t, bot.StatusRejected, alert.Status, "alert flows are opened by their events")
+	require.Contains(t, alert.Title, "由事件触发，不能手动发起")
+	nope := ask("/start nope")[0]
+	require.Equal(t, bot.StatusRejected, nope.Status)
+	require.Equal(t, "没有可以发起的流程“nope”", nope.Title)
+	require.Contains(t, nope.Text, "`return_exchange`", "with the flows that can be started")
+	byName := ask("发起 " + form.Title)[0]
+	require.Equal(t, form.Title, byName.Title, "a flow by the name the list shows")
+	require.NotEmpty(t, byName.Inputs)
+	require.Equal(t, ask("/todo")[0].Subject, ask("／todo")[0].Subject, "a full-width slash, as a Chinese input method writes it")
 }
 
 // countedCards counts the reads of an instance's cards.

@@ -77,7 +77,8 @@ func (r *Router) Handle(ctx context.Context, req Request) ([]Card, error) {
 		return []Card{r.help(req.Reader.Locale)}, nil
 	}
 	r.mu.RLock()
-	i, ok := r.byName[strings.ToLower(words[0])]
+	// A Chinese input method writes the slash full-width: ／todo is /todo.
+	i, ok := r.byName[strings.ToLower(strings.Replace(words[0], "／", "/", 1))]
 	var cmd Command
 	if ok {
 		cmd = r.commands[i]
