@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"cardflow/bot"
 	"cardflow/flows"
 )
@@ -106,6 +108,14 @@ func Format(v Value, u Unit, en bool) string {
 	case UnitDays:
 		return v.V.StringFixed(1) + pick(en, " 天", " days")
 	case UnitHours:
+		if v.V.Abs().LessThan(decimal.NewFromInt(1)) {
+			// Under an hour in minutes: a 2-minute approval is not 0.0 小时.
+			mins := v.V.Mul(decimal.NewFromInt(60)).Round(0)
+			if mins.Abs().LessThan(decimal.NewFromInt(1)) {
+				return pick(en, "不到 1 分钟", "under a minute")
+			}
+			return mins.String() + pick(en, " 分钟", " min")
+		}
 		return v.V.StringFixed(1) + pick(en, " 小时", " hours")
 	}
 	return flows.GroupThousands(v.V.Round(0).String())

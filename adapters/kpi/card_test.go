@@ -72,6 +72,10 @@ func TestFormat(t *testing.T) {
 		{name: "a ratio", v: dec("3.254"), unit: kpi.UnitRatio, want: "3.25"},
 		{name: "days", v: dec("12.46"), unit: kpi.UnitDays, want: "12.5 天"},
 		{name: "days in English", v: dec("12.46"), unit: kpi.UnitDays, en: true, want: "12.5 days"},
+		{name: "hours", v: dec("1.54"), unit: kpi.UnitHours, want: "1.5 小时"},
+		{name: "under an hour in minutes", v: dec("0.034"), unit: kpi.UnitHours, want: "2 分钟"},
+		{name: "under an hour in English", v: dec("0.5"), unit: kpi.UnitHours, en: true, want: "30 min"},
+		{name: "under a minute", v: dec("0.004"), unit: kpi.UnitHours, want: "不到 1 分钟"},
 		{name: "unknown", v: kpi.Value{}, unit: kpi.UnitMoney, want: "—"},
 	}
 	for _, tt := range tests {
