@@ -46,6 +46,7 @@ const (
 	mInCommentHint
 	mInNote
 	mInMessage
+	mInReason
 	mNoteReminder
 	mNoteOverdue
 	mNoteEscalated
@@ -116,6 +117,7 @@ var messages = map[msg][2]string{
 	mInCommentHint: {"拒绝或退回时必填", "Required to reject or return"},
 	mInNote:        {"备注", "Note"},
 	mInMessage:     {"留言", "Message"},
+	mInReason:      {"原因", "Reason"},
 
 	mNoteReminder:       {"⏰ %[1]s 催办", "⏰ Reminder from %[1]s"},
 	mNoteOverdue:        {"⏰ 已超时，请尽快处理", "⏰ Overdue: please act on it"},

@@ -249,6 +249,11 @@ func (p *page) closedNote(task flows.Task, step *flows.Step) string {
 		comment = task.Comment
 	default:
 		action := task.Outcome
+		if action == string(flows.ActWithdraw) || action == string(flows.ActCancel) {
+			// Closed by the request's withdrawal: the applicant's reason,
+			// not an approver's 意见.
+			label = mInReason
+		}
 		if action == "done" {
 			action = "complete"
 		}
