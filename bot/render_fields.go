@@ -165,6 +165,10 @@ func (p *page) value(fd *flows.Field, v any) string {
 		if id, ok := v.(string); ok && id != "" {
 			return p.name(id)
 		}
+	case flows.FieldEnum:
+		if o, ok := v.(string); ok {
+			return fd.OptionLabel(o)
+		}
 	}
 	switch x := v.(type) {
 	case string:
@@ -224,7 +228,7 @@ func formInputs(form []*flows.Field, t tr) []Input {
 		case flows.FieldEnum:
 			in.Kind = InputSelect
 			for _, o := range fd.Options {
-				in.Options = append(in.Options, Option{Value: o, Label: o})
+				in.Options = append(in.Options, Option{Value: o, Label: fd.OptionLabel(o)})
 			}
 		case flows.FieldBool:
 			in.Kind = InputSelect

@@ -57,8 +57,10 @@ type Field struct {
 	// whole; PatternSource is how the file wrote it.
 	Pattern       *regexp.Regexp
 	PatternSource string
-	// Options are an enum's allowed values, in display order.
-	Options []string
+	// Options are an enum's allowed values, in display order;
+	// OptionLabels what people read for some of them (天猫 for tmall).
+	Options      []string
+	OptionLabels map[string]string
 	// Columns are a table's typed columns; MaxRows bounds its rows (0 = none).
 	Columns []*Field
 	MaxRows int
@@ -101,7 +103,7 @@ func (ps *parser) field(n *yaml.Node, subject string, nested bool) *Field {
 	}
 	subject += " " + f.Key
 	m.only(subject, "key", "label", "help", "type", "required", "min", "max", "max_length",
-		"pattern", "options", "columns", "max_rows")
+		"pattern", "options", "option_labels", "columns", "max_rows")
 	if !fieldKey.MatchString(f.Key) {
 		ps.p.atLine(m.line("key"), "%s: key must be lower_snake_case (a-z, 0-9, _), starting with a letter", subject)
 	}
@@ -161,6 +163,9 @@ func (ps *parser) fieldLimits(m *mapping, f *Field, subject string, nested bool)
 		f.Options = m.list(subject, "options")
 		ps.checkOptions(m, f, subject)
 	}
+	if only("option_labels", FieldEnum) {
+		ps.optionLabels(m, f, subject)
+	}
 	if f.Type == FieldEnum && len(f.Options) == 0 && !m.has("options") {
 		ps.p.atLine(f.Line, "%s: an enum needs options", subject)
 	}
@@ -197,6 +202,36 @@ func (ps *parser) checkOptions(m *mapping, f *Field, subject string) {
 		}
 		seen[o] = true
 	}
+}
+
+// optionLabels reads option_labels, a mapping of an enum's options to what
+// people read for them; every key must be an option, every label text.
+func (ps *parser) optionLabels(m *mapping, f *Field, subject string) {
+	lm, ok := ps.p.mapping(m.get("option_labels"), subject+": option_labels")
+	if !ok {
+		return
+	}
+	f.OptionLabels = map[string]string{}
+	for _, k := range lm.keys {
+		v := lm.vals[k.Value]
+		switch {
+		case !slices.Contains(f.Options, k.Value):
+			ps.p.at(k, "%s: option_labels: %q is not one of the options", subject, k.Value)
+		case v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "":
+			ps.p.at(v, "%s: option_labels: the label of %q must be text", subject, k.Value)
+		default:
+			f.OptionLabels[k.Value] = v.Value
+		}
+	}
+}
+
+// OptionLabel is what people read for an enum's option: its label, or the
+// option itself.
+func (f *Field) OptionLabel(option string) string {
+	if l, ok := f.OptionLabels[option]; ok {
+		return l
+	}
+	return option
 }
 
 // bound reads a min or max as an exact decimal; a money bound may not be

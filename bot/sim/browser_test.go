@@ -47,6 +47,8 @@ func TestBrowserFirstMinute(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#start [data-field="items"] [data-key="price"]`), "3400"),
 	)
 	main.choose(`#start [data-field="platform"] select`, "tmall")
+	require.Equal(t, "天猫", browsertest.Eval[string](main.Tab, `document.querySelector('#start [data-field="platform"] select').selectedOptions[0].text`),
+		"an option as people read it")
 	main.shot("01-chen-new-order")
 	amount := browsertest.Eval[string](main.Tab, `document.querySelector('#start [data-field="amount"] input').value`)
 	require.Equal(t, "6800.00", amount, "money is shown with two decimals once the field is left")
@@ -76,7 +78,7 @@ func TestBrowserFirstMinute(t *testing.T) {
 	qian := main.card(order, "")
 	require.Equal(t, order+" · ¥6,800.00", qian.Title)
 	require.Equal(t, taskButtons, qian.Buttons)
-	require.Equal(t, map[string]string{"订单号": "TM-1001", "平台": "tmall", "订单金额": "¥6,800.00"}, qian.Fields)
+	require.Equal(t, map[string]string{"订单号": "TM-1001", "平台": "天猫", "订单金额": "¥6,800.00"}, qian.Fields)
 	main.shot("02-qian-task")
 	main.press("同意", order)
 	require.Equal(t, "已同意", main.toast("success"))
@@ -127,7 +129,7 @@ func TestBrowserFirstMinute(t *testing.T) {
 	main.pick("陈客服主管")
 	done := main.card(order, "已通过")
 	require.Equal(t, "SF1234567890", done.Fields["运单号"])
-	require.Equal(t, "sf", done.Fields["快递公司"])
+	require.Equal(t, "顺丰", done.Fields["快递公司"], "an option as people read it")
 	main.shot("08-chen-finished")
 	main.Do(chromedp.SendKeys(chromedp.ID("text"), "待办\n"))
 	require.Equal(t, "你目前没有需要处理的任务。", main.reply("没有待办").Text)

@@ -19,25 +19,27 @@ type flowJSON struct {
 
 // fieldJSON is one typed form field; a table's columns are fields too.
 type fieldJSON struct {
-	Key       string          `json:"key"`
-	Label     string          `json:"label"`
-	Help      string          `json:"help,omitempty"`
-	Type      flows.FieldType `json:"type"`
-	Required  bool            `json:"required"`
-	Options   []string        `json:"options,omitempty"`
-	Min       string          `json:"min,omitempty"`
-	Max       string          `json:"max,omitempty"`
-	MaxLength int             `json:"max_length,omitempty"`
-	Pattern   string          `json:"pattern,omitempty"`
-	MaxRows   int             `json:"max_rows,omitempty"`
-	Columns   []fieldJSON     `json:"columns,omitempty"`
+	Key      string          `json:"key"`
+	Label    string          `json:"label"`
+	Help     string          `json:"help,omitempty"`
+	Type     flows.FieldType `json:"type"`
+	Required bool            `json:"required"`
+	Options  []string        `json:"options,omitempty"`
+	// OptionLabels are what people read for some options.
+	OptionLabels map[string]string `json:"option_labels,omitempty"`
+	Min          string            `json:"min,omitempty"`
+	Max          string            `json:"max,omitempty"`
+	MaxLength    int               `json:"max_length,omitempty"`
+	Pattern      string            `json:"pattern,omitempty"`
+	MaxRows      int               `json:"max_rows,omitempty"`
+	Columns      []fieldJSON       `json:"columns,omitempty"`
 }
 
 func fieldsJSON(fields []*flows.Field) []fieldJSON {
 	out := make([]fieldJSON, 0, len(fields))
 	for _, f := range fields {
 		fj := fieldJSON{Key: f.Key, Label: f.Label, Help: f.Help, Type: f.Type, Required: f.Required,
-			Options: f.Options, MaxLength: f.MaxLength, Pattern: f.PatternSource, MaxRows: f.MaxRows}
+			Options: f.Options, OptionLabels: f.OptionLabels, MaxLength: f.MaxLength, Pattern: f.PatternSource, MaxRows: f.MaxRows}
 		if f.Min != nil {
 			fj.Min = f.Min.String()
 		}

@@ -145,6 +145,9 @@ func fieldText(f flows.FieldView) string {
 	}
 	switch v := f.Value.(type) {
 	case string:
+		if f.Field.Type == flows.FieldEnum {
+			return f.Field.OptionLabel(v)
+		}
 		return v
 	case nil:
 		return ""

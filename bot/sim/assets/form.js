@@ -124,7 +124,7 @@ function input(f, id, _path, users) {
     case 'date':
       return h('input', { ...common, type: 'date' });
     case 'enum':
-      return h('select', common, h('option', { value: '', text: t('choose') }), (f.options || []).map((o) => h('option', { value: o, text: o })));
+      return h('select', common, h('option', { value: '', text: t('choose') }), (f.options || []).map((o) => h('option', { value: o, text: (f.option_labels || {})[o] || o })));
     case 'bool':
       return h('input', { ...common, type: 'checkbox', required: false });
     case 'user':
