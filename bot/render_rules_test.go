@@ -235,3 +235,23 @@ func TestReaderFor(t *testing.T) {
 		})
 	}
 }
+
+// TestRedrawnCardKeepsWhyItCame: a task returned to its step says why on
+// its card, and still says it when the card is drawn again without a
+// notification (every copy brought up to date after a reminder).
+func TestRedrawnCardKeepsWhyItCame(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	inst := w.order("TM-5001", "6800.00")
+	w.act(flows.Action{Kind: flows.ActApprove, Actor: "u_qian", TaskID: w.task(inst, "u_qian")})
+	w.act(flows.Action{Kind: flows.ActReturn, Actor: "u_zhou", TaskID: w.task(inst, "u_zhou"), To: "finance_confirm",
+		Comment: "核对成本"})
+	task := w.task(inst, "u_sun")
+	sent := w.card(w.reader("u_sun"), w.intent(inst, flows.NotifyTaskAssigned, "u_sun"))
+	require.Contains(t, sent.Note, "退回")
+	require.Contains(t, sent.Note, "核对成本")
+	w.act(flows.Action{Kind: flows.ActUrge, Actor: "u_chen", InstanceID: inst, Key: "urge-1"})
+	again := w.taskCard(w.reader("u_sun"), task)
+	require.Greater(t, again.Version, sent.Version)
+	require.Equal(t, sent.Note, again.Note, "the reason stays on the redrawn card")
+}

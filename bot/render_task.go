@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -279,6 +280,20 @@ func (p *page) waitingLine(task flows.Task) string {
 }
 
 // intentNote says why the reader is told about their open task.
+// standingNote says, on a task's card drawn again without a notification
+// (a copy brought up to date after a reminder or a comment), why the task
+// came to its holder, as the notification that brought it did: the
+// transfer, delegation, added signer or return committed with the task.
+// What held for a moment only (a reminder) is not repeated.
+func (p *page) standingNote(task flows.Task) []string {
+	notes := map[string]msg{"transfer": mNoteTransfer, "delegate": mNoteDelegate, "add_signer": mNoteAdded, "return": mNoteReturn}
+	e, ok := p.last(func(e entry) bool { return e.At.Equal(task.CreatedAt) }, slices.Collect(maps.Keys(notes))...)
+	if !ok {
+		return nil
+	}
+	return []string{p.quote(p.t.s(notes[e.Action], p.actor(e.Actor, e.OnBehalfOf)), e.said())}
+}
+
 func (p *page) intentNote(task flows.Task, step *flows.Step, n *flows.NotificationIntent) []string {
 	t := p.t
 	if step == nil { // the applicant's resubmit task says why it came back
@@ -288,7 +303,7 @@ func (p *page) intentNote(task flows.Task, step *flows.Step, n *flows.Notificati
 		return nil
 	}
 	if n == nil {
-		return nil
+		return p.standingNote(task)
 	}
 	byTo := func(action string) (entry, bool) {
 		return p.last(func(e entry) bool { return slices.Contains(e.to(), task.Assignee) }, action)
