@@ -106,9 +106,10 @@ func (c *Console) instance(w http.ResponseWriter, r *http.Request) {
 	d := instanceData{V: v, Names: map[string]string{}}
 	for _, f := range v.Form {
 		if f.Set {
-			d.Form = append(d.Form, field{Label: f.Field.Label, Value: fieldText(f)})
+			d.Form = append(d.Form, field{Label: f.Field.Label, Value: c.valueText(r, f.Field, f.Value)})
 		}
 	}
+	d.Form = append(d.Form, c.results(r, v)...)
 	for _, a := range v.Audit {
 		line := auditLine{AuditEntry: a, Raw: string(a.Detail)}
 		var detail struct {
@@ -136,27 +137,88 @@ func (c *Console) instance(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "instance", "instances", d)
 }
 
-// fieldText shows a form value as a card would: money as ¥6,800.00.
-func fieldText(f flows.FieldView) string {
-	if f.Field.Type == flows.FieldMoney {
-		if d, err := decimal.NewFromString(fmt.Sprint(f.Value)); err == nil {
-			return flows.FormatMoney(d)
-		}
-	}
-	switch v := f.Value.(type) {
-	case string:
-		if f.Field.Type == flows.FieldEnum {
-			return f.Field.OptionLabel(v)
-		}
-		return v
+// valueText shows a form value as a card would: money as ¥6,800.00, an
+// option as people read it, a user by name, yes or no, a table row by row.
+func (c *Console) valueText(r *http.Request, fd *flows.Field, v any) string {
+	switch x := v.(type) {
 	case nil:
 		return ""
+	case string:
+		switch fd.Type {
+		case flows.FieldEnum:
+			return fd.OptionLabel(x)
+		case flows.FieldUser:
+			return c.userName(r, x)
+		}
+	case bool:
+		return tr(localeOf(r, sessionOf(r.Context()).Locale), map[bool]string{true: "val.yes", false: "val.no"}[x])
 	}
-	b, err := json.Marshal(f.Value)
+	switch fd.Type {
+	case flows.FieldMoney:
+		if d, err := decimal.NewFromString(fmt.Sprint(v)); err == nil {
+			return flows.FormatMoney(d)
+		}
+	case flows.FieldTable:
+		if rows, ok := v.([]any); ok {
+			return c.tableText(r, fd, rows)
+		}
+		if rows, ok := v.([]map[string]any); ok {
+			list := make([]any, len(rows))
+			for i, row := range rows {
+				list[i] = row
+			}
+			return c.tableText(r, fd, list)
+		}
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Sprint(f.Value)
+		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// tableText shows a table's rows, one per line: each cell as "label value".
+func (c *Console) tableText(r *http.Request, fd *flows.Field, rows []any) string {
+	lines := make([]string, 0, len(rows))
+	for _, row := range rows {
+		cells, ok := row.(map[string]any)
+		if !ok {
+			continue
+		}
+		var parts []string
+		for _, col := range fd.Columns {
+			if cv, ok := cells[col.Key]; ok && cv != nil {
+				parts = append(parts, col.Label+" "+c.valueText(r, col, cv))
+			}
+		}
+		lines = append(lines, strings.Join(parts, " · "))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// results are the result forms the instance's task steps were completed
+// with, each field labelled with its step.
+func (c *Console) results(r *http.Request, v flows.InstanceView) []field {
+	if len(v.Results) == 0 {
+		return nil
+	}
+	f, err := c.d.Engine.Flow(r.Context(), v.Instance.FlowID, v.Instance.FlowVersion)
+	if err != nil {
+		return nil
+	}
+	var out []field
+	for _, s := range f.Steps {
+		got := v.Results[s.ID]
+		for _, fd := range s.ResultForm {
+			if x, ok := got[fd.Key]; ok {
+				out = append(out, field{Label: s.Name + " · " + fd.Label, Value: c.valueText(r, fd, x)})
+			}
+		}
+	}
+	return out
 }
 
 func (c *Console) urgeInstance(w http.ResponseWriter, r *http.Request) {

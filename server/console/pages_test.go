@@ -265,3 +265,35 @@ func TestAlertActions(t *testing.T) {
 	require.Equal(t, []string{"acknowledge", "resolve"}, acts)
 	require.NotContains(t, br.get("/console/alerts").body, `data-task="`+task+`"`, "a resolved alert leaves the list")
 }
+
+// TestInstanceShowsValuesAsPeopleReadThem: the instance page shows an
+// option by its label, a table row by row with its column labels, the
+// results its task steps were completed with, and the engine's own audit
+// actions in words.
+func TestInstanceShowsValuesAsPeopleReadThem(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.startOrder("100.00")
+	ctx := t.Context()
+	open := func(user string) string {
+		views, err := b.engine.Tasks(ctx, flows.TaskQuery{Assignee: user, Status: flows.TaskOpen, Limit: 10})
+		require.NoError(t, err)
+		require.Len(t, views, 1)
+		return views[0].Task.ID
+	}
+	_, err := b.engine.Act(ctx, flows.Action{Kind: flows.ActApprove, Actor: "u_qian", TaskID: open("u_qian"), Key: "k1"})
+	require.NoError(t, err)
+	_, err = b.engine.Act(ctx, flows.Action{Kind: flows.ActComplete, Actor: "u_zheng", TaskID: open("u_zheng"), Key: "k2",
+		Result: map[string]any{"tracking_no": "SF1234567890", "carrier": "sf"}})
+	require.NoError(t, err)
+	in := b.visitor()
+	in.login()
+	p := in.get("/console/instances/" + id)
+	require.Equal(t, http.StatusOK, p.status, p.body)
+	require.Contains(t, p.body, "<dd>天猫</dd>")
+	require.Contains(t, p.body, "<dd>SKU SKU-1 · 数量 2 · 单价 ¥3,400.00</dd>")
+	require.Contains(t, p.body, "<dt>仓库打包 · 运单号</dt><dd>SF1234567890</dd>")
+	require.Contains(t, p.body, "<dt>仓库打包 · 快递公司</dt><dd>顺丰</dd>")
+	require.NotContains(t, p.body, `[{&#34;`, "no raw JSON")
+	require.Contains(t, p.body, "抄送")
+}
