@@ -350,6 +350,20 @@ var problemWords = map[string][2]string{
 	flows.CodeUnknownUser: {"不是通讯录中的人", "is nobody in the directory"},
 }
 
+// limitText says the bound a problem broke, in the given shape: the
+// field's help for a pattern, most for a maximum, least for a minimum.
+func limitText(pr flows.FieldProblem, help, most, least string) string {
+	switch {
+	case pr.Limit == "":
+		return ""
+	case pr.Code == flows.CodePattern:
+		return fmt.Sprintf(help, pr.Limit)
+	case pr.Code == flows.CodeMin:
+		return fmt.Sprintf(least, pr.Limit)
+	}
+	return fmt.Sprintf(most, pr.Limit)
+}
+
 // problems lists a form's bad fields by the labels the card shows.
 func problems(r Reader, fe *flows.FormError) string {
 	var parts []string
@@ -360,9 +374,9 @@ func problems(r Reader, fe *flows.FormError) string {
 		case !ok:
 			parts = append(parts, name+": "+pr.Message)
 		case r.Locale == LocaleEN:
-			parts = append(parts, name+" "+w[1])
+			parts = append(parts, name+" "+w[1]+limitText(pr, " (%s)", " (at most %s)", " (at least %s)"))
 		default:
-			parts = append(parts, name+w[0])
+			parts = append(parts, name+w[0]+limitText(pr, "（%s）", "（最多 %s）", "（最少 %s）"))
 		}
 	}
 	sep := "；"

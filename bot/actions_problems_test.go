@@ -42,3 +42,23 @@ func TestResultFormProblemsNamedByLabels(t *testing.T) {
 	require.Contains(t, reply.Toast.Text, "快递公司不是可选的值")
 	require.NotContains(t, reply.Toast.Text, "tracking_no")
 }
+
+// TestProblemsSayTheBound: a value out of bounds is told the bound it
+// broke, in the reader's language.
+func TestProblemsSayTheBound(t *testing.T) {
+	t.Parallel()
+	_, engine := exampletest.World(t)
+	render := bot.NewCardRenderer(engine, engine, bot.RendererOptions{})
+	router := bot.NewRouter()
+	bot.RegisterCommands(router, engine, render)
+	actions := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: engine, Render: render, Router: router})
+	cards, err := actions.Message(t.Context(), bot.Message{Platform: "sim", EventID: "m1", PlatformUserID: "chu", Text: "/start return_exchange"})
+	require.NoError(t, err)
+	form := cards[0]
+	reply, err := actions.Click(t.Context(), bot.Click{Platform: "sim", EventID: "s1", PlatformUserID: "chu",
+		Payload: form.Buttons[0].Payload, Action: flows.ActStart,
+		Values: map[string]string{"order_no": "JD-9", "kind": "退货", "reason": "破损", "refund_amount": "-1"}})
+	require.NoError(t, err)
+	require.Equal(t, bot.ToastError, reply.Toast.Kind)
+	require.Contains(t, reply.Toast.Text, "太小（最少 0）", reply.Toast.Text)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -359,6 +360,13 @@ func TestProblemsCarryLabels(t *testing.T) {
 		labels[p.Field] = p.Label
 	}
 	require.Equal(t, "sku", labels["items[0].sku"], "a column without a label goes by its key")
+	_, err = f.ValidateForm(map[string]any{"qty": json.Number("0"), "title": strings.Repeat("长", 21)})
+	fe, ok = errors.AsType[*FormError](err)
+	require.True(t, ok, "%v", err)
+	qty, _ := fe.Problem("qty")
+	require.Equal(t, "1", qty.Limit, "the bound it broke")
+	title, _ := fe.Problem("title")
+	require.Equal(t, "20", title.Limit)
 	require.Contains(t, labels, "bogus")
 	require.Empty(t, labels["bogus"])
 	for field, label := range labels {
@@ -368,12 +376,12 @@ func TestProblemsCarryLabels(t *testing.T) {
 	}
 }
 
-// unlabelled returns problems without their labels, for the tests of codes
-// and messages (TestProblemsCarryLabels checks the labels).
+// unlabelled returns problems without their labels and limits, for the
+// tests of codes and messages (TestProblemsCarryLabels checks the rest).
 func unlabelled(problems []FieldProblem) []FieldProblem {
 	out := slices.Clone(problems)
 	for i := range out {
-		out[i].Label = ""
+		out[i].Label, out[i].Limit = "", ""
 	}
 	return out
 }

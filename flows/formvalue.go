@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -37,8 +38,12 @@ type FieldProblem struct {
 	Field string `json:"field"`
 	// Label is what people know the field by: its label, a table cell's
 	// column label; empty for a key that is no field.
-	Label   string `json:"label,omitempty"`
-	Code    string `json:"code"`
+	Label string `json:"label,omitempty"`
+	Code  string `json:"code"`
+	// Limit is the bound a value broke, as the form file wrote it (the min
+	// or max, the most characters or rows), or the field's help for a
+	// pattern it does not match; empty otherwise.
+	Limit   string `json:"limit,omitempty"`
 	Message string `json:"message"`
 }
 
@@ -85,28 +90,47 @@ func (fp *formProblems) err(fields []*Field) error {
 		return nil
 	}
 	for i, p := range fp.list {
-		fp.list[i].Label = labelOf(fields, p.Field)
+		if f := fieldAt(fields, p.Field); f != nil {
+			fp.list[i].Label, fp.list[i].Limit = f.Label, f.limit(p.Code)
+		}
 	}
 	return &FormError{Problems: fp.list}
 }
 
-// labelOf is the label of the field at path ("key", or "table[row].column"
-// for a column's label), "" when there is none.
-func labelOf(fields []*Field, path string) string {
+// fieldAt is the field at path ("key", or "table[row].column" for the
+// column, the table for a row), nil when there is none.
+func fieldAt(fields []*Field, path string) *Field {
 	key, rest, cell := strings.Cut(path, "[")
 	for _, f := range fields {
 		if f.Key != key {
 			continue
 		}
 		if !cell {
-			return f.Label
+			return f
 		}
 		if _, col, ok := strings.Cut(rest, "]."); ok {
-			if l := labelOf(f.Columns, col); l != "" {
-				return l
+			if c := fieldAt(f.Columns, col); c != nil {
+				return c
 			}
 		}
-		return f.Label
+		return f
+	}
+	return nil
+}
+
+// limit is the bound of f a problem of code broke, for people.
+func (f *Field) limit(code string) string {
+	switch {
+	case code == CodeMin && f.Min != nil:
+		return f.Min.String()
+	case code == CodeMax && f.Max != nil:
+		return f.Max.String()
+	case code == CodeMaxLength && f.MaxLength > 0:
+		return strconv.Itoa(f.MaxLength)
+	case code == CodeMaxRows && f.MaxRows > 0:
+		return strconv.Itoa(f.MaxRows)
+	case code == CodePattern:
+		return f.Help
 	}
 	return ""
 }

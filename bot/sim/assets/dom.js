@@ -85,5 +85,9 @@ export function problemText(p) {
   const key = 'problem.' + p.code;
   const local = t(key);
   if (local === key) return p.message;
-  return getLang() === 'en' ? local + ' (' + p.message + ')' : local;
+  if (getLang() === 'en') return local + ' (' + p.message + ')';
+  // The bound it broke, as the form file wrote it: 最少 0, 最多 20, the help.
+  if (!p.limit) return local;
+  if (p.code === 'pattern') return local + '（' + p.limit + '）';
+  return local + '（' + (p.code === 'min' ? '最少 ' : '最多 ') + p.limit + '）';
 }
