@@ -197,8 +197,12 @@ func TestValidateFormMoney(t *testing.T) {
 		{name: "infinity", value: math.Inf(1), want: CodeType},
 		{name: "exponent", value: "1e3", want: CodeFormat},
 		{name: "json exponent", value: json.Number("1e2"), want: CodeFormat},
-		{name: "thousands separator", value: "5,000", want: CodeFormat},
-		{name: "currency sign", value: "¥5000", want: CodeFormat},
+		{name: "thousands grouped, as a card shows money", value: "5,000", want: "5000.00"},
+		{name: "yuan sign and grouping", value: "¥60,000.50", want: "60000.50"},
+		{name: "full-width yuan sign", value: "￥ 5000", want: "5000.00"},
+		{name: "badly grouped", value: "50,00", want: CodeFormat},
+		{name: "a comma for a decimal point", value: "5000,50", want: CodeFormat},
+		{name: "another currency", value: "$5000", want: CodeFormat},
 		{name: "bool", value: true, want: CodeType},
 		{name: "below min", value: "-0.01", want: CodeMin},
 		{name: "at max", value: "100000.50", want: "100000.50"},
@@ -384,4 +388,23 @@ func unlabelled(problems []FieldProblem) []FieldProblem {
 		out[i].Label, out[i].Limit = "", ""
 	}
 	return out
+}
+
+// TestDatesAsPeopleWriteThem: a date may come as 2025-01-31 or as
+// 2025/1/31, and is kept as the former; other writings are refused.
+func TestDatesAsPeopleWriteThem(t *testing.T) {
+	t.Parallel()
+	f := mustFixture(t, "full")
+	for in, want := range map[string]string{"2025-01-31": "2025-01-31", "2025/1/31": "2025-01-31", " 2025/12/05 ": "2025-12-05",
+		"2025/2/30": "", "31/01/2025": "", "2025.01.31": ""} {
+		form := validForm()
+		form["due"] = in
+		got, err := f.ValidateForm(form)
+		if want == "" {
+			require.Error(t, err, in)
+			continue
+		}
+		require.NoError(t, err, in)
+		require.Equal(t, want, got["due"], in)
+	}
 }

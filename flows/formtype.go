@@ -147,7 +147,7 @@ func normaliseMoney(fd *Field, v any) (any, string, string) {
 	case json.Number:
 		return normaliseMoney(fd, string(x))
 	case string:
-		s := strings.TrimSpace(x)
+		s := moneyText(x)
 		if len(s) > maxNumeral || !plainNumber.MatchString(s) {
 			return nil, CodeFormat, "expected an amount like 5000.50"
 		}
@@ -179,6 +179,24 @@ func normaliseMoney(fd *Field, v any) (any, string, string) {
 	return d.Round(MoneyPlaces), "", ""
 }
 
+// groupedAmount is an amount written as money is shown, thousands grouped
+// by commas: 60,000.50.
+var groupedAmount = regexp.MustCompile(`^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$`)
+
+// moneyText takes an amount as people type what a card shows them
+// (¥60,000.50): without the yuan sign, and without commas that group its
+// thousands correctly; anything else is left for the pattern to refuse.
+func moneyText(s string) string {
+	s = strings.TrimSpace(s)
+	for _, sign := range []string{"¥", "￥"} {
+		s = strings.TrimSpace(strings.TrimPrefix(s, sign))
+	}
+	if groupedAmount.MatchString(s) {
+		s = strings.ReplaceAll(s, ",", "")
+	}
+	return s
+}
+
 // maxMoney is the first amount with more than MaxMoneyDigits whole digits.
 var maxMoney = decimal.New(1, MaxMoneyDigits)
 
@@ -198,10 +216,14 @@ func normaliseDate(v any) (any, string, string) {
 		return x.Format(DateLayout), "", ""
 	case string:
 		s := strings.TrimSpace(x)
-		if _, err := time.Parse(DateLayout, s); err != nil {
-			return nil, CodeFormat, "expected a date like 2025-01-31"
+		if _, err := time.Parse(DateLayout, s); err == nil {
+			return s, "", ""
 		}
-		return s, "", ""
+		// As many write a date: 2025/1/31.
+		if t, err := time.Parse("2006/1/2", s); err == nil {
+			return t.Format(DateLayout), "", ""
+		}
+		return nil, CodeFormat, "expected a date like 2025-01-31"
 	}
 	return nil, CodeType, "expected a date like 2025-01-31, got " + describe(v)
 }
