@@ -7,7 +7,6 @@ import (
 
 	"cardflow/bot"
 	"cardflow/flows"
-	"cardflow/internal/exampletest"
 )
 
 // TestClickOnAnOutdatedCardIsRefused: a decision taken from a card that
@@ -16,21 +15,14 @@ import (
 // comment may come from any copy.
 func TestClickOnAnOutdatedCardIsRefused(t *testing.T) {
 	t.Parallel()
-	_, engine := exampletest.World(t)
+	x := newClicks(t)
 	ctx := t.Context()
-	render := bot.NewCardRenderer(engine, engine, bot.RendererOptions{})
-	actions := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: engine, Render: render})
-	res, err := engine.Start(ctx, flows.StartRequest{Actor: "u_chen", FlowID: "order_fulfilment", Form: map[string]any{
-		"order_no": "TM-7", "platform": "tmall", "amount": "100.00",
-		"items": []any{map[string]any{"sku": "A", "qty": "1", "price": "100.00"}}}})
-	require.NoError(t, err)
-	views, err := engine.Tasks(ctx, flows.TaskQuery{Assignee: "u_qian", Status: flows.TaskOpen, Limit: 10})
-	require.NoError(t, err)
-	require.Len(t, views, 1)
-	task := views[0].Task.ID
+	res := x.smallOrder("TM-7")
+	task := x.open("u_qian")
 	shown := res.Version
+	engine, actions := x.engine, x.actions
 
-	_, err = engine.Comment(ctx, flows.CommentRequest{Actor: "u_chen", InstanceID: res.InstanceID, Text: "加急"})
+	_, err := engine.Comment(ctx, flows.CommentRequest{Actor: "u_chen", InstanceID: res.InstanceID, Text: "加急"})
 	require.NoError(t, err)
 
 	stale := bot.Payload{TaskID: task, Version: shown}.String()

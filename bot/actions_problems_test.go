@@ -10,31 +10,54 @@ import (
 	"cardflow/internal/exampletest"
 )
 
+// clicks is an engine on the example flows and org with the actions that
+// take clicks on its cards.
+type clicks struct {
+	t       *testing.T
+	engine  *flows.Engine
+	actions *bot.Actions
+}
+
+func newClicks(t *testing.T) *clicks {
+	_, engine := exampletest.World(t)
+	render := bot.NewCardRenderer(engine, engine, bot.RendererOptions{})
+	router := bot.NewRouter()
+	bot.RegisterCommands(router, engine, render)
+	return &clicks{t: t, engine: engine,
+		actions: bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: engine, Render: render, Router: router})}
+}
+
+// smallOrder starts an order of ¥100 as 陈: finance alone approves it.
+func (x *clicks) smallOrder(no string) flows.Result {
+	res, err := x.engine.Start(x.t.Context(), flows.StartRequest{Actor: "u_chen", FlowID: "order_fulfilment", Form: map[string]any{
+		"order_no": no, "platform": "tmall", "amount": "100.00",
+		"items": []any{map[string]any{"sku": "A", "qty": "1", "price": "100.00"}}}})
+	require.NoError(x.t, err)
+	return res
+}
+
+// open is user's one open task.
+func (x *clicks) open(user string) string {
+	views, err := x.engine.Tasks(x.t.Context(), flows.TaskQuery{Assignee: user, Status: flows.TaskOpen, Limit: 10})
+	require.NoError(x.t, err)
+	require.Len(x.t, views, 1)
+	return views[0].Task.ID
+}
+
 // TestResultFormProblemsNamedByLabels: a task card's result form refused
 // names its fields as the card shows them (运单号), not by their keys.
 func TestResultFormProblemsNamedByLabels(t *testing.T) {
 	t.Parallel()
-	_, engine := exampletest.World(t)
+	x := newClicks(t)
 	ctx := t.Context()
-	render := bot.NewCardRenderer(engine, engine, bot.RendererOptions{})
-	actions := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: engine, Render: render})
-	res, err := engine.Start(ctx, flows.StartRequest{Actor: "u_chen", FlowID: "order_fulfilment", Form: map[string]any{
-		"order_no": "TM-8", "platform": "tmall", "amount": "100.00",
-		"items": []any{map[string]any{"sku": "A", "qty": "1", "price": "100.00"}}}})
+	res := x.smallOrder("TM-8")
+	_, err := x.engine.Act(ctx, flows.Action{Kind: flows.ActApprove, Actor: "u_qian", TaskID: x.open("u_qian"), Key: "k-qian"})
 	require.NoError(t, err)
-	open := func(user string) string {
-		views, err := engine.Tasks(ctx, flows.TaskQuery{Assignee: user, Status: flows.TaskOpen, Limit: 10})
-		require.NoError(t, err)
-		require.Len(t, views, 1)
-		return views[0].Task.ID
-	}
-	_, err = engine.Act(ctx, flows.Action{Kind: flows.ActApprove, Actor: "u_qian", TaskID: open("u_qian"), Key: "k-qian"})
-	require.NoError(t, err)
-	view, err := engine.Instance(ctx, "u_feng", res.InstanceID)
+	view, err := x.engine.Instance(ctx, "u_feng", res.InstanceID)
 	require.NoError(t, err)
 
-	pack := bot.Payload{TaskID: open("u_feng"), Version: view.Instance.Version}.String()
-	reply, err := actions.Click(ctx, bot.Click{Platform: "sim", EventID: "e1", PlatformUserID: "feng", Payload: pack,
+	pack := bot.Payload{TaskID: x.open("u_feng"), Version: view.Instance.Version}.String()
+	reply, err := x.actions.Click(ctx, bot.Click{Platform: "sim", EventID: "e1", PlatformUserID: "feng", Payload: pack,
 		Action: flows.ActComplete, Values: map[string]string{"carrier": "ups"}})
 	require.NoError(t, err)
 	require.Equal(t, bot.ToastError, reply.Toast.Kind)
@@ -47,11 +70,7 @@ func TestResultFormProblemsNamedByLabels(t *testing.T) {
 // broke, in the reader's language.
 func TestProblemsSayTheBound(t *testing.T) {
 	t.Parallel()
-	_, engine := exampletest.World(t)
-	render := bot.NewCardRenderer(engine, engine, bot.RendererOptions{})
-	router := bot.NewRouter()
-	bot.RegisterCommands(router, engine, render)
-	actions := bot.NewActions(bot.ActionsDeps{Engine: engine, Directory: engine, Render: render, Router: router})
+	actions := newClicks(t).actions
 	cards, err := actions.Message(t.Context(), bot.Message{Platform: "sim", EventID: "m1", PlatformUserID: "chu", Text: "/start return_exchange"})
 	require.NoError(t, err)
 	form := cards[0]

@@ -38,11 +38,7 @@ func TestURLVerification(t *testing.T) {
 func TestClickDecidesTheTask(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	inst := b.order("TM-2001")
-	task := b.task(inst, "u_qian")
-	m := b.sendTask("u_qian", task.ID)
-	value, err := feishutest.ButtonValue(m.Card, "同意")
-	require.NoError(t, err)
+	inst, m, value := b.qianApproves("TM-2001")
 
 	click := feishutest.Click{EventID: feishutest.NewEventID(), OpenID: "ou_qian0003", MessageID: m.ID, Value: value,
 		FormValue: map[string]any{"comment": "金额无误"}}
@@ -175,11 +171,7 @@ func TestCallbackSecurity(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			inst := b.order("TM-3001")
-			task := b.task(inst, "u_qian")
-			m := b.sendTask("u_qian", task.ID)
-			value, err := feishutest.ButtonValue(m.Card, "同意")
-			require.NoError(t, err)
+			inst, m, value := b.qianApproves("TM-3001")
 			if tt.prepare != nil {
 				tt.prepare(b, inst)
 			}
@@ -268,12 +260,9 @@ func badPadding(key string) string {
 func TestStaleCardClick(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	inst := b.order("TM-3101")
-	m := b.sendTask("u_qian", b.task(inst, "u_qian").ID)
-	value, err := feishutest.ButtonValue(m.Card, "同意")
-	require.NoError(t, err)
+	inst, m, value := b.qianApproves("TM-3101")
 	zhao := b.task(inst, "u_zhao")
-	_, err = b.engine.Act(t.Context(), flows.Action{Kind: flows.ActApprove, Actor: "u_zhao", TaskID: zhao.ID, Key: "test:zhao"})
+	_, err := b.engine.Act(t.Context(), flows.Action{Kind: flows.ActApprove, Actor: "u_zhao", TaskID: zhao.ID, Key: "test:zhao"})
 	require.NoError(t, err)
 	before := b.audit(inst)
 
@@ -306,11 +295,7 @@ func TestLongComments(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			inst := b.order("TM-2101")
-			task := b.task(inst, "u_qian")
-			m := b.sendTask("u_qian", task.ID)
-			value, err := feishutest.ButtonValue(m.Card, "同意")
-			require.NoError(t, err)
+			inst, m, value := b.qianApproves("TM-2101")
 			before := b.audit(inst)
 			ans, err := b.fake.FireClick(t.Context(), b.srv.URL, feishutest.Click{EventID: feishutest.NewEventID(),
 				OpenID: "ou_qian0003", MessageID: m.ID, Value: value, FormValue: map[string]any{"comment": tt.comment}})
@@ -337,11 +322,7 @@ func TestLongComments(t *testing.T) {
 func TestEventIDBoundToItsRequest(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	inst := b.order("TM-2201")
-	task := b.task(inst, "u_qian")
-	m := b.sendTask("u_qian", task.ID)
-	value, err := feishutest.ButtonValue(m.Card, "同意")
-	require.NoError(t, err)
+	inst, m, value := b.qianApproves("TM-2201")
 	first := feishutest.Click{EventID: feishutest.NewEventID(), OpenID: "ou_qian0003", MessageID: m.ID, Value: value}
 	ans, err := b.fake.FireClick(t.Context(), b.srv.URL, first)
 	require.NoError(t, err)

@@ -126,3 +126,14 @@ func (b *bundle) taskCard(user, task string) bot.Card {
 	require.NoError(b.t, err)
 	return c
 }
+
+// qianApproves starts order no and sends 钱多多 her finance task's card;
+// it returns the instance, the card's message and its 同意 button's value.
+func (b *bundle) qianApproves(no string) (string, feishutest.Message, map[string]any) {
+	b.t.Helper()
+	inst := b.order(no)
+	m := b.sendTask("u_qian", b.task(inst, "u_qian").ID)
+	value, err := feishutest.ButtonValue(m.Card, "同意")
+	require.NoError(b.t, err)
+	return inst, m, value
+}
