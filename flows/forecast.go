@@ -74,9 +74,11 @@ type ForecastStep struct {
 	Parallel string `json:"parallel,omitempty"`
 	Branch   string `json:"branch,omitempty"`
 	// When is the step's condition (for a step not taken or depending on
-	// a result); To is where a condition step routes.
-	When string `json:"when,omitempty"`
-	To   string `json:"to,omitempty"`
+	// a result), WhenText the same with the fields it reads named by their
+	// labels (订单金额 > 5000); To is where a condition step routes.
+	When     string `json:"when,omitempty"`
+	WhenText string `json:"when_text,omitempty"`
+	To       string `json:"to,omitempty"`
 	// People are who the step goes to (approvers, doers, the notified, an
 	// alert's first level), in assignee order.
 	People []Person `json:"people,omitempty"`
@@ -123,9 +125,10 @@ type ProxyActing struct {
 // ForecastBranch is one way a condition may go: to To when When holds,
 // or when no earlier branch held (Else).
 type ForecastBranch struct {
-	When string `json:"when,omitempty"`
-	Else bool   `json:"else,omitempty"`
-	To   string `json:"to"`
+	When     string `json:"when,omitempty"`
+	WhenText string `json:"when_text,omitempty"`
+	Else     bool   `json:"else,omitempty"`
+	To       string `json:"to"`
 	// ToName is the target step's name; "" for End.
 	ToName string `json:"to_name,omitempty"`
 }
@@ -252,7 +255,7 @@ func (s *Step) readsResults() []string {
 func (f *Flow) branches(s *Step) []ForecastBranch {
 	var out []ForecastBranch
 	add := func(when string, els bool, to string) {
-		b := ForecastBranch{When: when, Else: els, To: to}
+		b := ForecastBranch{When: when, WhenText: f.CondText(when), Else: els, To: to}
 		if t := f.Step(to); t != nil {
 			b.ToName = t.Name
 		}

@@ -3,6 +3,7 @@ package flows
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
@@ -109,6 +110,7 @@ func (r *run) forecastSteps() ([]ForecastStep, error) {
 // forecastStep describes step s with status, before its people are known.
 func (r *run) forecastStep(s *Step, status string) ForecastStep {
 	fs := ForecastStep{ID: s.ID, Name: s.Name, Type: s.Type, Status: status, When: condText(s.When)}
+	fs.WhenText = r.f.CondText(fs.When)
 	if s.Type == StepApproval {
 		fs.Sign, fs.Sequential = s.Sign.String(), s.Sequential
 	}
@@ -170,6 +172,34 @@ func (r *run) proxiesFor(users []string) ([]ProxyActing, error) {
 		}
 	}
 	return out, nil
+}
+
+// condRef is a field a condition reads: form.<key>, results.<step>.<key>.
+var condRef = regexp.MustCompile(`\b(?:form|results\.([a-z][a-z0-9_]*))\.([a-z][a-z0-9_]*)\b`)
+
+// CondText is a condition as people read it: each field it reads named by
+// its label, a result by its step's name and its label (订单金额 > 5000,
+// 质检·合格); the rest as written.
+func (f *Flow) CondText(src string) string {
+	return condRef.ReplaceAllStringFunc(src, func(ref string) string {
+		m := condRef.FindStringSubmatch(ref)
+		if m[1] == "" {
+			for _, fd := range f.Form {
+				if fd.Key == m[2] {
+					return fd.Label
+				}
+			}
+			return ref
+		}
+		if s := f.Step(m[1]); s != nil {
+			for _, fd := range s.ResultForm {
+				if fd.Key == m[2] {
+					return s.Name + "·" + fd.Label
+				}
+			}
+		}
+		return ref
+	})
 }
 
 func condText(c *Cond) string {

@@ -61,6 +61,7 @@ func TestForecast(t *testing.T) {
 				require.Equal(t, "any", fin.Sign)
 				require.Equal(t, flows.Person{ID: "u_qian", Name: "钱多多"}, fin.People[0])
 				require.Equal(t, "form.amount > 5000", step(t, fc, "director").When)
+				require.Equal(t, "订单金额 > 5000", step(t, fc, "director").WhenText, "as people read it")
 				require.Equal(t, []flows.Person{{ID: "u_chen", Name: "陈客服主管"}, {ID: "u_chu", Name: "褚客服"}}, step(t, fc, "pack").CC)
 				require.Equal(t, flows.InstanceApproved, fc.Outcome)
 				require.Empty(t, step(t, fc, "director").Proxies, "no proxy outside the leave window")
@@ -114,8 +115,8 @@ func TestForecast(t *testing.T) {
 				r := step(t, fc, "route_refund")
 				require.Equal(t, []string{"qc"}, r.DependsOn)
 				require.Equal(t, []flows.ForecastBranch{
-					{When: `results.qc.passed && form.kind == "退货"`, To: "refund", ToName: "财务退款"},
-					{When: "results.qc.passed", To: "reship", ToName: "仓库补发"},
+					{When: `results.qc.passed && form.kind == "退货"`, WhenText: `仓库质检·质检通过 && 类型 == "退货"`, To: "refund", ToName: "财务退款"},
+					{When: "results.qc.passed", WhenText: "仓库质检·质检通过", To: "reship", ToName: "仓库补发"},
 					{Else: true, To: "notify_rejected", ToName: "质检未通过通知"},
 				}, r.Branches)
 				require.Empty(t, fc.Outcome)

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -118,7 +119,7 @@ func forecastSteps(l string, fc flows.Forecast) []forecastStep {
 		case flows.ForecastAuto:
 			st.Lines = append(st.Lines, names(s.People), tr(l, "forecast.auto"))
 		case flows.ForecastNotTaken:
-			st.Lines = append(st.Lines, tr(l, "forecast.notTaken", s.When))
+			st.Lines = append(st.Lines, tr(l, "forecast.notTaken", cmp.Or(s.WhenText, s.When)))
 		case flows.ForecastRouted:
 			st.Lines = append(st.Lines, tr(l, "forecast.routed", nameOf(s.To)))
 		case flows.ForecastFork:
@@ -134,7 +135,7 @@ func forecastSteps(l string, fc flows.Forecast) []forecastStep {
 			}
 			st.Lines = append(st.Lines, tr(l, "forecast.depends", strings.Join(deps, "、")))
 			for _, b := range s.Branches {
-				when, to := b.When, b.ToName
+				when, to := cmp.Or(b.WhenText, b.When), b.ToName
 				if b.Else {
 					when = tr(l, "forecast.else")
 				}

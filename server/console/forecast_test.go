@@ -48,7 +48,7 @@ func TestRoutePreview(t *testing.T) {
 			want: []string{`id="forecast-steps"`, "财务确认 · 或签", "钱多多、孙会计、赵敏", "销售总监审批", "周总监", "仓库打包"},
 			not:  []string{"不经过"}},
 		{name: "a small order skips the director", applicant: "u_chen", form: order("100.00"),
-			want: []string{"财务确认 · 或签", "不经过（条件不满足"}},
+			want: []string{"财务确认 · 或签", "不经过（条件不满足", "条件不满足：订单金额 &gt; 5000"}, not: []string{"条件不满足：form.amount"}},
 		{name: "no applicant", applicant: "", form: order("100.00"), want: []string{`id="forecast-error"`, "请选择申请人"},
 			not: []string{`id="forecast-steps"`}},
 		{name: "not JSON", applicant: "u_chen", form: `{"order_no":`, want: []string{"表单不是有效的 JSON"},

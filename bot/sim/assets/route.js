@@ -18,7 +18,7 @@ export function renderRoute(fc) {
         if (s.status === 'auto') lines.push(t('route.auto'));
         break;
       case 'not_taken':
-        lines.push(t('route.notTaken', s.when));
+        lines.push(t('route.notTaken', s.when_text || s.when));
         break;
       case 'routed':
         lines.push(t('route.routed', nameOf(s.to)));
@@ -34,7 +34,7 @@ export function renderRoute(fc) {
         break;
       case 'depends':
         lines.push(t('route.depends', (s.depends_on || []).map(nameOf).join('、')));
-        for (const b of s.branches || []) lines.push((b.else ? t('route.else') : b.when) + ' → ' + (b.to_name || nameOf(b.to)));
+        for (const b of s.branches || []) lines.push((b.else ? t('route.else') : b.when_text || b.when) + ' → ' + (b.to_name || nameOf(b.to)));
         break;
     }
     for (const k of s.skipped || []) lines.push(t('route.skipped.' + k.reason, k.name));
