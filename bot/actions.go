@@ -369,6 +369,9 @@ func problems(r Reader, fe *flows.FormError) string {
 	var parts []string
 	for _, pr := range fe.Problems {
 		name := cmp.Or(pr.Label, pr.Field)
+		if r.Locale == LocaleEN {
+			name = cmp.Or(pr.LabelEN, name)
+		}
 		w, ok := problemWords[pr.Code]
 		switch {
 		case !ok:

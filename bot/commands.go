@@ -73,8 +73,9 @@ func flowNamed(ctx context.Context, engine *flows.Engine, asked string) (*flows.
 		return nil, derr
 	}
 	for _, d := range defs {
-		if d.Name == asked {
-			return engine.Flow(ctx, d.FlowID, d.Version)
+		f, ferr := engine.Flow(ctx, d.FlowID, d.Version)
+		if ferr == nil && (f.Name == asked || f.NameEN != "" && strings.EqualFold(f.NameEN, asked)) {
+			return f, nil
 		}
 	}
 	return nil, err
@@ -124,7 +125,7 @@ func startable(ctx context.Context, engine *flows.Engine, r Reader) ([]Card, err
 		if err != nil || f.Steps[0].Type == flows.StepAlert {
 			continue // alert flows are opened by their events
 		}
-		lines = append(lines, fmt.Sprintf("- **%s** `%s`", f.Name, f.ID))
+		lines = append(lines, fmt.Sprintf("- **%s** `%s`", f.NameIn(r.Locale == LocaleEN), f.ID))
 	}
 	title, hint := "可以发起的流程", "发送 /start <流程> 在卡片上填写表单，或在模拟器中点击「发起审批」。"
 	if r.Locale == LocaleEN {
@@ -146,7 +147,7 @@ func startForm(ctx context.Context, engine *flows.Engine, r Reader, asked string
 		return nil, fmt.Errorf("%s is opened by its events: %w", f.ID, flows.ErrNotApplicable)
 	}
 	en := r.Locale == LocaleEN
-	c := Card{Subject: "start-" + f.ID, Status: StatusInfo, Title: f.Name, Text: f.Description}
+	c := Card{Subject: "start-" + f.ID, Status: StatusInfo, Title: f.NameIn(en), Text: f.Description}
 	if slices.ContainsFunc(f.Form, func(fd *flows.Field) bool { return fd.Type == flows.FieldTable }) {
 		c.Text = "这个流程的表单有明细表，卡片放不下：请在模拟器中点击「发起审批」填写完整表单。"
 		if en {

@@ -37,7 +37,9 @@ func (p *page) formView(step string) []flows.FieldView {
 func (p *page) title(views []flows.FieldView) string {
 	t := p.view.Instance.Title
 	if t == "" {
-		t = p.view.FlowName
+		t = p.flow.NameIn(p.t.en)
+	} else if p.t.en {
+		t = p.titleEN(t, views)
 	}
 	for _, fv := range views {
 		if fv.Field.Type != flows.FieldMoney || !fv.Set {
@@ -50,6 +52,26 @@ func (p *page) title(views []flows.FieldView) string {
 		break
 	}
 	return t
+}
+
+// titleEN is the title for an English reader: the flow's title_en filled
+// from the form, or the stored title with the flow's name in English.
+func (p *page) titleEN(stored string, views []flows.FieldView) string {
+	if p.flow.TitleEN != nil {
+		form := map[string]any{}
+		for _, fv := range views {
+			if fv.Set {
+				form[fv.Field.Key] = fv.Value
+			}
+		}
+		if t := p.flow.TitleEN.Render(form); t != "" {
+			return t
+		}
+	}
+	if rest, ok := strings.CutPrefix(stored, p.flow.Name); ok && p.flow.NameEN != "" {
+		return p.flow.NameEN + rest
+	}
+	return stored
 }
 
 // fields writes the form's set values as fields and its tables as tables,
@@ -71,7 +93,7 @@ func (p *page) fields(views []flows.FieldView) ([]Field, []Table) {
 		if v == "" {
 			continue
 		}
-		fields = append(fields, Field{Label: fv.Field.Label, Value: v, Short: short(fv.Field.Type)})
+		fields = append(fields, Field{Label: fv.Field.LabelIn(p.t.en), Value: v, Short: short(fv.Field.Type)})
 	}
 	return fields, tables
 }
@@ -95,7 +117,7 @@ func (p *page) results(steps ...*flows.Step) []Field {
 		for _, fd := range s.ResultForm {
 			if v, ok := values[fd.Key]; ok && v != nil {
 				if text := p.value(fd, v); text != "" {
-					out = append(out, Field{Label: fd.Label, Value: text, Short: short(fd.Type)})
+					out = append(out, Field{Label: fd.LabelIn(p.t.en), Value: text, Short: short(fd.Type)})
 				}
 			}
 		}
@@ -124,9 +146,9 @@ func (p *page) table(fd *flows.Field, v any) (Table, bool) {
 	if !ok || len(rows) == 0 {
 		return Table{}, false
 	}
-	t := Table{Title: fd.Label}
+	t := Table{Title: fd.LabelIn(p.t.en)}
 	for _, col := range fd.Columns {
-		t.Columns = append(t.Columns, col.Label)
+		t.Columns = append(t.Columns, col.LabelIn(p.t.en))
 	}
 	for _, r := range rows {
 		row, _ := r.(map[string]any)
@@ -167,7 +189,7 @@ func (p *page) value(fd *flows.Field, v any) string {
 		}
 	case flows.FieldEnum:
 		if o, ok := v.(string); ok {
-			return fd.OptionLabel(o)
+			return fd.OptionLabelIn(o, p.t.en)
 		}
 	}
 	switch x := v.(type) {
@@ -219,7 +241,7 @@ func FormInputs(form []*flows.Field, l Locale) []Input { return formInputs(form,
 func formInputs(form []*flows.Field, t tr) []Input {
 	out := make([]Input, 0, len(form))
 	for _, fd := range form {
-		in := Input{Name: fd.Key, Label: fd.Label, Kind: InputText, Placeholder: fd.Help, Required: fd.Required}
+		in := Input{Name: fd.Key, Label: fd.LabelIn(t.en), Kind: InputText, Placeholder: fd.Help, Required: fd.Required}
 		switch fd.Type {
 		case flows.FieldNumber, flows.FieldMoney:
 			in.Kind = InputNumber
@@ -228,7 +250,7 @@ func formInputs(form []*flows.Field, t tr) []Input {
 		case flows.FieldEnum:
 			in.Kind = InputSelect
 			for _, o := range fd.Options {
-				in.Options = append(in.Options, Option{Value: o, Label: fd.OptionLabel(o)})
+				in.Options = append(in.Options, Option{Value: o, Label: fd.OptionLabelIn(o, t.en)})
 			}
 		case flows.FieldBool:
 			in.Kind = InputSelect

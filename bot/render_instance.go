@@ -68,7 +68,7 @@ func (r *CardRenderer) InstanceCard(ctx context.Context, reader Reader, instance
 	if n != nil && n.Kind == flows.NotifyCC {
 		name := n.StepName
 		if s := p.flow.Step(n.StepID); s != nil {
-			name = s.Name
+			name = s.NameIn(p.t.en)
 		}
 		c.Note = t.s(mNoteCC, name)
 	}
@@ -117,7 +117,11 @@ func (p *page) waitingFor() []string {
 		case len(who) > 1 && s.Type == flows.StepApproval && s.Sign.Mode == flows.SignAll:
 			line += t.s(mSignAll)
 		}
-		out = append(out, t.s(mNow, mdEscape(s.Name), line))
+		name := s.Name
+		if step := p.flow.Step(s.StepID); step != nil {
+			name = step.NameIn(t.en)
+		}
+		out = append(out, t.s(mNow, mdEscape(name), line))
 	}
 	return out
 }

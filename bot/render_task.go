@@ -118,7 +118,7 @@ func (p *page) taskSubtitle(task flows.Task, step *flows.Step) string {
 	inst := p.view.Instance
 	name := p.t.s(mBtnResubmit)
 	if step != nil {
-		name = step.Name
+		name = step.NameIn(p.t.en)
 	}
 	parts := []string{name}
 	if step != nil && step.Type == flows.StepAlert {
@@ -187,7 +187,7 @@ func (p *page) returnButtons(task flows.Task, step *flows.Step) []Button {
 		}
 	}
 	if best != "" {
-		out = append(out, p.returnButton(task, p.t.s(mBtnReturnTo, p.flow.Step(best).Name), best))
+		out = append(out, p.returnButton(task, p.t.s(mBtnReturnTo, p.flow.Step(best).NameIn(p.t.en)), best))
 	}
 	return out
 }

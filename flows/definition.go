@@ -13,10 +13,14 @@ import (
 type Flow struct {
 	ID   string
 	Name string
+	// NameEN is the name English readers see (name_en); Name without it.
+	NameEN string
 	// Title, when the flow file has one, builds each instance's title
 	// from its form; without it an instance is titled "<applicant's
-	// name>提交的<flow name>", as Feishu and DingTalk do.
+	// name>提交的<flow name>", as Feishu and DingTalk do. TitleEN
+	// (title_en) is the same for English readers.
 	Title       *TitleTemplate
+	TitleEN     *TitleTemplate
 	Description string
 	Trigger     Trigger
 	Settings    Settings
@@ -110,8 +114,10 @@ const (
 type Step struct {
 	ID   string
 	Name string // display name; the ID when the file gives none
-	Type StepType
-	Line int
+	// NameEN is the name English readers see (name_en); Name without it.
+	NameEN string
+	Type   StepType
+	Line   int
 
 	// When, if set, skips the step (to its successor) when it is false.
 	When *Cond

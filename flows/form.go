@@ -45,8 +45,10 @@ const MoneyPlaces = 2
 type Field struct {
 	Key   string
 	Label string // shown on cards; the Key when the file gives none
-	Help  string // hint shown under the field
-	Type  FieldType
+	// LabelEN is the label English readers see (label_en); Label without it.
+	LabelEN string
+	Help    string // hint shown under the field
+	Type    FieldType
 	// Required rejects a missing value, a blank string and an empty table.
 	Required bool
 	// Min and Max bound number and money values (inclusive); nil = open.
@@ -61,6 +63,9 @@ type Field struct {
 	// OptionLabels what people read for some of them (天猫 for tmall).
 	Options      []string
 	OptionLabels map[string]string
+	// OptionLabelsEN are what English readers read (option_labels_en);
+	// an option without one reads as itself.
+	OptionLabelsEN map[string]string
 	// Columns are a table's typed columns; MaxRows bounds its rows (0 = none).
 	Columns []*Field
 	MaxRows int
@@ -103,11 +108,12 @@ func (ps *parser) field(n *yaml.Node, subject string, nested bool) *Field {
 	}
 	subject += " " + f.Key
 	m.only(subject, "key", "label", "help", "type", "required", "min", "max", "max_length",
-		"pattern", "options", "option_labels", "columns", "max_rows")
+		"pattern", "options", "option_labels", "option_labels_en", "columns", "max_rows", "label_en")
 	if !fieldKey.MatchString(f.Key) {
 		ps.p.atLine(m.line("key"), "%s: key must be lower_snake_case (a-z, 0-9, _), starting with a letter", subject)
 	}
 	f.Label = cmp.Or(m.str(subject, "label"), f.Key)
+	f.LabelEN = m.str(subject, "label_en")
 	f.Help = m.str(subject, "help")
 	f.Required = m.boolean(subject, "required")
 	f.Type = FieldType(m.required(subject, "type"))
@@ -164,7 +170,10 @@ func (ps *parser) fieldLimits(m *mapping, f *Field, subject string, nested bool)
 		ps.checkOptions(m, f, subject)
 	}
 	if only("option_labels", FieldEnum) {
-		ps.optionLabels(m, f, subject)
+		f.OptionLabels = ps.optionLabels(m, f, subject, "option_labels")
+	}
+	if only("option_labels_en", FieldEnum) {
+		f.OptionLabelsEN = ps.optionLabels(m, f, subject, "option_labels_en")
 	}
 	if f.Type == FieldEnum && len(f.Options) == 0 && !m.has("options") {
 		ps.p.atLine(f.Line, "%s: an enum needs options", subject)
@@ -204,25 +213,27 @@ func (ps *parser) checkOptions(m *mapping, f *Field, subject string) {
 	}
 }
 
-// optionLabels reads option_labels, a mapping of an enum's options to what
-// people read for them; every key must be an option, every label text.
-func (ps *parser) optionLabels(m *mapping, f *Field, subject string) {
-	lm, ok := ps.p.mapping(m.get("option_labels"), subject+": option_labels")
+// optionLabels reads key (option_labels, option_labels_en), a mapping of
+// an enum's options to what people read for them; every key must be an
+// option, every label text.
+func (ps *parser) optionLabels(m *mapping, f *Field, subject, key string) map[string]string {
+	lm, ok := ps.p.mapping(m.get(key), subject+": "+key)
 	if !ok {
-		return
+		return nil
 	}
-	f.OptionLabels = map[string]string{}
+	labels := map[string]string{}
 	for _, k := range lm.keys {
 		v := lm.vals[k.Value]
 		switch {
 		case !slices.Contains(f.Options, k.Value):
-			ps.p.at(k, "%s: option_labels: %q is not one of the options", subject, k.Value)
+			ps.p.at(k, "%s: %s: %q is not one of the options", subject, key, k.Value)
 		case v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "":
-			ps.p.at(v, "%s: option_labels: the label of %q must be text", subject, k.Value)
+			ps.p.at(v, "%s: %s: the label of %q must be text", subject, key, k.Value)
 		default:
-			f.OptionLabels[k.Value] = v.Value
+			labels[k.Value] = v.Value
 		}
 	}
+	return labels
 }
 
 // OptionLabel is what people read for an enum's option: its label, or the
@@ -232,6 +243,42 @@ func (f *Field) OptionLabel(option string) string {
 		return l
 	}
 	return option
+}
+
+// OptionLabelIn is OptionLabel for a reader of English (en) or not: an
+// English reader reads option_labels_en, or the option itself.
+func (f *Field) OptionLabelIn(option string, en bool) string {
+	if !en {
+		return f.OptionLabel(option)
+	}
+	if l, ok := f.OptionLabelsEN[option]; ok {
+		return l
+	}
+	return option
+}
+
+// LabelIn is the field's label for a reader of English (en) or not.
+func (f *Field) LabelIn(en bool) string {
+	if en && f.LabelEN != "" {
+		return f.LabelEN
+	}
+	return f.Label
+}
+
+// NameIn is the flow's name for a reader of English (en) or not.
+func (f *Flow) NameIn(en bool) string {
+	if en && f.NameEN != "" {
+		return f.NameEN
+	}
+	return f.Name
+}
+
+// NameIn is the step's name for a reader of English (en) or not.
+func (s *Step) NameIn(en bool) string {
+	if en && s.NameEN != "" {
+		return s.NameEN
+	}
+	return s.Name
 }
 
 // bound reads a min or max as an exact decimal; a money bound may not be

@@ -39,7 +39,9 @@ type FieldProblem struct {
 	// Label is what people know the field by: its label, a table cell's
 	// column label; empty for a key that is no field.
 	Label string `json:"label,omitempty"`
-	Code  string `json:"code"`
+	// LabelEN is the label English readers see, when the form file has one.
+	LabelEN string `json:"label_en,omitempty"`
+	Code    string `json:"code"`
 	// Limit is the bound a value broke, as the form file wrote it (the min
 	// or max, the most characters or rows), or the field's help for a
 	// pattern it does not match; empty otherwise.
@@ -91,7 +93,7 @@ func (fp *formProblems) err(fields []*Field) error {
 	}
 	for i, p := range fp.list {
 		if f := fieldAt(fields, p.Field); f != nil {
-			fp.list[i].Label, fp.list[i].Limit = f.Label, f.limit(p.Code)
+			fp.list[i].Label, fp.list[i].LabelEN, fp.list[i].Limit = f.Label, f.LabelEN, f.limit(p.Code)
 		}
 	}
 	return &FormError{Problems: fp.list}

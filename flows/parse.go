@@ -63,7 +63,7 @@ func (ps *parser) flow(root *yaml.Node) {
 	if m.has("version") {
 		ps.p.atLine(m.line("version"), "flow: version is given by the store from the file's hash; remove it")
 	}
-	m.only("flow", "id", "name", "title", "description", "trigger", "settings", "form", "steps", "version")
+	m.only("flow", "id", "name", "name_en", "title", "title_en", "description", "trigger", "settings", "form", "steps", "version")
 	f := ps.f
 	f.ID = m.required("flow", "id")
 	f.idLine = m.line("id")
@@ -71,6 +71,7 @@ func (ps *parser) flow(root *yaml.Node) {
 		ps.p.atLine(m.line("id"), "flow: id must be lower_snake_case (a-z, 0-9, _), starting with a letter")
 	}
 	f.Name = m.required("flow", "name")
+	f.NameEN = m.str("flow", "name_en")
 	f.Description = m.str("flow", "description")
 	ps.trigger(m)
 	f.Form = ps.fields(m.seq("flow", "form"), "form field", false)
@@ -78,7 +79,8 @@ func (ps *parser) flow(root *yaml.Node) {
 	for _, fd := range f.Form {
 		f.fields[fd.Key] = fd
 	}
-	ps.parseTitle(m)
+	f.Title = ps.parseTitle(m, "title")
+	f.TitleEN = ps.parseTitle(m, "title_en")
 	ps.settings(m)
 	if !m.has("steps") {
 		ps.p.at(m.node, "flow: steps is required")
@@ -91,7 +93,8 @@ func (ps *parser) flow(root *yaml.Node) {
 	f.Steps = ps.steps(nodes)
 	ps.index(f.Steps, nil, -1)
 	ps.checkFlow()
-	ps.checkTitle(m.line("title"))
+	ps.checkTitle(f.Title, "title", m.line("title"))
+	ps.checkTitle(f.TitleEN, "title_en", m.line("title_en"))
 	ps.compileConds()
 }
 

@@ -52,6 +52,7 @@ func (ps *parser) step(n *yaml.Node, i int) *Step {
 	if s.Name == "" {
 		s.Name = s.ID
 	}
+	s.NameEN = m.str(subject, "name_en")
 	s.Type = StepType(m.required(subject, "type"))
 	keys, known := stepKeys[s.Type]
 	if !known {
@@ -60,7 +61,7 @@ func (ps *parser) step(n *yaml.Node, i int) *Step {
 		}
 		return s
 	}
-	m.only(subject, append([]string{"id", "name", "type", "when"}, keys...)...)
+	m.only(subject, append([]string{"id", "name", "name_en", "type", "when"}, keys...)...)
 	s.When = ps.cond(m, subject, "when")
 	if slices.Contains(keys, "next") {
 		s.Next = m.str(subject, "next")

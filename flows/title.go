@@ -26,43 +26,42 @@ type TitleTemplate struct {
 // parseTitle reads a flow's title template. Every placeholder must be a
 // scalar field of the form that no step hides: the title is shown to
 // everyone who sees the instance, so it cannot carry a hidden value.
-func (ps *parser) parseTitle(m *mapping) {
-	src := m.str("flow", "title")
+func (ps *parser) parseTitle(m *mapping, key string) *TitleTemplate {
+	src := m.str("flow", key)
 	if src == "" {
-		return
+		return nil
 	}
-	line := m.line("title")
+	line := m.line(key)
 	t := &TitleTemplate{Source: src}
 	for _, sub := range placeholder.FindAllStringSubmatch(src, -1) {
-		key := sub[1]
-		fd := ps.f.fields[key]
+		field := sub[1]
+		fd := ps.f.fields[field]
 		switch {
 		case fd == nil:
-			ps.p.atLine(line, "flow: title: {%s} is not a field of the form", key)
+			ps.p.atLine(line, "flow: %s: {%s} is not a field of the form", key, field)
 			continue
 		case fd.Type == FieldTable:
-			ps.p.atLine(line, "flow: title: {%s} is a table; name a single field", key)
+			ps.p.atLine(line, "flow: %s: {%s} is a table; name a single field", key, field)
 			continue
 		}
 		t.fields = append(t.fields, fd)
 	}
 	if strings.ContainsAny(placeholder.ReplaceAllString(src, ""), "{}") {
-		ps.p.atLine(line, "flow: title: write a placeholder as {field_key}, lower_snake_case")
+		ps.p.atLine(line, "flow: %s: write a placeholder as {field_key}, lower_snake_case", key)
 	}
-	ps.f.Title = t
+	return t
 }
 
 // checkTitle refuses a title placeholder of a field a step hides; it runs
 // once the steps are parsed.
-func (ps *parser) checkTitle(line int) {
-	t := ps.f.Title
+func (ps *parser) checkTitle(t *TitleTemplate, key string, line int) {
 	if t == nil {
 		return
 	}
 	ps.f.walk(func(s *Step) {
 		for _, fd := range t.fields {
 			if s.Fields[fd.Key] == AccessHidden {
-				ps.p.atLine(line, "flow: title: {%s} is hidden at step %s, and a title is shown to everyone", fd.Key, s.ID)
+				ps.p.atLine(line, "flow: %s: {%s} is hidden at step %s, and a title is shown to everyone", key, fd.Key, s.ID)
 			}
 		}
 	})

@@ -168,4 +168,17 @@ func TestFlowsListsTheStartableFlowsWithTypedFields(t *testing.T) {
 		map[string]any{"key": "qty", "label": "数量", "type": "number", "required": true, "min": "1"},
 		map[string]any{"key": "price", "label": "单价", "type": "money", "required": true, "min": "0"},
 	}, items["columns"])
+
+	// A page in English gets the flow's English names, where it has them.
+	a = b.do(t, "GET", "/sim/api/flows", "", "Accept-Language", "en-US")
+	require.Equal(t, http.StatusOK, a.status, a.raw)
+	for _, f := range a.body["flows"].([]any) {
+		if f := f.(map[string]any); f["id"] == "order_fulfilment" {
+			require.Equal(t, "Order fulfilment", f["name"])
+			fields := f["fields"].([]any)
+			require.Equal(t, "Order no.", fields[0].(map[string]any)["label"])
+			require.Equal(t, map[string]any{"tmall": "Tmall", "jd": "JD", "douyin": "Douyin", "pdd": "Pinduoduo", "shopify": "Shopify"},
+				fields[1].(map[string]any)["option_labels"])
+		}
+	}
 }

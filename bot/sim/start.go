@@ -35,11 +35,17 @@ type fieldJSON struct {
 	Columns      []fieldJSON       `json:"columns,omitempty"`
 }
 
-func fieldsJSON(fields []*flows.Field) []fieldJSON {
+// fieldsJSON are fields as the page's reader reads them: English labels
+// and options for a page in English (en), where the flow file has them.
+func fieldsJSON(fields []*flows.Field, en bool) []fieldJSON {
 	out := make([]fieldJSON, 0, len(fields))
 	for _, f := range fields {
-		fj := fieldJSON{Key: f.Key, Label: f.Label, Help: f.Help, Type: f.Type, Required: f.Required,
-			Options: f.Options, OptionLabels: f.OptionLabels, MaxLength: f.MaxLength, Pattern: f.PatternSource, MaxRows: f.MaxRows}
+		labels := f.OptionLabels
+		if en {
+			labels = f.OptionLabelsEN
+		}
+		fj := fieldJSON{Key: f.Key, Label: f.LabelIn(en), Help: f.Help, Type: f.Type, Required: f.Required,
+			Options: f.Options, OptionLabels: labels, MaxLength: f.MaxLength, Pattern: f.PatternSource, MaxRows: f.MaxRows}
 		if f.Min != nil {
 			fj.Min = f.Min.String()
 		}
@@ -47,7 +53,7 @@ func fieldsJSON(fields []*flows.Field) []fieldJSON {
 			fj.Max = f.Max.String()
 		}
 		if f.Type == flows.FieldTable {
-			fj.Columns = fieldsJSON(f.Columns)
+			fj.Columns = fieldsJSON(f.Columns, en)
 		}
 		out = append(out, fj)
 	}
@@ -78,8 +84,9 @@ func (p *Platform) flows(w http.ResponseWriter, r *http.Request) {
 		if !startable(f) {
 			continue
 		}
-		out = append(out, flowJSON{ID: f.ID, Name: f.Name, Description: f.Description, Version: d.Version,
-			Fields: fieldsJSON(f.Form)})
+		en := lang(r) == "en"
+		out = append(out, flowJSON{ID: f.ID, Name: f.NameIn(en), Description: f.Description, Version: d.Version,
+			Fields: fieldsJSON(f.Form, en)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"flows": out})
 }

@@ -1,0 +1,52 @@
+package flows
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestEnglishNames: a flow file may name its flow, steps, fields and
+// options in English too; an English reader gets them, falling back to the
+// file's own words (an option to its code), and a title_en is checked as a
+// title is.
+func TestEnglishNames(t *testing.T) {
+	t.Parallel()
+	src := `
+id: buy
+name: 采购
+name_en: Purchase
+title: "采购 · {item}"
+title_en: "Purchase · {item} · {via}"
+form:
+  - {key: item, label: 物品, label_en: Item, type: string, required: true}
+  - {key: via, label: 渠道, type: enum, options: [tmall, jd], option_labels: {tmall: 天猫, jd: 京东}, option_labels_en: {tmall: Tmall}}
+steps:
+  - {id: ok, name: 审批, name_en: Approval, type: approval, assignees: {role: boss}}
+  - {id: note, name: 通知, type: notify, assignees: {role: boss}}
+`
+	f, err := ParseFlow("buy.yaml", []byte(src))
+	require.NoError(t, err)
+	require.Equal(t, "Purchase", f.NameIn(true))
+	require.Equal(t, "采购", f.NameIn(false))
+	require.Equal(t, "Approval", f.Step("ok").NameIn(true))
+	require.Equal(t, "通知", f.Step("note").NameIn(true), "no English name: the file's own")
+	item, via := f.Form[0], f.Form[1]
+	require.Equal(t, "Item", item.LabelIn(true))
+	require.Equal(t, "渠道", via.LabelIn(true))
+	require.Equal(t, "Tmall", via.OptionLabelIn("tmall", true))
+	require.Equal(t, "jd", via.OptionLabelIn("jd", true), "an option without an English label reads as its code")
+	require.Equal(t, "京东", via.OptionLabelIn("jd", false))
+	require.Equal(t, "Purchase · pen · tmall", f.TitleEN.Render(map[string]any{"item": "pen", "via": "tmall"}))
+
+	_, err = ParseFlow("bad.yaml", []byte(`
+id: buy
+name: 采购
+title_en: "Purchase · {nope}"
+form:
+  - {key: item, type: string}
+steps:
+  - {id: ok, type: approval, assignees: {role: boss}}
+`))
+	require.ErrorContains(t, err, "bad.yaml:4: flow: title_en: {nope} is not a field of the form")
+}
