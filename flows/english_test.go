@@ -16,7 +16,7 @@ func TestEnglishNames(t *testing.T) {
 id: buy
 name: 采购
 name_en: Purchase
-title: "采购 · {item}"
+title: "采购 · {item} · {via}"
 title_en: "Purchase · {item} · {via}"
 form:
   - {key: item, label: 物品, label_en: Item, type: string, required: true}
@@ -37,7 +37,9 @@ steps:
 	require.Equal(t, "Tmall", via.OptionLabelIn("tmall", true))
 	require.Equal(t, "jd", via.OptionLabelIn("jd", true), "an option without an English label reads as its code")
 	require.Equal(t, "京东", via.OptionLabelIn("jd", false))
-	require.Equal(t, "Purchase · pen · tmall", f.TitleEN.Render(map[string]any{"item": "pen", "via": "tmall"}))
+	form := map[string]any{"item": "pen", "via": "tmall"}
+	require.Equal(t, "Purchase · pen · Tmall", f.TitleEN.Render(form), "an option in a title as its readers read it")
+	require.Equal(t, "采购 · pen · 天猫", f.Title.Render(form))
 
 	_, err = ParseFlow("bad.yaml", []byte(`
 id: buy

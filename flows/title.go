@@ -21,6 +21,7 @@ var placeholder = regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`)
 type TitleTemplate struct {
 	Source string
 	fields []*Field
+	en     bool // title_en: values as English readers read them
 }
 
 // parseTitle reads a flow's title template. Every placeholder must be a
@@ -32,7 +33,7 @@ func (ps *parser) parseTitle(m *mapping, key string) *TitleTemplate {
 		return nil
 	}
 	line := m.line(key)
-	t := &TitleTemplate{Source: src}
+	t := &TitleTemplate{Source: src, en: key == "title_en"}
 	for _, sub := range placeholder.FindAllStringSubmatch(src, -1) {
 		field := sub[1]
 		fd := ps.f.fields[field]
@@ -74,7 +75,7 @@ func (t *TitleTemplate) Render(form map[string]any) string {
 		key := m[1 : len(m)-1]
 		for _, fd := range t.fields {
 			if fd.Key == key {
-				return displayValue(fd, form[key])
+				return displayValue(fd, form[key], t.en)
 			}
 		}
 		return ""
@@ -83,9 +84,10 @@ func (t *TitleTemplate) Render(form map[string]any) string {
 	return truncate(out, MaxTitleLength)
 }
 
-// displayValue writes a form value for people: money as ¥6,800.00, true
-// and false as 是 and 否, the rest as stored.
-func displayValue(fd *Field, v any) string {
+// displayValue writes a form value for people, in English (en) or not:
+// money as ¥6,800.00, true and false as 是 and 否 (Yes, No), an option by
+// its label, the rest as stored.
+func displayValue(fd *Field, v any, en bool) string {
 	if v == nil {
 		return ""
 	}
@@ -96,10 +98,11 @@ func displayValue(fd *Field, v any) string {
 		}
 	case FieldBool:
 		if b, ok := v.(bool); ok {
-			if b {
-				return "是"
-			}
-			return "否"
+			return map[bool]map[bool]string{false: {true: "是", false: "否"}, true: {true: "Yes", false: "No"}}[en][b]
+		}
+	case FieldEnum:
+		if o, ok := v.(string); ok {
+			return fd.OptionLabelIn(o, en)
 		}
 	}
 	switch x := v.(type) {
