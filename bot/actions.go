@@ -213,16 +213,16 @@ func (a *Actions) refused(ctx context.Context, r Reader, p Payload, err error) (
 	if !known || errors.Is(err, flows.ErrUnavailable) {
 		a.log.Error("click failed", "err", err, "user", r.UserID)
 	}
-	if errors.Is(err, flows.ErrKeyReused) && p.FlowID == "" {
-		// Only the platform, or whoever holds its keys, mints event ids.
-		a.log.Warn("click refused: its event id came before with another request", "user", r.UserID, "err", err)
-	}
 	if errors.Is(err, flows.ErrUnavailable) {
 		return ClickReply{}, err // let the platform retry
 	}
 	text := info.Text(string(r.Locale))
-	if errors.Is(err, flows.ErrKeyReused) && p.FlowID != "" {
-		text = translator(r.Locale).s(mFormSubmitted)
+	switch {
+	case errors.Is(err, flows.ErrKeyReused) && p.FlowID != "":
+		text = translator(r.Locale).s(mFormSubmitted) // its key is the form's message
+	case errors.Is(err, flows.ErrKeyReused):
+		// Only the platform, or whoever holds its keys, mints event ids.
+		a.log.Warn("click refused: its event id came before with another request", "user", r.UserID, "err", err)
 	}
 	if fe, ok := errors.AsType[*flows.FormError](err); ok {
 		sep := "："

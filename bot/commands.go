@@ -32,9 +32,10 @@ func RegisterCommands(r *Router, engine *flows.Engine, render Renderer) {
 			}
 			// A flow by its id or by the name the list shows, which may
 			// hold spaces.
-			cards, err := startForm(ctx, engine, req.Reader, strings.Join(args, " "))
+			asked := strings.Join(args, " ")
+			cards, err := startForm(ctx, engine, req.Reader, asked)
 			if errors.Is(err, flows.ErrNotFound) || errors.Is(err, flows.ErrNotApplicable) {
-				return notStartable(ctx, engine, req.Reader, strings.Join(args, " "), err)
+				return notStartable(ctx, engine, req.Reader, asked, err)
 			}
 			return cards, err
 		}})

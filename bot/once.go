@@ -53,12 +53,7 @@ func Answered(ctx context.Context, s Store, platform, eventID, request string) (
 
 // onceID is the id an event is remembered under: the platform's id and the
 // fingerprint of what it asks.
-func onceID(eventID, request string) string {
-	if request == "" {
-		return eventID
-	}
-	return eventID + "#" + request
-}
+func onceID(eventID, request string) string { return eventID + "#" + request }
 
 // Fingerprint says what a click asks: who clicked which button of which
 // card, with which inputs.

@@ -106,7 +106,7 @@ func short(t flows.FieldType) bool { return t != flows.FieldText && t != flows.F
 // label them.
 func (p *page) results(steps ...*flows.Step) []Field {
 	if len(steps) == 0 {
-		steps = p.flowSteps()
+		steps = p.flow.AllSteps()
 	}
 	var out []Field
 	for _, s := range steps {
@@ -122,22 +122,6 @@ func (p *page) results(steps ...*flows.Step) []Field {
 			}
 		}
 	}
-	return out
-}
-
-// flowSteps lists the flow's steps in file order, branches included.
-func (p *page) flowSteps() []*flows.Step {
-	var out []*flows.Step
-	var walk func([]*flows.Step)
-	walk = func(list []*flows.Step) {
-		for _, s := range list {
-			out = append(out, s)
-			for _, b := range s.Parallel {
-				walk(b.Steps)
-			}
-		}
-	}
-	walk(p.flow.Steps)
 	return out
 }
 

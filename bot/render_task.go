@@ -279,26 +279,34 @@ func (p *page) waitingLine(task flows.Task) string {
 	return p.t.s(mWaiting)
 }
 
-// intentNote says why the reader is told about their open task.
+// arrivalNotes say, by the audit action that brought a task to its holder,
+// why it came: transferred, delegated, added as a signer, returned.
+var arrivalNotes = map[string]msg{"transfer": mNoteTransfer, "delegate": mNoteDelegate, "add_signer": mNoteAdded, "return": mNoteReturn}
+
+// arrivalNote quotes the entry that brought a task to its holder.
+func (p *page) arrivalNote(e entry) []string {
+	return []string{p.quote(p.t.s(arrivalNotes[e.Action], p.actor(e.Actor, e.OnBehalfOf)), e.said())}
+}
+
 // standingNote says, on a task's card drawn again without a notification
 // (a copy brought up to date after a reminder or a comment), why the task
 // came to its holder, as the notification that brought it did: the
 // transfer, delegation, added signer or return committed with the task.
 // What held for a moment only (a reminder) is not repeated.
 func (p *page) standingNote(task flows.Task) []string {
-	notes := map[string]msg{"transfer": mNoteTransfer, "delegate": mNoteDelegate, "add_signer": mNoteAdded, "return": mNoteReturn}
-	e, ok := p.last(func(e entry) bool { return e.At.Equal(task.CreatedAt) }, slices.Collect(maps.Keys(notes))...)
+	e, ok := p.last(func(e entry) bool { return e.At.Equal(task.CreatedAt) }, slices.Collect(maps.Keys(arrivalNotes))...)
 	if !ok {
 		return nil
 	}
-	return []string{p.quote(p.t.s(notes[e.Action], p.actor(e.Actor, e.OnBehalfOf)), e.said())}
+	return p.arrivalNote(e)
 }
 
+// intentNote says why the reader is told about their open task.
 func (p *page) intentNote(task flows.Task, step *flows.Step, n *flows.NotificationIntent) []string {
 	t := p.t
 	if step == nil { // the applicant's resubmit task says why it came back
 		if e, ok := p.last(nil, "return"); ok {
-			return []string{p.quote(t.s(mNoteReturn, p.actor(e.Actor, e.OnBehalfOf)), e.said())}
+			return p.arrivalNote(e)
 		}
 		return nil
 	}
@@ -331,7 +339,6 @@ func (p *page) intentNote(task flows.Task, step *flows.Step, n *flows.Notificati
 	var (
 		e  entry
 		ok bool
-		m  msg
 	)
 	switch n.Cause {
 	case flows.CauseEscalate:
@@ -340,19 +347,15 @@ func (p *page) intentNote(task flows.Task, step *flows.Step, n *flows.Notificati
 		return []string{t.s(mNoteResumed)}
 	case flows.CauseTransfer:
 		e, ok = byTo("transfer")
-		m = mNoteTransfer
 	case flows.CauseDelegate:
 		e, ok = byTo("delegate")
-		m = mNoteDelegate
 	case flows.CauseAdded:
 		e, ok = p.last(func(e entry) bool { return slices.Contains(e.Users, task.Assignee) }, "add_signer")
-		m = mNoteAdded
 	case flows.CauseReturn:
 		e, ok = p.last(nil, "return")
-		m = mNoteReturn
 	}
 	if !ok {
 		return nil
 	}
-	return []string{p.quote(t.s(m, p.actor(e.Actor, e.OnBehalfOf)), e.said())}
+	return p.arrivalNote(e)
 }

@@ -184,10 +184,8 @@ func (f *Flow) CondText(src string) string {
 	return condRef.ReplaceAllStringFunc(src, func(ref string) string {
 		m := condRef.FindStringSubmatch(ref)
 		if m[1] == "" {
-			for _, fd := range f.Form {
-				if fd.Key == m[2] {
-					return fd.Label
-				}
+			if fd := f.fields[m[2]]; fd != nil {
+				return fd.Label
 			}
 			return ref
 		}

@@ -8,6 +8,14 @@ func (f *Flow) Step(id string) *Step {
 	return nil
 }
 
+// AllSteps lists the flow's steps in file order, the steps of parallel
+// branches after the step that holds them.
+func (f *Flow) AllSteps() []*Step {
+	var out []*Step
+	f.walk(func(s *Step) { out = append(out, s) })
+	return out
+}
+
 // Successor returns where a step goes when it is done or skipped: its
 // next:, else the step after it in its list, else End. Inside a parallel
 // branch End means "this branch is done"; see Enclosing.

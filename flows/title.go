@@ -75,7 +75,7 @@ func (t *TitleTemplate) Render(form map[string]any) string {
 		key := m[1 : len(m)-1]
 		for _, fd := range t.fields {
 			if fd.Key == key {
-				return displayValue(fd, form[key], t.en)
+				return DisplayValue(fd, form[key], t.en)
 			}
 		}
 		return ""
@@ -84,10 +84,10 @@ func (t *TitleTemplate) Render(form map[string]any) string {
 	return truncate(out, MaxTitleLength)
 }
 
-// displayValue writes a form value for people, in English (en) or not:
+// DisplayValue writes a form value for people, in English (en) or not:
 // money as ¥6,800.00, true and false as 是 and 否 (Yes, No), an option by
 // its label, the rest as stored.
-func displayValue(fd *Field, v any, en bool) string {
+func DisplayValue(fd *Field, v any, en bool) string {
 	if v == nil {
 		return ""
 	}
@@ -98,7 +98,15 @@ func displayValue(fd *Field, v any, en bool) string {
 		}
 	case FieldBool:
 		if b, ok := v.(bool); ok {
-			return map[bool]map[bool]string{false: {true: "是", false: "否"}, true: {true: "Yes", false: "No"}}[en][b]
+			switch {
+			case en && b:
+				return "Yes"
+			case en:
+				return "No"
+			case b:
+				return "是"
+			}
+			return "否"
 		}
 	case FieldEnum:
 		if o, ok := v.(string); ok {

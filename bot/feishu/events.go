@@ -141,6 +141,8 @@ func decodeClick(ev *callback.CardActionTriggerEvent) (bot.Click, error) {
 	if len(c.Values) > maxValues || len(c.Payload) > maxPayloadLen || len(a) > 64 {
 		return bot.Click{}, errBadCallback
 	}
+	// Keys first: a malformed click is refused as such whatever order the
+	// map gives, and only a well-formed one is answered about its input.
 	for k := range c.Values {
 		if len(k) > 64 {
 			return bot.Click{}, errBadCallback

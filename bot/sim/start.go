@@ -70,6 +70,7 @@ func (p *Platform) flows(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := make([]flowJSON, 0, len(defs))
+	en := lang(r) == "en"
 	for _, d := range defs {
 		f, err := p.deps.Engine.Flow(ctx, d.FlowID, d.Version)
 		if err != nil {
@@ -84,7 +85,6 @@ func (p *Platform) flows(w http.ResponseWriter, r *http.Request) {
 		if !startable(f) {
 			continue
 		}
-		en := lang(r) == "en"
 		out = append(out, flowJSON{ID: f.ID, Name: f.NameIn(en), Description: f.Description, Version: d.Version,
 			Fields: fieldsJSON(f.Form, en)})
 	}

@@ -169,19 +169,13 @@ func (s *Store) RememberEvent(ctx context.Context, e bot.Event) (bool, bot.Event
 			return false, bot.Event{}, fmt.Errorf("postgres: remember event %s/%s: %w", e.Platform, e.ID, err)
 		}
 		// Nothing inserted: the id was recorded before; read the first answer.
-		stored := bot.Event{Platform: e.Platform, ID: e.ID}
-		err = s.pool.QueryRow(ctx, `SELECT answer, at FROM bot_events WHERE platform = $1 AND event_id = $2`,
-			e.Platform, e.ID).Scan(&stored.Answer, &stored.At)
-		if errors.Is(err, pgx.ErrNoRows) {
-			continue
-		}
+		stored, found, err := s.LookupEvent(ctx, e.Platform, e.ID)
 		if err != nil {
-			return false, bot.Event{}, fmt.Errorf("postgres: remember event %s/%s: %w", e.Platform, e.ID, err)
+			return false, bot.Event{}, err
 		}
-		if len(stored.Answer) == 0 {
-			stored.Answer = nil
+		if found {
+			return false, stored, nil
 		}
-		return false, stored, nil
 	}
 	return false, bot.Event{}, fmt.Errorf("postgres: remember event %s/%s: pruned while being recorded, three times", e.Platform, e.ID)
 }

@@ -36,8 +36,6 @@ export function renderCard(card, act) {
   return el;
 }
 
-// badge names a card's state: a task's (已同意), or, on the card of the
-// whole request, the request's (已通过), as its status line says.
 // badge names a card's status: a request as a whole is 已通过 where a task
 // of it is 已处理, whether approved or completed (its status line says which).
 function badge(card, status) {
