@@ -191,6 +191,7 @@ func TestClickErrorsOfInbound(t *testing.T) {
 			{Field: "tracking_no", Code: flows.CodeRequired, Message: "required"},
 			{Field: "carrier", Code: flows.CodeOption, Message: "must be one of sf, jd"}}}, 422, "invalid_form"},
 		{"store down", fmt.Errorf("load: %w", flows.ErrUnavailable), 503, "unavailable"},
+		{"input refused with no field named", fmt.Errorf("bot: click: %w", bot.ErrInvalid), 400, "invalid_input"},
 		{"a bug", errors.New("secret detail of a bug"), 500, "internal"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -203,6 +204,9 @@ func TestClickErrorsOfInbound(t *testing.T) {
 			require.NotContains(t, a.raw, "secret detail")
 			if tc.code == "invalid_form" {
 				require.Len(t, a.body["error"].(map[string]any)["fields"], 2)
+			}
+			if tc.code == "invalid_input" {
+				require.Equal(t, "输入的内容无法保存（过长或含有无效字符）", a.errMessage(), "no field to name, no placeholder for one")
 			}
 		})
 	}

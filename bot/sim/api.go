@@ -294,12 +294,12 @@ func (p *Platform) failErr(w http.ResponseWriter, r *http.Request, op string, er
 	switch {
 	case errors.Is(err, flows.ErrInvalidInput), errors.Is(err, bot.ErrInvalid):
 		// The field people typed into, not the error's chain of packages.
-		field := "?"
-		if ie, ok := errors.AsType[*flows.InputError](err); ok {
-			field = strings.TrimPrefix(ie.Field, "form.")
-		}
 		p.log.Info("sim: input refused", "op", op, "err", err)
-		p.fail(w, r, http.StatusBadRequest, "invalid_input", msgCannotSave, field)
+		if ie, ok := errors.AsType[*flows.InputError](err); ok {
+			p.fail(w, r, http.StatusBadRequest, "invalid_input", msgCannotSave, strings.TrimPrefix(ie.Field, "form."))
+			return
+		}
+		p.fail(w, r, http.StatusBadRequest, "invalid_input", msgInputCannotSave)
 	case errors.Is(err, flows.ErrUnavailable):
 		w.Header().Set("Retry-After", "5")
 		p.fail(w, r, http.StatusServiceUnavailable, "unavailable", msgUnavailable)

@@ -47,6 +47,8 @@ var (
 	msgUnavailable  = msg{"服务暂时不可用，请稍后再试", "the service is temporarily unavailable; try again shortly"}
 	msgInternal     = msg{"出错了，请稍后再试（详情见服务器日志）", "something went wrong; try again (the server log has the details)"}
 	msgCannotSave   = msg{"%s：输入的内容无法保存（过长或含有无效字符）", "%s: cannot be saved (too long, or holding invalid characters)"}
+	// msgInputCannotSave is msgCannotSave when no field is named.
+	msgInputCannotSave = msg{"输入的内容无法保存（过长或含有无效字符）", "The input cannot be saved (too long, or holding invalid characters)"}
 
 	msgRequired = msg{"%s：不能为空", "%s: must be set"}
 	msgTooLong  = msg{"%s：太长了（最多 %d 个字符）", "%s: too long (at most %d characters)"}

@@ -228,8 +228,6 @@ var zh = map[string]string{
 	"act.start":                  "发起",
 	"act.approve":                "同意",
 	"act.cc":                     "抄送",
-	"val.yes":                    "是",
-	"val.no":                     "否",
 	"act.auto_approve":           "自动同意",
 	"act.auto_reject":            "自动拒绝",
 	"act.auto_complete":          "自动完成",

@@ -206,8 +206,6 @@ var en = map[string]string{
 	"act.start":                  "Started",
 	"act.approve":                "Approved",
 	"act.cc":                     "Copied",
-	"val.yes":                    "Yes",
-	"val.no":                     "No",
 	"act.auto_approve":           "Approved automatically",
 	"act.auto_reject":            "Rejected automatically",
 	"act.auto_complete":          "Completed automatically",

@@ -2,13 +2,11 @@ package console
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/shopspring/decimal"
 
 	"cardflow/bot"
 	"cardflow/flows"
@@ -137,32 +135,20 @@ func (c *Console) instance(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "instance", "instances", d)
 }
 
-// valueText shows a form value as a card would: money as ¥6,800.00, an
-// option as people read it, a user by name, yes or no, a table row by row.
+// valueText shows a form value as a card would (flows.DisplayValue: money
+// as ¥6,800.00, an option by its label, yes or no), a user by name and a
+// table row by row.
 func (c *Console) valueText(r *http.Request, fd *flows.Field, v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		switch fd.Type {
-		case flows.FieldEnum:
-			return fd.OptionLabel(x)
-		case flows.FieldUser:
-			return c.userName(r, x)
-		}
-	case bool:
-		return tr(localeOf(r, sessionOf(r.Context()).Locale), map[bool]string{true: "val.yes", false: "val.no"}[x])
-	}
 	switch fd.Type {
-	case flows.FieldMoney:
-		if d, err := decimal.NewFromString(fmt.Sprint(v)); err == nil {
-			return flows.FormatMoney(d)
+	case flows.FieldUser:
+		if id, ok := v.(string); ok {
+			return c.userName(r, id)
 		}
 	case flows.FieldTable:
-		if rows, ok := v.([]any); ok {
+		switch rows := v.(type) {
+		case []any:
 			return c.tableText(r, fd, rows)
-		}
-		if rows, ok := v.([]map[string]any); ok {
+		case []map[string]any:
 			list := make([]any, len(rows))
 			for i, row := range rows {
 				list[i] = row
@@ -170,14 +156,7 @@ func (c *Console) valueText(r *http.Request, fd *flows.Field, v any) string {
 			return c.tableText(r, fd, list)
 		}
 	}
-	if s, ok := v.(string); ok {
-		return s
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
+	return flows.DisplayValue(fd, v, localeOf(r, sessionOf(r.Context()).Locale) == localeEN)
 }
 
 // tableText shows a table's rows, one per line: each cell as "label value".
@@ -210,7 +189,7 @@ func (c *Console) results(r *http.Request, v flows.InstanceView) []field {
 		return nil
 	}
 	var out []field
-	for _, s := range f.Steps {
+	for _, s := range f.AllSteps() {
 		got := v.Results[s.ID]
 		for _, fd := range s.ResultForm {
 			if x, ok := got[fd.Key]; ok {

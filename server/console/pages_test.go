@@ -295,5 +295,38 @@ func TestInstanceShowsValuesAsPeopleReadThem(t *testing.T) {
 	require.Contains(t, p.body, "<dt>仓库打包 · 运单号</dt><dd>SF1234567890</dd>")
 	require.Contains(t, p.body, "<dt>仓库打包 · 快递公司</dt><dd>顺丰</dd>")
 	require.NotContains(t, p.body, `[{&#34;`, "no raw JSON")
-	require.Contains(t, p.body, "抄送")
+	require.Contains(t, p.body, `<li data-action="cc"><span class="what">抄送</span>`, "the engine's cc in words")
+}
+
+// TestInstanceShowsResultsOfBranchSteps: the results of a task inside a
+// parallel branch are on the instance page too.
+func TestInstanceShowsResultsOfBranchSteps(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	res, err := b.engine.Start(ctx, flows.StartRequest{Actor: "u_chu", FlowID: "campaign_launch", Form: map[string]any{
+		"campaign": "双12", "platform": "tmall", "starts_on": "2026-12-10", "ends_on": "2026-12-12", "budget": "50000.00",
+		"plan": "https://example.com/plan.pdf"}})
+	require.NoError(t, err)
+	open := func(user string) string {
+		views, err := b.engine.Tasks(ctx, flows.TaskQuery{Assignee: user, Status: flows.TaskOpen, Limit: 10})
+		require.NoError(t, err)
+		for _, v := range views {
+			if v.Task.InstanceID == res.InstanceID {
+				return v.Task.ID
+			}
+		}
+		t.Fatalf("%s has no open task of %s", user, res.InstanceID)
+		return ""
+	}
+	_, err = b.engine.Act(ctx, flows.Action{Kind: flows.ActApprove, Actor: "u_wang", TaskID: open("u_wang"), Key: "k1"})
+	require.NoError(t, err)
+	_, err = b.engine.Act(ctx, flows.Action{Kind: flows.ActComplete, Actor: "u_zheng", TaskID: open("u_zheng"), Key: "k2",
+		Result: map[string]any{"short_skus": "CUP-1"}})
+	require.NoError(t, err)
+	in := b.visitor()
+	in.login()
+	p := in.get("/console/instances/" + res.InstanceID)
+	require.Equal(t, http.StatusOK, p.status, p.body)
+	require.Contains(t, p.body, "<dt>库存盘点 · 缺货SKU</dt><dd>CUP-1</dd>")
 }
