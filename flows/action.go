@@ -85,10 +85,12 @@ type Action struct {
 	Form     map[string]any
 	Until    time.Time
 	// Seen is the instance version the actor's card showed (a button's
-	// payload carries it). An action on an instance that has moved past it
-	// is refused with ErrOutdated, after a task already decided is
-	// answered as such, and after a replayed key gets its first answer. 0
-	// skips the check (the API, which reads no card).
+	// payload carries it). An action on an instance that has changed since
+	// in a way a card shows (comments, urges and reminders do not count)
+	// is refused with ErrOutdated: after a task already decided is
+	// answered as such, after the actor's right to act is checked, and
+	// after a replayed key gets its first answer. 0 skips the check (the
+	// API, which reads no card).
 	Seen int64
 }
 
@@ -174,11 +176,19 @@ func (e *Engine) actOnInstance(ctx context.Context, a Action) (Result, error) {
 type seenKey struct{}
 
 // checkSeen refuses to act on inst when the card the action came from
-// showed another version of it: an older one, or one it never had (no
-// card shows a version ahead of its instance).
-func checkSeen(ctx context.Context, inst Instance) error {
+// showed another state of it: one older than the last change a card shows
+// (comments, urges and reminders do not count, see runState.Shown), or a
+// version it never had (no card shows a version ahead of its instance).
+func checkSeen(ctx context.Context, inst Instance, st *runState) error {
 	seen, ok := ctx.Value(seenKey{}).(int64)
-	if ok && inst.Version != seen {
+	if !ok {
+		return nil
+	}
+	shown := st.Shown
+	if shown == 0 {
+		shown = inst.Version // kept by no change yet: every version counts
+	}
+	if seen < shown || seen > inst.Version {
 		return fmt.Errorf("instance %s is at version %d, the card showed %d: %w", inst.ID, inst.Version, seen, ErrOutdated)
 	}
 	return nil

@@ -29,6 +29,9 @@ type run struct {
 	// forecast marks a run that is never applied (Engine.Forecast): it
 	// stops at a condition on results no step has produced yet.
 	forecast bool
+	// quiet marks a change that alters nothing a card shows (a comment,
+	// an urge, a reminder): it leaves runState.Shown as it was.
+	quiet bool
 
 	form      map[string]any // decoded lazily, see formValues
 	formDirty bool
@@ -93,7 +96,7 @@ func (e *Engine) runOf(ctx context.Context, inst Instance, actor string) (*run, 
 // once for every reader of a kept view (decodedView), whose runs only read
 // it.
 func (e *Engine) runWith(ctx context.Context, inst Instance, actor string, st *runState) (*run, error) {
-	if err := checkSeen(ctx, inst); err != nil {
+	if err := checkSeen(ctx, inst, st); err != nil {
 		return nil, err
 	}
 	f, err := e.flow(ctx, inst.FlowID, inst.FlowVersion)
@@ -259,6 +262,9 @@ func (r *run) change() (*Change, error) {
 		if r.stillOpen(o.task) {
 			r.notifyHolder(NotificationIntent{Kind: NotifyTaskAssigned, Recipient: o.user, TaskID: o.task, StepID: o.step, Cause: o.cause})
 		}
+	}
+	if !r.quiet {
+		r.st.Shown = r.version
 	}
 	state, err := marshal(r.st)
 	if err != nil {

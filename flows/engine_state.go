@@ -34,6 +34,11 @@ type runState struct {
 	Viewers map[string]string `json:"viewers,omitempty"`
 	// Urged maps an open task to when it was last urged (催办).
 	Urged map[string]time.Time `json:"urged,omitempty"`
+	// Shown is the version written by the last change that altered what a
+	// card shows (0: by a change before this was kept, see checkSeen). A
+	// comment, an urge or a reminder leaves it, so a card drawn before one
+	// of them may still be acted on.
+	Shown int64 `json:"shown,omitempty"`
 	// Alert is the alert group of an instance started at an alert step.
 	Alert *alertState `json:"alert,omitempty"`
 }

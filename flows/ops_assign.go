@@ -167,7 +167,7 @@ func (r *run) addSeats(a *activation, at int, users []string, holder, gates stri
 // remaining signers, so removing the last pending 会签 signer may pass it.
 func (e *Engine) RemoveSigner(ctx context.Context, req RemoveSignerRequest) (Result, error) {
 	return e.mutate(ctx, "remove_signer", req.Key, req.TaskID, req, func(ctx context.Context) (*Change, Result, error) {
-		r, err := e.loadForTask(ctx, req.TaskID, req.Actor)
+		r, err := e.loadForTask(unseen(ctx), req.TaskID, req.Actor)
 		if err != nil {
 			return nil, Result{}, err
 		}
@@ -179,6 +179,9 @@ func (e *Engine) RemoveSigner(ctx context.Context, req RemoveSignerRequest) (Res
 			return nil, Result{}, fmt.Errorf("task %s is not a signer's task: %w", req.TaskID, ErrNotApplicable)
 		}
 		if err := r.mayRemove(a, s); err != nil {
+			return nil, Result{}, err
+		}
+		if err := checkSeen(ctx, r.inst, r.st); err != nil {
 			return nil, Result{}, err
 		}
 		r.closeSeat(a, s, TaskCancelled, "remove_signer", NotifyTaskClosed)

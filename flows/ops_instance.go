@@ -30,12 +30,15 @@ type UrgeRequest struct {
 // long as it has not ended. Every open task is closed and its holder told.
 func (e *Engine) Withdraw(ctx context.Context, req InstanceRequest) (Result, error) {
 	return e.mutate(ctx, "withdraw", req.Key, req.InstanceID, req, func(ctx context.Context) (*Change, Result, error) {
-		r, err := e.load(ctx, req.InstanceID, req.Actor)
+		r, err := e.load(unseen(ctx), req.InstanceID, req.Actor)
 		if err != nil {
 			return nil, Result{}, err
 		}
 		if r.actor != r.inst.Applicant {
 			return nil, Result{}, ErrNotApplicant
+		}
+		if err := checkSeen(ctx, r.inst, r.st); err != nil {
+			return nil, Result{}, err
 		}
 		if err := r.running(); err != nil {
 			return nil, Result{}, err
@@ -52,12 +55,15 @@ func (e *Engine) Withdraw(ctx context.Context, req InstanceRequest) (Result, err
 // Cancel cancels a running instance; only holders of the admin role may.
 func (e *Engine) Cancel(ctx context.Context, req InstanceRequest) (Result, error) {
 	return e.mutate(ctx, "cancel", req.Key, req.InstanceID, req, func(ctx context.Context) (*Change, Result, error) {
-		r, err := e.load(ctx, req.InstanceID, req.Actor)
+		r, err := e.load(unseen(ctx), req.InstanceID, req.Actor)
 		if err != nil {
 			return nil, Result{}, err
 		}
 		if admin, err := r.isAdmin(r.actor); err != nil || !admin {
 			return nil, Result{}, errors.Join(ErrNotAdmin, err)
+		}
+		if err := checkSeen(ctx, r.inst, r.st); err != nil {
+			return nil, Result{}, err
 		}
 		if err := r.running(); err != nil {
 			return nil, Result{}, err
@@ -94,6 +100,7 @@ func (e *Engine) Comment(ctx context.Context, req CommentRequest) (Result, error
 		if req.TaskID != "" && !containsTask(tasks, req.TaskID) {
 			return nil, Result{}, fmt.Errorf("task %s is not a task of instance %s: %w", req.TaskID, r.inst.ID, ErrInvalidTarget)
 		}
+		r.quiet = true
 		if err := r.log(req.TaskID, "comment", actionDetail{Comment: req.Text}); err != nil {
 			return nil, Result{}, err
 		}
@@ -115,11 +122,8 @@ func (e *Engine) Comment(ctx context.Context, req CommentRequest) (Result, error
 // to wait when every task was urged too recently.
 func (e *Engine) Urge(ctx context.Context, req UrgeRequest) (Result, error) {
 	return e.mutate(ctx, "urge", req.Key, req.InstanceID, req, func(ctx context.Context) (*Change, Result, error) {
-		r, err := e.load(ctx, req.InstanceID, req.Actor)
+		r, err := e.load(unseen(ctx), req.InstanceID, req.Actor)
 		if err != nil {
-			return nil, Result{}, err
-		}
-		if err := r.running(); err != nil {
 			return nil, Result{}, err
 		}
 		if r.actor != r.inst.Applicant {
@@ -127,6 +131,13 @@ func (e *Engine) Urge(ctx context.Context, req UrgeRequest) (Result, error) {
 				return nil, Result{}, errors.Join(ErrNotApplicant, err)
 			}
 		}
+		if err := r.running(); err != nil {
+			return nil, Result{}, err
+		}
+		if err := checkSeen(ctx, r.inst, r.st); err != nil {
+			return nil, Result{}, err
+		}
+		r.quiet = true
 		var targets []opening
 		for _, o := range r.openTasks() {
 			if (req.TaskID == "" || o.task == req.TaskID) && o.user != r.actor {

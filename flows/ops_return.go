@@ -193,15 +193,18 @@ func (r *run) backToApplicant() error {
 // again from its first step with the (possibly changed) form.
 func (e *Engine) Resubmit(ctx context.Context, req ResubmitRequest) (Result, error) {
 	return e.mutate(ctx, "resubmit", req.Key, req.InstanceID, req, func(ctx context.Context) (*Change, Result, error) {
-		r, err := e.load(ctx, req.InstanceID, req.Actor)
+		r, err := e.load(unseen(ctx), req.InstanceID, req.Actor)
 		if err != nil {
-			return nil, Result{}, err
-		}
-		if err := r.running(); err != nil {
 			return nil, Result{}, err
 		}
 		if r.actor != r.inst.Applicant {
 			return nil, Result{}, ErrNotApplicant
+		}
+		if err := r.running(); err != nil {
+			return nil, Result{}, err
+		}
+		if err := checkSeen(ctx, r.inst, r.st); err != nil {
+			return nil, Result{}, err
 		}
 		i := slices.IndexFunc(r.st.Active, func(a *activation) bool { return a.Step == applicantStep })
 		if i < 0 {

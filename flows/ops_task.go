@@ -55,9 +55,6 @@ func (e *Engine) openTask(ctx context.Context, actor, id string, who access) (tc
 		res, err := r.decidedTask(id)
 		return nil, res, err
 	}
-	if err := checkSeen(ctx, r.inst); err != nil {
-		return nil, nil, err
-	}
 	t := Task{ID: id, InstanceID: r.inst.ID, StepID: a.Step, Assignee: s.User, Status: s.Status,
 		Kind: TaskKindResubmit, Seq: slices.Index(a.Seats, s) + 1}
 	if delegated {
@@ -79,6 +76,10 @@ func (e *Engine) openTask(ctx context.Context, actor, id string, who access) (tc
 			return nil, nil, err
 		}
 		r.onBehalfOf = t.Assignee
+	}
+	// Whether the card is out of date is told only to who may act on it.
+	if err := checkSeen(ctx, r.inst, r.st); err != nil {
+		return nil, nil, err
 	}
 	if t.Status == TaskWaiting {
 		return nil, nil, fmt.Errorf("task %s: %w", id, ErrTaskNotOpen)

@@ -52,6 +52,7 @@ func (r *run) fireRemind(t Timer) (bool, error) {
 	if err != nil || every <= 0 {
 		return false, fmt.Errorf("remind every %q: %w", p.Every, ErrNotSupported)
 	}
+	r.quiet = true
 	var tasks []string
 	for _, o := range r.openTasks() {
 		if o.step == a.Step {

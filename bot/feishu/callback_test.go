@@ -143,7 +143,9 @@ func TestCallbackSecurity(t *testing.T) {
 		}},
 		{name: "a card older than the instance", status: 200, toast: "error",
 			prepare: func(b *bundle, inst string) {
-				_, err := b.engine.Comment(context.Background(), flows.CommentRequest{Actor: "u_chen", InstanceID: inst, Text: "加急"})
+				// Another signer hands their task on: a change the card shows.
+				_, err := b.engine.Act(context.Background(), flows.Action{Kind: flows.ActTransfer, Actor: "u_sun",
+					TaskID: b.task(inst, "u_sun").ID, To: "u_wang", Key: "transfer"})
 				if err != nil {
 					panic(err)
 				}
