@@ -63,6 +63,7 @@ const (
 	mQuote
 	mResubmitHint
 	mReturnedToYou
+	mSeeResubmitCard
 	mNow
 	mWaitingFor
 	mNowApplicant
@@ -134,22 +135,23 @@ var messages = map[msg][2]string{
 	mNoteAlertWake:      {"⏰ 暂停提醒已结束，告警仍在", "⏰ The snooze ended and it still fires"},
 	mQuote:              {"%[1]s：「%[2]s」", "%[1]s: “%[2]s”"},
 
-	mResubmitHint:  {"可直接重新提交；如需修改表单，请在控制台修改后提交。", "Resubmit it as it is, or change the form in the console first."},
-	mReturnedToYou: {"**已退回给你**", "**Returned to you**"},
-	mNow:           {"**当前**：%[1]s — %[2]s", "**Now**: %[1]s — %[2]s"},
-	mWaitingFor:    {"等待 %[1]s", "waiting for %[1]s"},
-	mNowApplicant:  {"**当前**：等待申请人重新提交", "**Now**: waiting for the applicant to resubmit"},
-	mVerbQuote:     {"%[1]s「%[2]s」", "%[1]s “%[2]s”"},
-	mSignAny:       {"（或签）", " (any one)"},
-	mSignAll:       {"（会签）", " (all)"},
-	mLast:          {"**最近**：%[1]s %[2]s · %[3]s", "**Last**: %[1]s %[2]s · %[3]s"},
-	mAlerts:        {"**告警 %[1]d 条**", "**%[1]d alerts**"},
-	mAlertCount:    {"%[1]d 次", "%[1]d×"},
-	mAlertLast:     {"最近 %[1]s", "last %[1]s"},
-	mAlertResolved: {"已恢复", "resolved"},
-	mCommented:     {"%[1]s 评论于 %[2]s", "%[1]s commented, %[2]s"},
-	mListSep:       {"、", ", "},
-	mFormSubmitted: {"这张表单已经提交过了；如需再次发起，请重新打开表单", "This form was already submitted; open the form again to start another"},
+	mResubmitHint:    {"可直接重新提交；如需修改表单，请在控制台修改后提交。", "Resubmit it as it is, or change the form in the console first."},
+	mReturnedToYou:   {"**已退回给你**", "**Returned to you**"},
+	mSeeResubmitCard: {"重新提交或撤回，请在你的待办卡片上操作。", "Resubmit or withdraw it on your to-do card."},
+	mNow:             {"**当前**：%[1]s — %[2]s", "**Now**: %[1]s — %[2]s"},
+	mWaitingFor:      {"等待 %[1]s", "waiting for %[1]s"},
+	mNowApplicant:    {"**当前**：等待申请人重新提交", "**Now**: waiting for the applicant to resubmit"},
+	mVerbQuote:       {"%[1]s「%[2]s」", "%[1]s “%[2]s”"},
+	mSignAny:         {"（或签）", " (any one)"},
+	mSignAll:         {"（会签）", " (all)"},
+	mLast:            {"**最近**：%[1]s %[2]s · %[3]s", "**Last**: %[1]s %[2]s · %[3]s"},
+	mAlerts:          {"**告警 %[1]d 条**", "**%[1]d alerts**"},
+	mAlertCount:      {"%[1]d 次", "%[1]d×"},
+	mAlertLast:       {"最近 %[1]s", "last %[1]s"},
+	mAlertResolved:   {"已恢复", "resolved"},
+	mCommented:       {"%[1]s 评论于 %[2]s", "%[1]s commented, %[2]s"},
+	mListSep:         {"、", ", "},
+	mFormSubmitted:   {"这张表单已经提交过了；如需再次发起，请重新打开表单", "This form was already submitted; open the form again to start another"},
 }
 
 // verbs say what an outcome did, in Chinese (同意, as in 已同意 and

@@ -146,6 +146,12 @@ func targetOf(n flows.NotificationIntent) target {
 		return target{subject: n.TaskID + remindMark + strconv.FormatInt(n.Version, 10), kind: taskCard, send: true}
 	case flows.NotifyComment:
 		return target{subject: n.InstanceID + commentMark + strconv.FormatInt(n.Version, 10), kind: noticeCard, send: true}
+	case flows.NotifyReturned:
+		// Returned to the applicant: the task card of the return is the
+		// new message; the instance card they have is brought up to date.
+		if n.StepID == flows.ReturnToApplicant {
+			return target{subject: n.InstanceID, kind: instanceCard}
+		}
 	}
 	if n.TaskID != "" {
 		// An alert's holder acts on their task of it: its card has the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -372,6 +373,11 @@ func TestCommands(t *testing.T) {
 	require.Equal(t, bot.ToastError, reply.Toast.Kind)
 }
 
+// keysOf lists a chat's card subjects, for a failure's message.
+func keysOf(chat map[string]bot.Card) []string {
+	return slices.Sorted(maps.Keys(chat))
+}
+
 func TestClickReturnsWhereTheButtonSays(t *testing.T) {
 	t.Parallel()
 	x := newFixture(t)
@@ -385,6 +391,10 @@ func TestClickReturnsWhereTheButtonSays(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, tasks, 1, "the applicant has the resubmit task")
 	require.Equal(t, inst, tasks[0].Task.InstanceID)
+	x.deliver(x.pending())
+	chat := x.platform.cardsOf("u_chen")
+	require.Len(t, chat, 1, "one card to resubmit or withdraw on, not two: %v", keysOf(chat))
+	require.Contains(t, chat, tasks[0].Task.ID)
 
 	reply, err = x.actions.Click(t.Context(), bot.Click{Platform: "sim", EventID: "r2", PlatformUserID: "chen",
 		Payload: bot.Payload{InstanceID: inst, Version: 2}.String(), Action: flows.ActWithdraw})

@@ -15,12 +15,9 @@ import (
 // (the steps it waits at and for whom) and the last decision.
 //
 // While it runs the applicant gets 催办 (urge) and 撤回 (withdraw). When it
-// was returned (退回) to them the card is orange and offers 重新提交
-// (resubmit) and 撤回: the resubmit button resubmits the form as it is,
-// with the message input as its comment. A card cannot hold a whole form
-// (a table of order lines, attachments) on every platform, so changing
-// the form before resubmitting is done in the console, which the card
-// says and links to. Once the instance ended the card is green (approved,
+// was returned (退回) to them the card is orange and points them to the
+// task card of the return, which offers 重新提交 (resubmit) and 撤回: one
+// card with those buttons, not two. Once the instance ended the card is green (approved,
 // completed), red (rejected) or grey (withdrawn, cancelled), with a status
 // line saying by whom and when.
 func (r *CardRenderer) InstanceCard(ctx context.Context, reader Reader, instanceID string, n *flows.NotificationIntent) (Card, error) {
@@ -53,16 +50,17 @@ func (r *CardRenderer) InstanceCard(ctx context.Context, reader Reader, instance
 		text = append(text, line)
 	}
 	if returned && applicant {
-		text = append(text, t.s(mResubmitHint))
+		// The task card of the 退回 carries 重新提交 and 撤回: one
+		// card to act on, not two with the same buttons.
+		text = append(text, t.s(mSeeResubmitCard))
 	}
 	c.Text = strings.Join(text, "\n")
-	if inst.Status == flows.InstanceRunning && applicant {
+	if inst.Status == flows.InstanceRunning && applicant && !returned {
 		pl := p.payload("")
-		first := Button{Label: t.s(mBtnUrge), Style: StyleDefault, Action: flows.ActUrge, Payload: pl}
-		if returned {
-			first = Button{Label: t.s(mBtnResubmit), Style: StylePrimary, Action: flows.ActResubmit, Payload: pl}
+		c.Buttons = []Button{
+			{Label: t.s(mBtnUrge), Style: StyleDefault, Action: flows.ActUrge, Payload: pl},
+			{Label: t.s(mBtnWithdraw), Style: StyleDanger, Action: flows.ActWithdraw, Payload: pl},
 		}
-		c.Buttons = []Button{first, {Label: t.s(mBtnWithdraw), Style: StyleDanger, Action: flows.ActWithdraw, Payload: pl}}
 		c.Inputs = []Input{p.commentInput(mInMessage, "")}
 	}
 	if n != nil && n.Kind == flows.NotifyCC {
