@@ -265,3 +265,28 @@ func TestBadMessagesAreRefused(t *testing.T) {
 	require.Equal(t, http.StatusInternalServerError, a.status, a.raw)
 	require.Equal(t, "出错了，请稍后再试（详情见服务器日志）", a.errMessage())
 }
+
+// TestClickAndMessageErrorsSpeakThePersonsLanguage: what goes wrong with a
+// click or a message is said in the language of the person acting, as
+// their chat app would say it, whatever the page's language.
+func TestClickAndMessageErrorsSpeakThePersonsLanguage(t *testing.T) {
+	t.Parallel()
+	b := setup(t, sim.Config{})
+	badClick := func(user string) string { return `{"user":"` + user + `","payload":"garbage","action":"approve"}` }
+	long := `"` + strings.Repeat("长", 5000) + `"`
+
+	a := b.do(t, "POST", "/sim/api/click", badClick("shen"))
+	require.Equal(t, http.StatusBadRequest, a.status, a.raw)
+	require.Equal(t, "the button's payload is invalid", a.errMessage(), "沈 reads English on a Chinese page")
+	a = b.do(t, "POST", "/sim/api/message", `{"user":"shen","text":`+long+`}`)
+	require.Equal(t, http.StatusBadRequest, a.status, a.raw)
+	require.Contains(t, a.errMessage(), "too long")
+
+	a = b.do(t, "POST", "/sim/api/click", badClick("chen"), "Accept-Language", "en")
+	require.Equal(t, http.StatusBadRequest, a.status, a.raw)
+	require.Equal(t, "按钮数据无效", a.errMessage(), "陈 reads Chinese on an English page")
+
+	a = b.do(t, "POST", "/sim/api/click", badClick("ghost"), "Accept-Language", "en")
+	require.Equal(t, http.StatusNotFound, a.status, a.raw)
+	require.Contains(t, a.errMessage(), "nobody of the org", "nobody to speak for: the page's language")
+}

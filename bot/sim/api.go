@@ -169,10 +169,14 @@ type clickRequest struct {
 
 func (p *Platform) click(w http.ResponseWriter, r *http.Request) {
 	var req clickRequest
-	if !p.decode(w, r, &req) || !p.checkClick(w, r, req) {
+	if !p.decode(w, r, &req) {
 		return
 	}
-	if _, ok := p.person(w, r, req.User); !ok {
+	u, ok := p.person(w, r, req.User)
+	if !ok {
+		return
+	}
+	if r = asPerson(r, u); !p.checkClick(w, r, req) {
 		return
 	}
 	reply, err := p.deps.Inbound.Click(r.Context(), bot.Click{Platform: Name, EventID: newEventID(),
@@ -242,11 +246,13 @@ func (p *Platform) message(w http.ResponseWriter, r *http.Request) {
 	if !p.decode(w, r, &req) {
 		return
 	}
-	if m, args := checkText("text", req.Text, maxTextChars, true); m != nil {
-		p.fail(w, r, http.StatusBadRequest, "invalid_input", *m, args...)
+	u, ok := p.person(w, r, req.User)
+	if !ok {
 		return
 	}
-	if _, ok := p.person(w, r, req.User); !ok {
+	r = asPerson(r, u)
+	if m, args := checkText("text", req.Text, maxTextChars, true); m != nil {
+		p.fail(w, r, http.StatusBadRequest, "invalid_input", *m, args...)
 		return
 	}
 	key := userPrefix + req.User

@@ -36,7 +36,8 @@ var assets embed.FS
 //	GET  {path}/api/events       ?user= or ?chat=, &since=<rev>: server-sent events
 //
 // Errors are {"error":{"code","message"}} with the message in zh-CN, or in
-// English when the request's Accept-Language starts with "en".
+// English when the request's Accept-Language starts with "en"; once a click
+// or a message knows its person, in that person's language.
 func (p *Platform) Handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(assets, "assets") // the directory is embedded: Sub cannot fail

@@ -1,10 +1,13 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"cardflow/flows"
 )
 
 // msg is a message for people, in zh-CN (the default) and English.
@@ -17,14 +20,31 @@ func (m msg) in(lang string, args ...any) string {
 	return fmt.Sprintf(m.zh, args...)
 }
 
-// lang is the language of a request's error messages: English when its
-// Accept-Language starts with en (the page's English toggle sends "en"),
-// zh-CN otherwise.
+// lang is the language of a request's error messages: the language of the
+// person it acts as, for what happens in their chat (see asPerson); else
+// English when its Accept-Language starts with en (the page's English
+// toggle sends "en"), zh-CN otherwise.
 func lang(r *http.Request) string {
+	if l, ok := r.Context().Value(personLang{}).(string); ok {
+		return l
+	}
 	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Accept-Language"))), "en") {
 		return "en"
 	}
 	return "zh-CN"
+}
+
+// personLang carries the language of the person a request acts as.
+type personLang struct{}
+
+// asPerson is r answered in u's language: a click or a message is theirs,
+// as its answer would be on a real chat app, whatever the page's language.
+func asPerson(r *http.Request, u flows.User) *http.Request {
+	l := "zh-CN"
+	if u.Locale == "en" {
+		l = "en"
+	}
+	return r.WithContext(context.WithValue(r.Context(), personLang{}, l))
 }
 
 var (
