@@ -30,16 +30,17 @@ func (p *page) formView(step string) []flows.FieldView {
 	return out
 }
 
-// title says what the card is about: the instance's title, and the amount
-// when the reader may see one (订单履约 · TM-1001 · ¥6,800.00). A stored
-// title holds only fields no step hides, so the amount is added here, for
-// the readers who may see it.
+// title says what the card is about: the instance's title as the reader
+// reads it (flows.Flow.TitleIn), and the amount when the reader may see
+// one (订单履约 · TM-1001 · ¥6,800.00). A stored title holds only fields no
+// step hides, so the amount is added here, for the readers who may see it.
 func (p *page) title(views []flows.FieldView) string {
 	t := p.view.Instance.Title
+	if p.t.en {
+		t = p.flow.TitleIn(t, flows.ViewValues(views), true)
+	}
 	if t == "" {
 		t = p.flow.NameIn(p.t.en)
-	} else if p.t.en {
-		t = p.titleEN(t, views)
 	}
 	for _, fv := range views {
 		if fv.Field.Type != flows.FieldMoney || !fv.Set {
@@ -52,26 +53,6 @@ func (p *page) title(views []flows.FieldView) string {
 		break
 	}
 	return t
-}
-
-// titleEN is the title for an English reader: the flow's title_en filled
-// from the form, or the stored title with the flow's name in English.
-func (p *page) titleEN(stored string, views []flows.FieldView) string {
-	if p.flow.TitleEN != nil {
-		form := map[string]any{}
-		for _, fv := range views {
-			if fv.Set {
-				form[fv.Field.Key] = fv.Value
-			}
-		}
-		if t := p.flow.TitleEN.Render(form); t != "" {
-			return t
-		}
-	}
-	if rest, ok := strings.CutPrefix(stored, p.flow.Name); ok && p.flow.NameEN != "" {
-		return p.flow.NameEN + rest
-	}
-	return stored
 }
 
 // fields writes the form's set values as fields and its tables as tables,

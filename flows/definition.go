@@ -252,8 +252,17 @@ const (
 
 // Branch is one branch of a parallel step: its own step list.
 type Branch struct {
-	Name  string
-	Steps []*Step
+	Name   string // "#1" when the flow names it not
+	NameEN string // for English readers; Name when empty
+	Steps  []*Step
+}
+
+// NameIn is the branch's name for a reader of English (en) or Chinese.
+func (b Branch) NameIn(en bool) string {
+	if en && b.NameEN != "" {
+		return b.NameEN
+	}
+	return b.Name
 }
 
 // Case is one ordered branch of a condition step.

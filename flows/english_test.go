@@ -52,3 +52,48 @@ steps:
 `))
 	require.ErrorContains(t, err, "bad.yaml:4: flow: title_en: {nope} is not a field of the form")
 }
+
+// TestTitleInEnglish: a title the engine built reads in English for an
+// English reader (from title_en, else with the flow's English name); a
+// title someone gave stays as given.
+func TestTitleInEnglish(t *testing.T) {
+	t.Parallel()
+	parse := func(src string) *Flow {
+		f, err := ParseFlow("t.yaml", []byte(src))
+		require.NoError(t, err)
+		return f
+	}
+	base := `
+id: buy
+name: 采购
+name_en: Purchase
+form:
+  - {key: item, label: 物品, type: string, required: true}
+steps:
+  - {id: ok, type: approval, assignees: {role: boss}}
+`
+	plain := parse(base)
+	both := parse(base + "title: \"采购 · {item}\"\ntitle_en: \"Purchase of {item}\"\n")
+	zhOnly := parse(base + "title: \"采购 · {item}\"\n")
+	form := map[string]any{"item": "pen"}
+	for _, tc := range []struct {
+		name   string
+		f      *Flow
+		stored string
+		want   string
+	}{
+		{"built without a template", plain, "陈客服" + submittedBy + "采购", "Purchase submitted by 陈客服"},
+		{"an event's instance", plain, "采购", "Purchase"},
+		{"from title_en", both, "采购 · pen", "Purchase of pen"},
+		{"title without title_en", zhOnly, "采购 · pen", "Purchase · pen"},
+		{"given", both, "采购 · 急用", "采购 · 急用"},
+		{"given, named like the flow", plain, "采购打印纸", "采购打印纸"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, tc.f.TitleIn(tc.stored, form, true))
+			require.Equal(t, tc.stored, tc.f.TitleIn(tc.stored, form, false))
+		})
+	}
+	raw := Instance{Title: "采购 · pen", Form: []byte(`{"item":"pen"}`)}
+	require.Equal(t, "Purchase of pen", both.TitleOf(raw, true), "from the stored form")
+}

@@ -117,7 +117,7 @@ func (e *Engine) title(ctx context.Context, f *Flow, req StartRequest, applicant
 	if err != nil {
 		return "", fmt.Errorf("applicant %s: %w", applicant, err)
 	}
-	return truncate(cmp.Or(u.Name, u.ID)+"提交的"+f.Name, MaxTitleLength), nil
+	return truncate(cmp.Or(u.Name, u.ID)+submittedBy+f.Name, MaxTitleLength), nil
 }
 
 type startDetail struct {

@@ -69,8 +69,9 @@ func (ps *parser) parallel(m *mapping, s *Step, subject string) {
 		steps := n
 		if n.Kind == yaml.MappingNode {
 			bm, _ := ps.p.mapping(n, sub)
-			bm.only(sub, "name", "steps")
+			bm.only(sub, "name", "name_en", "steps")
 			br.Name = cmp.Or(bm.str(sub, "name"), br.Name)
+			br.NameEN = bm.str(sub, "name_en")
 			if steps = bm.get("steps"); steps == nil {
 				ps.p.at(n, "%s: steps is required", sub)
 				continue

@@ -68,9 +68,70 @@ func (ps *parser) checkTitle(t *TitleTemplate, key string, line int) {
 	})
 }
 
+// submittedBy joins an applicant's name and a flow's name in the title an
+// instance gets when its flow has no template: 陈客服提交的订单履约.
+const submittedBy = "提交的"
+
+// TitleIn is an instance's stored title as a reader reads it, given the
+// instance's form (the values the reader may see will do: a title holds no
+// hidden field). For English (en), a title the engine built is rebuilt in
+// English: from title_en when the flow has one, else with the flow's
+// English name ("陈客服提交的订单履约" reads "Order fulfilment submitted by
+// 陈客服", "订单履约 · TM-1001" reads "Order fulfilment · TM-1001"). A title
+// someone gave stays as given.
+func (f *Flow) TitleIn(stored string, form map[string]any, en bool) string {
+	if !en || stored == "" {
+		return stored
+	}
+	if f.Title != nil && f.Title.Render(form) == stored {
+		if t := f.TitleEN.Render(form); t != "" {
+			return t
+		}
+		if rest, ok := strings.CutPrefix(stored, f.Name); ok && f.NameEN != "" {
+			return f.NameEN + rest
+		}
+		return stored
+	}
+	if who, ok := strings.CutSuffix(stored, submittedBy+f.Name); ok && who != "" {
+		return f.NameIn(true) + " submitted by " + who
+	}
+	if stored == f.Name {
+		return f.NameIn(true) // an instance its event started
+	}
+	return stored
+}
+
+// TitleOf is TitleIn over a stored instance's own form.
+func (f *Flow) TitleOf(inst Instance, en bool) string {
+	if !en {
+		return inst.Title
+	}
+	var form map[string]any
+	if len(inst.Form) > 0 {
+		// A form that does not decode leaves a template's title as stored.
+		form, _ = decodeObject(inst.Form)
+	}
+	return f.TitleIn(inst.Title, form, en)
+}
+
+// ViewValues are the set values of a form view, by key: what TitleIn reads.
+func ViewValues(views []FieldView) map[string]any {
+	out := make(map[string]any, len(views))
+	for _, fv := range views {
+		if fv.Set {
+			out[fv.Field.Key] = fv.Value
+		}
+	}
+	return out
+}
+
 // Render fills the template from a validated form; an empty optional field
-// leaves its separator out, and the result is cut to MaxTitleLength.
+// leaves its separator out, and the result is cut to MaxTitleLength. A nil
+// template renders "".
 func (t *TitleTemplate) Render(form map[string]any) string {
+	if t == nil {
+		return ""
+	}
 	out := placeholder.ReplaceAllStringFunc(t.Source, func(m string) string {
 		key := m[1 : len(m)-1]
 		for _, fd := range t.fields {

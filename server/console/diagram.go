@@ -46,6 +46,7 @@ type edge struct {
 type diagram struct {
 	// t says the diagram's words in the reader's language.
 	t       func(key string, args ...any) string
+	en      bool // step and branch names in English
 	f       *flows.Flow
 	nodes   map[string]*node
 	order   []*node
@@ -57,7 +58,7 @@ type diagram struct {
 // highlighted. alt is its accessible name.
 func flowSVG(f *flows.Flow, changed map[string]bool, alt, locale string) template.HTML {
 	t := func(key string, args ...any) string { return tr(locale, key, args...) }
-	d := &diagram{t: t, f: f, nodes: map[string]*node{}, changed: changed}
+	d := &diagram{t: t, en: locale == "en", f: f, nodes: map[string]*node{}, changed: changed}
 	w := max(d.measure(f.Steps), boxW)
 	cx := pad + w/2
 	start := t("diagram.start")
@@ -130,7 +131,7 @@ func (d *diagram) place(list []*flows.Step, cx, y float64, parent *flows.Step) f
 			following = list[i+1].ID
 		}
 		succ := d.target(d.f.Successor(s), parent)
-		d.add(&node{id: s.ID, name: s.Name, sub: d.summary(s), kind: string(s.Type), cx: cx, y: y, changed: d.changed[s.ID]})
+		d.add(&node{id: s.ID, name: s.NameIn(d.en), sub: d.summary(s), kind: string(s.Type), cx: cx, y: y, changed: d.changed[s.ID]})
 		y += boxH + gapY
 		switch s.Type {
 		case flows.StepCondition:
@@ -153,12 +154,12 @@ func (d *diagram) place(list []*flows.Step, cx, y float64, parent *flows.Step) f
 			for _, b := range s.Parallel {
 				w := d.measure(b.Steps)
 				if len(b.Steps) > 0 {
-					d.edges = append(d.edges, edge{from: s.ID, to: b.Steps[0].ID, label: b.Name, direct: true})
+					d.edges = append(d.edges, edge{from: s.ID, to: b.Steps[0].ID, label: b.NameIn(d.en), direct: true})
 				}
 				bottom = max(bottom, d.place(b.Steps, x+w/2, y, s))
 				x += w + gapX
 			}
-			d.add(&node{id: joinID(s), name: "join", sub: "all branches done", kind: "join", cx: cx, y: bottom})
+			d.add(&node{id: joinID(s), name: d.t("diagram.join"), sub: d.t("diagram.joined"), kind: "join", cx: cx, y: bottom})
 			y = bottom + boxH + gapY
 			d.edges = append(d.edges, edge{from: joinID(s), to: succ, direct: succ == following})
 		default:

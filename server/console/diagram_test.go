@@ -109,25 +109,37 @@ func TestChangedSteps(t *testing.T) {
 // reader's words; the assignee rules stay as the flow file writes them.
 func TestDiagramSpeaksTheReadersLanguage(t *testing.T) {
 	t.Parallel()
-	src, err := os.ReadFile("../../configs/flows/order_fulfilment.yaml")
-	require.NoError(t, err)
-	f, err := flows.ParseFlow("order_fulfilment.yaml", src)
-	require.NoError(t, err)
+	read := func(name string) *flows.Flow {
+		src, err := os.ReadFile("../../configs/flows/" + name)
+		require.NoError(t, err)
+		f, err := flows.ParseFlow(name, src)
+		require.NoError(t, err)
+		return f
+	}
+	order, campaign := read("order_fulfilment.yaml"), read("campaign_launch.yaml")
 	tests := []struct {
 		name, locale string
-		want         []string
+		f            *flows.Flow
+		want, not    []string
 	}{
-		{name: "zh-CN", locale: "zh-CN", want: []string{">开始 · 由 order.created 触发<", ">结束<", ">条件不满足时跳过<",
-			"审批 · 或签 · role: finance · 时限 2h", "办理 · role: warehouse · 时限 4h"}},
-		{name: "en", locale: "en", want: []string{">start · on order.created<", ">end<", ">skip<",
-			"approval · any · role: finance · SLA 2h", "task · role: warehouse · SLA 4h"}},
+		{name: "zh-CN", locale: "zh-CN", f: order, want: []string{">开始 · 由 order.created 触发<", ">结束<", ">条件不满足时跳过<",
+			"审批 · 或签 · role: finance · 时限 2h", "办理 · role: warehouse · 时限 4h", ">财务确认<"}},
+		{name: "en", locale: "en", f: order, want: []string{">start · on order.created<", ">end<", ">skip<",
+			"approval · any · role: finance · SLA 2h", "task · role: warehouse · SLA 4h", ">Finance check<"}, not: []string{"财务确认"}},
+		{name: "zh-CN parallel", locale: "zh-CN", f: campaign, want: []string{">客服<", ">汇合<", ">各分支均已完成<", ">客服话术<"},
+			not: []string{"all branches done"}},
+		{name: "en parallel", locale: "en", f: campaign, want: []string{">Customer service<", ">join<", ">all branches done<",
+			">Customer service script<"}, not: []string{">客服<", "客服话术"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			svg := string(flowSVG(f, nil, "alt", tt.locale))
+			svg := string(flowSVG(tt.f, nil, "alt", tt.locale))
 			for _, w := range tt.want {
 				require.Contains(t, svg, w)
+			}
+			for _, w := range tt.not {
+				require.NotContains(t, svg, w)
 			}
 		})
 	}

@@ -289,6 +289,8 @@ var zh = map[string]string{
 	"diagram.start":              "开始",
 	"diagram.startOn":            "开始 · 由 %s 触发",
 	"diagram.end":                "结束",
+	"diagram.join":               "汇合",
+	"diagram.joined":             "各分支均已完成",
 	"diagram.skip":               "条件不满足时跳过",
 	"diagram.default":            "其他情况",
 	"diagram.percent":            "按比例通过（%d%%）",

@@ -267,6 +267,8 @@ var en = map[string]string{
 	"diagram.start":              "start",
 	"diagram.startOn":            "start · on %s",
 	"diagram.end":                "end",
+	"diagram.join":               "join",
+	"diagram.joined":             "all branches done",
 	"diagram.skip":               "skip",
 	"diagram.default":            "default",
 	"diagram.percent":            "by percentage (%d%%)",

@@ -22,7 +22,7 @@ type instancesData struct {
 	Status    string
 	Applicant string
 	Q         string
-	Rows      []flows.InstanceSummary
+	Rows      []instanceRow
 	Next      string // the next page's URL; "" on the last
 }
 
@@ -53,7 +53,14 @@ func (c *Console) instances(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	d.Rows = page.Instances
+	en := c.en(r)
+	for _, in := range page.Instances {
+		row := instanceRow{InstanceSummary: in, Title: in.Instance.Title, Flow: in.FlowName}
+		if f, err := c.d.Engine.Flow(ctx, in.Instance.FlowID, in.Instance.FlowVersion); err == nil {
+			row.Title, row.Flow = f.TitleIn(in.Instance.Title, flows.ViewValues(in.Form), en), f.NameIn(en)
+		}
+		d.Rows = append(d.Rows, row)
+	}
 	if !page.Next.IsZero() {
 		q.Set("after", page.Next.Token())
 		d.Next = prefix + "instances?" + q.Encode()
@@ -77,12 +84,22 @@ func parseCursor(s string) flows.Cursor {
 	return c
 }
 
+// instanceRow is a listed instance with its title and flow name in the
+// reader's language.
+type instanceRow struct {
+	flows.InstanceSummary
+	Title, Flow string
+}
+
 type instanceData struct {
-	V     flows.InstanceView
-	Form  []field
-	Audit []auditLine
-	Cards []bot.CardMessage
-	Names map[string]string
+	V flows.InstanceView
+	// Title, Flow and Steps (step id → name) are in the reader's language.
+	Title, Flow string
+	Steps       map[string]string
+	Form        []field
+	Audit       []auditLine
+	Cards       []bot.CardMessage
+	Names       map[string]string
 }
 
 type field struct{ Label, Value string }
@@ -101,13 +118,26 @@ func (c *Console) instance(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	d := instanceData{V: v, Names: map[string]string{}}
-	for _, f := range v.Form {
-		if f.Set {
-			d.Form = append(d.Form, field{Label: f.Field.Label, Value: c.valueText(r, f.Field, f.Value)})
+	f, err := c.d.Engine.Flow(ctx, v.Instance.FlowID, v.Instance.FlowVersion)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	en := c.en(r)
+	d := instanceData{V: v, Names: map[string]string{}, Title: f.TitleIn(v.Instance.Title, flows.ViewValues(v.Form), en),
+		Flow: f.NameIn(en), Steps: map[string]string{}}
+	for _, s := range v.Current {
+		d.Steps[s.StepID] = s.Name
+		if step := f.Step(s.StepID); step != nil {
+			d.Steps[s.StepID] = step.NameIn(en)
 		}
 	}
-	d.Form = append(d.Form, c.results(r, v)...)
+	for _, fv := range v.Form {
+		if fv.Set {
+			d.Form = append(d.Form, field{Label: fv.Field.LabelIn(en), Value: c.valueText(r, fv.Field, fv.Value)})
+		}
+	}
+	d.Form = append(d.Form, c.results(r, f, v)...)
 	for _, a := range v.Audit {
 		line := auditLine{AuditEntry: a, Raw: string(a.Detail)}
 		var detail struct {
@@ -156,7 +186,7 @@ func (c *Console) valueText(r *http.Request, fd *flows.Field, v any) string {
 			return c.tableText(r, fd, list)
 		}
 	}
-	return flows.DisplayValue(fd, v, localeOf(r, sessionOf(r.Context()).Locale) == localeEN)
+	return flows.DisplayValue(fd, v, c.en(r))
 }
 
 // tableText shows a table's rows, one per line: each cell as "label value".
@@ -170,7 +200,7 @@ func (c *Console) tableText(r *http.Request, fd *flows.Field, rows []any) string
 		var parts []string
 		for _, col := range fd.Columns {
 			if cv, ok := cells[col.Key]; ok && cv != nil {
-				parts = append(parts, col.Label+" "+c.valueText(r, col, cv))
+				parts = append(parts, col.LabelIn(c.en(r))+" "+c.valueText(r, col, cv))
 			}
 		}
 		lines = append(lines, strings.Join(parts, " · "))
@@ -180,20 +210,14 @@ func (c *Console) tableText(r *http.Request, fd *flows.Field, rows []any) string
 
 // results are the result forms the instance's task steps were completed
 // with, each field labelled with its step.
-func (c *Console) results(r *http.Request, v flows.InstanceView) []field {
-	if len(v.Results) == 0 {
-		return nil
-	}
-	f, err := c.d.Engine.Flow(r.Context(), v.Instance.FlowID, v.Instance.FlowVersion)
-	if err != nil {
-		return nil
-	}
+func (c *Console) results(r *http.Request, f *flows.Flow, v flows.InstanceView) []field {
+	en := c.en(r)
 	var out []field
 	for _, s := range f.AllSteps() {
 		got := v.Results[s.ID]
 		for _, fd := range s.ResultForm {
 			if x, ok := got[fd.Key]; ok {
-				out = append(out, field{Label: s.Name + " · " + fd.Label, Value: c.valueText(r, fd, x)})
+				out = append(out, field{Label: s.NameIn(en) + " · " + fd.LabelIn(en), Value: c.valueText(r, fd, x)})
 			}
 		}
 	}

@@ -298,6 +298,46 @@ func TestInstanceShowsValuesAsPeopleReadThem(t *testing.T) {
 	require.Contains(t, p.body, `<li data-action="cc"><span class="what">抄送</span>`, "the engine's cc in words")
 }
 
+// TestEnglishConsoleSpeaksTheFlowsEnglish: an English reader of the
+// console reads the flow's own words in English where the flow file has
+// them: the title, the flow's and steps' names, field labels, options.
+func TestEnglishConsoleSpeaksTheFlowsEnglish(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.startOrder("100.00")
+	ctx := t.Context()
+	given, err := b.engine.Start(ctx, flows.StartRequest{Actor: "u_chen", FlowID: "order_fulfilment", Title: "加急：会员大客户",
+		Form: map[string]any{"order_no": "TM-1002", "platform": "jd", "amount": "50.00",
+			"items": []any{map[string]any{"sku": "SKU-2", "qty": 1, "price": "50.00"}}}})
+	require.NoError(t, err)
+	in := b.visitor()
+	in.login()
+	en := func(path string) string {
+		p := in.do(http.MethodGet, path, nil, "Cookie", "cf_console_lang=en")
+		require.Equal(t, http.StatusOK, p.status, p.body)
+		return p.body
+	}
+	page := en("/console/instances/" + id)
+	require.Contains(t, page, `<h1 id="inst-title">Order fulfilment · TM-1001 <span`)
+	require.Contains(t, page, ">Order fulfilment v1</a>")
+	require.Contains(t, page, "<dt>Platform</dt><dd>Tmall</dd>")
+	require.Contains(t, page, "<dd>SKU SKU-1 · Qty 2 · Unit price ¥3,400.00</dd>")
+	require.Contains(t, page, "<strong>Finance check</strong>")
+
+	page = en("/console/instances/" + given.InstanceID)
+	require.Contains(t, page, `<h1 id="inst-title">加急：会员大客户 <span`, "a title someone gave stays as given")
+	list := en("/console/instances")
+	require.Contains(t, list, ">Order fulfilment · TM-1001</a>")
+	require.Contains(t, list, ">Order fulfilment v1</td>")
+	dashboard := en("/console/tasks")
+	require.Contains(t, dashboard, ">Order fulfilment · TM-1001</a>")
+	require.Contains(t, dashboard, ">Finance check</td>")
+
+	zh := in.get("/console/instances/" + id)
+	require.Contains(t, zh.body, `<h1 id="inst-title">订单履约 · TM-1001 <span`)
+	require.Contains(t, zh.body, "<strong>财务确认</strong>")
+}
+
 // TestInstanceShowsResultsOfBranchSteps: the results of a task inside a
 // parallel branch are on the instance page too.
 func TestInstanceShowsResultsOfBranchSteps(t *testing.T) {

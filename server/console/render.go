@@ -204,6 +204,10 @@ func (c *Console) done(w http.ResponseWriter, r *http.Request, back, okKey strin
 
 func (c *Console) locale(r *http.Request) string { return localeOf(r, sessionOf(r.Context()).Locale) }
 
+// en reports a reader of the English console: flows' own words (names,
+// labels, titles) are then shown in English where the flow has them.
+func (c *Console) en(r *http.Request) bool { return c.locale(r) == localeEN }
+
 // actor is the org user the session acts as; the zero User when there is
 // no session or the directory does not know them.
 func (c *Console) actor(r *http.Request) flows.User {

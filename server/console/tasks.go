@@ -73,7 +73,7 @@ func (c *Console) taskRows(ctx context.Context, r *http.Request, tasks []flows.T
 		flow  *flows.Flow
 	}
 	instances := map[string]of{}
-	now := c.now()
+	now, en := c.now(), c.en(r)
 	var rows []taskRow
 	for _, t := range tasks {
 		in, ok := instances[t.InstanceID]
@@ -86,12 +86,12 @@ func (c *Console) taskRows(ctx context.Context, r *http.Request, tasks []flows.T
 			if err != nil {
 				return nil, err
 			}
-			in = of{title: inst.Title, flow: f}
+			in = of{title: f.TitleOf(inst, en), flow: f}
 			instances[t.InstanceID] = in
 		}
 		step := t.StepID
 		if s := in.flow.Step(t.StepID); s != nil && s.Name != "" {
-			step = s.Name
+			step = s.NameIn(en)
 		}
 		rows = append(rows, taskRow{Task: t, Title: in.title, Step: step, Overdue: !t.DueAt.IsZero() && t.DueAt.Before(now),
 			Assignee: c.userName(r, t.Assignee)})
