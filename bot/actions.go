@@ -374,6 +374,10 @@ func problems(r Reader, fe *flows.FormError) string {
 		}
 		w, ok := problemWords[pr.Code]
 		switch {
+		case pr.Code == flows.CodeRule && r.Locale == LocaleEN:
+			parts = append(parts, cmp.Or(pr.SaysEN, pr.Says))
+		case pr.Code == flows.CodeRule:
+			parts = append(parts, pr.Says)
 		case !ok:
 			parts = append(parts, name+": "+pr.Message)
 		case r.Locale == LocaleEN:

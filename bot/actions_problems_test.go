@@ -81,3 +81,27 @@ func TestProblemsSayTheBound(t *testing.T) {
 	require.Equal(t, bot.ToastError, reply.Toast.Kind)
 	require.Contains(t, reply.Toast.Text, "太小（最少 0）", reply.Toast.Text)
 }
+
+// TestStartFormBreakingARuleSaysSo: a start form whose dates disagree is
+// refused in the flow rule's own words, in the reader's language.
+func TestStartFormBreakingARuleSaysSo(t *testing.T) {
+	t.Parallel()
+	x := newClicks(t)
+	ctx := t.Context()
+	values := map[string]string{"campaign": "双12", "platform": "tmall", "starts_on": "2026-12-12", "ends_on": "2026-12-10",
+		"budget": "5000.00", "plan": "https://example.com/plan.pdf"}
+	for _, tc := range []struct{ user, want string }{
+		{"chu", "结束日期不能早于开始日期"},
+		{"shen", "The campaign cannot end before it starts"},
+	} {
+		cards, err := x.actions.Message(ctx, bot.Message{Platform: "sim", EventID: "m-" + tc.user, PlatformUserID: tc.user,
+			Text: "/start campaign_launch"})
+		require.NoError(t, err)
+		require.NotEmpty(t, cards[0].Buttons)
+		reply, err := x.actions.Click(ctx, bot.Click{Platform: "sim", EventID: "s-" + tc.user, PlatformUserID: tc.user,
+			Payload: cards[0].Buttons[0].Payload, Action: flows.ActStart, Values: values})
+		require.NoError(t, err)
+		require.Equal(t, bot.ToastError, reply.Toast.Kind)
+		require.Contains(t, reply.Toast.Text, tc.want)
+	}
+}

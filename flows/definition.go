@@ -26,6 +26,8 @@ type Flow struct {
 	Settings    Settings
 	// Form is the applicant's form, in the order its fields are shown.
 	Form []*Field
+	// Rules are checks across the form's fields (ends_on >= starts_on).
+	Rules []*FormRule
 	// Steps is the top-level step list, run in order unless a step's Next,
 	// a condition's branch or a return says otherwise.
 	Steps []*Step
@@ -310,4 +312,6 @@ type exprEnv struct {
 	// resultSteps are the task steps with a result form, in the order of
 	// the results struct's fields.
 	resultSteps []*Step
+	// formOnly is struct{Form}: what a FormRule reads.
+	formOnly reflect.Type
 }

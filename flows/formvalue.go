@@ -30,6 +30,7 @@ const (
 	CodeOption    = "option"     // not one of an enum's options
 	CodeMaxRows   = "max_rows"   // more rows than Field.MaxRows
 	CodeReadOnly  = "read_only"  // an edit of a field the step may not change
+	CodeRule      = "rule"       // the form breaks a rule of its flow (FormRule)
 )
 
 // FieldProblem is what is wrong with one field. Field is the field's path:
@@ -45,7 +46,11 @@ type FieldProblem struct {
 	// Limit is the bound a value broke, as the form file wrote it (the min
 	// or max, the most characters or rows), or the field's help for a
 	// pattern it does not match; empty otherwise.
-	Limit   string `json:"limit,omitempty"`
+	Limit string `json:"limit,omitempty"`
+	// Says is, for a broken rule (CodeRule), the rule's own message as the
+	// flow file writes it; SaysEN its English one, when the file has one.
+	Says    string `json:"says,omitempty"`
+	SaysEN  string `json:"says_en,omitempty"`
 	Message string `json:"message"`
 }
 
@@ -145,6 +150,12 @@ func (f *Field) limit(code string) string {
 func (f *Flow) ValidateForm(values map[string]any) (map[string]any, error) {
 	var fp formProblems
 	out := checkValues(f.Form, values, "", &fp)
+	if err := fp.err(f.Form); err != nil {
+		return nil, err
+	}
+	if err := f.checkRules(out, &fp); err != nil {
+		return nil, err
+	}
 	if err := fp.err(f.Form); err != nil {
 		return nil, err
 	}

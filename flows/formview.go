@@ -100,6 +100,12 @@ func (f *Flow) ApplyEdits(stepID string, current, edits map[string]any) (map[str
 	if err := fp.err(f.Form); err != nil {
 		return nil, err
 	}
+	if err := f.checkRules(out, &fp); err != nil {
+		return nil, err
+	}
+	if err := fp.err(f.Form); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

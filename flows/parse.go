@@ -63,7 +63,7 @@ func (ps *parser) flow(root *yaml.Node) {
 	if m.has("version") {
 		ps.p.atLine(m.line("version"), "flow: version is given by the store from the file's hash; remove it")
 	}
-	m.only("flow", "id", "name", "name_en", "title", "title_en", "description", "trigger", "settings", "form", "steps", "version")
+	m.only("flow", "id", "name", "name_en", "title", "title_en", "description", "trigger", "settings", "form", "rules", "steps", "version")
 	f := ps.f
 	f.ID = m.required("flow", "id")
 	f.idLine = m.line("id")
@@ -79,6 +79,7 @@ func (ps *parser) flow(root *yaml.Node) {
 	for _, fd := range f.Form {
 		f.fields[fd.Key] = fd
 	}
+	ps.parseRules(m)
 	f.Title = ps.parseTitle(m, "title")
 	f.TitleEN = ps.parseTitle(m, "title_en")
 	ps.settings(m)
@@ -96,6 +97,7 @@ func (ps *parser) flow(root *yaml.Node) {
 	ps.checkTitle(f.Title, "title", m.line("title"))
 	ps.checkTitle(f.TitleEN, "title_en", m.line("title_en"))
 	ps.compileConds()
+	ps.compileRules()
 }
 
 func (ps *parser) trigger(m *mapping) {

@@ -97,7 +97,7 @@ func TestParseFlowBad(t *testing.T) {
 				"flow_keys.yaml:1: flow: name is required",
 				"flow_keys.yaml:1: flow: steps is required",
 				"flow_keys.yaml:2: flow: version is given by the store from the file's hash; remove it",
-				"flow_keys.yaml:3: flow: unknown key \"owner\" (want one of description, form, id, name, name_en, settings, steps, title, title_en, trigger, version)",
+				"flow_keys.yaml:3: flow: unknown key \"owner\" (want one of description, form, id, name, name_en, rules, settings, steps, title, title_en, trigger, version)",
 				"flow_keys.yaml:4: trigger: unknown key \"filter\" (want event)",
 				"flow_keys.yaml:5: flow: description: expected a single value, got a list",
 			},

@@ -290,3 +290,21 @@ func TestClickAndMessageErrorsSpeakThePersonsLanguage(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, a.status, a.raw)
 	require.Contains(t, a.errMessage(), "nobody of the org", "nobody to speak for: the page's language")
 }
+
+// TestStartRefusesAFormBreakingItsFlowsRule: a campaign may not end before
+// it starts; the answer names the field and says so in the rule's words.
+func TestStartRefusesAFormBreakingItsFlowsRule(t *testing.T) {
+	t.Parallel()
+	b := setup(t, sim.Config{})
+	form := `{"campaign":"双12","platform":"tmall","starts_on":"2026-12-12","ends_on":"2026-12-10","budget":"5000.00",
+		"plan":"https://example.com/plan.pdf"}`
+	a := b.do(t, "POST", "/sim/api/start", `{"user":"chu","flow_id":"campaign_launch","form":`+form+`}`)
+	require.Equal(t, http.StatusUnprocessableEntity, a.status, a.raw)
+	fields := a.body["error"].(map[string]any)["fields"].([]any)
+	require.Len(t, fields, 1)
+	p := fields[0].(map[string]any)
+	require.Equal(t, "ends_on", p["field"])
+	require.Equal(t, "rule", p["code"])
+	require.Equal(t, "结束日期不能早于开始日期", p["says"])
+	require.Equal(t, "The campaign cannot end before it starts", p["says_en"])
+}

@@ -82,6 +82,8 @@ export function when(iso) {
 // problemText says what is wrong with a field in the page's language,
 // with the engine's own words after it.
 export function problemText(p) {
+  // A rule of the flow says what is wrong in its own words.
+  if (p.code === 'rule') return (getLang() === 'en' && p.says_en) || p.says || p.message;
   const key = 'problem.' + p.code;
   const local = t(key);
   if (local === key) return p.message;
