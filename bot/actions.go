@@ -189,6 +189,17 @@ func clickAction(c Click, p Payload, actor string, now time.Time) (flows.Action,
 		if k == InputComment || strings.HasPrefix(k, "_") || strings.TrimSpace(v) == "" {
 			continue // the comment, and values the button fixed rather than the reader
 		}
+		if key, ok := strings.CutPrefix(k, InputEdit); ok {
+			// A platform may send a form's every box with any of its
+			// buttons: only 同意 and 办理 change the form.
+			if c.Action == flows.ActApprove || c.Action == flows.ActComplete {
+				if act.Edits == nil {
+					act.Edits = map[string]any{}
+				}
+				act.Edits[key] = v
+			}
+			continue
+		}
 		if act.Result == nil {
 			act.Result = map[string]any{}
 		}

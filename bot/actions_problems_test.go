@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -103,5 +104,81 @@ func TestStartFormBreakingARuleSaysSo(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, bot.ToastError, reply.Toast.Kind)
 		require.Contains(t, reply.Toast.Text, tc.want)
+	}
+}
+
+// TestApproverEditsAFieldOnTheCard: a step that may change a field shows
+// it on its card as a box holding the current value; 同意 with a changed
+// value changes the form (the audit keeps old and new), a blank box or
+// another button changes nothing, and a bad value is refused by its label.
+func TestApproverEditsAFieldOnTheCard(t *testing.T) {
+	t.Parallel()
+	x := newClicks(t)
+	ctx := t.Context()
+	start := func(order string) (flows.Result, string) {
+		res, err := x.engine.Start(ctx, flows.StartRequest{Actor: "u_zhou", FlowID: "return_exchange", Form: map[string]any{
+			"order_no": order, "kind": "退货", "reason": "破损", "refund_amount": "99.90"}})
+		require.NoError(t, err)
+		views, err := x.engine.Tasks(ctx, flows.TaskQuery{Assignee: "u_chen", Status: flows.TaskOpen, Limit: 10})
+		require.NoError(t, err)
+		for _, v := range views {
+			if v.Task.InstanceID == res.InstanceID {
+				return res, v.Task.ID
+			}
+		}
+		t.Fatalf("no task of %s for 陈", res.InstanceID)
+		return res, ""
+	}
+	res, task := start("JD-1")
+	chen, err := x.engine.User(ctx, "u_chen")
+	require.NoError(t, err)
+	card, err := bot.NewCardRenderer(x.engine, x.engine, bot.RendererOptions{}).TaskCard(ctx, bot.ReaderFor(chen, ""), task, nil)
+	require.NoError(t, err)
+	var box *bot.Input
+	for i, in := range card.Inputs {
+		if in.Name == bot.InputEdit+"refund_amount" {
+			box = &card.Inputs[i]
+		}
+	}
+	require.NotNil(t, box, "the editable field has a box: %+v", card.Inputs)
+	require.Equal(t, "99.90", box.Value)
+	require.Equal(t, "退款金额", box.Label)
+	require.True(t, card.Buttons[0].NeedsInput, "同意 opens the box first")
+
+	click := func(id string, action flows.ActionKind, payloadTask string, version int64, values map[string]string) bot.ClickReply {
+		reply, err := x.actions.Click(ctx, bot.Click{Platform: "sim", EventID: id, PlatformUserID: "chen",
+			Payload: bot.Payload{TaskID: payloadTask, Version: version}.String(), Action: action, Values: values})
+		require.NoError(t, err)
+		return reply
+	}
+	reply := click("e1", flows.ActApprove, task, card.Version, map[string]string{bot.InputEdit + "refund_amount": "-1"})
+	require.Equal(t, bot.ToastError, reply.Toast.Kind)
+	require.Contains(t, reply.Toast.Text, "退款金额")
+	reply = click("e2", flows.ActApprove, task, card.Version, map[string]string{bot.InputEdit + "refund_amount": "80.00", bot.InputComment: "部分退款"})
+	require.Equal(t, bot.ToastSuccess, reply.Toast.Kind, reply.Toast.Text)
+	view, err := x.engine.Instance(ctx, "u_zhou", res.InstanceID)
+	require.NoError(t, err)
+	for _, fv := range view.Form {
+		if fv.Field.Key == "refund_amount" {
+			require.Equal(t, "¥80.00", flows.DisplayValue(fv.Field, fv.Value, false))
+		}
+	}
+	edited := false
+	for _, a := range view.Audit {
+		if strings.Contains(string(a.Detail), `"old":"99.90"`) && strings.Contains(string(a.Detail), `"new":"80.00"`) {
+			edited = true
+		}
+	}
+	require.True(t, edited, "the audit keeps the old and the new value: %+v", view.Audit)
+
+	res, task = start("JD-2")
+	reply = click("e3", flows.ActReject, task, res.Version, map[string]string{bot.InputEdit + "refund_amount": "1.00", bot.InputComment: "不符合退货条件"})
+	require.Equal(t, bot.ToastSuccess, reply.Toast.Kind, reply.Toast.Text)
+	view, err = x.engine.Instance(ctx, "u_zhou", res.InstanceID)
+	require.NoError(t, err)
+	for _, fv := range view.Form {
+		if fv.Field.Key == "refund_amount" {
+			require.Equal(t, "¥99.90", flows.DisplayValue(fv.Field, fv.Value, false), "a rejection changes no field")
+		}
 	}
 }

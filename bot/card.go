@@ -133,10 +133,19 @@ type Input struct {
 	Placeholder string    `json:"placeholder,omitempty"`
 	Required    bool      `json:"required,omitempty"`
 	Options     []Option  `json:"options,omitempty"`
+	// Value is what the input holds when the card is shown: a form
+	// field's current value for a step that may change it.
+	Value string `json:"value,omitempty"`
 }
 
 // InputComment is the name of a card's comment or reason box.
 const InputComment = "comment"
+
+// InputEdit prefixes the name of an input that changes a form field the
+// task's step may edit (E_amount): 同意 and 办理 send what it holds as an
+// edit, unless it was left blank. A field key is lower_snake_case, so no
+// result field's input is named so.
+const InputEdit = "E_"
 
 // InputKind is what an input takes.
 type InputKind string

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"cardflow/flows"
 )
@@ -149,13 +152,54 @@ func (p *page) taskActions(c *Card, task flows.Task, step *flows.Step) {
 			{Label: t.s(mBtnReject), Style: StyleDanger, Action: flows.ActReject, Payload: pl, NeedsInput: true},
 		}
 		c.Buttons = append(c.Buttons, p.returnButtons(task, step)...)
-		c.Inputs = []Input{p.commentInput(mInComment, t.s(mInCommentHint))}
+		edits := p.editInputs(step)
+		c.Buttons[0].NeedsInput = len(edits) > 0
+		c.Inputs = append(edits, p.commentInput(mInComment, t.s(mInCommentHint)))
 	default: // a task step
+		edits := p.editInputs(step)
 		c.Buttons = []Button{{Label: t.s(mBtnComplete), Style: StylePrimary, Action: flows.ActComplete, Payload: pl,
-			NeedsInput: len(step.ResultForm) > 0}}
+			NeedsInput: len(step.ResultForm)+len(edits) > 0}}
 		c.Buttons = append(c.Buttons, p.returnButtons(task, step)...)
-		c.Inputs = append(p.inputs(step.ResultForm), p.commentInput(mInNote, ""))
+		c.Inputs = append(append(p.inputs(step.ResultForm), edits...), p.commentInput(mInNote, ""))
 	}
+}
+
+// editInputs are the boxes of the form fields step may change (editable),
+// each holding the field's current value; a table does not fit on a card
+// and is changed in the console. A box left blank changes nothing.
+func (p *page) editInputs(step *flows.Step) []Input {
+	var out []Input
+	for _, fv := range p.view.Form {
+		fd := fv.Field
+		if fd.Type == flows.FieldTable || p.flow.Access(step.ID, fd.Key) != flows.AccessEditable {
+			continue
+		}
+		in := formInputs([]*flows.Field{fd}, p.t)[0]
+		in.Name, in.Required = InputEdit+fd.Key, false
+		if fv.Set {
+			in.Value = inputValue(fv.Value)
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+// inputValue writes a form value as an input holds it: money with its
+// two decimals, a date as 2006-01-02.
+func inputValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case decimal.Decimal:
+		return x.StringFixed(flows.MoneyPlaces)
+	case time.Time:
+		return x.Format(time.DateOnly)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
 }
 
 // returnButtons offer 退回 to the applicant and to the latest earlier step

@@ -171,6 +171,7 @@ func TestReturnExchange(t *testing.T) {
 					Edits: map[string]any{"refund_amount": "80"}})
 				require.NoError(t, err)
 				require.JSONEq(t, `"80.00"`, jsonField(t, x.instance(inst).Form, "refund_amount"), "cs_review may edit the refund; money keeps its scale")
+				require.Equal(t, tt.kind+" · JD-9 · ¥80.00", x.instance(inst).Title, "a title built from the form follows the edit")
 				approve := x.auditOf(inst, "approve")
 				require.Len(t, approve, 1)
 				require.JSONEq(t, `{"changes":[{"field":"refund_amount","old":"99.90","new":"80.00"}]}`, string(approve[0].Detail),

@@ -82,6 +82,7 @@ func TestReturnFromCountersign(t *testing.T) {
 			_, err = x.e.Resubmit(t.Context(), flows.ResubmitRequest{Actor: "u_feng", InstanceID: inst, Form: purchaseForm("30000")})
 			require.NoError(t, err)
 			require.Equal(t, []string{"manager:u_zheng"}, x.open(inst), "the flow starts over")
+			require.Equal(t, "采购申请 · 包材 · ¥30,000.00", x.instance(inst).Title, "the title follows the resubmitted form")
 			x.approve(inst, "manager", "u_zheng")
 			x.complete(inst, "purchasing", "u_wei", map[string]any{"po_no": "PO-4"})
 			require.Equal(t, []string{"receipt:u_feng", "receipt:u_zheng"}, x.open(inst), "no 会签 below 50000")

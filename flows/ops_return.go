@@ -241,6 +241,7 @@ func (r *run) resubmit(a *activation, form map[string]any, comment string) error
 			}
 		})))
 		edited = changes(before, valid, keys)
+		r.retitle(before, valid)
 		r.form, r.formDirty = valid, true
 	}
 	s := a.Seats[0]

@@ -184,8 +184,21 @@ func (r *run) edit(stepID string, edits map[string]any) ([]FieldChange, error) {
 	if err := r.checkUsers(r.f.Form, merged); err != nil {
 		return nil, err
 	}
+	r.retitle(form, merged)
 	r.form, r.formDirty = merged, true
 	return changes(form, merged, slices.Sorted(maps.Keys(edits))), nil
+}
+
+// retitle keeps a title the flow's template built from the form in step
+// with a changed form (退货 · JD-7 · ¥80.00 after the refund was edited);
+// a title someone gave stays as given.
+func (r *run) retitle(before, after map[string]any) {
+	if r.f.Title == nil || r.f.Title.Render(before) != r.inst.Title {
+		return
+	}
+	if t := r.f.Title.Render(after); t != "" {
+		r.inst.Title = t
+	}
 }
 
 // FieldChange is one form field changed by an approver's edit or a

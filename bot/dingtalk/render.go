@@ -53,6 +53,7 @@ type templateInput struct {
 	Placeholder string       `json:"placeholder,omitempty"`
 	Required    bool         `json:"required,omitempty"`
 	Options     []bot.Option `json:"options,omitempty"`
+	Value       string       `json:"value,omitempty"`
 }
 
 // Render turns a neutral card into the template's cardParamMap, in the
@@ -72,7 +73,7 @@ func Render(c bot.Card, l bot.Locale) map[string]string {
 		// Inputs only make sense with a button to submit them.
 		for _, in := range c.Inputs {
 			inputs = append(inputs, templateInput{Name: in.Name, Label: in.Label, Kind: string(in.Kind),
-				Placeholder: in.Placeholder, Required: in.Required, Options: in.Options})
+				Placeholder: in.Placeholder, Required: in.Required, Options: in.Options, Value: in.Value})
 		}
 	}
 	color, ok := colors[c.Status]

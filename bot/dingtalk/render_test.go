@@ -97,3 +97,17 @@ func TestParseButtonID(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, "a&b=c", v[bot.ValueReturnTo])
 }
+
+// TestInputsHoldTheirValues: the template's inputs carry the value a box
+// holds when shown (a field's current value the step may change).
+func TestInputsHoldTheirValues(t *testing.T) {
+	t.Parallel()
+	c := bot.Card{Title: "退货 · JD-1", Buttons: []bot.Button{{Label: "同意", Action: "approve", Payload: "t:i.t0001:1", NeedsInput: true}},
+		Inputs: []bot.Input{{Name: bot.InputEdit + "refund_amount", Label: "退款金额", Kind: bot.InputNumber, Value: "99.90"},
+			{Name: bot.InputComment, Label: "意见", Kind: bot.InputText}}}
+	var inputs []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(dingtalk.Render(c, bot.LocaleZH)[dingtalk.ParamInputs]), &inputs))
+	require.Len(t, inputs, 2)
+	require.Equal(t, "99.90", inputs[0]["value"])
+	require.NotContains(t, inputs[1], "value")
+}

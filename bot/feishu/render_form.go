@@ -43,14 +43,17 @@ type input struct {
 	Label         *plainText `json:"label,omitempty"`
 	LabelPosition string     `json:"label_position,omitempty"`
 	Placeholder   *plainText `json:"placeholder,omitempty"`
+	DefaultValue  string     `json:"default_value,omitempty"`
 	MaxLength     int        `json:"max_length,omitempty"`
 }
 
 type selectStatic struct {
-	Tag         string         `json:"tag"`
-	Name        string         `json:"name"`
-	Placeholder *plainText     `json:"placeholder,omitempty"`
-	Options     []selectOption `json:"options"`
+	Tag         string     `json:"tag"`
+	Name        string     `json:"name"`
+	Placeholder *plainText `json:"placeholder,omitempty"`
+	// InitialOption is the value chosen when the card is shown.
+	InitialOption string         `json:"initial_option,omitempty"`
+	Options       []selectOption `json:"options"`
 }
 
 type selectOption struct {
@@ -106,7 +109,7 @@ func inputElements(in bot.Input) []any {
 		label += " *"
 	}
 	if in.Kind == bot.InputSelect {
-		s := selectStatic{Tag: "select_static", Name: in.Name, Placeholder: textPtr(in.Placeholder)}
+		s := selectStatic{Tag: "select_static", Name: in.Name, Placeholder: textPtr(in.Placeholder), InitialOption: in.Value}
 		if s.Placeholder == nil {
 			s.Placeholder = textPtr(in.Label)
 		}
@@ -120,5 +123,5 @@ func inputElements(in bot.Input) []any {
 		placeholder = "YYYY-MM-DD"
 	}
 	return []any{input{Tag: "input", Name: in.Name, Label: textPtr(label), LabelPosition: "top",
-		Placeholder: textPtr(placeholder), MaxLength: maxInputLength}}
+		Placeholder: textPtr(placeholder), DefaultValue: in.Value, MaxLength: maxInputLength}}
 }

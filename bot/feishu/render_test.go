@@ -103,3 +103,22 @@ func rows(n int) [][]string {
 	}
 	return out
 }
+
+// TestInputsHoldTheirValues: a box for a field the step may change shows
+// its current value (an input's default_value, a select's initial_option).
+func TestInputsHoldTheirValues(t *testing.T) {
+	t.Parallel()
+	c := bot.Card{Title: "退货 · JD-1", Buttons: []bot.Button{{Label: "同意", Action: "approve", Payload: "t:i.t0001:1", NeedsInput: true}},
+		Inputs: []bot.Input{
+			{Name: bot.InputEdit + "refund_amount", Label: "退款金额", Kind: bot.InputNumber, Value: "99.90"},
+			{Name: bot.InputEdit + "kind", Label: "类型", Kind: bot.InputSelect, Value: "换货",
+				Options: []bot.Option{{Value: "退货", Label: "退货"}, {Value: "换货", Label: "换货"}}},
+			{Name: bot.InputComment, Label: "意见", Kind: bot.InputText},
+		}}
+	out, err := feishu.Render(c, bot.LocaleZH)
+	require.NoError(t, err)
+	checkCard(t, c, out)
+	require.Contains(t, string(out), `"name":"E_refund_amount","label":{"tag":"plain_text","content":"退款金额"},"label_position":"top","default_value":"99.90"`)
+	require.Contains(t, string(out), `"name":"E_kind","placeholder":{"tag":"plain_text","content":"类型"},"initial_option":"换货"`)
+	require.Equal(t, 1, strings.Count(string(out), `"default_value"`), "an empty comment box holds nothing")
+}

@@ -1,7 +1,9 @@
 package sim_test
 
 import (
+	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -136,4 +138,32 @@ func TestBrowserFirstMinute(t *testing.T) {
 	main.Do(chromedp.SendKeys(chromedp.ID("text"), "/help\n"))
 	require.Contains(t, main.reply("我能做什么").Text, "/todo 或 待办")
 	main.shot("09-chen-commands")
+}
+
+// TestBrowserApproverChangesAField: 客服审核 may change the refund; 褚's
+// 同意 opens a box holding ¥99.90, and what she types is the new amount.
+func TestBrowserApproverChangesAField(t *testing.T) {
+	t.Parallel()
+	chromium := testenv.Browser(t)
+	base := startDemo(t)
+	resp, err := http.Post(base+"api/start", "application/json", strings.NewReader(`{"user":"zhou","flow_id":"return_exchange",
+		"form":{"order_no":"JD-7","kind":"退货","reason":"破损","refund_amount":"99.90"}}`))
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	const title = "退货 · JD-7 · "
+
+	main := open(browsertest.New(t, chromium), "edit", base, "")
+	main.pick("褚客服")
+	require.Equal(t, title+"¥99.90", main.card(title, "").Title)
+	main.press("同意", title)
+	box := `#log form.card-inputs [name="E_refund_amount"]`
+	require.Equal(t, "99.90", browsertest.Poll[string](main.Tab, "the refund box", `(sel) => document.querySelector(sel)?.value || null`, box))
+	main.Do(chromedp.SetValue(chromedp.CSS(box), "80.00"))
+	main.shot("10-chu-changes-refund")
+	main.Click(`#log form.card-inputs button[type=submit]`)
+	require.Equal(t, "已同意", main.toast("success"))
+	done := main.card(title, "已同意 · 褚客服")
+	require.Equal(t, "¥80.00", done.Fields["退款金额"])
+	require.Equal(t, title+"¥80.00", done.Title, "a title built from the form follows the edit")
 }

@@ -98,14 +98,20 @@ function actions(card, act) {
   return box;
 }
 
-// inputsFor picks the inputs a button submits: a task's result form and
-// comment for 办理 (complete), the comment box (a reason) for the others;
-// all of them when the card has no comment box.
+// inputsFor picks the inputs a button submits: a task's result form, the
+// fields its step may change and the comment for 办理 (complete); the
+// fields and the comment for 同意 (approve); the comment box (a reason)
+// for the others; all of them when the card has no comment box.
 function inputsFor(inputs, btn) {
   if (btn.action === 'complete') return inputs;
   const comment = inputs.filter((i) => i.name === 'comment');
+  if (btn.action === 'approve') return inputs.filter((i) => i.name.startsWith(EDIT) || i.name === 'comment');
   return comment.length ? comment : inputs;
 }
+
+// EDIT prefixes the input of a form field the step may change (bot.InputEdit);
+// a problem names the field itself.
+const EDIT = 'E_';
 
 function inputForm(inputs, btn, act, busy, close) {
   const form = h('form', { class: 'card-inputs', 'aria-label': btn.label, novalidate: true });
@@ -114,7 +120,7 @@ function inputForm(inputs, btn, act, busy, close) {
     form.append(h('div', { class: 'input-row' },
       h('label', { for: id }, inp.label || inp.name, inp.required ? h('span', { class: 'req', 'aria-hidden': 'true', text: ' *' }) : null),
       control(inp, id),
-      h('div', { class: 'problem', dataset: { path: inp.name }, 'aria-live': 'polite' })));
+      h('div', { class: 'problem', dataset: { path: inp.name.startsWith(EDIT) ? inp.name.slice(EDIT.length) : inp.name }, 'aria-live': 'polite' })));
   }
   form.append(h('div', { class: 'buttons' },
     h('button', { type: 'submit', class: 'btn btn-' + (btn.style === 'danger' ? 'danger' : 'primary'), text: btn.label, 'aria-label': t('submit') + ' · ' + btn.label }),
@@ -145,16 +151,17 @@ function inputForm(inputs, btn, act, busy, close) {
 
 function control(inp, id) {
   const common = { id, name: inp.name, required: !!inp.required, 'aria-label': inp.label || inp.name, placeholder: inp.placeholder || null };
+  const value = inp.value ?? '';
   switch (inp.kind) {
     case 'number':
-      return h('input', { ...common, type: 'number', step: 'any', inputmode: 'decimal' });
+      return h('input', { ...common, type: 'number', step: 'any', inputmode: 'decimal', value });
     case 'date':
-      return h('input', { ...common, type: 'date' });
+      return h('input', { ...common, type: 'date', value });
     case 'select':
       return h('select', common,
         h('option', { value: '', text: t('choose') }),
-        (inp.options || []).map((o) => h('option', { value: o.value, text: o.label || o.value })));
+        (inp.options || []).map((o) => h('option', { value: o.value, text: o.label || o.value, selected: o.value === value })));
     default:
-      return inp.name === 'comment' ? h('textarea', { ...common, rows: 2, maxlength: 2000 }) : h('input', { ...common, type: 'text' });
+      return inp.name === 'comment' ? h('textarea', { ...common, rows: 2, maxlength: 2000 }) : h('input', { ...common, type: 'text', value });
   }
 }
