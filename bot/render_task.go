@@ -166,7 +166,7 @@ func (p *page) taskActions(c *Card, task flows.Task, step *flows.Step) {
 
 // editInputs are the boxes of the form fields step may change (editable),
 // each holding the field's current value; a table does not fit on a card
-// and is changed in the console. A box left blank changes nothing.
+// and is changed over the API. A box left blank changes nothing.
 func (p *page) editInputs(step *flows.Step) []Input {
 	var out []Input
 	for _, fv := range p.view.Form {

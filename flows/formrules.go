@@ -20,7 +20,7 @@ import (
 //	    message: 结束日期不能早于开始日期
 //	    message_en: The end date cannot be before the start date
 //
-// Check is an expression over form.* only (as in a condition: money exact,
+// Source, the check, is an expression over form.* only (as in a condition: money exact,
 // dates comparable). It is checked when every field it reads is set, since
 // whether a field must be set is the field's own required; a form that
 // breaks it is refused with a CodeRule problem at Field, in the rule's own
@@ -84,15 +84,19 @@ func (ps *parser) compileRules() {
 // checkRules adds a CodeRule problem for every rule the validated form
 // breaks. An error is a rule that could not run on it.
 func (f *Flow) checkRules(form map[string]any, fp *formProblems) error {
+	var env any // the form as the rules read it, built for the first rule that runs
 	for _, r := range f.Rules {
 		if r.program == nil || !allSet(form, r.reads) {
 			continue
 		}
-		root := reflect.New(f.exprEnv.formOnly).Elem()
-		if err := fill(root.Field(0), f.Form, form, "form."); err != nil {
-			return err
+		if env == nil {
+			root := reflect.New(f.exprEnv.formOnly).Elem()
+			if err := fill(root.Field(0), f.Form, form, "form."); err != nil {
+				return err
+			}
+			env = root.Interface()
 		}
-		out, err := expr.Run(r.program, root.Interface())
+		out, err := expr.Run(r.program, env)
 		if err != nil {
 			return fmt.Errorf("flow %s: rule %q (line %d): %w", f.ID, r.Source, r.Line, err)
 		}
