@@ -3,9 +3,11 @@ package console
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,8 +48,17 @@ func (c *Console) authenticate(next http.Handler) http.Handler {
 			err = errBadSession
 		}
 		if err != nil {
+			if errors.Is(err, errBadSession) {
+				c.ses.clear(w, r) // a credential changed since: log in again
+			}
 			if r.Method == http.MethodGet {
-				http.Redirect(w, r, prefix+"login", http.StatusSeeOther)
+				// After logging in, the reader lands on the page they
+				// asked for: a link shared in chat keeps its target.
+				to := prefix + "login"
+				if r.URL.Path != prefix {
+					to += "?next=" + url.QueryEscape(r.URL.RequestURI())
+				}
+				http.Redirect(w, r, to, http.StatusSeeOther)
 				return
 			}
 			c.plainError(w, r, http.StatusUnauthorized, "login.expired")
@@ -98,14 +109,27 @@ type loginData struct {
 	Name      string
 	Error     string
 	HasTokens bool
+	Next      string // the console page to go to once logged in
+}
+
+// next is the console page a log-in goes on to: the one asked for, else
+// the dashboard.
+func next(raw string) string {
+	if to, ok := consolePage(raw); ok && !strings.HasPrefix(to, prefix+"login") {
+		return to
+	}
+	return prefix
 }
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
-	if _, err := c.ses.read(r); err == nil {
-		http.Redirect(w, r, prefix, http.StatusSeeOther)
+	to := next(r.URL.Query().Get("next"))
+	if se, err := c.ses.read(r); err == nil && c.stillValid(se) {
+		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
+	} else if err == nil {
+		c.ses.clear(w, r) // signed, but its credential changed since
 	}
-	c.render(w, r, http.StatusOK, "login", "", loginData{HasTokens: c.tokensLogIn()})
+	c.render(w, r, http.StatusOK, "login", "", loginData{HasTokens: c.tokensLogIn(), Next: to})
 }
 
 func (c *Console) tokensLogIn() bool { return c.cfg.AdminActsAs != "" && len(c.cfg.AdminTokens) > 0 }
@@ -120,7 +144,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		name, pw = "", ""
 	}
 	userKey, ipKey := "user:"+name, "ip:"+clientIP(r)
-	if c.throttled(w, r, loginData{Name: name, HasTokens: c.tokensLogIn()}, userKey, ipKey) {
+	if c.throttled(w, r, loginData{Name: name, HasTokens: c.tokensLogIn(), Next: next(r.PostFormValue("next"))}, userKey, ipKey) {
 		return
 	}
 	hash, user := dummyHash(), -1
@@ -134,14 +158,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.limit.fail(userKey, ipKey)
 		c.log.Warn("console log-in refused", "ip", clientIP(r))
 		c.render(w, r, http.StatusUnauthorized, "login", "",
-			loginData{Name: name, Error: tr(localeOf(r, ""), "login.bad"), HasTokens: c.tokensLogIn()})
+			loginData{Name: name, Error: tr(localeOf(r, ""), "login.bad"), HasTokens: c.tokensLogIn(), Next: next(r.PostFormValue("next"))})
 		return
 	}
 	c.limit.clear(userKey)
 	u := c.cfg.Users[user]
 	c.ses.issue(w, r, u.Name, u.ActsAs, u.Locale, u.PasswordHash.Reveal())
 	c.log.Info("console log-in", "user", u.Name, "acts_as", u.ActsAs)
-	http.Redirect(w, r, prefix, http.StatusSeeOther)
+	http.Redirect(w, r, next(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 // loginToken logs in with an admin token, acting as console.admin_acts_as.
@@ -149,7 +173,7 @@ func (c *Console) loginToken(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	token := r.PostFormValue("token")
 	ipKey := "ip:" + clientIP(r)
-	data := loginData{HasTokens: c.tokensLogIn()}
+	data := loginData{HasTokens: c.tokensLogIn(), Next: next(r.PostFormValue("next"))}
 	if c.throttled(w, r, data, ipKey) {
 		return
 	}
@@ -168,7 +192,7 @@ func (c *Console) loginToken(w http.ResponseWriter, r *http.Request) {
 	}
 	c.ses.issue(w, r, tokenSession, c.cfg.AdminActsAs, "", c.cfg.AdminTokens[found].Reveal())
 	c.log.Info("console log-in with an admin token", "token", found, "acts_as", c.cfg.AdminActsAs)
-	http.Redirect(w, r, prefix, http.StatusSeeOther)
+	http.Redirect(w, r, next(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 // throttled answers 429 when any key must wait.
@@ -199,8 +223,8 @@ func (c *Console) switchLang(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: to, Path: prefix, MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.cfg.Secure || r.TLS != nil})
-	back := r.URL.Query().Get("back")
-	if !strings.HasPrefix(back, prefix) || strings.ContainsAny(back, "\\\r\n") || strings.HasPrefix(back, "//") {
+	back, ok := consolePage(r.URL.Query().Get("back"))
+	if !ok {
 		back = prefix
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)

@@ -212,6 +212,31 @@ func TestSwitchLanguage(t *testing.T) {
 	require.Contains(t, br.get("/console/").body, "Instances by state")
 	p = br.get("/console/lang?to=zh-CN&back=" + url.QueryEscape("https://evil.example/"))
 	require.Equal(t, "/console/", p.location, "only the console's own pages are gone back to")
+	for _, out := range []string{"/console/../api/v1/openapi.json", "/console/%2e%2e/sim/", "/console//x"} {
+		p = br.get("/console/lang?to=zh-CN&back=" + url.QueryEscape(out))
+		require.Equal(t, "/console/", p.location, "%s climbs out of the console", out)
+	}
+}
+
+// TestLoginGoesOnToThePageAskedFor: a link to a console page, opened
+// without a session, lands on that page once logged in; a next that is
+// not a console page lands on the dashboard.
+func TestLoginGoesOnToThePageAskedFor(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.startOrder("100.00")
+	br := b.visitor()
+	p := br.get("/console/instances/" + id)
+	require.Equal(t, http.StatusSeeOther, p.status)
+	require.Equal(t, "/console/login?next="+url.QueryEscape("/console/instances/"+id), p.location)
+	form := br.get(p.location)
+	require.Contains(t, form.body, `name="next" value="/console/instances/`+id+`"`)
+	p = br.post("/console/login", url.Values{"name": {"ops"}, "password": {password}, "next": {"/console/instances/" + id}})
+	require.Equal(t, "/console/instances/"+id, p.location)
+	for _, bad := range []string{"https://evil.example/", "/console/../sim/", "/console/login"} {
+		p = b.visitor().post("/console/login", url.Values{"name": {"ops"}, "password": {password}, "next": {bad}})
+		require.Equal(t, "/console/", p.location, bad)
+	}
 }
 
 // TestSecureCookies: behind an https server.public_url every cookie is
@@ -275,6 +300,10 @@ func TestSessionEndsWithItsCredential(t *testing.T) {
 			}
 			require.Equal(t, http.StatusSeeOther, p.status)
 			require.Equal(t, "/console/login", p.location)
+			require.Contains(t, strings.Join(p.header.Values("Set-Cookie"), "\n"), "cf_console_session=;",
+				"the stale cookie is cleared")
+			login := b.visitor().do(http.MethodGet, "/console/login", nil, "Cookie", tt.cookie)
+			require.Equal(t, http.StatusOK, login.status, "the log-in page shows: no loop between it and the dashboard")
 		})
 	}
 	require.Equal(t, http.StatusOK, a.visitor().do(http.MethodGet, "/console/", nil, "Cookie", user).status,

@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -102,11 +104,32 @@ func (c *Console) taskRows(ctx context.Context, r *http.Request, tasks []flows.T
 // back is where an action's redirect goes: the page it was posted from
 // (a console page), else fallback.
 func back(r *http.Request, fallback string) string {
-	if u, err := url.Parse(r.PostFormValue("back")); err == nil && u.Host == "" && u.Scheme == "" &&
-		len(u.Path) > len(prefix) && u.Path[:len(prefix)] == prefix {
-		return u.RequestURI()
+	if to, ok := consolePage(r.PostFormValue("back")); ok {
+		return to
 	}
 	return fallback
+}
+
+// consolePage checks that raw names a page of the console on this site
+// and returns it cleaned: no scheme or host, no backslash or line break,
+// and no "..", which would climb out of the console once the path is
+// cleaned (/console/../sim/ is /sim/).
+func consolePage(raw string) (string, bool) {
+	if raw == "" || strings.ContainsAny(raw, "\\\r\n") || strings.HasPrefix(raw, "//") {
+		return "", false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "", false
+	}
+	clean := path.Clean(u.Path)
+	if strings.HasSuffix(u.Path, "/") && clean != "/" {
+		clean += "/"
+	}
+	if clean != u.Path || !strings.HasPrefix(clean, prefix) {
+		return "", false
+	}
+	return u.RequestURI(), true
 }
 
 func (c *Console) transferTask(w http.ResponseWriter, r *http.Request) {
