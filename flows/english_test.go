@@ -75,7 +75,17 @@ steps:
 	plain := parse(base)
 	both := parse(base + "title: \"采购 · {item}\"\ntitle_en: \"Purchase of {item}\"\n")
 	zhOnly := parse(base + "title: \"采购 · {item}\"\n")
-	form := map[string]any{"item": "pen"}
+	byOption := parse(`
+id: ret
+name: 退换货
+form:
+  - {key: kind, type: enum, options: [退货, 换货], option_labels_en: {退货: Return}}
+  - {key: order_no, type: string}
+title: "{kind} · {order_no}"
+steps:
+  - {id: ok, type: approval, assignees: {role: boss}}
+`)
+	form := map[string]any{"item": "pen", "kind": "退货", "order_no": "pen"}
 	for _, tc := range []struct {
 		name   string
 		f      *Flow
@@ -87,6 +97,7 @@ steps:
 		{"from title_en", both, "采购 · pen", "Purchase of pen"},
 		{"title without title_en", zhOnly, "采购 · pen", "Purchase · pen"},
 		{"given", both, "采购 · 急用", "采购 · 急用"},
+		{"an option in English", byOption, "退货 · pen", "Return · pen"},
 		{"given, named like the flow", plain, "采购打印纸", "采购打印纸"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

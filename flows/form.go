@@ -316,3 +316,6 @@ func joinTypes(types []FieldType) string {
 
 // String describes the field for messages, e.g. "amount (money)".
 func (f *Field) String() string { return fmt.Sprintf("%s (%s)", f.Key, f.Type) }
+
+// Field is the form's field key; nil when the form has none.
+func (f *Flow) Field(key string) *Field { return f.fields[key] }

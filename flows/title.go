@@ -75,10 +75,11 @@ const submittedBy = "提交的"
 // TitleIn is an instance's stored title as a reader reads it, given the
 // instance's form (the values the reader may see will do: a title holds no
 // hidden field). For English (en), a title the engine built is rebuilt in
-// English: from title_en when the flow has one, else with the flow's
-// English name ("陈客服提交的订单履约" reads "Order fulfilment submitted by
-// 陈客服", "订单履约 · TM-1001" reads "Order fulfilment · TM-1001"). A title
-// someone gave stays as given.
+// English: from title_en when the flow has one, else from title with its
+// values and the flow's name in English ("订单履约 · TM-1001" reads "Order
+// fulfilment · TM-1001", "退货 · JD-7" reads "Return · JD-7"; without a
+// template "陈客服提交的订单履约" reads "Order fulfilment submitted by
+// 陈客服"). A title someone gave stays as given.
 func (f *Flow) TitleIn(stored string, form map[string]any, en bool) string {
 	if !en || stored == "" {
 		return stored
@@ -87,10 +88,13 @@ func (f *Flow) TitleIn(stored string, form map[string]any, en bool) string {
 		if t := f.TitleEN.Render(form); t != "" {
 			return t
 		}
-		if rest, ok := strings.CutPrefix(stored, f.Name); ok && f.NameEN != "" {
+		// No title_en: the template again, its values (an option's
+		// label, yes or no) in English, and the flow's name in English.
+		t := f.Title.render(form, true)
+		if rest, ok := strings.CutPrefix(t, f.Name); ok && f.NameEN != "" {
 			return f.NameEN + rest
 		}
-		return stored
+		return t
 	}
 	if who, ok := strings.CutSuffix(stored, submittedBy+f.Name); ok && who != "" {
 		return f.NameIn(true) + " submitted by " + who
@@ -132,11 +136,16 @@ func (t *TitleTemplate) Render(form map[string]any) string {
 	if t == nil {
 		return ""
 	}
+	return t.render(form, t.en)
+}
+
+// render is Render with the values written for English readers (en) or not.
+func (t *TitleTemplate) render(form map[string]any, en bool) string {
 	out := placeholder.ReplaceAllStringFunc(t.Source, func(m string) string {
 		key := m[1 : len(m)-1]
 		for _, fd := range t.fields {
 			if fd.Key == key {
-				return DisplayValue(fd, form[key], t.en)
+				return DisplayValue(fd, form[key], en)
 			}
 		}
 		return ""

@@ -67,7 +67,7 @@ func (c *Console) analytics(w http.ResponseWriter, r *http.Request) {
 	d := analyticsData{Flow: param(q, "flow"), Period: param(q, "period"), Periods: periods,
 		From: param(q, "from"), To: param(q, "to")}
 	var err error
-	if d.Flows, err = c.d.Engine.Definitions(ctx); err != nil {
+	if d.Flows, err = c.definitions(r); err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -15,7 +15,7 @@ type flowsData struct {
 }
 
 func (c *Console) flowList(w http.ResponseWriter, r *http.Request) {
-	defs, err := c.d.Engine.Definitions(r.Context())
+	defs, err := c.definitions(r)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -54,6 +54,7 @@ func (c *Console) flow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	latest := versions[0].Version
+	c.nameDefinitions(r, versions)
 	d := flowData{ID: id, Name: versions[0].Name, Versions: versions, A: version(r, "a", latest), B: version(r, "b", latest-1)}
 	var loaded []*flows.Flow
 	for _, v := range []int{d.A, d.B} {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -38,7 +39,7 @@ func (c *Console) instances(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	defs, err := c.d.Engine.Definitions(ctx)
+	defs, err := c.definitions(r)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -107,7 +108,84 @@ type field struct{ Label, Value string }
 type auditLine struct {
 	flows.AuditEntry
 	Comment string
-	Raw     string
+	// OnBehalf is the name of whom the actor acted for (代 钱多多).
+	OnBehalf string
+	// Says are what the entry's detail means, in the reader's words: the
+	// step, who it went to, the fields changed.
+	Says []string
+	Raw  string
+}
+
+// auditDetail is what of an audit entry's detail the timeline says.
+type auditDetail struct {
+	Comment string              `json:"comment"`
+	Step    string              `json:"step"`
+	To      json.RawMessage     `json:"to"` // a user, a step (退回) or users (escalation)
+	User    string              `json:"user"`
+	Users   []string            `json:"users"`
+	Changes []flows.FieldChange `json:"changes"`
+}
+
+// systemNotes are the comments the engine leaves, by their words.
+var systemNotes = map[string]string{
+	flows.NoteEscalated: "note.escalated", flows.NoteAutoApprove: "note.autoApprove", flows.NoteAutoReject: "note.autoReject",
+}
+
+// says writes an audit entry's detail as the timeline shows it.
+func (c *Console) says(r *http.Request, f *flows.Flow, a flows.AuditEntry, d auditDetail) []string {
+	l, en := c.locale(r), c.en(r)
+	step := func(id string) string {
+		if id == flows.ReturnToApplicant {
+			return tr(l, "inst.applicantStep")
+		}
+		if s := f.Step(id); s != nil {
+			return s.NameIn(en)
+		}
+		return id
+	}
+	people := func(ids []string) string {
+		names := make([]string, len(ids))
+		for i, id := range ids {
+			names[i] = c.userName(r, id)
+		}
+		return strings.Join(names, tr(l, "listSep"))
+	}
+	var out []string
+	if d.Step != "" {
+		out = append(out, tr(l, "audit.step", step(d.Step)))
+	}
+	var to string
+	var tos []string
+	switch {
+	case json.Unmarshal(d.To, &to) == nil && to != "":
+		switch {
+		case a.Action == "return" && to == flows.ReturnToApplicant:
+			out = append(out, tr(l, "audit.toApplicant"))
+		case a.Action == "return":
+			out = append(out, tr(l, "audit.toStep", step(to)))
+		default:
+			out = append(out, tr(l, "audit.to", people([]string{to})))
+		}
+	case json.Unmarshal(d.To, &tos) == nil && len(tos) > 0:
+		out = append(out, tr(l, "audit.to", people(tos)))
+	}
+	if users := append(d.Users, d.User); len(users) > 0 && (len(users) > 1 || users[0] != "") {
+		out = append(out, tr(l, "audit.users", people(slices.DeleteFunc(users, func(u string) bool { return u == "" }))))
+	}
+	for _, ch := range d.Changes {
+		fd := f.Field(ch.Field)
+		if fd == nil {
+			continue
+		}
+		show := func(v any) string {
+			if v == nil {
+				return tr(l, "audit.empty")
+			}
+			return c.valueText(r, fd, v)
+		}
+		out = append(out, tr(l, "audit.changed", fd.LabelIn(en), show(ch.Old), show(ch.New)))
+	}
+	return out
 }
 
 func (c *Console) instance(w http.ResponseWriter, r *http.Request) {
@@ -130,6 +208,8 @@ func (c *Console) instance(w http.ResponseWriter, r *http.Request) {
 		d.Steps[s.StepID] = s.Name
 		if step := f.Step(s.StepID); step != nil {
 			d.Steps[s.StepID] = step.NameIn(en)
+		} else if s.StepID == flows.ReturnToApplicant {
+			d.Steps[s.StepID] = tr(c.locale(r), "inst.applicantStep")
 		}
 	}
 	for _, fv := range v.Form {
@@ -140,11 +220,15 @@ func (c *Console) instance(w http.ResponseWriter, r *http.Request) {
 	d.Form = append(d.Form, c.results(r, f, v)...)
 	for _, a := range v.Audit {
 		line := auditLine{AuditEntry: a, Raw: string(a.Detail)}
-		var detail struct {
-			Comment string `json:"comment"`
-		}
+		var detail auditDetail
 		if json.Unmarshal(a.Detail, &detail) == nil {
-			line.Comment = detail.Comment
+			line.Comment, line.Says = detail.Comment, c.says(r, f, a, detail)
+			if key, ok := systemNotes[detail.Comment]; ok {
+				line.Comment = tr(c.locale(r), key)
+			}
+		}
+		if a.OnBehalfOf != "" {
+			line.OnBehalf = c.userName(r, a.OnBehalfOf)
 		}
 		d.Audit = append(d.Audit, line)
 		d.Names[a.Actor] = c.userName(r, a.Actor)

@@ -60,7 +60,11 @@ func TestEveryPage(t *testing.T) {
 			require.Contains(t, p.body, tt.want)
 			p = out.get(tt.path)
 			require.Equal(t, http.StatusSeeOther, p.status)
-			require.Equal(t, "/console/login", p.location)
+			want := "/console/login"
+			if tt.path != "/console/" {
+				want += "?next=" + url.QueryEscape(tt.path)
+			}
+			require.Equal(t, want, p.location, "to log in, then back to the page")
 		})
 	}
 	require.Equal(t, http.StatusNotFound, in.get("/console/instances/no-such").status)
@@ -157,6 +161,12 @@ func TestTaskActions(t *testing.T) {
 	p = br.post("/console/tasks/no-such/urge", url.Values{"csrf": {token}})
 	require.Equal(t, http.StatusSeeOther, p.status)
 	require.Contains(t, br.get("/console/tasks").body, "找不到这条记录", "an unknown task")
+	timeline := br.get("/console/instances/" + id).body
+	who, err := b.engine.User(t.Context(), tasks[0].Assignee)
+	require.NoError(t, err)
+	require.Contains(t, timeline, "（代 "+who.Name+" ("+who.ID+")）", "the admin's transfer says for whom")
+	require.Contains(t, timeline, `<div class="says">交给 卫采购主管 (u_wei)</div>`, "and to whom")
+	require.Contains(t, timeline, `<div class="says">步骤：财务确认</div>`)
 }
 
 // TestDashboardWithOnlyAStore: a console given only the engine and the
@@ -317,6 +327,8 @@ func TestEnglishConsoleSpeaksTheFlowsEnglish(t *testing.T) {
 		require.Equal(t, http.StatusOK, p.status, p.body)
 		return p.body
 	}
+	require.Contains(t, en("/console/instances"), `<option value="order_fulfilment" >Order fulfilment</option>`)
+	require.Contains(t, en("/console/flows"), ">Order fulfilment</a>")
 	page := en("/console/instances/" + id)
 	require.Contains(t, page, `<h1 id="inst-title">Order fulfilment · TM-1001 <span`)
 	require.Contains(t, page, ">Order fulfilment v1</a>")
@@ -369,4 +381,24 @@ func TestInstanceShowsResultsOfBranchSteps(t *testing.T) {
 	p := in.get("/console/instances/" + res.InstanceID)
 	require.Equal(t, http.StatusOK, p.status, p.body)
 	require.Contains(t, p.body, "<dt>库存盘点 · 缺货SKU</dt><dd>CUP-1</dd>")
+}
+
+// TestReturnedInstanceSaysSo: an instance returned to its applicant is
+// at 退回申请人修改 (not the step id "applicant"), and its timeline says
+// where it went back to.
+func TestReturnedInstanceSaysSo(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.startOrder("100.00")
+	tasks, err := b.store.Tasks(t.Context(), flows.TaskFilter{InstanceID: id, Assignee: "u_qian"})
+	require.NoError(t, err)
+	_, err = b.engine.Act(t.Context(), flows.Action{Kind: flows.ActReturn, Actor: "u_qian", TaskID: tasks[0].ID,
+		To: flows.ReturnToApplicant, Comment: "缺地址", Key: "k-ret"})
+	require.NoError(t, err)
+	br := b.visitor()
+	br.login()
+	page := br.get("/console/instances/" + id).body
+	require.Contains(t, page, `<strong>退回申请人修改</strong>`)
+	require.Contains(t, page, `<div class="says">退回给申请人</div>`)
+	require.NotContains(t, page, "<strong>applicant</strong>")
 }

@@ -204,6 +204,30 @@ func (c *Console) done(w http.ResponseWriter, r *http.Request, back, okKey strin
 
 func (c *Console) locale(r *http.Request) string { return localeOf(r, sessionOf(r.Context()).Locale) }
 
+// definitions lists the flows' latest versions with their names in the
+// reader's language.
+func (c *Console) definitions(r *http.Request) ([]flows.Definition, error) {
+	defs, err := c.d.Engine.Definitions(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	c.nameDefinitions(r, defs)
+	return defs, nil
+}
+
+// nameDefinitions writes each definition's name in the reader's language
+// (a flow's name_en for an English reader).
+func (c *Console) nameDefinitions(r *http.Request, defs []flows.Definition) {
+	if !c.en(r) {
+		return
+	}
+	for i, d := range defs {
+		if f, err := c.d.Engine.Flow(r.Context(), d.FlowID, d.Version); err == nil {
+			defs[i].Name = f.NameIn(true)
+		}
+	}
+}
+
 // en reports a reader of the English console: flows' own words (names,
 // labels, titles) are then shown in English where the flow has them.
 func (c *Console) en(r *http.Request) bool { return c.locale(r) == localeEN }

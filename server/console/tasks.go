@@ -40,7 +40,7 @@ func (c *Console) tasks(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d := tasksData{Flow: param(q, "flow"), Assignee: param(q, "assignee")}
 	var err error
-	if d.Flows, err = c.d.Engine.Definitions(ctx); err != nil {
+	if d.Flows, err = c.definitions(r); err != nil {
 		c.fail(w, r, err)
 		return
 	}
