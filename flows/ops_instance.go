@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -233,4 +234,18 @@ func containsTask(tasks []Task, id string) bool {
 		}
 	}
 	return false
+}
+
+// IsAdmin reports whether user holds the org's administrator role (the
+// flows' fallback and the one who may act for anyone). A user the org does
+// not have is not one.
+func (e *Engine) IsAdmin(ctx context.Context, user string) (bool, error) {
+	u, err := e.orgUser(ctx, user)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return slices.Contains(u.Roles, e.adminRole), nil
 }

@@ -44,12 +44,21 @@ func sessionOf(ctx context.Context) session {
 func (c *Console) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		se, err := c.ses.read(r)
-		if err == nil && !c.stillValid(se) {
-			err = errBadSession
+		if err == nil {
+			err = c.admitted(se)
+		}
+		if err == nil {
+			// What the company's pages show is for administrators; anyone
+			// else sees their own tasks and alerts (see adminOnly).
+			se.Admin, err = c.d.Engine.IsAdmin(r.Context(), se.ActsAs)
 		}
 		if err != nil {
-			if errors.Is(err, errBadSession) {
-				c.ses.clear(w, r) // a credential changed since: log in again
+			if !errors.Is(err, errBadSession) {
+				c.fail(w, r, err) // the directory could not be read
+				return
+			}
+			if _, had := r.Cookie(sessionCookie); had == nil {
+				c.ses.clear(w, r) // expired, forged, or its credential changed since
 			}
 			if r.Method == http.MethodGet {
 				// After logging in, the reader lands on the page they
@@ -104,6 +113,15 @@ func (c *Console) stillValid(se session) bool {
 	return false
 }
 
+// admitted checks that a signed session may use the console now: its
+// credential still configured (stillValid). It answers errBadSession.
+func (c *Console) admitted(se session) error {
+	if !c.stillValid(se) {
+		return errBadSession
+	}
+	return nil
+}
+
 // loginData is what the log-in page shows.
 type loginData struct {
 	Name      string
@@ -123,7 +141,7 @@ func next(raw string) string {
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 	to := next(r.URL.Query().Get("next"))
-	if se, err := c.ses.read(r); err == nil && c.stillValid(se) {
+	if se, err := c.ses.read(r); err == nil && c.admitted(se) == nil {
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	} else if err == nil {
@@ -193,6 +211,19 @@ func (c *Console) loginToken(w http.ResponseWriter, r *http.Request) {
 	c.ses.issue(w, r, tokenSession, c.cfg.AdminActsAs, "", c.cfg.AdminTokens[found].Reveal())
 	c.log.Info("console log-in with an admin token", "token", found, "acts_as", c.cfg.AdminActsAs)
 	http.Redirect(w, r, next(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// adminOnly lets through an administrator's requests only: the company's
+// figures, its people, dead letters and retention are theirs to see.
+// Anyone else is told so (403).
+func (c *Console) adminOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !sessionOf(r.Context()).Admin {
+			c.render(w, r, http.StatusForbidden, "error", "", tr(c.locale(r), "err.adminOnly"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // throttled answers 429 when any key must wait.

@@ -150,7 +150,7 @@ func (c *Console) Routes(r chi.Router) {
 		r.Group(func(r chi.Router) {
 			r.Use(c.authenticate)
 			r.Post("/logout", c.logout)
-			r.Get("/", c.dashboard)
+			r.Get("/", c.home)
 			r.Get("/instances", c.instances)
 			r.Get("/instances/{id}", c.instance)
 			r.Post("/instances/{id}/urge", c.urgeInstance)
@@ -161,15 +161,18 @@ func (c *Console) Routes(r chi.Router) {
 			r.Get("/flows/{id}", c.flow)
 			r.Get("/alerts", c.alerts)
 			r.Post("/alerts/{id}/{op}", c.alertAction)
-			r.Get("/deadletters", c.deadLetters)
-			// A message id may hold slashes (notify ids do): the dead letter
-			// is named in the query or the form, not the path.
-			r.Get("/deadletters/view", c.deadLetter)
-			r.Post("/deadletters/replay", c.replay)
-			r.Post("/deadletters/discard", c.discard)
-			r.Get("/org", c.org)
-			r.Get("/analytics", c.analytics)
-			r.Get("/retention", c.retention)
+			r.Group(func(r chi.Router) {
+				r.Use(c.adminOnly)
+				r.Get("/deadletters", c.deadLetters)
+				// A message id may hold slashes (notify ids do): the dead
+				// letter is named in the query or the form, not the path.
+				r.Get("/deadletters/view", c.deadLetter)
+				r.Post("/deadletters/replay", c.replay)
+				r.Post("/deadletters/discard", c.discard)
+				r.Get("/org", c.org)
+				r.Get("/analytics", c.analytics)
+				r.Get("/retention", c.retention)
+			})
 		})
 	})
 }

@@ -33,6 +33,16 @@ type dashboardData struct {
 	HasSends     bool
 }
 
+// home is the console's first page: the dashboard for an administrator,
+// their own tasks for anyone else.
+func (c *Console) home(w http.ResponseWriter, r *http.Request) {
+	if !sessionOf(r.Context()).Admin {
+		c.tasks(w, r)
+		return
+	}
+	c.dashboard(w, r)
+}
+
 func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	d := dashboardData{HasSends: c.d.Sends != nil}

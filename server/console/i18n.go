@@ -46,6 +46,7 @@ var zh = map[string]string{
 	"login.token":                "管理令牌",
 	"login.token.hint":           "也可以用 server.admin_tokens 中的管理令牌登录。",
 	"login.token.submit":         "用令牌登录",
+	"err.adminOnly":              "这一页仅管理员可见",
 	"login.bad":                  "用户名或密码不正确",
 	"login.wait":                 "尝试次数过多，请 %d 秒后再试",
 	"login.expired":              "登录已过期，请重新登录",

@@ -24,6 +24,7 @@ var en = map[string]string{
 	"login.token":                "Admin token",
 	"login.token.hint":           "You can also log in with an admin token of server.admin_tokens.",
 	"login.token.submit":         "Log in with the token",
+	"err.adminOnly":              "Only administrators may see this page",
 	"login.bad":                  "Wrong user name or password",
 	"login.wait":                 "Too many attempts; try again in %d seconds",
 	"login.expired":              "Your session ended; please log in again",

@@ -198,7 +198,7 @@ func TestDashboardWithOnlyAStore(t *testing.T) {
 // tasks than the pages read (countCap, 10,000): the store selects them.
 func TestAlertsAmongManyOpenTasks(t *testing.T) {
 	t.Parallel()
-	b := setupWith(t, func(c *console.Config) { c.Users[0].ActsAs = "u_feng" })
+	b := setup(t)
 	var older []flows.Task
 	for i := range 10000 {
 		older = append(older, storetest.NewTask("i-old", fmt.Sprintf("t-old-%05d", i), "u_qian"))
@@ -401,4 +401,36 @@ func TestReturnedInstanceSaysSo(t *testing.T) {
 	require.Contains(t, page, `<strong>退回申请人修改</strong>`)
 	require.Contains(t, page, `<div class="says">退回给申请人</div>`)
 	require.NotContains(t, page, "<strong>applicant</strong>")
+}
+
+// TestOperatorWhoIsNotAnAdministrator: an operator acting as someone
+// without the admin role sees their own tasks and alerts, not the
+// company's, and is told plainly that the company's pages are for
+// administrators; an instance they take no part in is 403.
+func TestOperatorWhoIsNotAnAdministrator(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, func(c *console.Config) { c.Users[0].ActsAs = "u_feng" })
+	order := b.startOrder("100.00") // finance's tasks, not 冯's
+	_, err := b.engine.Alert(t.Context(), flows.AlertEvent{Source: "stock-sync", Event: "stock.oversell",
+		Form: map[string]any{"sku": "SKU-7", "warehouse": "gz-1", "platform": "tmall", "oversold_qty": 3}})
+	require.NoError(t, err)
+	mine, err := b.store.Tasks(t.Context(), flows.TaskFilter{Assignee: "u_feng", Status: flows.TaskOpen})
+	require.NoError(t, err)
+	require.Len(t, mine, 1)
+	br := b.visitor()
+	br.login()
+	for _, path := range []string{"/console/", "/console/tasks", "/console/tasks?assignee=u_qian", "/console/alerts"} {
+		p := br.get(path)
+		require.Equal(t, http.StatusOK, p.status, path)
+		require.NotContains(t, p.body, "钱多多 (u_qian)</td>", "%s: no one else's task", path)
+	}
+	require.Contains(t, br.get("/console/tasks").body, `data-task="`+mine[0].ID+`"`)
+	require.Contains(t, br.get("/console/alerts").body, `data-task="`+mine[0].ID+`"`)
+	for _, path := range []string{"/console/org", "/console/analytics", "/console/deadletters", "/console/retention"} {
+		p := br.get(path)
+		require.Equal(t, http.StatusForbidden, p.status, path)
+		require.Contains(t, p.body, "这一页仅管理员可见", path)
+	}
+	p := br.get("/console/instances/" + order)
+	require.Equal(t, http.StatusForbidden, p.status)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -176,8 +177,11 @@ func (c *Console) plainError(w http.ResponseWriter, r *http.Request, status int,
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if info, known := flows.Describe(err); known {
 		status := http.StatusBadRequest
-		if info.Code == "not_found" {
+		switch {
+		case info.Code == "not_found":
 			status = http.StatusNotFound
+		case errors.Is(err, flows.ErrNotParticipant):
+			status = http.StatusForbidden
 		}
 		c.render(w, r, status, "error", "", info.Text(c.locale(r)))
 		return

@@ -35,6 +35,9 @@ type session struct {
 	// that credential leaves the configuration: a changed password, a
 	// removed user or a revoked token takes effect at the next restart.
 	Cred string `json:"c"`
+	// Admin is whether ActsAs holds the org's administrator role, read
+	// for each request (a role may change), never kept in the cookie.
+	Admin bool `json:"-"`
 }
 
 // sessions signs and checks session cookies.

@@ -39,6 +39,9 @@ func (c *Console) tasks(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	d := tasksData{Flow: param(q, "flow"), Assignee: param(q, "assignee")}
+	if se := sessionOf(ctx); !se.Admin {
+		d.Assignee = se.ActsAs // anyone but an administrator sees their own
+	}
 	var err error
 	if d.Flows, err = c.definitions(r); err != nil {
 		c.fail(w, r, err)
@@ -163,7 +166,11 @@ func (c *Console) alerts(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	// The store selects the alerts: among many open tasks, the newest
 	// alerts are not cut off by a cap on all of them.
-	alerts, err := c.d.Store.Tasks(ctx, flows.TaskFilter{Status: flows.TaskOpen, Kind: string(flows.StepAlert), Limit: countCap})
+	filter := flows.TaskFilter{Status: flows.TaskOpen, Kind: string(flows.StepAlert), Limit: countCap}
+	if se := sessionOf(ctx); !se.Admin {
+		filter.Assignee = se.ActsAs // anyone but an administrator sees their own
+	}
+	alerts, err := c.d.Store.Tasks(ctx, filter)
 	if err != nil {
 		c.fail(w, r, err)
 		return
