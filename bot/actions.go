@@ -376,6 +376,11 @@ func limitText(pr flows.FieldProblem, help, most, least string) string {
 }
 
 // problems lists a form's bad fields by the labels the card shows.
+// Problems says what is wrong with a form, field by field, as a card's
+// toast does: in l's language, each field by its label (运单号必填；退款金额
+// 太小（最少 0）), a broken rule in its own words.
+func Problems(l Locale, fe *flows.FormError) string { return problems(Reader{Locale: l}, fe) }
+
 func problems(r Reader, fe *flows.FormError) string {
 	var parts []string
 	for _, pr := range fe.Problems {

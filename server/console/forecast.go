@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
 
+	"cardflow/bot"
 	"cardflow/flows"
 )
 
@@ -46,7 +48,7 @@ func (c *Console) forecast(r *http.Request, f *flows.Flow) (forecastData, error)
 	}
 	d := forecastData{Users: users, Applicant: q.Get("applicant"), Form: q.Get("form")}
 	if d.Form == "" {
-		d.Form = skeleton(f.Form, c.now())
+		d.Form = skeleton(f.Form, c.now().In(c.zone(r))) // today is the reader's
 	}
 	if !q.Has("applicant") {
 		return d, nil
@@ -75,6 +77,10 @@ func (c *Console) forecast(r *http.Request, f *flows.Flow) (forecastData, error)
 			return d, err
 		}
 		d.Error = info.Text(l)
+		if fe, ok := errors.AsType[*flows.FormError](err); ok {
+			// Which fields and why: the preview marks no field itself.
+			d.Error = tr(l, "forecast.badForm", bot.Problems(bot.Locale(l), fe))
+		}
 		return d, nil
 	}
 	d.Steps = forecastSteps(l, fc)

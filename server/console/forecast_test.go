@@ -51,10 +51,11 @@ func TestRoutePreview(t *testing.T) {
 			want: []string{"财务确认 · 或签", "不经过（条件不满足", "条件不满足：订单金额 &gt; 5000"}, not: []string{"条件不满足：form.amount"}},
 		{name: "no applicant", applicant: "", form: order("100.00"), want: []string{`id="forecast-error"`, "请选择申请人"},
 			not: []string{`id="forecast-steps"`}},
-		{name: "not JSON", applicant: "u_chen", form: `{"order_no":`, want: []string{"表单不是有效的 JSON"},
+		{name: "not JSON", applicant: "u_chen", form: `{"order_no":`, want: []string{"表单须是一个 JSON 对象"},
 			not: []string{"unexpected EOF"}},
+		{name: "JSON but no object", applicant: "u_chen", form: `[]`, want: []string{"表单须是一个 JSON 对象"}},
 		{name: "a form a start would refuse", applicant: "u_chen", form: `{"platform":"tmall"}`,
-			want: []string{`id="forecast-error"`}, not: []string{`id="forecast-steps"`}},
+			want: []string{`id="forecast-error"`, "表单有误：订单号必填", "订单金额必填"}, not: []string{`id="forecast-steps"`}},
 		{name: "an unknown applicant", applicant: "u_nobody", form: order("100.00"), want: []string{`id="forecast-error"`}},
 	}
 	for _, tt := range tests {
