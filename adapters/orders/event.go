@@ -1,6 +1,8 @@
 package orders
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,9 +12,10 @@ import (
 
 // Event is one thing that happened to an order, as a source told it.
 type Event struct {
-	// ID identifies the event for dedupe: the platform's message id, or
-	// platform/shop/order/status when it has none, so the same news sent
-	// twice is applied once.
+	// ID identifies the event for dedupe: the platform's message id, or,
+	// when it has none, the order's state and a digest of what it says as
+	// of its update time (OrderEvent), so the same news sent twice is
+	// applied once and a later change is news.
 	ID   string    `json:"id"`
 	Kind EventKind `json:"kind"`
 	// Order is the order as the event gives it: whole when the source sent
@@ -45,6 +48,12 @@ func kindOfOrder(o Order) EventKind {
 		return EventRefundRequested
 	case RefundDone:
 		return EventRefunded
+	case RefundRefused, RefundClosed:
+		// A refund refused or withdrawn changes the order; it is not paid
+		// again (the paid rule would start its flow a second time).
+		if o.Status == StatusPaid {
+			return EventChanged
+		}
 	}
 	return map[Status]EventKind{StatusUnpaid: EventCreated, StatusPaid: EventPaid, StatusPaused: EventChanged,
 		StatusPartShipped: EventShipped, StatusShipped: EventShipped, StatusFinished: EventFinished,
@@ -53,16 +62,30 @@ func kindOfOrder(o Order) EventKind {
 
 // OrderEvent is the event of a whole order a source sent (a detail
 // response, the generic shape): its kind follows from its state, and its
-// id is that state's, so a source sending one order state twice makes one
-// event.
+// id is that state's as of its update time, with a digest of what it
+// says (amounts, lines and their refunds): the same message sent twice
+// makes one event, while a state the order comes back to later (a refund
+// asked again after a refusal, shipping released after a pause), a line
+// refunded after another, or an amount an ERP corrects is news.
 func OrderEvent(source string, o Order, now time.Time) Event {
 	at := o.UpdatedAt
 	if at.IsZero() {
 		at = now
 	}
 	kind := kindOfOrder(o)
-	id := strings.Join([]string{source, o.Shop, o.No, string(o.Status), string(o.Refund)}, "/")
+	id := strings.Join([]string{source, o.Shop, o.No, string(o.Status), string(o.Refund), stateDigest(o)}, "/")
 	return Event{ID: id, Kind: kind, Order: o, Full: true, At: at}
+}
+
+// stateDigest is a short digest of an order's update time, amounts and
+// lines, for its event id.
+func stateDigest(o Order) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%v|%v|", o.UpdatedAt.UTC().Format(time.RFC3339Nano), o.Total, o.Paid)
+	for _, l := range o.Lines {
+		fmt.Fprintf(h, "%s|%s|%d|%v|%v|%s;", l.SKU, l.OuterSKU, l.Qty, l.Price, l.Paid, l.Refund)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // douyinTags maps Douyin Shop's message tags to events.

@@ -120,6 +120,11 @@ func (r *Router) RouteOnce(ctx context.Context) (int, error) {
 				} else if err != nil {
 					return i, fmt.Errorf("orders: event %s/%s: %w", se.Source, se.Event.ID, err)
 				}
+			case errors.Is(err, flows.ErrKeyReused):
+				// Started for this order before, with what the order said
+				// then (an amount corrected since): one flow per order.
+				r.log.Info("order event's flow was started for this order before", "source", se.Source,
+					"event", se.Event.ID, "flow", req.FlowID)
 			case isRetryable(err):
 				return i, err
 			default:

@@ -3,6 +3,7 @@ package orders_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -26,28 +27,37 @@ func TestRouterStartsFlowsOnceAndSkipsRefusals(t *testing.T) {
 
 	tb, err := orders.Taobao(sample(t, "taobao_fullinfo.json"))
 	require.NoError(t, err)
-	erp, err := orders.Generic(sample(t, "generic.json")) // platform erp: not among the flow's platforms
+	erp, err := orders.Generic(sample(t, "generic.json")) // platform erp: the flow's "other" channel
 	require.NoError(t, err)
-	for _, e := range []orders.Event{orders.OrderEvent("erp", erp, now), orders.OrderEvent("tmall-main", tb, now)} {
+	bad := erp
+	bad.No, bad.Lines = "E-NO-LINES", nil // the flow needs its items
+	for _, e := range []orders.Event{orders.OrderEvent("erp", erp, now), orders.OrderEvent("tmall-main", tb, now),
+		orders.OrderEvent("erp", bad, now)} {
 		_, _, err := store.IngestOrderEvent(ctx, e.Order.Platform, e)
 		require.NoError(t, err)
 	}
 	n, err := r.RouteOnce(ctx)
 	require.NoError(t, err)
-	require.Equal(t, 2, n)
+	require.Equal(t, 3, n)
 	left, err := store.UnroutedOrderEvents(ctx, 10)
 	require.NoError(t, err)
 	require.Empty(t, left, "a start the flow refuses is logged, not retried for ever")
 	require.Contains(t, log.String(), "order event could not start its flow")
 	require.Contains(t, log.String(), `"flow":"order_fulfilment"`)
+	require.Contains(t, log.String(), "E-NO-LINES")
 
-	views, err := engine.Tasks(ctx, flows.TaskQuery{Status: flows.TaskOpen, Limit: 10})
+	views, err := engine.Tasks(ctx, flows.TaskQuery{Assignee: "u_qian", Status: flows.TaskOpen, Limit: 10})
 	require.NoError(t, err)
-	require.NotEmpty(t, views, "the Taobao order waits for finance")
-	instance := views[0].Task.InstanceID
+	require.Len(t, views, 2, "the Taobao order and the ERP's wait for finance; the order without lines starts nothing")
+	platforms := map[string]bool{}
 	for _, v := range views {
-		require.Equal(t, instance, v.Task.InstanceID, "one instance for the one order that could start")
+		for _, fv := range v.Form {
+			if fv.Field.Key == "platform" {
+				platforms[fv.Value.(string)] = true
+			}
+		}
 	}
+	require.Equal(t, map[string]bool{"tmall": true, "other": true}, platforms, "an ERP's order is of the other channel")
 }
 
 type downEngine struct{ calls int }
@@ -185,4 +195,58 @@ func TestOrderCardStartsAReturn(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, bot.ToastSuccess, reply.Toast.Kind, reply.Toast.Text)
 	require.Equal(t, "退货 · 4012345678901234567 · ¥188.00", reply.Card.Title)
+}
+
+// TestRouterFollowsAnOrdersLife: an order's states each start what they
+// call for once per order, however often or late they come; a refund
+// asked again after a refusal is a new request; a refusal is no second
+// payment; an amount corrected is news, not a duplicate.
+func TestRouterFollowsAnOrdersLife(t *testing.T) {
+	t.Parallel()
+	_, engine := exampletest.World(t)
+	store := newMemStore()
+	r := orders.NewRouter(store, exampleRules(t), engine, bottest.NewLog().Logger, nil)
+	ctx := t.Context()
+	base, err := orders.Taobao(sample(t, "taobao_fullinfo.json"))
+	require.NoError(t, err)
+	t0 := base.UpdatedAt
+	send := func(minutes int, change func(*orders.Order)) bool {
+		o := base
+		o.Lines = slices.Clone(base.Lines)
+		o.UpdatedAt = t0.Add(time.Duration(minutes) * time.Minute)
+		change(&o)
+		first, _, err := store.IngestOrderEvent(ctx, "tmall-main", orders.OrderEvent("tmall-main", o, time.Now()))
+		require.NoError(t, err)
+		_, err = r.RouteOnce(ctx)
+		require.NoError(t, err)
+		return first
+	}
+	flowsOf := func() map[string]int {
+		views, err := engine.ListInstances(ctx, flows.InstanceQuery{Viewer: "u_shen"})
+		require.NoError(t, err)
+		n := map[string]int{}
+		for _, v := range views.Instances {
+			n[v.Instance.FlowID]++
+		}
+		return n
+	}
+	paid := func(o *orders.Order) { o.Status, o.Refund = orders.StatusPaid, "" }
+	require.True(t, send(0, paid))
+	require.False(t, send(0, paid), "the same message twice is one event")
+	require.True(t, send(5, paid), "the paid state sent again later is news")
+	require.Equal(t, map[string]int{"order_fulfilment": 1}, flowsOf(), "but the order is fulfilled once")
+
+	asked := func(o *orders.Order) { o.Status, o.Refund = orders.StatusPaid, orders.RefundRequested }
+	require.True(t, send(10, asked))
+	require.True(t, send(20, func(o *orders.Order) { o.Status, o.Refund = orders.StatusPaid, orders.RefundRefused }))
+	require.Equal(t, map[string]int{"order_fulfilment": 1, "return_exchange": 1}, flowsOf(), "a refusal is no second payment")
+	require.True(t, send(30, asked), "a refund asked again after a refusal is news")
+	require.Equal(t, map[string]int{"order_fulfilment": 1, "return_exchange": 2}, flowsOf(), "and a new request")
+
+	require.True(t, send(40, func(o *orders.Order) { o.Status, o.Refund = orders.StatusShipped, "" }))
+	require.True(t, send(35, paid), "an older paid state arriving late is recorded")
+	require.Equal(t, map[string]int{"order_fulfilment": 1, "return_exchange": 2}, flowsOf(), "and starts nothing")
+
+	require.True(t, send(40, func(o *orders.Order) { o.Status, o.Refund, o.Paid = orders.StatusShipped, "", o.Paid-100 }),
+		"an amount corrected at the same time is news")
 }

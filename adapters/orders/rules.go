@@ -205,6 +205,12 @@ func (rs *Rules) Check(lookup func(id string) (*flows.Flow, bool)) error {
 // in file order. A rule whose expressions fail on this order is an error
 // naming the rule; the other rules still give their starts.
 func (rs *Rules) Starts(se StoredEvent) ([]flows.StartRequest, error) {
+	if at := se.Order.UpdatedAt; !at.IsZero() && se.Event.At.Before(at) {
+		// News older than the order's state came late (a paid event after
+		// the shipment): the order has moved on, and what it called for
+		// with it.
+		return nil, nil
+	}
 	env := EnvOf(se.Order)
 	var out []flows.StartRequest
 	var errs []error
@@ -239,9 +245,24 @@ func (rs *Rules) Starts(se StoredEvent) ([]flows.StartRequest, error) {
 			continue
 		}
 		out = append(out, flows.StartRequest{Event: string(se.Event.Kind), FlowID: r.Start, Form: form,
-			Key: fmt.Sprintf("order:%s/%s#%d", se.Source, se.Event.ID, i)})
+			Key: startKey(se, r.On, i)})
 	}
 	return out, errors.Join(errs...)
+}
+
+// perEvent are the events each of which is news of its own: a change, a
+// refund asked for (again, after a refusal). Any other state an order
+// reaches once (paid, shipped, …), however often or late a source sends it.
+var perEvent = []EventKind{EventChanged, EventRefundRequested}
+
+// startKey is the idempotency key of the start rule i makes of se: once
+// per order and rule for a state an order reaches once, once per event
+// for the others.
+func startKey(se StoredEvent, on EventKind, i int) string {
+	if slices.Contains(perEvent, on) {
+		return fmt.Sprintf("order:%s/%s#%d", se.Source, se.Event.ID, i)
+	}
+	return fmt.Sprintf("order:%s/%s/%s/%s/%s#%d", se.Source, se.Order.Platform, se.Order.Shop, se.Order.No, on, i)
 }
 
 func joinKinds() string {
