@@ -8,6 +8,8 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"golang.org/x/text/width"
+
 	"cardflow/flows"
 )
 
@@ -72,13 +74,29 @@ func (r *Router) Handle(ctx context.Context, req Request) ([]Card, error) {
 	if !utf8.ValidString(text) || utf8.RuneCountInString(text) > maxMessage {
 		return []Card{r.help(req.Reader.Locale)}, nil
 	}
-	words := strings.Fields(text)
+	// A Chinese input method writes letters, digits, the slash and the
+	// space full-width: ／order　１００１ is /order 1001.
+	words := strings.Fields(width.Fold.String(text))
 	if len(words) == 0 {
 		return []Card{r.help(req.Reader.Locale)}, nil
 	}
 	r.mu.RLock()
-	// A Chinese input method writes the slash full-width: ／todo is /todo.
-	i, ok := r.byName[strings.ToLower(strings.Replace(words[0], "／", "/", 1))]
+	i, ok := r.byName[strings.ToLower(words[0])]
+	if !ok {
+		// A Chinese name is often typed glued to its argument: 查单5001,
+		// 查单：5001.
+		best, arg := "", ""
+		for name, j := range r.byName {
+			rest, glued := strings.CutPrefix(words[0], name)
+			rest = strings.TrimLeft(rest, ":")
+			if glued && !strings.HasPrefix(name, "/") && rest != "" && len(name) > len(best) {
+				best, arg, i, ok = name, rest, j, true // the longest name that fits
+			}
+		}
+		if ok {
+			words = append([]string{best, arg}, words[1:]...)
+		}
+	}
 	var cmd Command
 	if ok {
 		cmd = r.commands[i]

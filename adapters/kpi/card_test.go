@@ -117,6 +117,10 @@ func TestKPICommand(t *testing.T) {
 		require.Equal(t, "11月29日", c.Subtitle)
 		require.Equal(t, [][]string{{"销售额", "¥80.00", "—", "—"}}, c.Tables[0].Rows)
 	})
+	t.Run("a KPI by its label, as the README writes it", func(t *testing.T) {
+		require.Equal(t, "销售额 · 昨天", ask(t, bot.LocaleZH, "指标 销售额 昨天").Title)
+		require.Equal(t, "Sales · Yesterday", ask(t, bot.LocaleEN, "/kpi Sales yesterday").Title)
+	})
 	t.Run("this week, in English", func(t *testing.T) {
 		c := ask(t, bot.LocaleEN, "/kpi week")
 		require.Equal(t, "This week’s figures", c.Title)

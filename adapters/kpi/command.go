@@ -57,6 +57,9 @@ func RegisterCommands(r *bot.Router, b *Board, f *File) {
 		var names []string
 		if name != "" {
 			names = []string{strings.ToLower(name)}
+			if d, ok := f.Lookup(name); ok {
+				names = []string{d.Name} // 指标 销售额: by its label too
+			}
 		}
 		zone := req.Reader.Zone
 		if zone == nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
@@ -154,6 +155,20 @@ var digestPeriods = []string{"yesterday", "today", "last_week", "last_month"}
 func (f *File) KPI(name string) (*Definition, bool) {
 	d, ok := f.byName[name]
 	return d, ok
+}
+
+// Lookup finds the KPI a person names: by its name (any case), its
+// label (销售额) or its English label (Sales, any case).
+func (f *File) Lookup(word string) (*Definition, bool) {
+	if d, ok := f.byName[strings.ToLower(word)]; ok {
+		return d, true
+	}
+	for _, d := range f.KPIs {
+		if d.Label == word || (d.LabelEN != "" && strings.EqualFold(d.LabelEN, word)) {
+			return d, true
+		}
+	}
+	return nil, false
 }
 
 // Names are the KPIs' names, in file order.

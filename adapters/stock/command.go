@@ -25,6 +25,16 @@ func RegisterCommands(r *bot.Router, store Store) {
 			if levels, err = store.StockOf(ctx, sku); err != nil {
 				return nil, fmt.Errorf("stock: look up %s: %w", clip(sku), err)
 			}
+			// Merchant codes are mostly upper case; sock-3p typed on a
+			// phone means SOCK-3P when only that one is known.
+			if up := strings.ToUpper(sku); len(levels) == 0 && up != sku {
+				if levels, err = store.StockOf(ctx, up); err != nil {
+					return nil, fmt.Errorf("stock: look up %s: %w", clip(up), err)
+				}
+				if len(levels) > 0 {
+					sku = up
+				}
+			}
 		}
 		return []bot.Card{StockCard(sku, levels, req.Reader)}, nil
 	}

@@ -41,6 +41,11 @@ func TestStockCommand(t *testing.T) {
 			Tables: []bot.Table{{Columns: []string{"Warehouse", "On hand", "Reserved", "Sellable"},
 				Rows: [][]string{{"hz-1", "4", "0", "4"}}}},
 		}},
+		{name: "typed in lower case, full-width, glued", locale: bot.LocaleEN, text: "库存ｃｕｐ－０１", want: bot.Card{
+			Subject: "stock-CUP-01", Status: bot.StatusInfo, Title: "Stock CUP-01", Subtitle: "1 warehouse(s) · 4 sellable",
+			Tables: []bot.Table{{Columns: []string{"Warehouse", "On hand", "Reserved", "Sellable"},
+				Rows: [][]string{{"hz-1", "4", "0", "4"}}}},
+		}},
 		{name: "an unknown SKU", locale: bot.LocaleZH, text: "/stock NOPE", want: bot.Card{
 			Subject: "stock-NOPE", Status: bot.StatusInfo, Title: "没有这个 SKU：NOPE",
 			Text: "库存台账里没有这个 SKU 的记录；请核对商家编码（外部 SKU）。",
