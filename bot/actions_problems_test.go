@@ -182,3 +182,30 @@ func TestApproverEditsAFieldOnTheCard(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertCardSaysEachAlertsLatestFigures: an alert fired again with new
+// figures (more oversold) shows them, not the first ones; a group of
+// alerts is named by what they share, each alert listed with its own.
+func TestAlertCardSaysEachAlertsLatestFigures(t *testing.T) {
+	t.Parallel()
+	x := newClicks(t)
+	ctx := t.Context()
+	fire := func(sku string, qty int, order string) {
+		_, err := x.engine.Alert(ctx, flows.AlertEvent{Source: "stock-sync", Event: "stock.oversell",
+			Form: map[string]any{"sku": sku, "warehouse": "main", "platform": "tmall", "oversold_qty": qty, "order_no": order}})
+		require.NoError(t, err)
+	}
+	fire("COAT-1", 2, "E-1")
+	fire("COAT-1", 5, "E-2")
+	feng, err := x.engine.User(ctx, "u_feng")
+	require.NoError(t, err)
+	card, err := bot.NewCardRenderer(x.engine, x.engine, bot.RendererOptions{}).TaskCard(ctx, bot.ReaderFor(feng, ""), x.open("u_feng"), nil)
+	require.NoError(t, err)
+	require.Contains(t, card.Text, "COAT-1/main · 平台 天猫 · 超卖数量 5 · 最新订单号 E-2 · 2 次", card.Text)
+
+	fire("X-B", 3, "G-4")
+	card, err = bot.NewCardRenderer(x.engine, x.engine, bot.RendererOptions{}).TaskCard(ctx, bot.ReaderFor(feng, ""), x.open("u_feng"), nil)
+	require.NoError(t, err)
+	require.Equal(t, "超卖告警 · main · 2 条告警", card.Title)
+	require.Contains(t, card.Text, "X-B/main · 平台 天猫 · 超卖数量 3 · 最新订单号 G-4 · 1 次", "the second alert's own figures")
+}

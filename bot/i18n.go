@@ -73,6 +73,7 @@ const (
 	mLast
 	mAlerts
 	mAlertCount
+	mAlertsN
 	mAlertLast
 	mAlertResolved
 	mCommented
@@ -147,6 +148,7 @@ var messages = map[msg][2]string{
 	mLast:            {"**最近**：%[1]s %[2]s · %[3]s", "**Last**: %[1]s %[2]s · %[3]s"},
 	mAlerts:          {"**告警 %[1]d 条**", "**%[1]d alerts**"},
 	mAlertCount:      {"%[1]d 次", "%[1]d×"},
+	mAlertsN:         {"%[1]d 条告警", "%[1]d alerts"},
 	mAlertLast:       {"最近 %[1]s", "last %[1]s"},
 	mAlertResolved:   {"已恢复", "resolved"},
 	mCommented:       {"%[1]s 评论于 %[2]s", "%[1]s commented, %[2]s"},

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type alertItem struct {
 	count    int
 	last     time.Time
 	resolved bool
+	labels   map[string]any // its form as its latest event gave it
 }
 
 func (p *page) alertState() alertState {
@@ -47,6 +49,9 @@ func (p *page) alertState() alertState {
 		case "alert_fire", "alert_group", "alert_dedupe":
 			x := find(d.Key)
 			x.count, x.last = max(d.Count, 1), a.At
+			if d.Labels != nil {
+				x.labels = d.Labels
+			}
 		case "auto_resolve", "resolve":
 			for _, x := range st.items {
 				x.resolved = x.resolved || d.Key == "" || x.key == d.Key
@@ -70,7 +75,14 @@ func (p *page) alertState() alertState {
 func (p *page) alertCard(c *Card, task flows.Task, mayAct bool) {
 	t := p.t
 	st := p.alertState()
-	c.Text = p.alertText(st)
+	c.Text = p.alertText(st, task.StepID)
+	if len(st.items) > 1 {
+		// A group's card is about the group (超卖告警 · main · 3 条告警),
+		// not the alert that happened to fire first: its fields are the
+		// ones every alert shares; the list says what each alert says.
+		c.Title = p.groupTitle(task.StepID, len(st.items))
+		c.Fields = p.groupFields(c.Fields, task.StepID)
+	}
 	switch {
 	case task.Status != flows.TaskOpen:
 		c.Status = StatusDone
@@ -105,9 +117,10 @@ func (p *page) alertCard(c *Card, task flows.Task, mayAct bool) {
 	c.Inputs = []Input{p.commentInput(mInNote, "")}
 }
 
-// alertText lists the group's alerts: how often each fired and when last,
-// or that it resolved.
-func (p *page) alertText(st alertState) string {
+// alertText lists the group's alerts: what each says (its fields but the
+// ones every alert of the group shares), how often it fired and when
+// last, or that it resolved.
+func (p *page) alertText(st alertState, stepID string) string {
 	if len(st.items) == 0 {
 		return ""
 	}
@@ -115,6 +128,9 @@ func (p *page) alertText(st alertState) string {
 	lines := []string{t.s(mAlerts, len(st.items))}
 	for _, x := range st.items {
 		line := "- " + mdEscape(x.key) + " · "
+		if says := p.alertLabels(x.labels, stepID); says != "" {
+			line += mdEscape(says) + " · "
+		}
 		if x.resolved {
 			line += t.s(mAlertResolved)
 		} else {
@@ -123,4 +139,55 @@ func (p *page) alertText(st alertState) string {
 		lines = append(lines, line)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// alertLabels writes an alert's own fields (超卖数量 3 · 最新订单号 G-4):
+// not those of its key or its group, which the line and the title say,
+// and none the step hides.
+func (p *page) alertLabels(labels map[string]any, stepID string) string {
+	s := p.flow.Step(stepID)
+	if len(labels) == 0 || s == nil || s.Alert == nil {
+		return ""
+	}
+	var parts []string
+	for _, fd := range p.flow.Form {
+		v, ok := labels[fd.Key]
+		if !ok || v == nil || slices.Contains(s.Alert.DedupeKey, fd.Key) || slices.Contains(s.Alert.GroupBy, fd.Key) ||
+			p.flow.Access(stepID, fd.Key) == flows.AccessHidden {
+			continue
+		}
+		if text := p.value(fd, v); text != "" {
+			parts = append(parts, fd.LabelIn(p.t.en)+" "+text)
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+// groupFields keeps of fields those of the group's shared values.
+func (p *page) groupFields(fields []Field, stepID string) []Field {
+	s := p.flow.Step(stepID)
+	if s == nil || s.Alert == nil {
+		return fields
+	}
+	shared := map[string]bool{}
+	for _, key := range s.Alert.GroupBy {
+		if fd := p.flow.Field(key); fd != nil {
+			shared[fd.LabelIn(p.t.en)] = true
+		}
+	}
+	return slices.DeleteFunc(fields, func(f Field) bool { return !shared[f.Label] })
+}
+
+// groupTitle names an alert group by its flow and the values its alerts
+// share, with how many there are.
+func (p *page) groupTitle(stepID string, n int) string {
+	parts := []string{p.flow.NameIn(p.t.en)}
+	if s := p.flow.Step(stepID); s != nil && s.Alert != nil {
+		for _, fv := range p.view.Form {
+			if fv.Set && slices.Contains(s.Alert.GroupBy, fv.Field.Key) {
+				parts = append(parts, p.value(fv.Field, fv.Value))
+			}
+		}
+	}
+	return strings.Join(append(parts, p.t.s(mAlertsN, n)), " · ")
 }

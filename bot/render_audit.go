@@ -17,6 +17,7 @@ type detail struct {
 	Key     string          `json:"key"`
 	Count   int             `json:"count"`
 	Until   time.Time       `json:"until"`
+	Labels  map[string]any  `json:"labels"` // an alert's form (alert_fire, alert_group, alert_dedupe)
 }
 
 func decodeDetail(raw json.RawMessage) detail {

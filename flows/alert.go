@@ -156,7 +156,7 @@ func (r *run) openAlert(s *Step) error {
 	}
 	st.Alerts = []*alertEntry{{Key: strings.Join(key, "/"), Labels: form, Count: 1, FirstAt: r.now, LastAt: r.now}}
 	r.st.Alert = st
-	if err := r.logAs(SystemActor, "", "", "alert_fire", alertDetail{Step: s.ID, Key: st.Alerts[0].Key, Users: users}); err != nil {
+	if err := r.logAs(SystemActor, "", "", "alert_fire", alertDetail{Step: s.ID, Key: st.Alerts[0].Key, Users: users, Labels: storable(form)}); err != nil {
 		return err
 	}
 	r.alertTimer(a, TimerAlertGroup, r.now.Add(r.e.sla(s.Alert.GroupWait)), 0)
@@ -301,4 +301,7 @@ type alertDetail struct {
 	Source  string    `json:"source,omitempty"`
 	Comment string    `json:"comment,omitempty"`
 	Until   time.Time `json:"until,omitzero"`
+	// Labels are the alert's form as its latest event gave it (fired,
+	// grouped, deduped): what a card says of each alert of a group.
+	Labels map[string]any `json:"labels,omitempty"`
 }

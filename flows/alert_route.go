@@ -188,8 +188,9 @@ func (r *run) alertEvent(a *activation, s *Step, key string, form map[string]any
 		return AlertResolved, r.endAlert(a, s, nil, "auto_resolve", "")
 	case x != nil && !x.resolved():
 		x.Count++
-		x.LastAt = at
-		return AlertDeduped, r.log("", "alert_dedupe", alertDetail{Step: s.ID, Key: key, Count: x.Count, Source: ev.Source})
+		x.LastAt, x.Labels = at, form // the latest figures (可售库存 5, not the first 9)
+		return AlertDeduped, r.log("", "alert_dedupe", alertDetail{Step: s.ID, Key: key, Count: x.Count, Source: ev.Source,
+			Labels: storable(form)})
 	case x != nil: // fired again after it resolved while its group still fires
 		x.ResolvedAt, x.ResolvedBy, x.Paged = time.Time{}, "", false
 		x.Count++
@@ -202,7 +203,8 @@ func (r *run) alertEvent(a *activation, s *Step, key string, form map[string]any
 		st.Flush = true
 		r.alertTimer(a, TimerAlertGroup, r.now.Add(r.e.sla(s.Alert.GroupWait)), 0)
 	}
-	return AlertGrouped, r.log("", "alert_group", alertDetail{Step: s.ID, Key: key, Count: x.Count, Source: ev.Source})
+	return AlertGrouped, r.log("", "alert_group", alertDetail{Step: s.ID, Key: key, Count: x.Count, Source: ev.Source,
+		Labels: storable(form)})
 }
 
 // alertBase is the id prefix of a group's instances.

@@ -158,8 +158,8 @@ func TestFlowsListsTheStartableFlowsWithTypedFields(t *testing.T) {
 	require.Equal(t, map[string]any{"key": "order_no", "label": "订单号", "type": "string", "required": true,
 		"max_length": float64(64), "pattern": "[A-Z0-9-]+"}, fields[0])
 	require.Equal(t, map[string]any{"key": "platform", "label": "平台", "type": "enum", "required": true,
-		"options":       []any{"tmall", "jd", "douyin", "pdd", "shopify"},
-		"option_labels": map[string]any{"tmall": "天猫", "jd": "京东", "douyin": "抖音", "pdd": "拼多多", "shopify": "Shopify"}}, fields[1])
+		"options":       []any{"tmall", "jd", "douyin", "pdd", "shopify", "other"},
+		"option_labels": map[string]any{"tmall": "天猫", "jd": "京东", "douyin": "抖音", "pdd": "拼多多", "shopify": "Shopify", "other": "其他渠道"}}, fields[1])
 	require.Equal(t, map[string]any{"key": "amount", "label": "订单金额", "type": "money", "required": true, "min": "0"}, fields[2])
 	items := fields[5].(map[string]any)
 	require.Equal(t, "table", items["type"])
@@ -177,7 +177,7 @@ func TestFlowsListsTheStartableFlowsWithTypedFields(t *testing.T) {
 			require.Equal(t, "Order fulfilment", f["name"])
 			fields := f["fields"].([]any)
 			require.Equal(t, "Order no.", fields[0].(map[string]any)["label"])
-			require.Equal(t, map[string]any{"tmall": "Tmall", "jd": "JD", "douyin": "Douyin", "pdd": "Pinduoduo", "shopify": "Shopify"},
+			require.Equal(t, map[string]any{"tmall": "Tmall", "jd": "JD", "douyin": "Douyin", "pdd": "Pinduoduo", "shopify": "Shopify", "other": "Other"},
 				fields[1].(map[string]any)["option_labels"])
 		}
 	}
