@@ -202,6 +202,7 @@ func TestAlertCardSaysEachAlertsLatestFigures(t *testing.T) {
 	card, err := bot.NewCardRenderer(x.engine, x.engine, bot.RendererOptions{}).TaskCard(ctx, bot.ReaderFor(feng, ""), x.open("u_feng"), nil)
 	require.NoError(t, err)
 	require.Contains(t, card.Text, "COAT-1/main · 平台 天猫 · 超卖数量 5 · 最新订单号 E-2 · 2 次", card.Text)
+	require.Contains(t, card.Fields, bot.Field{Label: "超卖数量", Value: "5", Short: true}, "the fields say the latest figures too")
 
 	fire("X-B", 3, "G-4")
 	card, err = bot.NewCardRenderer(x.engine, x.engine, bot.RendererOptions{}).TaskCard(ctx, bot.ReaderFor(feng, ""), x.open("u_feng"), nil)

@@ -82,6 +82,8 @@ func (p *page) alertCard(c *Card, task flows.Task, mayAct bool) {
 		// ones every alert shares; the list says what each alert says.
 		c.Title = p.groupTitle(task.StepID, len(st.items))
 		c.Fields = p.groupFields(c.Fields, task.StepID)
+	} else if len(st.items) == 1 && st.items[0].labels != nil {
+		p.latestFields(c.Fields, st.items[0].labels) // 可售库存 5, not the first event's 9
 	}
 	switch {
 	case task.Status != flows.TaskOpen:
@@ -161,6 +163,19 @@ func (p *page) alertLabels(labels map[string]any, stepID string) string {
 		}
 	}
 	return strings.Join(parts, " · ")
+}
+
+// latestFields writes into fields the values an alert's latest event gave.
+func (p *page) latestFields(fields []Field, labels map[string]any) {
+	for i, f := range fields {
+		for _, fd := range p.flow.Form {
+			if v, ok := labels[fd.Key]; ok && v != nil && fd.LabelIn(p.t.en) == f.Label {
+				if text := p.value(fd, v); text != "" {
+					fields[i].Value = text
+				}
+			}
+		}
+	}
 }
 
 // groupFields keeps of fields those of the group's shared values.
