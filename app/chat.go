@@ -105,7 +105,7 @@ func newChat(cfg *config.Config, opts RunOptions, store flows.Store, engine *flo
 	}
 	orders.RegisterCommands(router, shop.store, orders.CommandOptions{ReturnFlow: returnFlow, Instances: cs})
 	stock.RegisterCommands(router, shop.stockStore)
-	kpi.RegisterCommands(router, kpis.board, kpis.file)
+	kpi.RegisterCommands(router, kpis.board, kpis.file, engine)
 	locks := bot.NewCardLocks()
 	inbound := bot.NewActions(bot.ActionsDeps{Engine: engine, Store: cs, Locks: locks, Directory: engine, Render: render, Router: router,
 		Started: orders.CardStarts(shop.store, nil), Logger: log.With("component", "bot")})

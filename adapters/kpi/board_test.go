@@ -20,7 +20,7 @@ const boardDefs = `kpis:
   - {name: aov, label: 客单价, label_en: AOV, measure: aov}
   - {name: refund_rate, label: 退款率, label_en: Refund rate, measure: refund_rate}
   - {name: refund_amount, label: 退款金额, label_en: Refunds, measure: refund_amount}
-  - {name: gross_margin, label: 毛利率, label_en: Gross margin, measure: gross_margin}
+  - {name: gross_margin, label: 毛利率, label_en: Gross margin, measure: gross_margin, roles: [finance, gm]}
   - {name: turnover_days, label: 库存周转天数, label_en: Stock turnover, measure: turnover_days}
   - {name: jd_sales, label: 京东销售额, label_en: JD sales, measure: sales, platform: jd}
   - {name: ad_spend, label: 广告花费, label_en: Ad spend, metric: ad_spend, unit: money}

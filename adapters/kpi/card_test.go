@@ -1,6 +1,8 @@
 package kpi_test
 
 import (
+	"cardflow/flows"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -96,15 +98,27 @@ func TestKPICommand(t *testing.T) {
 	t.Parallel()
 	b, _ := newBoard(t)
 	router := bot.NewRouter()
-	kpi.RegisterCommands(router, b, b.File())
-	ask := func(t *testing.T, l bot.Locale, text string) bot.Card {
+	kpi.RegisterCommands(router, b, b.File(), roles{"u_wang": {"gm"}, "u_chu": {"cs"}})
+	askAs := func(t *testing.T, user string, l bot.Locale, text string) bot.Card {
 		t.Helper()
-		cards, err := router.Handle(t.Context(), bot.Request{Reader: bot.Reader{UserID: "u_wang", Locale: l},
+		cards, err := router.Handle(t.Context(), bot.Request{Reader: bot.Reader{UserID: user, Locale: l},
 			Message: bot.Message{Text: text}})
 		require.NoError(t, err)
 		require.Len(t, cards, 1)
 		return cards[0]
 	}
+	ask := func(t *testing.T, l bot.Locale, text string) bot.Card { return askAs(t, "u_wang", l, text) }
+	t.Run("a KPI for some roles only", func(t *testing.T) {
+		all := ask(t, bot.LocaleZH, "/kpi")
+		c := askAs(t, "u_chu", bot.LocaleZH, "/kpi")
+		require.Len(t, c.Tables[0].Rows, len(all.Tables[0].Rows)-1, "customer service does not see the margin")
+		for _, row := range c.Tables[0].Rows {
+			require.NotEqual(t, "毛利率", row[0])
+		}
+		c = askAs(t, "u_chu", bot.LocaleZH, "/kpi 毛利率")
+		require.Equal(t, "没有权限查看：毛利率", c.Title)
+		require.Equal(t, "毛利率 · 今天", ask(t, bot.LocaleZH, "/kpi gross_margin").Title, "the GM does")
+	})
 	t.Run("every KPI today", func(t *testing.T) {
 		c := ask(t, bot.LocaleZH, "/kpi")
 		require.Equal(t, "今天经营指标", c.Title)
@@ -143,4 +157,15 @@ func TestKPICommand(t *testing.T) {
 		c = ask(t, bot.LocaleEN, "/kpi a b c")
 		require.Equal(t, "Usage", c.Title)
 	})
+}
+
+// roles is an org directory of users' roles.
+type roles map[string][]string
+
+func (r roles) User(_ context.Context, id string) (flows.User, error) {
+	rs, ok := r[id]
+	if !ok {
+		return flows.User{}, flows.ErrNotFound
+	}
+	return flows.User{ID: id, Roles: rs}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"cardflow/bot"
+	"cardflow/flows"
 )
 
 // periodWords are what /kpi takes as its period: the period, and how far
@@ -29,7 +30,11 @@ var periodWords = map[string]struct {
 // [period], every KPI for today when no name is given; the period is
 // today, yesterday, week, last_week, month or last_month (今天, 昨天,
 // 本周, 上周, 本月, 上月).
-func RegisterCommands(r *bot.Router, b *Board, f *File) {
+//
+// A KPI with roles is shown to their holders (and administrators) only:
+// asked for by name, anyone else is told it is not theirs to see; /kpi
+// alone lists the KPIs the reader may see.
+func RegisterCommands(r *bot.Router, b *Board, f *File, dir Directory) {
 	cmd := bot.Command{Names: []string{"/kpi", "指标"},
 		UsageZH: "/kpi [指标] [今天|昨天|本周|上周|本月|上月]  查看经营指标",
 		UsageEN: "/kpi [name] [today|yesterday|week|last_week|month|last_month]  business figures"}
@@ -54,11 +59,30 @@ func RegisterCommands(r *bot.Router, b *Board, f *File) {
 		default:
 			return []bot.Card{bot.UsageCard(req.Reader.Locale, cmd)}, nil
 		}
+		u, err := dir.User(ctx, req.Reader.UserID)
+		if err != nil {
+			return nil, fmt.Errorf("kpi: /kpi: reader %s: %w", req.Reader.UserID, err)
+		}
 		var names []string
 		if name != "" {
 			names = []string{strings.ToLower(name)}
 			if d, ok := f.Lookup(name); ok {
+				if !d.SeenBy(u.Roles) {
+					return []bot.Card{{Subject: "kpi-denied", Status: bot.StatusInfo,
+						Title: pick(en, "没有权限查看："+d.Label, "Not yours to see: "+d.LabelEN),
+						Text:  pick(en, "这个指标只对指定的角色开放；如需查看请联系管理员。", "This KPI is for some roles only; ask an administrator.")}}, nil
+				}
 				names = []string{d.Name} // 指标 销售额: by its label too
+			}
+		} else {
+			for _, d := range f.KPIs {
+				if d.SeenBy(u.Roles) {
+					names = append(names, d.Name)
+				}
+			}
+			if len(names) == 0 {
+				return []bot.Card{{Subject: "kpi-denied", Status: bot.StatusInfo,
+					Title: pick(en, "没有你可以查看的指标", "No KPI is yours to see")}}, nil
 			}
 		}
 		zone := req.Reader.Zone
@@ -89,6 +113,11 @@ func RegisterCommands(r *bot.Router, b *Board, f *File) {
 		return []bot.Card{FiguresCard(figs, title, req.Reader)}, nil
 	}
 	r.Register(cmd)
+}
+
+// Directory reads the org's users, for their roles: *flows.Engine.
+type Directory interface {
+	User(ctx context.Context, id string) (flows.User, error)
 }
 
 // unknownCard answers a KPI name the definitions lack, listing theirs.

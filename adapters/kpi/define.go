@@ -31,6 +31,10 @@ type Definition struct {
 	Name    string
 	Label   string // 退款率
 	LabelEN string // Refund rate
+	// Roles, when set, are the org roles whose holders may see it on
+	// /kpi (毛利率 for finance and management, say); administrators
+	// always may. Unset: everyone. A digest goes to whom it names.
+	Roles []string
 	// Measure is a figure cardflow computes from the orders and stock.
 	Measure Measure
 	// Metric is a pushed metric's name, summed over the period.
@@ -170,6 +174,17 @@ func (f *File) Lookup(word string) (*Definition, bool) {
 	}
 	return nil, false
 }
+
+// SeenBy reports whether someone holding roles may see d on /kpi.
+func (d *Definition) SeenBy(roles []string) bool {
+	if len(d.Roles) == 0 || slices.Contains(roles, adminRole) {
+		return true
+	}
+	return slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(d.Roles, r) })
+}
+
+// adminRole may see every KPI (flows.DefaultAdminRole).
+const adminRole = flows.DefaultAdminRole
 
 // Names are the KPIs' names, in file order.
 func (f *File) Names() []string {

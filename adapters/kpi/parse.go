@@ -129,8 +129,12 @@ func (p *parse) strings(k, v *yaml.Node) []string {
 
 func (p *parse) kpi(n *yaml.Node) {
 	d := &Definition{Line: n.Line}
-	ok := p.fields(n, "a KPI", []string{"name", "label", "label_en", "measure", "metric", "expr", "platform", "shop", "flow", "unit"},
+	ok := p.fields(n, "a KPI", []string{"name", "label", "label_en", "measure", "metric", "expr", "platform", "shop", "flow", "unit", "roles"},
 		func(k, v *yaml.Node) {
+			if k.Value == "roles" {
+				d.Roles = p.strings(k, v)
+				return
+			}
 			s := p.scalar(k, v)
 			switch k.Value {
 			case "name":

@@ -58,12 +58,12 @@ func TestParseExample(t *testing.T) {
 	require.Equal(t, []kpi.Digest{
 		{Name: "morning", Cron: "0 9 * * *", To: []string{"role:gm", "role:sales_director"},
 			KPIs: []string{"sales", "orders", "aov", "refund_rate", "gross_margin", "roi"}, Chart: "sales",
-			Period: "yesterday", Line: 47},
+			Period: "yesterday", Line: 49},
 		{Name: "evening", Cron: "0 21 * * *", To: []string{"role:gm", "role:sales_director"},
 			KPIs: []string{"sales", "orders", "aov", "refund_rate", "approval_hours", "approval_overdue_rate"}, Chart: "sales",
-			Period: "today", Line: 53},
+			Period: "today", Line: 55},
 		{Name: "weekly", Cron: "0 9 * * 1", To: []string{"u_wang"},
-			KPIs: []string{"sales", "gmv", "turnover_days", "roi"}, Chart: "sales", Period: "last_week", Line: 59},
+			KPIs: []string{"sales", "gmv", "turnover_days", "roi"}, Chart: "sales", Period: "last_week", Line: 61},
 	}, f.Digests)
 }
 
@@ -85,7 +85,7 @@ func TestParseReportsEveryProblemWithItsLine(t *testing.T) {
 		`testdata/bad.yaml:12: KPI wrong_unit: unit: a refund_rate is in percent`,
 		`testdata/bad.yaml:13: KPI turn: stock is not kept per platform or shop: turnover_days takes no platform or shop`,
 		`testdata/bad.yaml:14: measure: unknown "profit" (one of gmv, sales, orders, units, aov, refund_rate, refund_amount, gross_margin, turnover_days, approval_hours, approval_overdue_rate)`,
-		`testdata/bad.yaml:14: a KPI: unknown key "colour" (expected name, label, label_en, measure, metric, expr, platform, shop, flow, unit)`,
+		`testdata/bad.yaml:14: a KPI: unknown key "colour" (expected name, label, label_en, measure, metric, expr, platform, shop, flow, unit, roles)`,
 		`testdata/bad.yaml:16: alert refund_rate_day: no KPI named refund_rate`,
 		`testdata/bad.yaml:17: period: "fortnight" is not day, week or month`,
 		`testdata/bad.yaml:17: alert rate: sales is not a percent: write its threshold as a number`,
