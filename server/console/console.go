@@ -142,6 +142,14 @@ func (c *Console) Routes(r chi.Router) {
 	})
 	r.Route("/console", func(r chi.Router) {
 		r.Use(c.origins.Handler, secureHeaders)
+		// The console's own pages for a wrong address or method, in the
+		// reader's language, not the API's JSON.
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			c.plainError(w, r, http.StatusNotFound, "err.noPage")
+		})
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			c.plainError(w, r, http.StatusMethodNotAllowed, "err.noPage")
+		})
 		r.Handle("/static/*", staticFiles())
 		r.Get("/login", c.loginPage)
 		r.Post("/login", c.login)

@@ -51,6 +51,7 @@ var zh = map[string]string{
 	"login.wait":                 "尝试次数过多，请 %d 秒后再试",
 	"login.expired":              "登录已过期，请重新登录",
 	"login.out":                  "已退出登录",
+	"err.noPage":                 "没有这个页面",
 	"err.csrf":                   "页面已过期，请刷新后重试",
 	"err.notfound":               "找不到这条记录",
 	"err.internal":               "操作失败，请稍后重试；如果一直失败，请联系管理员",

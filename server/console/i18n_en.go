@@ -29,6 +29,7 @@ var en = map[string]string{
 	"login.wait":                 "Too many attempts; try again in %d seconds",
 	"login.expired":              "Your session ended; please log in again",
 	"login.out":                  "You are logged out",
+	"err.noPage":                 "There is no such page",
 	"err.csrf":                   "This page is out of date; reload it and try again",
 	"err.notfound":               "Not found",
 	"err.internal":               "Something went wrong; please try again, and tell an administrator if it keeps failing",

@@ -434,3 +434,23 @@ func TestOperatorWhoIsNotAnAdministrator(t *testing.T) {
 	p := br.get("/console/instances/" + order)
 	require.Equal(t, http.StatusForbidden, p.status)
 }
+
+// TestWrongAddressesAnswerAsTheConsole: an unknown console address or a
+// wrong method gets the console's page in words, not JSON; the static
+// folder lists nothing.
+func TestWrongAddressesAnswerAsTheConsole(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.visitor()
+	br.login()
+	p := br.get("/console/nope")
+	require.Equal(t, http.StatusNotFound, p.status)
+	require.Contains(t, p.body, "没有这个页面")
+	require.NotContains(t, p.body, `"error"`)
+	p = br.get("/console/tasks/x/transfer")
+	require.Equal(t, http.StatusMethodNotAllowed, p.status)
+	require.Contains(t, p.body, "没有这个页面")
+	p = b.visitor().get("/console/static/")
+	require.Equal(t, http.StatusNotFound, p.status, "no listing of the static files")
+	require.Equal(t, http.StatusOK, b.visitor().get("/console/static/console.css").status)
+}

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"cardflow/bot"
@@ -51,7 +52,14 @@ func staticFiles() http.Handler {
 	if err != nil {
 		panic(err) // the embedded folder exists: a build without it fails the tests
 	}
-	return http.StripPrefix(prefix+"static/", http.FileServerFS(sub))
+	files := http.StripPrefix(prefix+"static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // files, not a listing of them
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 }
 
 // view is what every page template gets: its data, and how to say things
