@@ -1,12 +1,15 @@
 package orders
 
 import (
+	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -199,6 +202,26 @@ func ReadSigned(w http.ResponseWriter, r *http.Request, src Source, now time.Tim
 	return body, true
 }
 
+// jsonKind names what JSON a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
+		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "another value"
+}
+
 // WriteProblems answers 400 with code, message and every reason err
 // lists (one per line), as the orders and the stock webhooks refuse a
 // payload.
@@ -208,6 +231,12 @@ func WriteProblems(w http.ResponseWriter, code, message string, err error) {
 		if line = strings.TrimSpace(line); line != "" {
 			problems = append(problems, line)
 		}
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		// In the sender's terms, not Go's: which field, and what JSON it
+		// holds where the format wants another.
+		field := cmp.Or(te.Field, "the body")
+		problems = []string{fmt.Sprintf("%s: a JSON %s where the format wants %s", field, te.Value, jsonKind(te.Type))}
 	}
 	server.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{
 		"code": code, "message": message, "problems": problems}})

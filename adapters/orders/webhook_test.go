@@ -118,6 +118,9 @@ func TestWebhookRefusals(t *testing.T) {
 		{name: "every reason at once", source: "erp", body: bad, status: 400, code: "invalid_order",
 			sign: func(b *hookBundle, body []byte) func(http.Header) { return signedAt(b.now.Unix(), body) },
 			want: []string{`status "sold": unknown`, `paid: amount "1.001": more than two decimals`, `lines[0].qty "0": expected a positive whole quantity`}},
+		{name: "JSON of the wrong shape, said without Go's words", source: "erp", body: []byte(`[1,2]`), status: 400,
+			code: "invalid_order", sign: func(b *hookBundle, body []byte) func(http.Header) { return signedAt(b.now.Unix(), body) },
+			want: []string{"the body: a JSON array where the format wants an object"}},
 		{name: "NUL in the payload", source: "erp", body: []byte("{\"order_no\":\"1\x00\"}"), status: 400, code: "invalid_order",
 			sign: func(b *hookBundle, body []byte) func(http.Header) { return signedAt(b.now.Unix(), body) }},
 		{name: "too large", source: "erp", body: bytes.Repeat([]byte(" "), 1<<20+1), status: 413, code: "body_too_large",
@@ -139,6 +142,7 @@ func TestWebhookRefusals(t *testing.T) {
 			for _, w := range tt.want {
 				require.Contains(t, text, w)
 			}
+			require.NotContains(t, text, "Go value", "no Go type names to integrators")
 			require.Empty(t, b.store.events, "nothing stored")
 			bottest.AssertNoLeak(t, []string{erpSecret, douyinSecret}, nil, b.log.String())
 		})
