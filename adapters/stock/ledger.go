@@ -33,7 +33,7 @@ const (
 )
 
 // Platforms the oversell flow's platform field takes (its enum).
-var alertPlatforms = []string{"tmall", "jd", "douyin", "pdd", "shopify"}
+var alertPlatforms = []string{"tmall", "jd", "douyin", "pdd", "shopify", "other"}
 
 // Config is the ledger's settings.
 type Config struct {
@@ -70,7 +70,7 @@ func NewLedger(store Store, alerts Alerter, cfg Config, log *slog.Logger, now fu
 		return nil, fmt.Errorf("stock: warehouse %q: longer than %d bytes, not UTF-8 or holds NUL", clip(cfg.Warehouse), MaxKeyLen)
 	}
 	if !slices.Contains(alertPlatforms, cfg.Platform) {
-		return nil, fmt.Errorf("stock: platform %q: not one of tmall, jd, douyin, pdd, shopify", clip(cfg.Platform))
+		return nil, fmt.Errorf("stock: platform %q: not one of tmall, jd, douyin, pdd, shopify, other", clip(cfg.Platform))
 	}
 	var errs []error
 	for _, sku := range slices.Sorted(maps.Keys(cfg.LowStock)) {
@@ -174,8 +174,11 @@ func (l *Ledger) alertEvents(rec Record, now Level) []flows.AlertEvent {
 	switch {
 	case now.Sellable() < 0:
 		platform := orders.Channel(rec.Platform)
-		if !slices.Contains(alertPlatforms, platform) {
-			platform = l.cfg.Platform
+		switch {
+		case rec.Platform == "":
+			platform = l.cfg.Platform // a warehouse count: no shop order
+		case !slices.Contains(alertPlatforms, platform):
+			platform = "other" // an ERP's order, or another channel's: 其他渠道, not the default shop
 		}
 		form := map[string]any{"sku": now.SKU, "warehouse": now.Warehouse, "platform": platform,
 			"oversold_qty": -now.Sellable()}

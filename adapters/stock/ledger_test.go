@@ -294,3 +294,16 @@ func TestRestockOvertakingItsOversell(t *testing.T) {
 		require.NotEqual(t, "page", v.Task.StepID, "no one is paged for stock that is not oversold")
 	}
 }
+
+// TestOversellOfAnotherChannelsOrder: an ERP's order oversells as 其他渠道,
+// not as the configured shop (it said 天猫).
+func TestOversellOfAnotherChannelsOrder(t *testing.T) {
+	t.Parallel()
+	b := newLedger(t, stock.Config{}, nil)
+	m := move("o-1", stock.KindReserve, 2)
+	m.Source, m.OrderNo, m.Platform = stock.OrderSource, "E-1", "erp"
+	b.apply(t, m, true)
+	sent := b.alerts.sent()
+	require.Len(t, sent, 1)
+	require.Equal(t, "other", sent[0].Form["platform"])
+}
