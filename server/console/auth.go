@@ -44,8 +44,8 @@ func sessionOf(ctx context.Context) session {
 func (c *Console) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		se, err := c.ses.read(r)
-		if err == nil {
-			err = c.admitted(se)
+		if err == nil && !c.stillValid(se) {
+			err = errBadSession
 		}
 		if err == nil {
 			// What the company's pages show is for administrators; anyone
@@ -113,15 +113,6 @@ func (c *Console) stillValid(se session) bool {
 	return false
 }
 
-// admitted checks that a signed session may use the console now: its
-// credential still configured (stillValid). It answers errBadSession.
-func (c *Console) admitted(se session) error {
-	if !c.stillValid(se) {
-		return errBadSession
-	}
-	return nil
-}
-
 // loginData is what the log-in page shows.
 type loginData struct {
 	Name      string
@@ -141,7 +132,7 @@ func next(raw string) string {
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 	to := next(r.URL.Query().Get("next"))
-	if se, err := c.ses.read(r); err == nil && c.admitted(se) == nil {
+	if se, err := c.ses.read(r); err == nil && c.stillValid(se) {
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	} else if err == nil {
@@ -216,13 +207,13 @@ func (c *Console) loginToken(w http.ResponseWriter, r *http.Request) {
 // adminOnly lets through an administrator's requests only: the company's
 // figures, its people, dead letters and retention are theirs to see.
 // Anyone else is told so (403).
-func (c *Console) adminOnly(next http.Handler) http.Handler {
+func (c *Console) adminOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !sessionOf(r.Context()).Admin {
 			c.render(w, r, http.StatusForbidden, "error", "", tr(c.locale(r), "err.adminOnly"))
 			return
 		}
-		next.ServeHTTP(w, r)
+		h.ServeHTTP(w, r)
 	})
 }
 
