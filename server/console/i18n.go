@@ -160,6 +160,8 @@ var zh = map[string]string{
 	"flows.changed":              "与另一侧不同的步骤已高亮",
 	"flows.source":               "定义文件",
 	"flows.diagram.alt":          "%s 第 %d 版的流程图",
+	"alerts.ackedBy":             "已认领 · %s · %s",
+	"alerts.snoozedUntil":        "暂停提醒至 %s（%s）",
 	"alerts.title":               "告警",
 	"alerts.ack":                 "认领",
 	"alerts.resolve":             "已解决",

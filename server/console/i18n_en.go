@@ -138,6 +138,8 @@ var en = map[string]string{
 	"flows.changed":              "Steps that differ from the other side are highlighted",
 	"flows.source":               "Definition file",
 	"flows.diagram.alt":          "Diagram of %s, version %d",
+	"alerts.ackedBy":             "Acknowledged by %s, %s",
+	"alerts.snoozedUntil":        "Snoozed until %s (%s)",
 	"alerts.title":               "Alerts",
 	"alerts.ack":                 "Acknowledge",
 	"alerts.resolve":             "Resolve",

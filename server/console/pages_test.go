@@ -262,7 +262,12 @@ func TestAlertActions(t *testing.T) {
 		}
 		p := br.post("/console/alerts/"+task+"/"+tt.op, form)
 		require.Equal(t, http.StatusSeeOther, p.status, tt.name)
-		require.Contains(t, br.get("/console/alerts").body, tt.said, tt.name)
+		page := br.get("/console/alerts").body
+		require.Contains(t, page, tt.said, tt.name)
+		if tt.op == "ack" {
+			require.Contains(t, page, `<div class="muted alert-state">已认领 · 冯拣货 (u_feng) · `, "the page says who acknowledged it")
+			require.NotContains(t, page, `action="/console/alerts/`+task+`/ack"`, "and offers no second acknowledgement")
+		}
 	}
 	audit, err := b.store.Audit(t.Context(), tasks[0].InstanceID)
 	require.NoError(t, err)

@@ -158,6 +158,16 @@ const countCap = 10000
 type alertsData struct {
 	Rows []taskRow
 	Max  int
+	// State says, by instance, what became of the alert: acknowledged by
+	// whom and when, or snoozed until when; absent while it just fires.
+	State map[string]alertState
+}
+
+// alertState is an alert group's state as the alerts page says it.
+type alertState struct {
+	Acked   bool
+	Says    string
+	Snoozed bool
 }
 
 // alerts lists the open alert tasks: the on-call holders of alerts
@@ -180,7 +190,32 @@ func (c *Console) alerts(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "alerts", "alerts", alertsData{Rows: rows, Max: maxSnooze})
+	states, err := c.alertStates(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "alerts", "alerts", alertsData{Rows: rows, Max: maxSnooze, State: states})
+}
+
+// alertStates reads which alerts were acknowledged or snoozed, by instance.
+func (c *Console) alertStates(r *http.Request) (map[string]alertState, error) {
+	page, err := c.d.Engine.ListAlerts(r.Context(), flows.AlertQuery{Viewer: sessionOf(r.Context()).ActsAs, Limit: countCap})
+	if err != nil {
+		return nil, err
+	}
+	l, zone := c.locale(r), c.zone(r)
+	at := func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") }
+	out := map[string]alertState{}
+	for _, a := range page.Alerts {
+		switch a.State {
+		case flows.AlertStateAcknowledged:
+			out[a.Instance.ID] = alertState{Acked: true, Says: tr(l, "alerts.ackedBy", c.userName(r, a.AckBy), at(a.AckAt))}
+		case flows.AlertStateSnoozed:
+			out[a.Instance.ID] = alertState{Snoozed: true, Says: tr(l, "alerts.snoozedUntil", at(a.SnoozedUntil), c.userName(r, a.SnoozedBy))}
+		}
+	}
+	return out, nil
 }
 
 // maxSnooze bounds a snooze, in minutes: a week.
