@@ -162,6 +162,7 @@ var zh = map[string]string{
 	"flows.diagram.alt":          "%s 第 %d 版的流程图",
 	"alerts.ackedBy":             "已认领 · %s · %s",
 	"alerts.snoozedUntil":        "暂停提醒至 %s（%s）",
+	"alerts.badMinutes":          "暂停时长须为 1–%d 分钟的整数",
 	"alerts.title":               "告警",
 	"alerts.ack":                 "认领",
 	"alerts.resolve":             "已解决",

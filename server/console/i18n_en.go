@@ -140,6 +140,7 @@ var en = map[string]string{
 	"flows.diagram.alt":          "Diagram of %s, version %d",
 	"alerts.ackedBy":             "Acknowledged by %s, %s",
 	"alerts.snoozedUntil":        "Snoozed until %s (%s)",
+	"alerts.badMinutes":          "Snooze for a whole number of minutes, 1 to %d",
 	"alerts.title":               "Alerts",
 	"alerts.ack":                 "Acknowledge",
 	"alerts.resolve":             "Resolve",

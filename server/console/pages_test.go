@@ -250,7 +250,8 @@ func TestAlertActions(t *testing.T) {
 		form url.Values
 		said string
 	}{
-		{name: "a snooze of no minutes", op: "snooze", form: url.Values{"minutes": {"0"}}, said: "输入的内容无法保存"},
+		{name: "a snooze of no minutes", op: "snooze", form: url.Values{"minutes": {"0"}}, said: "暂停时长须为 1–10080 分钟的整数"},
+		{name: "a snooze of words", op: "snooze", form: url.Values{"minutes": {"abc"}}, said: "暂停时长须为 1–10080 分钟的整数"},
 		{name: "acknowledge", op: "ack", said: "已认领"},
 		{name: "snooze once acknowledged", op: "snooze", form: url.Values{"minutes": {"30"}}, said: "这个操作在当前状态下不可用"},
 		{name: "resolve", op: "resolve", said: "已标记为解决"},

@@ -235,10 +235,12 @@ func (c *Console) alertAction(w http.ResponseWriter, r *http.Request) {
 		_, err = c.d.Engine.Resolve(r.Context(), req)
 	case "snooze":
 		ok = "alerts.snoozed"
-		mins, perr := strconv.Atoi(r.PostFormValue("minutes"))
+		mins, perr := strconv.Atoi(strings.TrimSpace(r.PostFormValue("minutes")))
 		if perr != nil || mins < 1 || mins > maxSnooze {
-			err = flows.ErrInvalidInput
-			break
+			// Say the bound, not that the input could not be saved.
+			c.flash(w, r, "error", tr(c.locale(r), "alerts.badMinutes", maxSnooze))
+			http.Redirect(w, r, back(r, prefix+"alerts"), http.StatusSeeOther)
+			return
 		}
 		req.Until = c.now().Add(time.Duration(mins) * time.Minute)
 		_, err = c.d.Engine.Snooze(r.Context(), req)
