@@ -33,8 +33,10 @@ func TestRouterReadsCommandsAsPeopleType(t *testing.T) {
 		require.Equal(t, "ok", cards[0].Title, text)
 		require.Equal(t, []string{"1001"}, got, text)
 	}
+	got = nil
 	cards, err := r.Handle(t.Context(), bot.Request{Message: bot.Message{Text: "查单"}})
 	require.NoError(t, err)
-	require.Empty(t, got, "查单 alone has no argument")
+	require.NotNil(t, got, "查单 alone reaches its command")
+	require.Empty(t, got, "with no argument")
 	require.NotEmpty(t, cards)
 }

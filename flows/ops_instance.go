@@ -206,12 +206,7 @@ func (r *run) isAdmin(user string) (bool, error) {
 	case err != nil:
 		return false, err
 	}
-	for _, role := range u.Roles {
-		if role == r.e.adminRole {
-			return true, nil
-		}
-	}
-	return false, nil
+	return r.e.holdsAdmin(u), nil
 }
 
 // tasks reads every task of the run's instance, oldest first.
@@ -247,5 +242,8 @@ func (e *Engine) IsAdmin(ctx context.Context, user string) (bool, error) {
 	case err != nil:
 		return false, err
 	}
-	return slices.Contains(u.Roles, e.adminRole), nil
+	return e.holdsAdmin(u), nil
 }
+
+// holdsAdmin reports whether u holds the org's administrator role.
+func (e *Engine) holdsAdmin(u User) bool { return slices.Contains(u.Roles, e.adminRole) }
